@@ -1,0 +1,34 @@
+# The commands README.md gives; .ci/run calls `make test`.
+GO ?= go
+PLATFORMS := linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/amd64 darwin/arm64
+FUZZTIME ?= 10s
+
+.PHONY: test check lint unit cross fuzz demo
+
+## test: everything CI checks
+test: lint unit cross fuzz
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+## cross: every supported platform builds with CGO off
+cross:
+	@for p in $(PLATFORMS); do \
+		echo "build $$p"; \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -o /dev/null ./cmd/aktual ./cmd/aktuald || exit 1; \
+	done
+
+## fuzz: each fuzz target briefly (go test -fuzz takes one target per run)
+fuzz:
+	@for pkgtarget in $$(grep -rl --include='*_test.go' '^func Fuzz' . | while read f; do \
+			d=$$(dirname $$f); for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do echo "$$d:$$t"; done; done); do \
+		echo "fuzz $$pkgtarget"; \
+		$(GO) test -run='^$$' -fuzz="^$${pkgtarget#*:}$$" -fuzztime=$(FUZZTIME) $${pkgtarget%:*} || exit 1; \
+	done
+
+demo:
+	$(GO) run ./cmd/aktual demo

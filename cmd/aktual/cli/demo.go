@@ -1,0 +1,188 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/updater"
+)
+
+const (
+	demoProduct  = "demo-app"
+	demoCustomer = "Demo Customer"
+	demoUpdates  = 3
+	// demoSize and demoRate make the download last about two seconds on a
+	// terminal, so the progress bar can be seen.
+	demoSize = 3 << 20
+	demoRate = 1536 << 10 // bytes per second
+)
+
+func newDemoCmd(ios *IOStreams) *cobra.Command {
+	var yes, keep bool
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Try the whole update flow against an embedded reference server",
+		Long: `demo starts a reference server in a temporary folder, publishes two versions
+of a small demo program, activates a Pro-series update code, installs the
+old version and runs the real update flow against it: download with a
+progress bar, verification, the code checked online, the update applied and
+reported, and the remaining updates counted down.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDemo(cmd.Context(), ios, yes, keep)
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (runs without a terminal)")
+	cmd.Flags().BoolVar(&keep, "keep", false, "keep the demo's temporary folder and print its path")
+	return cmd
+}
+
+func runDemo(ctx context.Context, ios *IOStreams, yes, keep bool) error {
+	say := func(format string, args ...any) { fmt.Fprintf(ios.ErrOut, format+"\n", args...) }
+	tmp, err := os.MkdirTemp("", "aktual-demo-")
+	if err != nil {
+		return err
+	}
+	if keep {
+		defer say("The demo's files are kept in %s", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+
+	say("== aktual demo: a Pro-series update, end to end ==")
+	inst, err := server.Open(server.DataDir(filepath.Join(tmp, "server")), "")
+	if err != nil {
+		return fmt.Errorf("starting the reference server: %w", err)
+	}
+	defer inst.Close()
+	admin := inst.Admin(nil)
+	goos, arch := runtime.GOOS, runtime.GOARCH
+	for _, v := range []string{"1.0.0", "2.0.0"} {
+		_, err := admin.Publish(ctx, server.PublishParams{Product: demoProduct, Series: api.SeriesPro, Version: v,
+			OS: goos, Arch: arch, File: bytes.NewReader(demoProgram(v, demoSize))})
+		if err != nil {
+			return fmt.Errorf("publishing the demo release: %w", err)
+		}
+	}
+	act, err := admin.ActivatePro(ctx, demoCustomer, demoUpdates)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("starting the reference server: %w", err)
+	}
+	var h http.Handler = inst.Server(version(), nil).Handler()
+	if ios.ErrTTY {
+		h = throttleArtifacts(h, demoRate)
+	}
+	srv := server.HTTPServer(ln.Addr().String(), h)
+	go srv.Serve(ln)
+	defer srv.Close()
+	url := "http://" + ln.Addr().String()
+
+	say("1. Reference server running at %s.", url)
+	say("2. Published %s 1.0.0 and 2.0.0 for %s/%s, signed with the vendor's release key.", demoProduct, goos, arch)
+	say("3. Staff activated %d Pro-series updates for %q. Update code: %s", demoUpdates, demoCustomer, act.Code)
+
+	target := filepath.Join(tmp, "installed", demoProgramName)
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(target, demoProgram("1.0.0", demoSize), 0o755); err != nil {
+		return err
+	}
+	say("4. The customer has %s 1.0.0 at %s. Running it prints: %s", demoProduct, target, runDemoProgram(ctx, target))
+	say("5. The customer runs: aktual update --server %s --product %s --target %s", url, demoProduct, target)
+	say("   and gives the update code when asked (here: %s).", act.Code)
+	say("")
+
+	p := newPrinter(ios, false)
+	u := &updater.Updater{Server: url, Trust: inst.Keys.Trust(), StateDir: filepath.Join(tmp, "state"), Events: p.event, Version: version()}
+	code, _ := api.ParseCode(act.Code)
+	o := &updateOptions{product: demoProduct, target: target, yes: yes}
+	res, err := doUpdate(ctx, ios, u, o, code)
+	if err != nil {
+		return report(p, resultOutcome(res, demoProduct), err)
+	}
+	_ = report(p, resultOutcome(res, demoProduct), nil)
+	say("")
+	say("6. Running it now prints: %s", runDemoProgram(ctx, target))
+	st, err := admin.ShowCode(ctx, act.Code)
+	if err != nil {
+		return err
+	}
+	say("7. The server's count for the code: purchased %d, remaining %d, consumed %d.", st.Purchased, st.Remaining, st.Consumed)
+	res, err = doUpdate(ctx, ios, u, &updateOptions{product: demoProduct, target: target, yes: true}, code)
+	if err != nil {
+		return report(p, resultOutcome(res, demoProduct), err)
+	}
+	say("8. Updating again finds nothing to do: %s", resultOutcome(res, demoProduct).Message)
+	say("== Done. In real use: aktuald serve, aktuald release publish, aktuald admin activate, aktual update (see README.md). ==")
+	return nil
+}
+
+// runDemoProgram runs the installed demo program and returns what it prints.
+func runDemoProgram(ctx context.Context, path string) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path).Output()
+	if err != nil {
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			return "(cannot run it here: " + ee.Err.Error() + ")"
+		}
+		return "(it failed: " + err.Error() + ")"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// throttleArtifacts slows artifact downloads to rate bytes per second, so
+// the demo's progress bar is visible on a fast loopback.
+func throttleArtifacts(next http.Handler, rate int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/artifacts/") {
+			w = &slowWriter{ResponseWriter: w, rate: rate}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type slowWriter struct {
+	http.ResponseWriter
+	rate int
+}
+
+func (s *slowWriter) Write(b []byte) (int, error) {
+	const chunk = 16 << 10
+	written := 0
+	for len(b) > 0 {
+		n := min(chunk, len(b))
+		m, err := s.ResponseWriter.Write(b[:n])
+		written += m
+		if err != nil {
+			return written, err
+		}
+		if f, ok := s.ResponseWriter.(http.Flusher); ok {
+			f.Flush()
+		}
+		time.Sleep(time.Duration(n) * time.Second / time.Duration(s.rate))
+		b = b[n:]
+	}
+	return written, nil
+}

@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aktual/aktual/updater"
+)
+
+// Exit codes (DESIGN.md, the CLI contract). Scripts depend on them.
+const (
+	ExitOK             = 0
+	ExitUnexpected     = 1
+	ExitUsage          = 2
+	ExitNoConnection   = 3
+	ExitCredential     = 4
+	ExitExhausted      = 5
+	ExitVerification   = 6
+	ExitApply          = 7
+	ExitNotReported    = 8
+	ExitUpdateAvailble = 10
+)
+
+// exitCode is the one place where an error becomes an exit code.
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, updater.ErrUsage), errors.Is(err, updater.ErrInputNeeded),
+		errors.Is(err, updater.ErrDeclined), errors.Is(err, updater.ErrBusy), errors.Is(err, errFlag):
+		return ExitUsage
+	case errors.Is(err, updater.ErrNoConnection):
+		return ExitNoConnection
+	case errors.Is(err, updater.ErrCredentialRejected):
+		return ExitCredential
+	case errors.Is(err, updater.ErrExhausted):
+		return ExitExhausted
+	case errors.Is(err, updater.ErrVerification):
+		return ExitVerification
+	case errors.Is(err, updater.ErrApply):
+		return ExitApply
+	case errors.Is(err, updater.ErrNotReported):
+		return ExitNotReported
+	case errors.Is(err, context.Canceled):
+		return ExitUnexpected
+	}
+	return ExitUnexpected
+}
+
+// errFlag marks command-line mistakes found by cobra or by our checks.
+var errFlag = errors.New("usage")
+
+type flagError struct{ msg string }
+
+func (e *flagError) Error() string { return e.msg }
+func (e *flagError) Unwrap() error { return errFlag }
+
+func usageError(msg string) error { return &flagError{msg: msg} }

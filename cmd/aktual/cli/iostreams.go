@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/aktual/aktual/updater"
+)
+
+// IOStreams owns standard input, output and error and knows which of them
+// is a terminal. stdout is data; stderr is for people.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// InTTY: prompts may re-ask; ErrTTY: progress bars and decoration.
+	InTTY  bool
+	ErrTTY bool
+
+	lines *bufio.Reader
+}
+
+// NewIOStreams detects terminals on real files.
+func NewIOStreams(in io.Reader, out, errOut io.Writer) *IOStreams {
+	return &IOStreams{In: in, Out: out, ErrOut: errOut, InTTY: isTerminal(in), ErrTTY: isTerminal(errOut)}
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// maxInputLine bounds one answer read from standard input.
+const maxInputLine = 4096
+
+// errEndOfInput is wrapped when standard input has no more lines.
+var errEndOfInput = errors.New("end of input")
+
+// ReadLine reads one line (without its end) from standard input. It never
+// waits for input that cannot come: at end of input it fails.
+func (s *IOStreams) ReadLine() (string, error) {
+	if s.In == nil {
+		return "", errEndOfInput
+	}
+	if s.lines == nil {
+		s.lines = bufio.NewReaderSize(s.In, maxInputLine)
+	}
+	var b strings.Builder
+	for {
+		chunk, isPrefix, err := s.lines.ReadLine()
+		if err == io.EOF && b.Len() == 0 {
+			return "", errEndOfInput
+		}
+		if err != nil && err != io.EOF {
+			return "", err
+		}
+		if b.Len()+len(chunk) > maxInputLine {
+			return "", fmt.Errorf("the input line is longer than %d characters", maxInputLine)
+		}
+		b.Write(chunk)
+		if !isPrefix || err == io.EOF {
+			return strings.TrimSpace(b.String()), nil
+		}
+	}
+}
+
+// Prompt writes question to stderr and reads the answer. what names the
+// answer for the message shown when none can be read.
+func (s *IOStreams) Prompt(question, what, flagHint string) (string, error) {
+	fmt.Fprint(s.ErrOut, question)
+	line, err := s.ReadLine()
+	if !s.InTTY {
+		fmt.Fprintln(s.ErrOut)
+	}
+	if errors.Is(err, errEndOfInput) {
+		return "", &updater.Error{Kind: updater.ErrInputNeeded, Err: err,
+			Msg: fmt.Sprintf("%s is needed but standard input ended; %s", what, flagHint)}
+	}
+	return line, err
+}

@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/updater"
+)
+
+type updateOptions struct {
+	serverOptions
+	product     string
+	target      string
+	code        string
+	fromVersion string
+	yes         bool
+	json        bool
+}
+
+func newUpdateCmd(ios *IOStreams) *cobra.Command {
+	o := &updateOptions{}
+	cmd := &cobra.Command{
+		Use:   "update",
+		Short: "Download, verify and install the newest version, using one paid update",
+		Example: `  aktual update --server https://updates.example.com --product ledger --target /opt/ledger/ledger
+  AKTUAL_CODE=12345-67890-12345-67890-12345 aktual update --product ledger --target ./ledger --yes --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runUpdate(cmd, ios, o) },
+	}
+	o.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.product, "product", "", "product to update, as the vendor names it")
+	f.StringVar(&o.target, "target", "", "path of the installed program to update")
+	f.StringVar(&o.code, "code", "", "Pro series: your 25-digit update code (asked for when not given)")
+	f.StringVar(&o.fromVersion, "from-version", "", "installed version, when it cannot be found from the file itself")
+	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation")
+	f.BoolVar(&o.json, "json", false, "print JSON lines (events, then a result) on stdout")
+	return cmd
+}
+
+func runUpdate(cmd *cobra.Command, ios *IOStreams, o *updateOptions) error {
+	p := newPrinter(ios, o.json)
+	// A mistyped code is caught before anything touches the network.
+	var code api.UpdateCode
+	if o.code != "" {
+		c, err := api.ParseCode(o.code)
+		if err != nil {
+			return report(p, outcome{Product: o.product}, &updater.Error{Kind: updater.ErrCredentialRejected, Err: err, Msg: err.Error()})
+		}
+		code = c
+	}
+	u, err := newEngine(cmd, &o.serverOptions, p, true)
+	if err != nil {
+		return report(p, outcome{Product: o.product}, err)
+	}
+	res, err := doUpdate(cmd.Context(), ios, u, o, code)
+	return report(p, resultOutcome(res, o.product), err)
+}
+
+// doUpdate runs the update flow with the prompts the options call for.
+func doUpdate(ctx context.Context, ios *IOStreams, u *updater.Updater, o *updateOptions, code api.UpdateCode) (*updater.Result, error) {
+	req := updater.Request{
+		CheckRequest: updater.CheckRequest{Product: o.product, Target: o.target, FromVersion: o.fromVersion},
+		Credential: func(ctx context.Context, plan *updater.Plan) (api.Credential, error) {
+			if code != "" {
+				return api.Credential{Code: string(code)}, nil
+			}
+			c, err := askCode(ios)
+			return api.Credential{Code: string(c)}, err
+		},
+	}
+	if !o.yes {
+		req.Confirm = func(ctx context.Context, plan *updater.Plan) (bool, error) { return confirm(ios, plan) }
+	}
+	return u.Update(ctx, req)
+}
+
+// resultOutcome turns an update's result into the command's outcome.
+func resultOutcome(res *updater.Result, product string) outcome {
+	if res == nil {
+		return outcome{Product: product}
+	}
+	o := outcome{Status: res.Status, Product: res.Product, From: res.From, To: res.To, Remaining: res.Remaining,
+		Target: res.Target, Reservation: res.Reservation}
+	switch res.Status {
+	case updater.StatusUpdated:
+		o.Message = fmt.Sprintf("Updated %s from %s to %s.", res.Product, res.From, res.To)
+	case updater.StatusUpToDate:
+		o.Message = fmt.Sprintf("%s %s is up to date; nothing to do.", res.Product, res.From)
+	case updater.StatusApplied:
+		o.Message = fmt.Sprintf("%s %s is installed; the server will be told on the next run.", res.Product, res.To)
+	}
+	if res.Remaining != nil && o.Message != "" {
+		o.Message += fmt.Sprintf(" Updates remaining: %d.", *res.Remaining)
+	}
+	return o
+}
+
+// report prints the outcome and returns an error carrying the exit code.
+func report(p printer, o outcome, err error) error {
+	o.ExitCode = exitCode(err)
+	if err != nil {
+		if o.Status == "" {
+			o.Status = statusFailed
+		}
+		o.Error = err.Error()
+		if errors.Is(err, context.Canceled) {
+			o.Error = "interrupted; nothing was left half-done (run aktual status to see any pending update)"
+		}
+	}
+	p.result(o)
+	if o.ExitCode == ExitOK {
+		return nil
+	}
+	return &exitError{code: o.ExitCode}
+}
+
+// maxCodeAttempts bounds re-asking on a terminal.
+const maxCodeAttempts = 3
+
+// askCode asks for the update code, checking it locally: on a terminal a
+// typo is shown and asked again; from a pipe it fails at once.
+func askCode(ios *IOStreams) (api.UpdateCode, error) {
+	for attempt := 1; ; attempt++ {
+		line, err := ios.Prompt("Enter your 25-digit update code: ", "the update code",
+			"pass --code (or AKTUAL_CODE), or pipe the code on standard input")
+		if err != nil {
+			return "", err
+		}
+		code, err := api.ParseCode(line)
+		if err == nil {
+			return code, nil
+		}
+		if !ios.InTTY || attempt >= maxCodeAttempts {
+			return "", &updater.Error{Kind: updater.ErrCredentialRejected, Err: err, Msg: err.Error()}
+		}
+		fmt.Fprintf(ios.ErrOut, "%v.\n", capitalize(err.Error()))
+	}
+}
+
+// confirm asks before anything is downloaded or reserved.
+func confirm(ios *IOStreams, plan *updater.Plan) (bool, error) {
+	q := fmt.Sprintf("Update %s from %s to %s at %s? This uses one paid update. [y/N] ",
+		plan.Product, plan.From, plan.Latest.Version, plan.Target)
+	line, err := ios.Prompt(q, "a confirmation", "pass --yes to update without asking")
+	if err != nil {
+		return false, err
+	}
+	switch strings.ToLower(line) {
+	case "y", "yes", "д", "да":
+		return true, nil
+	}
+	return false, nil
+}

@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server"
+)
+
+func newAdminCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "admin", Short: "Activate updates, look at counts, audit the ledger"}
+	cmd.AddCommand(newActivateCmd(e), newShowCmd(e), newAuditCmd(e))
+	return cmd
+}
+
+func newActivateCmd(e *env) *cobra.Command {
+	var customer, series, hwkey string
+	var updates int64
+	cmd := &cobra.Command{
+		Use:   "activate",
+		Short: "Give a customer paid updates (pro: prints a new update code; classic: enables a hardware key)",
+		Example: `  aktuald admin activate --customer "Acme Ltd" --series pro --updates 3
+  aktuald admin activate --customer "Acme Ltd" --series classic --hwkey HK-0042 --updates 2`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch {
+			case series == api.SeriesPro && hwkey != "":
+				return usagef("--hwkey is for the classic series; Pro-series updates get an update code")
+			case series == api.SeriesClassic && hwkey == "":
+				return usagef("--hwkey SERIAL is required for the classic series")
+			case !api.ValidSeries(series):
+				return usagef("--series must be pro or classic")
+			}
+			inst, err := e.open()
+			if err != nil {
+				return err
+			}
+			defer inst.Close()
+			admin := inst.Admin(nil)
+			var act server.Activation
+			if series == api.SeriesPro {
+				act, err = admin.ActivatePro(cmd.Context(), customer, updates)
+			} else {
+				act, err = admin.ActivateClassic(cmd.Context(), customer, hwkey, updates)
+			}
+			if err != nil {
+				return usagef("%v", err)
+			}
+			e.print(act, activationText(act))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&customer, "customer", "", "customer's name")
+	f.StringVar(&series, "series", "", "pro or classic")
+	f.StringVar(&hwkey, "hwkey", "", "classic series: the hardware key's serial")
+	f.Int64Var(&updates, "updates", 0, "number of paid updates to add")
+	return cmd
+}
+
+func activationText(a server.Activation) string {
+	var b strings.Builder
+	switch {
+	case a.Code != "":
+		fmt.Fprintf(&b, "Update code for %s: %s\n", a.Customer, a.Code)
+		fmt.Fprintf(&b, "Give it to the customer now: it is stored only as a hash and cannot be shown again.\n")
+	case a.Series == api.SeriesPro:
+		fmt.Fprintf(&b, "Added %d updates to %s's existing update code (…-%s).\n", a.Added, a.Customer, a.CodeHint)
+	case a.Created:
+		fmt.Fprintf(&b, "Site access enabled for hardware key %s (%s).\n", a.HWKeySerial, a.Customer)
+	default:
+		fmt.Fprintf(&b, "Added %d updates to hardware key %s (%s).\n", a.Added, a.HWKeySerial, a.Customer)
+	}
+	fmt.Fprintf(&b, "Remaining updates: %d (purchased %d, held %d, consumed %d)\n", a.Remaining, a.Purchased, a.Held, a.Consumed)
+	return b.String()
+}
+
+func newShowCmd(e *env) *cobra.Command {
+	var code, hwkey string
+	cmd := &cobra.Command{
+		Use:   "show",
+		Short: "Show purchased, remaining, held and consumed updates of a code or hardware key",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (code == "") == (hwkey == "") {
+				return usagef("give exactly one of --code CODE or --hwkey SERIAL")
+			}
+			inst, err := e.open()
+			if err != nil {
+				return err
+			}
+			defer inst.Close()
+			admin := inst.Admin(nil)
+			var st server.Standing
+			if code != "" {
+				st, err = admin.ShowCode(cmd.Context(), code)
+			} else {
+				st, err = admin.ShowHWKey(cmd.Context(), hwkey)
+			}
+			if err != nil {
+				return usagef("%v", err)
+			}
+			id := "hardware key " + st.HWKeySerial
+			if st.CodeHint != "" {
+				id = "update code …-" + st.CodeHint
+			}
+			text := fmt.Sprintf("%s (%s series, %s)\npurchased %d\nremaining %d\nheld      %d\nconsumed  %d\n",
+				st.Customer, st.Series, id, st.Purchased, st.Remaining, st.Held, st.Consumed)
+			if st.Overdraft > 0 {
+				text += fmt.Sprintf("overdraft %d (completions that arrived after their reservation expired with none left)\n", st.Overdraft)
+			}
+			e.print(st, text)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&code, "code", "", "a Pro-series update code")
+	cmd.Flags().StringVar(&hwkey, "hwkey", "", "a hardware key's serial")
+	return cmd
+}
+
+func newAuditCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "audit",
+		Short: "Check purchased = remaining + held + consumed and the ledger for every entitlement (exit 3 on a violation)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			inst, err := e.open()
+			if err != nil {
+				return err
+			}
+			defer inst.Close()
+			rep, err := inst.Admin(nil).Audit(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var b strings.Builder
+			if rep.OK() {
+				fmt.Fprintf(&b, "Audit passed: %d entitlements, every count matches its ledger.\n", rep.Entitlements)
+			}
+			for _, v := range rep.Violations {
+				fmt.Fprintf(&b, "VIOLATION entitlement %d (%s): %s\n", v.EntitlementID, v.Customer, v.Problem)
+			}
+			e.print(rep, b.String())
+			if !rep.OK() {
+				return &codeError{code: exitViolation}
+			}
+			return nil
+		},
+	}
+}
+
+func newReleaseCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "release", Short: "Publish releases"}
+	var p server.PublishParams
+	var file string
+	publish := &cobra.Command{
+		Use:     "publish",
+		Short:   "Store a release file and sign its release statement with the release key",
+		Example: `  aktuald release publish --product ledger --series pro --version 2.0.0 --os linux --arch amd64 --file dist/ledger`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if file == "" {
+				return usagef("--file is required: the release's file")
+			}
+			f, err := os.Open(file)
+			if err != nil {
+				return usagef("cannot read --file: %v", err)
+			}
+			defer f.Close()
+			p.File = f
+			inst, err := e.open()
+			if err != nil {
+				return err
+			}
+			defer inst.Close()
+			st, err := inst.Admin(nil).Publish(cmd.Context(), p)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			e.print(st, fmt.Sprintf("Published %s %s (%s series) for %s/%s: %d bytes, sha256 %s\n",
+				st.Product, st.Version, st.Series, st.OS, st.Arch, st.Size, st.SHA256))
+			return nil
+		},
+	}
+	f := publish.Flags()
+	f.StringVar(&p.Product, "product", "", "product name")
+	f.StringVar(&p.Series, "series", "", "pro or classic")
+	f.StringVar(&p.Version, "version", "", "version, e.g. 2.0.0")
+	f.StringVar(&p.OS, "os", runtime.GOOS, "operating system (GOOS names: linux, windows, darwin)")
+	f.StringVar(&p.Arch, "arch", runtime.GOARCH, "architecture (GOARCH names: amd64, arm64)")
+	f.StringVar(&file, "file", "", "the release's file")
+	cmd.AddCommand(publish)
+	return cmd
+}

@@ -1,0 +1,154 @@
+// Package cli is aktuald's command line: serve, admin and release commands
+// over the server package.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aktual/aktual/internal/dirs"
+	"github.com/aktual/aktual/server"
+)
+
+// Version is set at build time (-ldflags "-X …/cli.Version=1.2.3").
+var Version = ""
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return strings.TrimPrefix(bi.Main.Version, "v")
+	}
+	return "dev"
+}
+
+// Exit codes of aktuald.
+const (
+	exitOK        = 0
+	exitFailed    = 1
+	exitUsage     = 2
+	exitViolation = 3 // admin audit found a broken invariant
+)
+
+// Main runs aktuald with args and returns its exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	env := &env{out: stdout, errOut: stderr}
+	root := newRootCmd(env)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	var ce *codeError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ce):
+		if ce.err != nil {
+			fmt.Fprintln(stderr, "aktuald:", ce.err)
+		}
+		return ce.code
+	case isUsage(err):
+		fmt.Fprintf(stderr, "aktuald: %v\nRun 'aktuald --help' for usage.\n", err)
+		return exitUsage
+	}
+	fmt.Fprintln(stderr, "aktuald:", err)
+	return exitFailed
+}
+
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e *codeError) Error() string { return fmt.Sprint(e.err) }
+
+func usagef(format string, args ...any) error {
+	return &codeError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+func isUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown flag", "unknown shorthand", "unknown command", "flag needs an argument", "invalid argument", "accepts ", "requires ", "required flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// env is what every command shares: the streams and the global flags.
+type env struct {
+	out, errOut io.Writer
+	data        string
+	db          string
+	json        bool
+}
+
+func (e *env) dataDir() (server.DataDir, error) {
+	if e.data != "" {
+		abs, err := filepath.Abs(e.data)
+		return server.DataDir(abs), err
+	}
+	d, err := dirs.Data()
+	if err != nil {
+		return "", usagef("%v", err)
+	}
+	return server.DataDir(d), nil
+}
+
+// open opens the data directory (creating it on first use).
+func (e *env) open() (*server.Instance, error) {
+	dir, err := e.dataDir()
+	if err != nil {
+		return nil, err
+	}
+	return server.Open(dir, e.db)
+}
+
+// print writes v as JSON with --json, else the text.
+func (e *env) print(v any, text string) {
+	if e.json {
+		b, _ := json.Marshal(v)
+		fmt.Fprintln(e.out, string(b))
+		return
+	}
+	fmt.Fprint(e.out, text)
+}
+
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "aktuald",
+		Short: "The aktual reference update server",
+		Long: `aktuald keeps customers' paid updates, publishes signed releases, serves
+artifacts and the update API, and lets vendor staff activate updates.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&e.data, "data", "", "data folder: database, keys, artifacts, trust.json (default: the per-user data folder)")
+	pf.StringVar(&e.db, "db", "", "database URL (default: the embedded SQLite database in the data folder)")
+	pf.BoolVar(&e.json, "json", false, "machine-readable output on stdout")
+	root.AddCommand(newServeCmd(e), newInitCmd(e), newAdminCmd(e), newReleaseCmd(e), &cobra.Command{
+		Use:   "version",
+		Short: "Print aktuald's version",
+		Args:  cobra.NoArgs,
+		Run:   func(*cobra.Command, []string) { fmt.Fprintln(e.out, "aktuald", version()) },
+	})
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
+	return root
+}

@@ -1,0 +1,104 @@
+package aktual_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	aktual "github.com/aktual/aktual/cmd/aktual/cli"
+	aktuald "github.com/aktual/aktual/cmd/aktuald/cli"
+)
+
+// TestMain lets the test binary be `aktual` and `aktuald` for the scripts:
+// each `exec aktual …` runs the real Main in its own process.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"aktual":  func() { os.Exit(aktual.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"aktuald": func() { os.Exit(aktuald.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar end to end.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("testdata", "script"),
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("XDG_STATE_HOME", filepath.Join(env.WorkDir, ".state-home"))
+			env.Setenv("XDG_DATA_HOME", filepath.Join(env.WorkDir, ".data-home"))
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"waitfile": cmdWaitFile,
+			"getjson":  cmdGetJSON,
+			"putline":  cmdPutLine,
+			"corrupt":  cmdCorrupt,
+		},
+	})
+}
+
+// waitfile FILE VAR: wait until FILE has content (a server's --ready-file),
+// then set VAR to it.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitfile FILE VAR")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+			ts.Setenv(args[1], strings.TrimSpace(string(b)))
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ts.Fatalf("%s did not appear within 30s", args[0])
+}
+
+// getjson FIELD VAR: set VAR to FIELD of the last JSON line of stdout.
+func cmdGetJSON(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: getjson FIELD VAR")
+	}
+	lines := strings.Split(strings.TrimSpace(ts.ReadFile("stdout")), "\n")
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &obj); err != nil {
+		ts.Fatalf("last stdout line is not JSON: %v", err)
+	}
+	v, ok := obj[args[0]]
+	if !ok {
+		ts.Fatalf("no field %q in %s", args[0], lines[len(lines)-1])
+	}
+	s, ok := v.(string)
+	if !ok {
+		b, _ := json.Marshal(v)
+		s = string(b)
+	}
+	ts.Setenv(args[1], s)
+}
+
+// putline FILE WORDS...: write the words and a newline to FILE (to pipe
+// an answer made of variables into a command's stdin).
+func cmdPutLine(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: putline FILE [WORDS...]")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(strings.Join(args[1:], " ")+"\n"), 0o644))
+}
+
+// corrupt DATADIR SHA256: flip a byte of a published artifact on the
+// server's disk.
+func cmdCorrupt(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: corrupt DATADIR SHA256")
+	}
+	path := filepath.Join(ts.MkAbs(args[0]), "blobs", args[1][:2], args[1])
+	b, err := os.ReadFile(path)
+	ts.Check(err)
+	b[len(b)/2] ^= 0xff
+	ts.Check(os.WriteFile(path, b, 0o644))
+}

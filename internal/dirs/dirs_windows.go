@@ -1,0 +1,20 @@
+//go:build windows
+
+package dirs
+
+import (
+	"errors"
+	"os"
+)
+
+// Both live under %LocalAppData%: they belong to this machine, not to a
+// roaming profile.
+func localAppData() (string, error) {
+	if d := os.Getenv("LocalAppData"); d != "" {
+		return d, nil
+	}
+	return "", errors.New("%LocalAppData% is not set")
+}
+
+func stateBase() (string, error) { return localAppData() }
+func dataBase() (string, error)  { return localAppData() }

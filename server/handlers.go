@@ -1,0 +1,276 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server/store"
+)
+
+// nameRE bounds product names, platform names, idempotency keys and
+// machine IDs: short, printable, no path tricks.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// ValidName reports whether s may be a product, OS or arch name.
+func ValidName(s string) bool { return nameRE.MatchString(s) }
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, api.Health{Status: "ok", Version: s.Version})
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if err := s.Store.Ping(r.Context()); err != nil {
+		s.logger().Error("readiness: store does not answer", "err", err)
+		writeError(w, http.StatusServiceUnavailable, api.CodeInternal, "the database does not answer")
+		return
+	}
+	writeJSON(w, http.StatusOK, api.Health{Status: "ready", Version: s.Version})
+}
+
+func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
+	product := r.PathValue("product")
+	q := r.URL.Query()
+	goos, arch, current := q.Get("os"), q.Get("arch"), q.Get("current_sha256")
+	switch {
+	case !ValidName(product):
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "product name is not valid")
+		return
+	case !ValidName(goos) || !ValidName(arch):
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "os and arch query parameters are required (e.g. ?os=linux&arch=amd64)")
+		return
+	case current != "" && !ValidSHA256(current):
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "current_sha256 must be 64 lowercase hex digits")
+		return
+	}
+	releases, err := s.Store.Releases(r.Context(), product, goos, arch)
+	if err != nil {
+		s.internalError(w, "listing releases", err)
+		return
+	}
+	latest := newestRelease(releases)
+	if latest == nil {
+		writeError(w, http.StatusNotFound, api.CodeNotFound,
+			fmt.Sprintf("no release of %s is published for %s/%s", product, goos, arch))
+		return
+	}
+	now := s.now()
+	st := api.LatestStatement{
+		Product:       product,
+		OS:            goos,
+		Arch:          arch,
+		CurrentSHA256: current,
+		IssuedAt:      now,
+		ExpiresAt:     now.Add(s.latestTTL()),
+	}
+	if err := json.Unmarshal(latest.Envelope, &st.Latest); err != nil {
+		s.internalError(w, "decoding stored release envelope", err)
+		return
+	}
+	if current != "" {
+		inst, err := s.Store.ReleaseBySHA256(r.Context(), product, current)
+		switch {
+		case err == nil:
+			var env api.Envelope
+			if err := json.Unmarshal(inst.Envelope, &env); err != nil {
+				s.internalError(w, "decoding stored release envelope", err)
+				return
+			}
+			st.Installed = &env
+		case !errors.Is(err, store.ErrNotFound):
+			s.internalError(w, "finding installed release", err)
+			return
+		}
+	}
+	payload, err := json.Marshal(st)
+	if err != nil {
+		s.internalError(w, "encoding latest answer", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.Sign(api.PayloadLatest, payload, s.Keys.Online))
+}
+
+// newestRelease picks the highest version; nil for none.
+func newestRelease(rs []store.Release) *store.Release {
+	var best *store.Release
+	for i := range rs {
+		if best == nil || api.CompareVersions(rs[i].Version, best.Version) > 0 {
+			best = &rs[i]
+		}
+	}
+	return best
+}
+
+func (s *Server) handleArtifact(w http.ResponseWriter, r *http.Request) {
+	sum := r.PathValue("sha256")
+	if !ValidSHA256(sum) {
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "artifact name must be its sha256 in lowercase hex")
+		return
+	}
+	f, err := s.Blobs.Open(sum)
+	if err != nil {
+		writeError(w, http.StatusNotFound, api.CodeNotFound, "no artifact with sha256 "+sum)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		s.internalError(w, "stat artifact", err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("ETag", `"`+sum+`"`)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	// ServeContent answers Range, If-Range and If-None-Match from the ETag.
+	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
+
+func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
+	var req api.ReserveRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	switch {
+	case !ValidName(req.IdempotencyKey):
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "idempotency_key is required (up to 128 letters, digits, '.', '_' or '-')")
+		return
+	case !ValidName(req.Product):
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "product is required")
+		return
+	case !api.ValidVersion(req.ToVersion) || (req.FromVersion != "" && !api.ValidVersion(req.FromVersion)):
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "from_version and to_version must be versions like 2.1.0")
+		return
+	case !ValidName(req.MachineID):
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "machine_id is required")
+		return
+	}
+	cred, ok := s.credential(w, req.Credential)
+	if !ok {
+		return
+	}
+	series, err := s.Store.ProductSeries(r.Context(), req.Product)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, api.CodeNotFound, "no product named "+req.Product+" is published on this server")
+		return
+	} else if err != nil {
+		s.internalError(w, "looking up product", err)
+		return
+	}
+	res, ent, err := s.Store.Reserve(r.Context(), store.ReserveParams{
+		IdempotencyKey: req.IdempotencyKey,
+		Credential:     cred,
+		Series:         series,
+		Product:        req.Product,
+		FromVersion:    req.FromVersion,
+		ToVersion:      req.ToVersion,
+		MachineID:      req.MachineID,
+		Now:            s.now(),
+		TTL:            s.reservationTTL(),
+	})
+	if err != nil {
+		s.storeError(w, err, req.Product, series)
+		return
+	}
+	s.logger().Info("reserved", "reservation", res.ID, "customer", ent.Customer, "product", res.Product,
+		"from", res.FromVersion, "to", res.ToVersion, "machine", res.MachineID, "remaining", ent.Remaining)
+	writeJSON(w, http.StatusOK, reservationResponse(res, ent))
+}
+
+// credential turns the wire credential into the store's, answering
+// invalid_code for a malformed one.
+func (s *Server) credential(w http.ResponseWriter, c api.Credential) (store.Credential, bool) {
+	switch {
+	case c.Code != "" && c.Session == "" && c.InternetCode == "":
+		code, err := api.ParseCode(c.Code)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, api.CodeInvalidCode, err.Error())
+			return store.Credential{}, false
+		}
+		return store.Credential{CodeHash: CodeHash(s.Keys.CodeSecret, code)}, true
+	case c.Session != "" || c.InternetCode != "":
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "classic-series sessions are not offered by this server")
+		return store.Credential{}, false
+	default:
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "credential is required: an update code")
+		return store.Credential{}, false
+	}
+}
+
+func (s *Server) handleComplete(w http.ResponseWriter, r *http.Request) {
+	s.finish(w, r, "completed", s.Store.Complete)
+}
+
+func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request) {
+	s.finish(w, r, "released", s.Store.Release)
+}
+
+func (s *Server) finish(w http.ResponseWriter, r *http.Request, what string,
+	op func(ctx context.Context, id string, now time.Time) (store.Reservation, store.Entitlement, error)) {
+	id := r.PathValue("id")
+	if !ValidName(id) {
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "reservation id is not valid")
+		return
+	}
+	res, ent, err := op(r.Context(), id, s.now())
+	if err != nil {
+		s.storeError(w, err, "", "")
+		return
+	}
+	s.logger().Info(what, "reservation", res.ID, "customer", ent.Customer, "state", res.State, "remaining", ent.Remaining)
+	writeJSON(w, http.StatusOK, reservationResponse(res, ent))
+}
+
+func reservationResponse(res store.Reservation, ent store.Entitlement) api.ReservationResponse {
+	return api.ReservationResponse{
+		Reservation: api.Reservation{
+			ID:          res.ID,
+			State:       res.State,
+			Product:     res.Product,
+			FromVersion: res.FromVersion,
+			ToVersion:   res.ToVersion,
+			ExpiresAt:   res.ExpiresAt,
+		},
+		Remaining: ent.Remaining,
+	}
+}
+
+// storeError maps a store condition to the API's error code and a message
+// that tells the customer what to do.
+func (s *Server) storeError(w http.ResponseWriter, err error, product, series string) {
+	switch {
+	case errors.Is(err, store.ErrUnknownCredential):
+		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
+			"this update code is not known to the server; check it against your receipt, or ask your vendor to activate it")
+	case errors.Is(err, store.ErrInactive):
+		writeError(w, http.StatusForbidden, api.CodeInactive,
+			"this credential is not active; contact your vendor or regional distributor")
+	case errors.Is(err, store.ErrWrongSeries):
+		writeError(w, http.StatusForbidden, api.CodeWrongSeries,
+			fmt.Sprintf("%s is a %s-series product and this credential is for the other series; use the credential that came with %s", product, series, product))
+	case errors.Is(err, store.ErrExhausted):
+		writeError(w, http.StatusConflict, api.CodeExhausted,
+			"no paid updates remain for this credential; buy more updates from your vendor or regional distributor")
+	case errors.Is(err, store.ErrIdempotencyMismatch):
+		writeError(w, http.StatusConflict, api.CodeConflict,
+			"this idempotency key was already used for a different request; use a new key")
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, api.CodeNotFound, "no such reservation")
+	case errors.Is(err, store.ErrConflict):
+		writeError(w, http.StatusConflict, api.CodeConflict, err.Error())
+	default:
+		s.internalError(w, "store", err)
+	}
+}
+
+func (s *Server) internalError(w http.ResponseWriter, what string, err error) {
+	s.logger().Error(what, "err", err)
+	writeError(w, http.StatusInternalServerError, api.CodeInternal,
+		"the server failed ("+strings.ReplaceAll(what, "\n", " ")+"); try again later, and tell your vendor if it persists")
+}

@@ -1,0 +1,56 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/server/store/sqlite"
+)
+
+// Instance is an opened data directory: keys, blobs and the store.
+type Instance struct {
+	Dir   DataDir
+	Keys  *Keys
+	Blobs Blobs
+	Store store.Store
+}
+
+// Open initialises dir if needed and opens its store: the embedded SQLite
+// database in dir, unless dbURL names another.
+func Open(dir DataDir, dbURL string) (*Instance, error) {
+	keys, err := dir.Init()
+	if err != nil {
+		return nil, err
+	}
+	var st store.Store
+	switch {
+	case dbURL == "" || strings.HasPrefix(dbURL, "sqlite:"):
+		path := strings.TrimPrefix(dbURL, "sqlite:")
+		if path == "" {
+			path = dir.Path(DBFile)
+		}
+		st, err = sqlite.Open(path)
+	default:
+		return nil, fmt.Errorf("--db %q: only the embedded SQLite database (sqlite:PATH, or nothing) is supported by this build", dbURL)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	return &Instance{Dir: dir, Keys: keys, Blobs: Blobs{Dir: dir.BlobDir()}, Store: st}, nil
+}
+
+// Close closes the store.
+func (in *Instance) Close() error { return in.Store.Close() }
+
+// Admin returns the admin service over this instance.
+func (in *Instance) Admin(now func() time.Time) *Admin {
+	return &Admin{Store: in.Store, Blobs: in.Blobs, Keys: in.Keys, Now: now}
+}
+
+// Server returns the HTTP service over this instance.
+func (in *Instance) Server(version string, logger *slog.Logger) *Server {
+	return &Server{Store: in.Store, Blobs: in.Blobs, Keys: in.Keys, Version: version, Logger: logger}
+}

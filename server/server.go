@@ -1,0 +1,112 @@
+// Package server is aktuald's reference server: the HTTP API of DESIGN.md,
+// the admin service staff use, and the signing of releases and answers.
+package server
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server/store"
+)
+
+// Defaults.
+const (
+	DefaultReservationTTL = 7 * 24 * time.Hour
+	// DefaultLatestTTL is how long a signed "latest" answer is valid: short
+	// enough that a replayed old answer (freeze attack) is soon refused.
+	DefaultLatestTTL = 24 * time.Hour
+)
+
+// Server serves the HTTP API. Zero durations take the defaults.
+type Server struct {
+	Store          store.Store
+	Blobs          Blobs
+	Keys           *Keys
+	Version        string // reported by /healthz
+	Now            func() time.Time
+	Logger         *slog.Logger
+	ReservationTTL time.Duration
+	LatestTTL      time.Duration
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (s *Server) reservationTTL() time.Duration {
+	if s.ReservationTTL > 0 {
+		return s.ReservationTTL
+	}
+	return DefaultReservationTTL
+}
+
+func (s *Server) latestTTL() time.Duration {
+	if s.LatestTTL > 0 {
+		return s.LatestTTL
+	}
+	return DefaultLatestTTL
+}
+
+// CodeHash is the keyed hash under which an update code is stored: the
+// database never holds a code.
+func CodeHash(secret []byte, code api.UpdateCode) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("aktual-update-code-v1\x00"))
+	m.Write([]byte(code))
+	return m.Sum(nil)
+}
+
+// Handler returns the HTTP API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.HandleFunc("GET /v1/products/{product}/latest", s.handleLatest)
+	mux.HandleFunc("GET /v1/artifacts/{sha256}", s.handleArtifact)
+	mux.HandleFunc("HEAD /v1/artifacts/{sha256}", s.handleArtifact)
+	mux.HandleFunc("POST /v1/reservations", s.handleReserve)
+	mux.HandleFunc("POST /v1/reservations/{id}/complete", s.handleComplete)
+	mux.HandleFunc("POST /v1/reservations/{id}/release", s.handleRelease)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, api.CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	return securityHeaders(mux)
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// HTTPServer wraps h with timeouts on every phase, so a slow or idle client
+// cannot hold a connection for ever.
+func HTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// Artifacts may be large and lines slow: a generous write timeout.
+		WriteTimeout:   30 * time.Minute,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 16 << 10,
+	}
+}

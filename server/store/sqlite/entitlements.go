@@ -1,0 +1,213 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server/store"
+)
+
+// Activate adds paid updates (see store.ActivateParams). Activation also
+// sets the entitlement active: staff activating a credential mean it to be
+// usable.
+func (s *Store) Activate(ctx context.Context, p store.ActivateParams) (store.Entitlement, bool, error) {
+	if p.Customer == "" {
+		return store.Entitlement{}, false, errors.New("activating: no customer given")
+	}
+	if p.Updates < 1 {
+		return store.Entitlement{}, false, fmt.Errorf("activating for %s: %d updates; give at least 1", p.Customer, p.Updates)
+	}
+	if p.Series != api.SeriesPro && p.Series != api.SeriesClassic {
+		return store.Entitlement{}, false, fmt.Errorf("activating for %s: unknown series %q", p.Customer, p.Series)
+	}
+	now := orNow(p.Now)
+	var (
+		e       store.Entitlement
+		created bool
+	)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		id, found, err := activationTarget(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if !found {
+			if id, err = insertEntitlement(ctx, tx, p, now); err != nil {
+				return err
+			}
+			created = true
+		}
+		if err := move(ctx, tx, id, "", store.LedgerPurchase, purchase(p.Updates), now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE entitlements SET active = 1 WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("activating entitlement %d: %w", id, err)
+		}
+		e, err = entitlementWhere(ctx, tx, "id = ?", id)
+		return err
+	})
+	if err != nil {
+		return store.Entitlement{}, false, fmt.Errorf("activating %s updates for %s: %w", p.Series, p.Customer, err)
+	}
+	return e, created, nil
+}
+
+// activationTarget finds the entitlement an activation adds to: the
+// customer's Pro entitlement, or the classic one of the key's serial.
+func activationTarget(ctx context.Context, tx *sql.Tx, p store.ActivateParams) (id int64, found bool, err error) {
+	if p.Series == api.SeriesPro {
+		e, err := entitlementWhere(ctx, tx, "series = 'pro' AND customer = ?", p.Customer)
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, false, nil
+		}
+		return e.ID, err == nil, err
+	}
+	if p.Credential.HWKeySerial == "" || len(p.Credential.CodeHash) != 0 {
+		return 0, false, errors.New("a classic-series activation takes a hardware-key serial and no code")
+	}
+	e, err := entitlementWhere(ctx, tx, "hwkey_serial = ?", p.Credential.HWKeySerial)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, err
+	case e.Customer != p.Customer:
+		return 0, false, fmt.Errorf("hardware key %s belongs to another customer: %w", p.Credential.HWKeySerial, store.ErrConflict)
+	}
+	return e.ID, true, nil
+}
+
+// insertEntitlement makes an empty entitlement; the purchase that follows
+// in the same transaction gives it its units.
+func insertEntitlement(ctx context.Context, tx *sql.Tx, p store.ActivateParams, now time.Time) (int64, error) {
+	c := p.Credential
+	var (
+		kind   string
+		hash   any // NULL unless set
+		serial any
+		hint   string
+	)
+	switch p.Series {
+	case api.SeriesPro:
+		if len(c.CodeHash) == 0 || c.HWKeySerial != "" {
+			return 0, errors.New("a new Pro-series entitlement takes a code hash and no hardware-key serial")
+		}
+		kind, hash, hint = store.KindCode, c.CodeHash, p.CodeHint
+	default:
+		kind, serial = store.KindHWKey, c.HWKeySerial
+	}
+	at := formatTime(now)
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO entitlements (customer, series, kind, code_hash, code_hint, hwkey_serial, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.Customer, p.Series, kind, hash, hint, serial, at, at)
+	if isUniqueViolation(err) {
+		return 0, fmt.Errorf("the credential is already in use: %w", store.ErrConflict)
+	} else if err != nil {
+		return 0, fmt.Errorf("creating entitlement: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("creating entitlement: %w", err)
+	}
+	return id, nil
+}
+
+// Entitlement finds by credential: ErrUnknownCredential when none, and for
+// a credential that does not set exactly one of its fields.
+func (s *Store) Entitlement(ctx context.Context, c store.Credential) (store.Entitlement, error) {
+	return entitlementByCredential(ctx, s.db, c)
+}
+
+func entitlementByCredential(ctx context.Context, q querier, c store.Credential) (store.Entitlement, error) {
+	var (
+		e   store.Entitlement
+		err error
+	)
+	switch {
+	case len(c.CodeHash) != 0 && c.HWKeySerial == "":
+		e, err = entitlementWhere(ctx, q, "code_hash = ?", c.CodeHash)
+	case len(c.CodeHash) == 0 && c.HWKeySerial != "":
+		e, err = entitlementWhere(ctx, q, "hwkey_serial = ?", c.HWKeySerial)
+	default:
+		return store.Entitlement{}, fmt.Errorf("a credential needs exactly one of a code hash or a hardware-key serial: %w", store.ErrUnknownCredential)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Entitlement{}, fmt.Errorf("looking up credential: %w", store.ErrUnknownCredential)
+	}
+	return e, err
+}
+
+// ProEntitlement finds a customer's Pro entitlement: ErrNotFound when none.
+func (s *Store) ProEntitlement(ctx context.Context, customer string) (store.Entitlement, error) {
+	e, err := entitlementWhere(ctx, s.db, "series = 'pro' AND customer = ?", customer)
+	if err != nil {
+		return store.Entitlement{}, fmt.Errorf("Pro entitlement of %s: %w", customer, err)
+	}
+	return e, nil
+}
+
+// Entitlements lists all, by ID.
+func (s *Store) Entitlements(ctx context.Context) ([]store.Entitlement, error) {
+	return allEntitlements(ctx, s.db)
+}
+
+func allEntitlements(ctx context.Context, q querier) ([]store.Entitlement, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+entitlementColumns+` FROM entitlements ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("listing entitlements: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Entitlement
+	for rows.Next() {
+		e, err := scanEntitlement(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing entitlements: %w", err)
+	}
+	return out, nil
+}
+
+const entitlementColumns = `id, customer, series, kind, code_hint, coalesce(hwkey_serial, ''), active,
+	purchased, remaining, held, consumed, overdraft, created_at, updated_at`
+
+// entitlementWhere finds the one entitlement matching cond: ErrNotFound
+// when none. cond is always a constant of this package, never input.
+func entitlementWhere(ctx context.Context, q querier, cond string, args ...any) (store.Entitlement, error) {
+	e, err := scanEntitlement(q.QueryRowContext(ctx, `SELECT `+entitlementColumns+` FROM entitlements WHERE `+cond, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Entitlement{}, fmt.Errorf("entitlement: %w", store.ErrNotFound)
+	}
+	return e, err
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanEntitlement(r scanner) (store.Entitlement, error) {
+	var (
+		e                store.Entitlement
+		created, updated string
+	)
+	err := r.Scan(&e.ID, &e.Customer, &e.Series, &e.Kind, &e.CodeHint, &e.HWKeySerial, &e.Active,
+		&e.Purchased, &e.Remaining, &e.Held, &e.Consumed, &e.Overdraft, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Entitlement{}, err
+	} else if err != nil {
+		return store.Entitlement{}, fmt.Errorf("reading entitlement: %w", err)
+	}
+	if e.CreatedAt, err = parseTime(created); err != nil {
+		return store.Entitlement{}, fmt.Errorf("reading entitlement %d: %w", e.ID, err)
+	}
+	if e.UpdatedAt, err = parseTime(updated); err != nil {
+		return store.Entitlement{}, fmt.Errorf("reading entitlement %d: %w", e.ID, err)
+	}
+	return e, nil
+}

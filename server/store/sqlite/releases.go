@@ -1,0 +1,169 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server/store"
+)
+
+// PutRelease records a release. Publishing the same artifact again under
+// the same (product, version, os, arch) is a no-op that keeps the first
+// envelope: a re-run publish signs a new PublishedAt, so envelope and time
+// differ while the release is the same. A different artifact (sha256 or
+// size) there, or the product under another series, is ErrConflict.
+func (s *Store) PutRelease(ctx context.Context, r store.Release) error {
+	if err := checkRelease(r); err != nil {
+		return fmt.Errorf("recording release: %w", err)
+	}
+	name := fmt.Sprintf("%s %s for %s/%s", r.Product, r.Version, r.OS, r.Arch)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var series string
+		err := tx.QueryRowContext(ctx, `SELECT series FROM products WHERE name = ?`, r.Product).Scan(&series)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if _, err := tx.ExecContext(ctx, `INSERT INTO products (name, series) VALUES (?, ?)`, r.Product, r.Series); err != nil {
+				return fmt.Errorf("recording product: %w", err)
+			}
+		case err != nil:
+			return fmt.Errorf("looking up product: %w", err)
+		case series != r.Series:
+			return fmt.Errorf("%s is published as a %s-series product, not %s: %w", r.Product, series, r.Series, store.ErrConflict)
+		}
+		var (
+			sum  string
+			size int64
+		)
+		err = tx.QueryRowContext(ctx, `SELECT sha256, size FROM releases WHERE product = ? AND version = ? AND os = ? AND arch = ?`,
+			r.Product, r.Version, r.OS, r.Arch).Scan(&sum, &size)
+		switch {
+		case err == nil && sum == r.SHA256 && size == r.Size:
+			return nil
+		case err == nil:
+			return fmt.Errorf("already published with other contents: %w", store.ErrConflict)
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("looking up release: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO releases (product, version, os, arch, sha256, size, envelope, published_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.Product, r.Version, r.OS, r.Arch, r.SHA256, r.Size, r.Envelope, formatTime(r.PublishedAt))
+		if err != nil {
+			return fmt.Errorf("inserting release: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("recording release %s: %w", name, err)
+	}
+	return nil
+}
+
+func checkRelease(r store.Release) error {
+	switch {
+	case r.Product == "" || r.Version == "" || r.OS == "" || r.Arch == "":
+		return errors.New("product, version, os and arch are required")
+	case r.Series != api.SeriesPro && r.Series != api.SeriesClassic:
+		return fmt.Errorf("unknown series %q", r.Series)
+	case !isLowerHex(r.SHA256, 64):
+		return fmt.Errorf("sha256 %q is not 64 lowercase hex digits", r.SHA256)
+	case r.Size < 0:
+		return fmt.Errorf("negative size %d", r.Size)
+	case len(r.Envelope) == 0:
+		return errors.New("no signed envelope")
+	}
+	return nil
+}
+
+func isLowerHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Releases lists a product's releases for a platform (any order).
+func (s *Store) Releases(ctx context.Context, product, os, arch string) ([]store.Release, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+releaseColumns+releaseFrom+`
+		WHERE r.product = ? AND r.os = ? AND r.arch = ?`, product, os, arch)
+	if err != nil {
+		return nil, fmt.Errorf("listing releases of %s for %s/%s: %w", product, os, arch, err)
+	}
+	defer rows.Close()
+	var out []store.Release
+	for rows.Next() {
+		r, err := scanRelease(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing releases of %s for %s/%s: %w", product, os, arch, err)
+	}
+	return out, nil
+}
+
+// ReleaseBySHA256 finds a product's release by artifact hash (any
+// platform). Should one artifact have been published more than once, the
+// first publication wins, so the answer does not change over time.
+func (s *Store) ReleaseBySHA256(ctx context.Context, product, sha256 string) (store.Release, error) {
+	r, err := scanRelease(s.db.QueryRowContext(ctx, `SELECT `+releaseColumns+releaseFrom+`
+		WHERE r.product = ? AND r.sha256 = ? ORDER BY r.rowid LIMIT 1`, product, sha256))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Release{}, fmt.Errorf("release of %s with sha256 %s: %w", product, sha256, store.ErrNotFound)
+	}
+	return r, err
+}
+
+// ProductSeries returns the series a product was published under.
+func (s *Store) ProductSeries(ctx context.Context, product string) (string, error) {
+	var series string
+	err := s.db.QueryRowContext(ctx, `SELECT series FROM products WHERE name = ?`, product).Scan(&series)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("product %s: %w", product, store.ErrNotFound)
+	} else if err != nil {
+		return "", fmt.Errorf("product %s: %w", product, err)
+	}
+	return series, nil
+}
+
+// HasArtifact reports whether any release has this sha256.
+func (s *Store) HasArtifact(ctx context.Context, sha256 string) (bool, error) {
+	var found bool
+	err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM releases WHERE sha256 = ?)`, sha256).Scan(&found)
+	if err != nil {
+		return false, fmt.Errorf("looking up artifact %s: %w", sha256, err)
+	}
+	return found, nil
+}
+
+const (
+	releaseColumns = `r.product, p.series, r.version, r.os, r.arch, r.sha256, r.size, r.envelope, r.published_at`
+	releaseFrom    = ` FROM releases r JOIN products p ON p.name = r.product`
+)
+
+func scanRelease(sc scanner) (store.Release, error) {
+	var (
+		r         store.Release
+		published string
+	)
+	err := sc.Scan(&r.Product, &r.Series, &r.Version, &r.OS, &r.Arch, &r.SHA256, &r.Size, &r.Envelope, &published)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Release{}, err
+	} else if err != nil {
+		return store.Release{}, fmt.Errorf("reading release: %w", err)
+	}
+	if r.PublishedAt, err = parseTime(published); err != nil {
+		return store.Release{}, fmt.Errorf("reading release %s %s: %w", r.Product, r.Version, err)
+	}
+	return r, nil
+}

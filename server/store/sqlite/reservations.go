@@ -1,0 +1,314 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server/store"
+)
+
+// Reserve moves one unit remaining → held (see store.ReserveParams). A zero
+// TTL means DefaultTTL; a zero Now means the current time.
+//
+// The idempotency key is looked up first, so a repeat is answered however
+// the entitlement has changed since (exhausted, deactivated). A repeat
+// matches when the credential leads to the same entitlement as the first
+// request and product, versions and machine are equal; Series and TTL are
+// not compared: the server derives them, they are not the client's request.
+func (s *Store) Reserve(ctx context.Context, p store.ReserveParams) (store.Reservation, store.Entitlement, error) {
+	if p.IdempotencyKey == "" || p.Product == "" || p.ToVersion == "" || p.MachineID == "" || p.Series == "" {
+		return store.Reservation{}, store.Entitlement{}, errors.New("reserving: idempotency key, series, product, to-version and machine are required")
+	}
+	now := orNow(p.Now)
+	ttl := p.TTL
+	if ttl <= 0 {
+		ttl = DefaultTTL
+	}
+	var (
+		r store.Reservation
+		e store.Entitlement
+	)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		prior, err := reservationWhere(ctx, tx, "idempotency_key = ?", p.IdempotencyKey)
+		switch {
+		case err == nil:
+			r = prior
+			e, err = repeatedEntitlement(ctx, tx, prior, p)
+			return err
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		e, err = entitlementByCredential(ctx, tx, p.Credential)
+		switch {
+		case err != nil:
+			return err
+		case !e.Active:
+			return store.ErrInactive
+		case e.Series != p.Series:
+			return fmt.Errorf("%s is a %s-series product, the credential is for the %s series: %w", p.Product, p.Series, e.Series, store.ErrWrongSeries)
+		}
+		r = store.Reservation{
+			ID:             newReservationID(),
+			IdempotencyKey: p.IdempotencyKey,
+			EntitlementID:  e.ID,
+			Product:        p.Product,
+			FromVersion:    p.FromVersion,
+			ToVersion:      p.ToVersion,
+			MachineID:      p.MachineID,
+			State:          api.StateHeld,
+			CreatedAt:      now,
+			UpdatedAt:      now,
+			ExpiresAt:      now.Add(ttl),
+		}
+		// Inserted before the move: the ledger row refers to it.
+		if err := insertReservation(ctx, tx, r); err != nil {
+			return err
+		}
+		err = move(ctx, tx, e.ID, r.ID, store.LedgerReserve, moves[store.LedgerReserve], now)
+		if errors.Is(err, errWouldGoNegative) {
+			return store.ErrExhausted
+		} else if err != nil {
+			return err
+		}
+		e, err = entitlementWhere(ctx, tx, "id = ?", e.ID)
+		return err
+	})
+	if err != nil {
+		return store.Reservation{}, store.Entitlement{}, fmt.Errorf("reserving %s %s→%s (key %s): %w", p.Product, p.FromVersion, p.ToVersion, p.IdempotencyKey, err)
+	}
+	return r, e, nil
+}
+
+// repeatedEntitlement checks that p asks for what prior was made for and
+// returns the entitlement as it now is.
+func repeatedEntitlement(ctx context.Context, tx *sql.Tx, prior store.Reservation, p store.ReserveParams) (store.Entitlement, error) {
+	e, err := entitlementByCredential(ctx, tx, p.Credential)
+	switch {
+	case errors.Is(err, store.ErrUnknownCredential):
+		return store.Entitlement{}, fmt.Errorf("another credential: %w", store.ErrIdempotencyMismatch)
+	case err != nil:
+		return store.Entitlement{}, err
+	case e.ID != prior.EntitlementID:
+		return store.Entitlement{}, fmt.Errorf("another credential: %w", store.ErrIdempotencyMismatch)
+	case p.Product != prior.Product || p.FromVersion != prior.FromVersion ||
+		p.ToVersion != prior.ToVersion || p.MachineID != prior.MachineID:
+		return store.Entitlement{}, fmt.Errorf("first used for %s %s→%s on machine %s: %w",
+			prior.Product, prior.FromVersion, prior.ToVersion, prior.MachineID, store.ErrIdempotencyMismatch)
+	}
+	return e, nil
+}
+
+// reservationIDEncoding is lowercase base32 without padding: 128 bits in
+// 26 characters that are safe in URLs and file names.
+var reservationIDEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// newReservationID returns "r_" and 128 random bits: unguessable, so an ID
+// seen in a log cannot be used to complete or release someone else's update.
+func newReservationID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	return "r_" + reservationIDEncoding.EncodeToString(b[:])
+}
+
+func insertReservation(ctx context.Context, tx *sql.Tx, r store.Reservation) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO reservations (id, idempotency_key, entitlement_id, product, from_version, to_version,
+		    machine_id, state, created_at, updated_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.IdempotencyKey, r.EntitlementID, r.Product, r.FromVersion, r.ToVersion,
+		r.MachineID, r.State, formatTime(r.CreatedAt), formatTime(r.UpdatedAt), formatTime(r.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("inserting reservation: %w", err)
+	}
+	return nil
+}
+
+// Complete moves held → consumed; idempotent. A completion that arrives
+// after the reservation expired or was released still ends consumed, since
+// the update was applied: it re-takes a unit (LedgerRetake) or, with none
+// remaining, records an overdraft (LedgerOverdraft).
+//
+// An overdraft changes no count but Overdraft: Consumed does not go up, as
+// there is no purchased unit to consume. Consumed and the invariant
+// purchased = remaining + held + consumed are about purchased units;
+// overdraft counts updates given beyond them, for staff to settle.
+func (s *Store) Complete(ctx context.Context, id string, now time.Time) (store.Reservation, store.Entitlement, error) {
+	now = orNow(now)
+	return s.finish(ctx, id, "completing", func(tx *sql.Tx, r store.Reservation) (string, error) {
+		switch r.State {
+		case api.StateConsumed:
+			return "", nil
+		case api.StateHeld:
+			return api.StateConsumed, move(ctx, tx, r.EntitlementID, r.ID, store.LedgerComplete, moves[store.LedgerComplete], now)
+		}
+		e, err := entitlementWhere(ctx, tx, "id = ?", r.EntitlementID)
+		if err != nil {
+			return "", err
+		}
+		kind := store.LedgerRetake
+		if e.Remaining == 0 {
+			kind = store.LedgerOverdraft
+		}
+		return api.StateConsumed, move(ctx, tx, r.EntitlementID, r.ID, kind, moves[kind], now)
+	}, now)
+}
+
+// Release moves held → remaining; idempotent for released or expired
+// reservations; ErrConflict for a consumed one, whose update was applied.
+func (s *Store) Release(ctx context.Context, id string, now time.Time) (store.Reservation, store.Entitlement, error) {
+	now = orNow(now)
+	return s.finish(ctx, id, "releasing", func(tx *sql.Tx, r store.Reservation) (string, error) {
+		switch r.State {
+		case api.StateReleased, api.StateExpired:
+			return "", nil
+		case api.StateConsumed:
+			return "", fmt.Errorf("the update was already reported applied: %w", store.ErrConflict)
+		}
+		return api.StateReleased, move(ctx, tx, r.EntitlementID, r.ID, store.LedgerRelease, moves[store.LedgerRelease], now)
+	}, now)
+}
+
+// finish runs step on reservation id in one transaction. step returns the
+// reservation's new state, or "" to leave it as it is (an idempotent
+// repeat); finish records the state and returns both records as they end.
+func (s *Store) finish(ctx context.Context, id, doing string, step func(*sql.Tx, store.Reservation) (string, error), now time.Time) (store.Reservation, store.Entitlement, error) {
+	var (
+		r store.Reservation
+		e store.Entitlement
+	)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if r, err = reservationWhere(ctx, tx, "id = ?", id); err != nil {
+			return err
+		}
+		state, err := step(tx, r)
+		if err != nil {
+			return err
+		}
+		if state != "" {
+			if err := setState(ctx, tx, r.ID, r.State, state, now); err != nil {
+				return err
+			}
+			r.State, r.UpdatedAt = state, now
+		}
+		e, err = entitlementWhere(ctx, tx, "id = ?", r.EntitlementID)
+		return err
+	})
+	if err != nil {
+		return store.Reservation{}, store.Entitlement{}, fmt.Errorf("%s reservation %s: %w", doing, id, err)
+	}
+	return r, e, nil
+}
+
+// setState moves a reservation from one state to another; the from-state
+// in the WHERE clause guards against a change this transaction did not see.
+func setState(ctx context.Context, tx *sql.Tx, id, from, to string, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE reservations SET state = ?, updated_at = ? WHERE id = ? AND state = ?`,
+		to, formatTime(now), id, from)
+	if err != nil {
+		return fmt.Errorf("marking reservation %s %s: %w", id, to, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("marking reservation %s %s: %w", id, to, err)
+	} else if n != 1 {
+		return fmt.Errorf("marking reservation %s %s: it is no longer %s", id, to, from)
+	}
+	return nil
+}
+
+// ExpireReservations releases held reservations whose ExpiresAt <= now, in
+// one transaction, and returns how many.
+func (s *Store) ExpireReservations(ctx context.Context, now time.Time) (int, error) {
+	now = orNow(now)
+	var n int
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		due, err := dueReservations(ctx, tx, now)
+		if err != nil {
+			return err
+		}
+		for _, r := range due {
+			if err := move(ctx, tx, r.EntitlementID, r.ID, store.LedgerExpire, moves[store.LedgerExpire], now); err != nil {
+				return err
+			}
+			if err := setState(ctx, tx, r.ID, api.StateHeld, api.StateExpired, now); err != nil {
+				return err
+			}
+		}
+		n = len(due)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("expiring reservations: %w", err)
+	}
+	return n, nil
+}
+
+// dueReservations lists the held reservations expired at now. It reads them
+// all before the caller writes: the rows must be closed first.
+func dueReservations(ctx context.Context, tx *sql.Tx, now time.Time) ([]store.Reservation, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+reservationColumns+` FROM reservations
+		WHERE state = 'held' AND expires_at <= ? ORDER BY expires_at, id`, formatTime(now))
+	if err != nil {
+		return nil, fmt.Errorf("listing due reservations: %w", err)
+	}
+	defer rows.Close()
+	var due []store.Reservation
+	for rows.Next() {
+		r, err := scanReservation(rows)
+		if err != nil {
+			return nil, err
+		}
+		due = append(due, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing due reservations: %w", err)
+	}
+	return due, nil
+}
+
+// Reservation finds by ID: ErrNotFound when none.
+func (s *Store) Reservation(ctx context.Context, id string) (store.Reservation, error) {
+	return reservationWhere(ctx, s.db, "id = ?", id)
+}
+
+const reservationColumns = `id, idempotency_key, entitlement_id, product, from_version, to_version,
+	machine_id, state, created_at, updated_at, expires_at`
+
+// reservationWhere finds the one reservation matching cond (a constant of
+// this package): ErrNotFound when none.
+func reservationWhere(ctx context.Context, q querier, cond string, args ...any) (store.Reservation, error) {
+	r, err := scanReservation(q.QueryRowContext(ctx, `SELECT `+reservationColumns+` FROM reservations WHERE `+cond, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Reservation{}, fmt.Errorf("reservation: %w", store.ErrNotFound)
+	}
+	return r, err
+}
+
+func scanReservation(sc scanner) (store.Reservation, error) {
+	var (
+		r                         store.Reservation
+		created, updated, expires string
+	)
+	err := sc.Scan(&r.ID, &r.IdempotencyKey, &r.EntitlementID, &r.Product, &r.FromVersion, &r.ToVersion,
+		&r.MachineID, &r.State, &created, &updated, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Reservation{}, err
+	} else if err != nil {
+		return store.Reservation{}, fmt.Errorf("reading reservation: %w", err)
+	}
+	for _, f := range []struct {
+		dst *time.Time
+		src string
+	}{{&r.CreatedAt, created}, {&r.UpdatedAt, updated}, {&r.ExpiresAt, expires}} {
+		if *f.dst, err = parseTime(f.src); err != nil {
+			return store.Reservation{}, fmt.Errorf("reading reservation %s: %w", r.ID, err)
+		}
+	}
+	return r, nil
+}

@@ -1,0 +1,204 @@
+// Package store keeps customers' entitlements, releases, reservations and
+// the append-only ledger. Every operation that changes counts is one
+// transaction, so at every instant, for every entitlement,
+//
+//	purchased = remaining + held + consumed
+//
+// (overdrafts are recorded apart). Implementations share one conformance
+// suite (storetest).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Conditions callers act on. Implementations wrap them with context.
+var (
+	ErrNotFound            = errors.New("not found")
+	ErrUnknownCredential   = errors.New("unknown credential")
+	ErrInactive            = errors.New("credential inactive")
+	ErrExhausted           = errors.New("no updates remaining")
+	ErrWrongSeries         = errors.New("credential is for another series")
+	ErrIdempotencyMismatch = errors.New("idempotency key reused with different parameters")
+	ErrConflict            = errors.New("conflict")
+)
+
+// Credential kinds.
+const (
+	KindCode  = "code"  // Pro series: keyed hash of a 25-digit update code
+	KindHWKey = "hwkey" // classic series: hardware-key serial
+)
+
+// Credential identifies an entitlement: exactly one of CodeHash (32-byte
+// keyed hash, never the code itself) or HWKeySerial is set.
+type Credential struct {
+	CodeHash    []byte
+	HWKeySerial string
+}
+
+// Entitlement is one customer's paid updates for one credential.
+type Entitlement struct {
+	ID          int64
+	Customer    string
+	Series      string // api.SeriesPro or api.SeriesClassic
+	Kind        string // KindCode or KindHWKey
+	CodeHint    string // last group of the code, for staff; "" for hwkey
+	HWKeySerial string
+	Active      bool
+	Purchased   int64
+	Remaining   int64
+	Held        int64
+	Consumed    int64
+	Overdraft   int64 // completions that arrived after expiry with nothing left
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// ActivateParams adds Updates paid updates.
+//
+// Pro: one code per customer covers the whole series. If Customer already
+// has a Pro entitlement, Updates are added to it and Credential is ignored
+// (Created=false); otherwise a new entitlement is made for Credential.
+// Classic: keyed by HWKeySerial; an existing entitlement for the serial gets
+// Updates added (it must belong to the same customer, else ErrConflict).
+type ActivateParams struct {
+	Customer   string
+	Series     string
+	Credential Credential
+	CodeHint   string
+	Updates    int64
+	Now        time.Time
+}
+
+// Release is a published, signed release.
+type Release struct {
+	Product     string
+	Series      string
+	Version     string
+	OS          string
+	Arch        string
+	SHA256      string // lowercase hex
+	Size        int64
+	Envelope    []byte // the signed release envelope (JSON), served as is
+	PublishedAt time.Time
+}
+
+// Reservation is one update held for (product, from, to, machine).
+type Reservation struct {
+	ID             string
+	IdempotencyKey string
+	EntitlementID  int64
+	Product        string
+	FromVersion    string
+	ToVersion      string
+	MachineID      string
+	State          string // api.StateHeld, StateConsumed, StateReleased, StateExpired
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+// ReserveParams asks for one update. Series is the product's series (the
+// credential must be of it). A repeat with the same IdempotencyKey and the
+// same Credential/Product/FromVersion/ToVersion/MachineID returns the
+// existing reservation as it now is, without moving any unit; with other
+// parameters it fails with ErrIdempotencyMismatch.
+type ReserveParams struct {
+	IdempotencyKey string
+	Credential     Credential
+	Series         string
+	Product        string
+	FromVersion    string
+	ToVersion      string
+	MachineID      string
+	Now            time.Time
+	TTL            time.Duration
+}
+
+// LedgerEntry is one append-only record of a change of counts.
+type LedgerEntry struct {
+	ID             int64
+	EntitlementID  int64
+	ReservationID  string // "" for purchases
+	Kind           string // see Ledger* constants
+	DeltaPurchased int64
+	DeltaRemaining int64
+	DeltaHeld      int64
+	DeltaConsumed  int64
+	DeltaOverdraft int64
+	At             time.Time
+}
+
+// Ledger kinds.
+const (
+	LedgerPurchase  = "purchase"  // +purchased +remaining
+	LedgerReserve   = "reserve"   // -remaining +held
+	LedgerComplete  = "complete"  // -held +consumed
+	LedgerRelease   = "release"   // -held +remaining
+	LedgerExpire    = "expire"    // -held +remaining (by the sweep)
+	LedgerRetake    = "retake"    // late completion: -remaining +consumed
+	LedgerOverdraft = "overdraft" // late completion with nothing left: +overdraft
+)
+
+// Violation is one broken invariant found by Audit.
+type Violation struct {
+	EntitlementID int64
+	Customer      string
+	Problem       string
+}
+
+// Store is the server's storage. All methods are safe for concurrent use.
+type Store interface {
+	// Activate adds paid updates (see ActivateParams).
+	Activate(ctx context.Context, p ActivateParams) (e Entitlement, created bool, err error)
+	// Entitlement finds by credential: ErrUnknownCredential when none.
+	Entitlement(ctx context.Context, c Credential) (Entitlement, error)
+	// ProEntitlement finds a customer's Pro entitlement: ErrNotFound when none.
+	ProEntitlement(ctx context.Context, customer string) (Entitlement, error)
+	// Entitlements lists all, by ID.
+	Entitlements(ctx context.Context) ([]Entitlement, error)
+
+	// PutRelease records a release; the same release again is a no-op,
+	// a different one under the same (product, version, os, arch) is
+	// ErrConflict, and so is a product published under another series.
+	PutRelease(ctx context.Context, r Release) error
+	// Releases lists a product's releases for a platform (any order).
+	Releases(ctx context.Context, product, os, arch string) ([]Release, error)
+	// ReleaseBySHA256 finds a product's release by artifact hash (any platform).
+	ReleaseBySHA256(ctx context.Context, product, sha256 string) (Release, error)
+	// ProductSeries returns the series a product was published under:
+	// ErrNotFound for an unknown product.
+	ProductSeries(ctx context.Context, product string) (string, error)
+	// HasArtifact reports whether any release has this sha256.
+	HasArtifact(ctx context.Context, sha256 string) (bool, error)
+
+	// Reserve moves one unit remaining → held (see ReserveParams). Errors:
+	// ErrUnknownCredential, ErrInactive, ErrWrongSeries, ErrExhausted,
+	// ErrIdempotencyMismatch.
+	Reserve(ctx context.Context, p ReserveParams) (Reservation, Entitlement, error)
+	// Complete moves held → consumed; idempotent. A reservation that
+	// expired or was released re-takes a unit (LedgerRetake) or, with none
+	// left, records an overdraft; either way it ends consumed. ErrNotFound
+	// for an unknown ID.
+	Complete(ctx context.Context, id string, now time.Time) (Reservation, Entitlement, error)
+	// Release moves held → remaining; idempotent for released/expired ones;
+	// ErrConflict for a consumed one; ErrNotFound for an unknown ID.
+	Release(ctx context.Context, id string, now time.Time) (Reservation, Entitlement, error)
+	// Reservation finds by ID: ErrNotFound when none.
+	Reservation(ctx context.Context, id string) (Reservation, error)
+	// ExpireReservations releases held reservations whose ExpiresAt <= now
+	// and returns how many.
+	ExpireReservations(ctx context.Context, now time.Time) (int, error)
+
+	// Ledger lists an entitlement's ledger, oldest first.
+	Ledger(ctx context.Context, entitlementID int64) ([]LedgerEntry, error)
+	// Audit checks purchased = remaining + held + consumed, non-negative
+	// counts, held = number of held reservations, and that the ledger
+	// replays to the current counts, for every entitlement.
+	Audit(ctx context.Context) ([]Violation, error)
+	// Ping checks the store answers (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}

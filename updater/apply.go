@@ -1,0 +1,71 @@
+package updater
+
+import (
+	"encoding/hex"
+	"fmt"
+	"os"
+
+	"github.com/minio/selfupdate"
+)
+
+func selfupdateOptions(target string, sha256hex string) (selfupdate.Options, error) {
+	sum, err := hex.DecodeString(sha256hex)
+	if err != nil {
+		return selfupdate.Options{}, err
+	}
+	opts := selfupdate.Options{TargetPath: target, Checksum: sum}
+	if fi, err := os.Stat(target); err == nil {
+		opts.TargetMode = fi.Mode().Perm()
+	}
+	return opts, nil
+}
+
+// checkWritable fails when the target's folder cannot take the new file:
+// asked before anything is reserved, so no unit is held for a target that
+// cannot be updated.
+func checkWritable(target string) error {
+	opts := selfupdate.Options{TargetPath: target}
+	if err := opts.CheckPermissions(); err != nil {
+		return fail(ErrApply, err, "cannot write the folder of %s (%v); run as a user who may change it; nothing was changed or used",
+			target, rootCause(err))
+	}
+	return nil
+}
+
+// stage writes the verified file as the new version beside the target
+// (selfupdate's .target.new), checking its hash once more.
+func stage(target, verified, sha256hex string) error {
+	opts, err := selfupdateOptions(target, sha256hex)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(verified)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return selfupdate.PrepareAndCheckBinary(f, opts)
+}
+
+// commit swaps the staged file into place. selfupdate renames the old file
+// aside (never overwriting a running executable), renames the new one in,
+// and restores the old one if that fails.
+func commit(target, sha256hex string) error {
+	opts, err := selfupdateOptions(target, sha256hex)
+	if err != nil {
+		return err
+	}
+	if err := selfupdate.CommitBinary(opts); err != nil {
+		if rerr := selfupdate.RollbackError(err); rerr != nil {
+			return fmt.Errorf("%w; restoring the old file also failed (%v): restore it by hand from the hidden .old file beside it", err, rerr)
+		}
+		return err
+	}
+	return nil
+}
+
+// cleanStaging removes files an interrupted update may have left.
+func cleanStaging(target string) {
+	os.Remove(downloadPath(target))
+	os.Remove(stagedPath(target))
+}

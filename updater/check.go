@@ -1,0 +1,191 @@
+package updater
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"github.com/aktual/aktual/api"
+)
+
+var productRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// CheckRequest names what to check: a product installed at Target.
+// FromVersion is the last resort when neither the server's catalogue nor an
+// install record knows the target's contents.
+type CheckRequest struct {
+	Product     string
+	Target      string
+	FromVersion string
+}
+
+// Plan is what Check found.
+type Plan struct {
+	Product       string
+	Target        string // absolute, symlinks resolved
+	CurrentSHA256 string
+	From          string // installed version
+	FromSource    string // "catalogue", "install record" or "--from-version"
+	Latest        api.ReleaseStatement
+	// UpToDate: the newest release is installed; Newer: what is installed
+	// is newer than anything published (a downgrade is never offered).
+	UpToDate bool
+	Newer    bool
+}
+
+// Check finds the installed version and the newest release, verifying the
+// server's signed answer. It changes nothing.
+func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
+	if !productRE.MatchString(req.Product) {
+		return nil, fail(ErrUsage, nil, "--product is required: the product's name as the vendor publishes it")
+	}
+	if req.FromVersion != "" && !api.ValidVersion(req.FromVersion) {
+		return nil, fail(ErrUsage, nil, "--from-version %q is not a version like 1.2.0", req.FromVersion)
+	}
+	target, err := resolveTarget(req.Target)
+	if err != nil {
+		return nil, err
+	}
+	u.phase(PhaseCheck, "checking for a new version of "+req.Product)
+	current, err := hashFile(target)
+	if err != nil {
+		return nil, fail(ErrUsage, err, "cannot read %s: %v", target, err)
+	}
+	goos, arch := u.platform()
+	st, err := u.latest(ctx, req.Product, goos, arch, current)
+	if err != nil {
+		return nil, err
+	}
+	latest, err := u.verifyRelease(&st.Latest, req.Product, goos, arch)
+	if err != nil {
+		return nil, err
+	}
+	plan := &Plan{Product: req.Product, Target: target, CurrentSHA256: current, Latest: latest}
+	switch {
+	case st.Installed != nil:
+		inst, err := u.verifyRelease(st.Installed, req.Product, "", "")
+		if err != nil {
+			return nil, err
+		}
+		if inst.SHA256 != current {
+			return nil, fail(ErrVerification, nil, "the server named a release for contents other than the installed file; refusing its answer")
+		}
+		plan.From, plan.FromSource = inst.Version, "catalogue"
+	default:
+		if rec, err := u.installRecord(target); err == nil && rec.Product == req.Product && rec.SHA256 == current {
+			plan.From, plan.FromSource = rec.Version, "install record"
+		} else if req.FromVersion != "" {
+			plan.From, plan.FromSource = req.FromVersion, "--from-version"
+		}
+	}
+	if plan.From == "" {
+		return nil, fail(ErrUsage, nil,
+			"cannot tell which version of %s is at %s: its contents match no published release; check --target, or pass --from-version",
+			req.Product, target)
+	}
+	switch c := api.CompareVersions(latest.Version, plan.From); {
+	case current == latest.SHA256 || c == 0:
+		plan.UpToDate = true
+	case c < 0:
+		plan.UpToDate, plan.Newer = true, true
+	}
+	return plan, nil
+}
+
+// resolveTarget makes the target absolute and follows symlinks, so the real
+// file is replaced, not the link.
+func resolveTarget(target string) (string, error) {
+	if target == "" {
+		return "", fail(ErrUsage, nil, "--target is required: the path of the installed program to update")
+	}
+	abs, err := filepath.Abs(target)
+	if err != nil {
+		return "", fail(ErrUsage, err, "--target %q: %v", target, err)
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fail(ErrUsage, err, "%s does not exist; pass the path of the installed program with --target", abs)
+	} else if err != nil {
+		return "", fail(ErrUsage, err, "cannot resolve %s: %v", abs, err)
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return "", fail(ErrUsage, err, "cannot read %s: %v", real, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fail(ErrUsage, nil, "%s is not a regular file; pass the path of the installed program with --target", real)
+	}
+	return real, nil
+}
+
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// latest fetches and verifies the server's signed answer.
+func (u *Updater) latest(ctx context.Context, product, goos, arch, current string) (*api.LatestStatement, error) {
+	q := url.Values{"os": {goos}, "arch": {arch}, "current_sha256": {current}}
+	var env api.Envelope
+	err := u.callJSON(ctx, "GET", "/v1/products/"+url.PathEscape(product)+"/latest", q, nil, &env)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Code == api.CodeNotFound {
+		return nil, fail(ErrUsage, err, "the server publishes no release of %s for %s/%s; check --product", product, goos, arch)
+	} else if errors.As(err, &ae) {
+		return nil, fail(nil, err, "the server refused the check: %s", ae.Message)
+	} else if err != nil {
+		return nil, err
+	}
+	var st api.LatestStatement
+	if err := env.VerifyInto(api.PayloadLatest, u.Trust.OnlineKeys, &st); err != nil {
+		return nil, fail(ErrVerification, err, "the server's answer is not signed by a trusted key (%v); nothing was installed", err)
+	}
+	now := u.now()
+	switch {
+	case st.Product != product || st.OS != goos || st.Arch != arch || st.CurrentSHA256 != current:
+		return nil, fail(ErrVerification, nil, "the server's signed answer is for another question (%s %s/%s); refusing it", st.Product, st.OS, st.Arch)
+	case !now.Before(st.ExpiresAt):
+		return nil, fail(ErrVerification, nil,
+			"the server's signed answer expired at %s (a replayed old answer, or this computer's clock is wrong); check the date and time, then try again",
+			st.ExpiresAt.Format("2006-01-02 15:04 MST"))
+	}
+	return &st, nil
+}
+
+// verifyRelease checks a release envelope against the release keys and that
+// it is for this product (and platform, when given).
+func (u *Updater) verifyRelease(env *api.Envelope, product, goos, arch string) (api.ReleaseStatement, error) {
+	var r api.ReleaseStatement
+	if err := env.VerifyInto(api.PayloadRelease, u.Trust.ReleaseKeys, &r); err != nil {
+		return r, fail(ErrVerification, err, "a release is not signed by a trusted release key (%v); nothing was installed", err)
+	}
+	switch {
+	case r.Product != product:
+		return r, fail(ErrVerification, nil, "the signed release is for %s, not %s; refusing it", r.Product, product)
+	case goos != "" && (r.OS != goos || r.Arch != arch):
+		return r, fail(ErrVerification, nil, "the signed release is for %s/%s, not %s/%s; refusing it", r.OS, r.Arch, goos, arch)
+	case !api.ValidVersion(r.Version) || r.Size <= 0 || len(r.SHA256) != 64:
+		return r, fail(ErrVerification, nil, "the signed release of %s is malformed; refusing it", product)
+	}
+	return r, nil
+}
+
+// errTargetChanged is returned when the target's contents are not what a
+// plan was made for.
+var errTargetChanged = fmt.Errorf("the target changed while updating")

@@ -1,0 +1,153 @@
+package updater
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aktual/aktual/api"
+)
+
+// maxErrorBody bounds how much of an error response is read.
+const maxErrorBody = 16 << 10
+
+// DefaultHTTPClient has timeouts on connecting and on waiting for an answer,
+// but none on the whole exchange: a large download on a slow line may take
+// long, and is cancelled through its context.
+func DefaultHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}}
+}
+
+// apiError is an error answer from the server.
+type apiError struct {
+	Status     int
+	Code       string
+	Message    string
+	RetryAfter string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("server answered %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+func (u *Updater) endpoint(path string, query url.Values) string {
+	s := strings.TrimRight(u.Server, "/") + path
+	if len(query) > 0 {
+		s += "?" + query.Encode()
+	}
+	return s
+}
+
+// send performs a request and returns the response of a 2xx answer; an
+// error answer becomes *apiError, a transport failure ErrNoConnection.
+func (u *Updater) send(ctx context.Context, method, path string, query url.Values, body any) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.endpoint(path, query), rd)
+	if err != nil {
+		return nil, fail(ErrUsage, err, "the server address %q is not a valid URL; pass e.g. --server https://updates.example.com", u.Server)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("User-Agent", "aktual/"+u.version())
+	resp, err := u.httpClient().Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fail(ErrNoConnection, err,
+			"cannot reach the update server at %s (%v); check your Internet connection, or run: aktual netcheck --server %s",
+			u.Server, rootCause(err), u.Server)
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	var eb api.ErrorBody
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	if json.Unmarshal(data, &eb) != nil || eb.Error.Code == "" {
+		eb.Error = api.ErrorDetail{Code: "http_" + fmt.Sprint(resp.StatusCode), Message: http.StatusText(resp.StatusCode)}
+	}
+	return nil, &apiError{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message, RetryAfter: resp.Header.Get("Retry-After")}
+}
+
+// callJSON sends a request and decodes a bounded JSON answer into out.
+func (u *Updater) callJSON(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	resp, err := u.send(ctx, method, path, query, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, api.MaxEnvelopeSize*2+1))
+	if err != nil {
+		return fail(ErrNoConnection, err, "the connection to %s broke while reading its answer; try again", u.Server)
+	}
+	if len(data) > api.MaxEnvelopeSize*2 {
+		return fail(ErrVerification, nil, "the server's answer to %s is too large; refusing it", path)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fail(ErrVerification, err, "the server's answer to %s is not valid JSON; is %s an aktual server?", path, u.Server)
+	}
+	return nil
+}
+
+// credentialError turns a server refusal of a credential into the kind a
+// script can act on, keeping the server's advice.
+func credentialError(err error) error {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	switch ae.Code {
+	case api.CodeInvalidCode, api.CodeUnknownCredential, api.CodeInactive, api.CodeWrongSeries, api.CodeExpired:
+		return fail(ErrCredentialRejected, err, "%s", ae.Message)
+	case api.CodeExhausted:
+		return fail(ErrExhausted, err, "%s", ae.Message)
+	case api.CodeRateLimited:
+		wait := ae.RetryAfter
+		if wait == "" {
+			wait = "a few"
+		}
+		return fail(ErrNoConnection, err, "the server is limiting attempts; wait %s seconds and try again", wait)
+	}
+	return fail(nil, err, "%s", ae.Error())
+}
+
+// rootCause strips url.Error and net.OpError wrappers for a short message.
+func rootCause(err error) error {
+	for {
+		var ue *url.Error
+		if errors.As(err, &ue) && ue.Err != nil {
+			err = ue.Err
+			continue
+		}
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Err != nil {
+			err = oe.Err
+			continue
+		}
+		return err
+	}
+}

@@ -1,0 +1,98 @@
+package updater
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aktual/aktual/api"
+)
+
+// progressInterval throttles progress events: often enough for a smooth
+// bar, rare enough for a JSON consumer.
+const progressInterval = 200 * time.Millisecond
+
+// downloadPath is where an artifact is written before it is verified: in
+// the target's own folder, so the later rename never crosses devices.
+func downloadPath(target string) string {
+	return filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".aktual-download")
+}
+
+// download fetches the release's artifact next to target, hashing while it
+// writes and reading no more than the signed size, and returns the path of
+// the verified file. On any failure the partial file is removed.
+func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target string) (path string, err error) {
+	u.phase(PhaseDownload, fmt.Sprintf("downloading %s %s (%d bytes)", rel.Product, rel.Version, rel.Size))
+	resp, err := u.send(ctx, "GET", "/v1/artifacts/"+rel.SHA256, nil, nil)
+	if err != nil {
+		if _, ok := err.(*apiError); ok {
+			return "", fail(ErrVerification, err, "the server could not send %s %s (%v); nothing was installed, try again later", rel.Product, rel.Version, err)
+		}
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.ContentLength > rel.Size {
+		return "", fail(ErrVerification, nil, "the server offers %d bytes but the signed release has %d; refusing it, nothing was installed", resp.ContentLength, rel.Size)
+	}
+	path = downloadPath(target)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", fail(ErrApply, err, "cannot write in %s (%v); nothing was changed", filepath.Dir(target), rootCause(err))
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fail(ErrApply, cerr, "writing the download failed: %v", cerr)
+		}
+		if err != nil {
+			os.Remove(path)
+		}
+	}()
+	h := sha256.New()
+	pw := &progressWriter{u: u, total: rel.Size}
+	// One byte more than signed: a longer body is caught, not truncated.
+	n, err := io.Copy(io.MultiWriter(f, h, pw), io.LimitReader(resp.Body, rel.Size+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", fail(ErrNoConnection, err, "the download of %s %s broke off after %d of %d bytes (%v); run the update again",
+			rel.Product, rel.Version, n, rel.Size, rootCause(err))
+	}
+	pw.flush()
+	u.phase(PhaseVerify, "verifying the download")
+	switch got := hex.EncodeToString(h.Sum(nil)); {
+	case n != rel.Size:
+		return "", fail(ErrVerification, nil, "the download has %d bytes but the signed release has %d; nothing was installed", n, rel.Size)
+	case got != rel.SHA256:
+		return "", fail(ErrVerification, nil, "the download's sha256 %s does not match the signed release's %s (corrupt or tampered); nothing was installed", got, rel.SHA256)
+	}
+	if err := f.Sync(); err != nil {
+		return "", fail(ErrApply, err, "writing the download failed: %v", err)
+	}
+	return path, nil
+}
+
+type progressWriter struct {
+	u     *Updater
+	done  int64
+	total int64
+	last  time.Time
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	p.done += int64(len(b))
+	if now := time.Now(); now.Sub(p.last) >= progressInterval {
+		p.last = now
+		p.u.emit(Event{Event: EventProgress, Phase: PhaseDownload, Done: p.done, Total: p.total})
+	}
+	return len(b), nil
+}
+
+func (p *progressWriter) flush() {
+	p.u.emit(Event{Event: EventProgress, Phase: PhaseDownload, Done: p.done, Total: p.total})
+}

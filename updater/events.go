@@ -1,0 +1,29 @@
+package updater
+
+// Phases of an update, in order.
+const (
+	PhaseRecover  = "recover"
+	PhaseCheck    = "check"
+	PhaseDownload = "download"
+	PhaseVerify   = "verify"
+	PhaseReserve  = "reserve"
+	PhaseApply    = "apply"
+	PhaseComplete = "complete"
+)
+
+// Event kinds.
+const (
+	EventPhase    = "phase"    // a phase begins; Message says what
+	EventProgress = "progress" // download progress: Done of Total bytes
+	EventNotice   = "notice"   // something a person should know
+)
+
+// Event is what the updater reports while it works. The CLI draws it (a
+// progress bar, a line) or prints it as a JSON line.
+type Event struct {
+	Event   string `json:"event"`
+	Phase   string `json:"phase,omitempty"`
+	Message string `json:"message,omitempty"`
+	Done    int64  `json:"done,omitempty"`
+	Total   int64  `json:"total,omitempty"`
+}

@@ -1,0 +1,177 @@
+package updater
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aktual/aktual/api"
+)
+
+// Journal states, in order. The journal of a target is on disk before each
+// step that the next one depends on, so a crash at any instant leaves a
+// record that recovery can finish.
+const (
+	StateIntent   = "intent"   // idempotency key chosen; reserve may or may not have reached the server
+	StateReserved = "reserved" // the server holds one update for us
+	StateStaged   = "staged"   // the new file is written beside the target
+	StateApplied  = "applied"  // the target is the new version; completion not yet acknowledged
+	StateReported = "reported" // the server counted the update: nothing left to do
+)
+
+// Journal is the record of one target's update in progress.
+type Journal struct {
+	Version        int       `json:"version"`
+	Target         string    `json:"target"`
+	Product        string    `json:"product"`
+	Server         string    `json:"server"`
+	From           string    `json:"from"`
+	To             string    `json:"to"`
+	OldSHA256      string    `json:"old_sha256"`
+	NewSHA256      string    `json:"new_sha256"`
+	IdempotencyKey string    `json:"idempotency_key"`
+	ReservationID  string    `json:"reservation_id,omitempty"`
+	State          string    `json:"state"`
+	Remaining      *int64    `json:"remaining,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+const journalVersion = 1
+
+// maxJournalSize bounds what is read from the state directory.
+const maxJournalSize = 64 << 10
+
+// targetKey names a target's files in the state directory.
+func targetKey(target string) string {
+	sum := sha256.Sum256([]byte(target))
+	return hex.EncodeToString(sum[:10])
+}
+
+func (u *Updater) journalDir() string { return filepath.Join(u.StateDir, "journal") }
+
+func (u *Updater) journalPath(target string) string {
+	return filepath.Join(u.journalDir(), targetKey(target)+".json")
+}
+
+func newIdempotencyKey() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "k_" + hex.EncodeToString(b), nil
+}
+
+// save writes the journal atomically: temp file, fsync, rename, fsync dir.
+func (u *Updater) save(j *Journal) error {
+	j.Version = journalVersion
+	j.UpdatedAt = u.now().UTC()
+	data, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(u.journalPath(j.Target), data); err != nil {
+		return fmt.Errorf("writing the update journal in %s: %w", u.journalDir(), err)
+	}
+	return nil
+}
+
+// loadJournal reads a target's journal: (nil, nil) when there is none.
+func (u *Updater) loadJournal(target string) (*Journal, error) {
+	return readJournal(u.journalPath(target))
+}
+
+func readJournal(path string) (*Journal, error) {
+	data, err := readBounded(path, maxJournalSize)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var j Journal
+	if err := api.DecodeStrict(data, &j); err != nil {
+		return nil, fmt.Errorf("journal %s is damaged (%v); move it aside and run aktual recover", filepath.Base(path), err)
+	}
+	if j.Version != journalVersion {
+		return nil, fmt.Errorf("journal %s has version %d; this aktual reads version %d", filepath.Base(path), j.Version, journalVersion)
+	}
+	return &j, nil
+}
+
+// journals lists every journal in the state directory.
+func (u *Updater) journals() ([]string, error) {
+	entries, err := os.ReadDir(u.journalDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".json") {
+			paths = append(paths, filepath.Join(u.journalDir(), e.Name()))
+		}
+	}
+	return paths, nil
+}
+
+func (u *Updater) removeJournal(target string) error {
+	err := os.Remove(u.journalPath(target))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", filepath.Base(path), limit)
+	}
+	return os.ReadFile(path)
+}
+
+// writeFileAtomic makes data appear at path whole or not at all, and
+// durable once it returns.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(dir)
+}

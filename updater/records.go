@@ -1,0 +1,49 @@
+package updater
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"time"
+
+	"github.com/aktual/aktual/api"
+)
+
+// InstallRecord remembers what aktual installed at a target: the fallback
+// for finding the installed version when the server's catalogue does not
+// know the target's hash.
+type InstallRecord struct {
+	Target    string    `json:"target"`
+	Product   string    `json:"product"`
+	Version   string    `json:"version"`
+	SHA256    string    `json:"sha256"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func (u *Updater) recordPath(target string) string {
+	return filepath.Join(u.StateDir, "installs", targetKey(target)+".json")
+}
+
+func (u *Updater) installRecord(target string) (*InstallRecord, error) {
+	return readInstallRecord(u.recordPath(target))
+}
+
+func readInstallRecord(path string) (*InstallRecord, error) {
+	data, err := readBounded(path, maxJournalSize)
+	if err != nil {
+		return nil, err
+	}
+	var r InstallRecord
+	if err := api.DecodeStrict(data, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func (u *Updater) writeInstallRecord(r InstallRecord) error {
+	r.UpdatedAt = u.now().UTC()
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(u.recordPath(r.Target), data)
+}

@@ -1,0 +1,183 @@
+package updater
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Recovery actions.
+const (
+	ActionReported = "reported" // the update was applied; the server now counts it
+	ActionReleased = "released" // the update never applied; the held unit is back
+	ActionPending  = "pending"  // could not finish now (server unreachable); kept
+	ActionResume   = "resume"   // the reserve's answer never came; the next update of this target resumes it
+	ActionDropped  = "dropped"  // nothing left to do
+)
+
+// intentLifetime: after this, an unanswered reserve has expired on the
+// server (its reservation TTL is 7 days) and the journal is only noise.
+const intentLifetime = 8 * 24 * time.Hour
+
+// Recovered says what recovery did with one journal.
+type Recovered struct {
+	Target  string
+	Product string
+	From    string
+	To      string
+	Action  string
+	Result  *Result // set when Action is ActionReported
+	Err     error   // why Action is ActionPending
+}
+
+// Recover finishes what journals say is unfinished: an applied update is
+// reported; a reserved or staged one whose target already has the new hash
+// is treated as applied; one that never applied is released and its staged
+// files removed. It never changes a target except to finish or undo a swap
+// that a crash interrupted.
+func (u *Updater) Recover(ctx context.Context) ([]Recovered, error) {
+	paths, err := u.journals()
+	if err != nil {
+		return nil, fmt.Errorf("reading journals in %s: %w", u.journalDir(), err)
+	}
+	var out []Recovered
+	for _, p := range paths {
+		j, err := readJournal(p)
+		if err != nil {
+			out = append(out, Recovered{Target: filepath.Base(p), Action: ActionPending, Err: err})
+			continue
+		}
+		if j == nil {
+			continue
+		}
+		out = append(out, u.recoverJournal(ctx, j))
+	}
+	return out, nil
+}
+
+// recoverTarget recovers the journal of one target before a new update of
+// it. A result is returned when recovery itself finished the update.
+func (u *Updater) recoverTarget(ctx context.Context, target string) (*Result, error) {
+	j, err := u.loadJournal(target)
+	if err != nil || j == nil {
+		return nil, err
+	}
+	rec := u.recoverJournal(ctx, j)
+	switch rec.Action {
+	case ActionReported:
+		u.notice(fmt.Sprintf("an earlier update of %s to %s had been applied; it is now reported", j.Product, j.To))
+		return rec.Result, nil
+	case ActionPending:
+		if errors.Is(rec.Err, ErrNotReported) {
+			return &Result{Status: StatusApplied, Product: j.Product, Target: j.Target, From: j.From, To: j.To, Reservation: j.ReservationID}, rec.Err
+		}
+		return nil, rec.Err
+	}
+	return nil, nil
+}
+
+func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
+	rec := Recovered{Target: j.Target, Product: j.Product, From: j.From, To: j.To}
+	if u.Server == "" {
+		// `aktual recover` without --server finishes each journal with
+		// the server it was made with.
+		uj := *u
+		uj.Server = j.Server
+		u = &uj
+	}
+	if j.Server != u.Server {
+		rec.Action, rec.Err = ActionPending, fmt.Errorf("the unfinished update of %s was made with server %s; run aktual recover --server %s", j.Target, j.Server, j.Server)
+		return rec
+	}
+	u.phase(PhaseRecover, fmt.Sprintf("finishing an interrupted update of %s (%s)", j.Product, j.State))
+	switch j.State {
+	case StateReported:
+		rec.Action = ActionDropped
+		_ = u.removeJournal(j.Target)
+		return rec
+	case StateIntent:
+		if u.now().Sub(j.CreatedAt) > intentLifetime {
+			rec.Action = ActionDropped
+			_ = u.removeJournal(j.Target)
+			return rec
+		}
+		rec.Action = ActionResume
+		return rec
+	case StateReserved, StateStaged, StateApplied:
+	default:
+		rec.Action, rec.Err = ActionPending, fmt.Errorf("journal of %s has unknown state %q", j.Target, j.State)
+		return rec
+	}
+	applied, err := finishSwap(j)
+	if err != nil {
+		rec.Action, rec.Err = ActionPending, err
+		return rec
+	}
+	if applied || j.State == StateApplied {
+		if j.State != StateApplied {
+			j.State = StateApplied
+			if err := u.save(j); err != nil {
+				rec.Action, rec.Err = ActionPending, err
+				return rec
+			}
+		}
+		res, err := u.report(ctx, j)
+		if err != nil {
+			rec.Action, rec.Err = ActionPending, err
+			return rec
+		}
+		rec.Action, rec.Result = ActionReported, res
+		return rec
+	}
+	cleanStaging(j.Target)
+	if err := u.release(ctx, j.ReservationID); err != nil {
+		rec.Action, rec.Err = ActionPending, err
+		return rec
+	}
+	_ = u.removeJournal(j.Target)
+	rec.Action = ActionReleased
+	return rec
+}
+
+// finishSwap looks at the target after a crash and reports whether it holds
+// the new version. If the crash fell between selfupdate's two renames (the
+// target missing, the old file aside), it completes the swap when the
+// staged file is the verified new version, or puts the old file back.
+func finishSwap(j *Journal) (applied bool, err error) {
+	if fileExists(j.Target) {
+		sum, err := hashFile(j.Target)
+		if err != nil {
+			return false, fmt.Errorf("reading %s: %w", j.Target, err)
+		}
+		return sum == j.NewSHA256, nil
+	}
+	old := filepath.Join(filepath.Dir(j.Target), "."+filepath.Base(j.Target)+".old")
+	if sum, err := hashFile(stagedPath(j.Target)); err == nil && sum == j.NewSHA256 {
+		if err := os.Rename(stagedPath(j.Target), j.Target); err != nil {
+			return false, fmt.Errorf("finishing the interrupted swap of %s: %w", j.Target, err)
+		}
+		os.Remove(old)
+		return true, nil
+	}
+	if fileExists(old) {
+		if err := os.Rename(old, j.Target); err != nil {
+			return false, fmt.Errorf("restoring %s from %s: %w", j.Target, old, err)
+		}
+		return false, nil
+	}
+	return false, fmt.Errorf("%s is missing and no copy of it was found; reinstall it, then run aktual recover", j.Target)
+}
+
+// resumableKey returns the idempotency key of an unanswered reserve for the
+// same update of the same target, or a new key.
+func (u *Updater) resumableKey(p *Plan) (string, error) {
+	j, err := u.loadJournal(p.Target)
+	if err == nil && j != nil && j.State == StateIntent && j.Server == u.Server &&
+		j.Product == p.Product && j.From == p.From && j.To == p.Latest.Version {
+		return j.IdempotencyKey, nil
+	}
+	return newIdempotencyKey()
+}

@@ -1,0 +1,75 @@
+// Package updater is the client engine: it finds the installed version,
+// asks the server what is newest, downloads and verifies the new version,
+// reserves a paid update, applies it atomically and reports completion,
+// keeping a journal so that a paid update is consumed if and only if it was
+// really applied. It never prints: it reports through Events.
+package updater
+
+import (
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/aktual/aktual/api"
+)
+
+// Updater holds the edges the engine talks to. Zero values take working
+// defaults where one exists; Server, Trust and StateDir are required.
+type Updater struct {
+	Server   string     // base URL of the update server
+	Trust    *api.Trust // keys whose signatures are accepted
+	StateDir string     // journals and install records
+
+	HTTPClient *http.Client
+	Now        func() time.Time
+	// MachineID returns this machine's protected ID (never the raw one).
+	MachineID func() (string, error)
+	// Events receives progress; nil drops them.
+	Events func(Event)
+	// OS and Arch select releases; default: this machine's.
+	OS, Arch string
+	// Version is this client's version, sent as User-Agent.
+	Version string
+}
+
+func (u *Updater) httpClient() *http.Client {
+	if u.HTTPClient != nil {
+		return u.HTTPClient
+	}
+	return DefaultHTTPClient()
+}
+
+func (u *Updater) now() time.Time {
+	if u.Now != nil {
+		return u.Now()
+	}
+	return time.Now()
+}
+
+func (u *Updater) emit(e Event) {
+	if u.Events != nil {
+		u.Events(e)
+	}
+}
+
+func (u *Updater) phase(phase, msg string) { u.emit(Event{Event: EventPhase, Phase: phase, Message: msg}) }
+
+func (u *Updater) notice(msg string) { u.emit(Event{Event: EventNotice, Message: msg}) }
+
+func (u *Updater) platform() (string, string) {
+	goos, arch := u.OS, u.Arch
+	if goos == "" {
+		goos = runtime.GOOS
+	}
+	if arch == "" {
+		arch = runtime.GOARCH
+	}
+	return goos, arch
+}
+
+func (u *Updater) version() string {
+	if u.Version == "" {
+		return "dev"
+	}
+	return u.Version
+}
