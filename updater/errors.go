@@ -8,15 +8,15 @@ import (
 // Conditions a caller maps to exit codes (DESIGN.md). Every error the
 // updater returns wraps exactly one of them, or none for the unexpected.
 var (
-	ErrUsage              = errors.New("usage")                        // 2: a flag or argument is wrong
-	ErrInputNeeded        = errors.New("input needed")                 // 2: no way to ask for an answer
-	ErrNoConnection       = errors.New("no connection")                // 3
-	ErrCredentialRejected = errors.New("credential rejected")          // 4
-	ErrExhausted          = errors.New("no updates remaining")         // 5
-	ErrVerification       = errors.New("verification failed")          // 6: nothing applied
-	ErrApply              = errors.New("apply failed")                 // 7: target unchanged, released
-	ErrNotReported        = errors.New("completion not yet reported")  // 8: applied; will be retried
-	ErrDeclined           = errors.New("declined")                     // 2: the user said no
+	ErrUsage              = errors.New("usage")                         // 2: a flag or argument is wrong
+	ErrInputNeeded        = errors.New("input needed")                  // 2: no way to ask for an answer
+	ErrNoConnection       = errors.New("no connection")                 // 3
+	ErrCredentialRejected = errors.New("credential rejected")           // 4
+	ErrExhausted          = errors.New("no updates remaining")          // 5
+	ErrVerification       = errors.New("verification failed")           // 6: nothing applied
+	ErrApply              = errors.New("apply failed")                  // 7: target unchanged, released
+	ErrNotReported        = errors.New("completion not yet reported")   // 8: applied; will be retried
+	ErrDeclined           = errors.New("declined")                      // 2: the user said no
 	ErrBusy               = errors.New("another update is in progress") // 2
 )
 

@@ -52,7 +52,9 @@ func (u *Updater) emit(e Event) {
 	}
 }
 
-func (u *Updater) phase(phase, msg string) { u.emit(Event{Event: EventPhase, Phase: phase, Message: msg}) }
+func (u *Updater) phase(phase, msg string) {
+	u.emit(Event{Event: EventPhase, Phase: phase, Message: msg})
+}
 
 func (u *Updater) notice(msg string) { u.emit(Event{Event: EventNotice, Message: msg}) }
 
