@@ -36,7 +36,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitfile": cmdWaitFile,
 			"getjson":  cmdGetJSON,
-			"putline":  cmdPutLine,
+			"putlines": cmdPutLines,
 			"corrupt":  cmdCorrupt,
 		},
 	})
@@ -81,13 +81,13 @@ func cmdGetJSON(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(args[1], s)
 }
 
-// putline FILE WORDS...: write the words and a newline to FILE (to pipe
-// an answer made of variables into a command's stdin).
-func cmdPutLine(ts *testscript.TestScript, neg bool, args []string) {
+// putlines FILE LINES...: write each argument as a line of FILE (to pipe
+// answers made of variables into a command's stdin).
+func cmdPutLines(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 {
-		ts.Fatalf("usage: putline FILE [WORDS...]")
+		ts.Fatalf("usage: putlines FILE [LINES...]")
 	}
-	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(strings.Join(args[1:], " ")+"\n"), 0o644))
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(strings.Join(args[1:], "\n")+"\n"), 0o644))
 }
 
 // corrupt DATADIR SHA256: flip a byte of a published artifact on the

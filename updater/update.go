@@ -130,7 +130,7 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 		_ = u.removeJournal(plan.Target)
 		return nil, fail(nil, nil, "the server's reservation %s is %s, not held; nothing was changed, run the update again", rr.Reservation.ID, rr.Reservation.State)
 	}
-	u.notice(fmt.Sprintf("the server accepted the credential: one update is held until the install is done (%d more remain)", rr.Remaining))
+	u.notice(fmt.Sprintf("the server accepted the credential: one update is held until the install is done (%d left after this one)", rr.Remaining))
 	j.ReservationID, j.Remaining, j.State = rr.Reservation.ID, &rr.Remaining, StateReserved
 	if err := u.save(j); err != nil {
 		return nil, u.abandon(ctx, j, err)

@@ -1,0 +1,326 @@
+package server
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aktual/aktual/api"
+)
+
+// secretFiles are the files under keys/ that must stay private.
+var secretFiles = []string{releaseKeyPEM, onlineKeyPEM, codeSecret}
+
+func mustInit(t *testing.T, d DataDir) *Keys {
+	t.Helper()
+	k, err := d.Init()
+	if err != nil {
+		t.Fatalf("Init: %v", err)
+	}
+	return k
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func sameKeys(a, b *Keys) bool {
+	return a.Release.Equal(b.Release) && a.Online.Equal(b.Online) && bytes.Equal(a.CodeSecret, b.CodeSecret)
+}
+
+func TestInitCreatesLayout(t *testing.T) {
+	// A directory that does not exist yet, parents included.
+	d := DataDir(filepath.Join(t.TempDir(), "var", "aktuald"))
+	k := mustInit(t, d)
+
+	for _, dir := range []string{string(d), d.Path(keysDir), d.BlobDir()} {
+		fi, err := os.Stat(dir)
+		if err != nil || !fi.IsDir() {
+			t.Errorf("%s is not a directory (%v)", dir, err)
+		}
+	}
+	for _, name := range secretFiles {
+		t.Run(name, func(t *testing.T) {
+			fi, err := os.Stat(d.Path(keysDir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Windows has no Unix permission bits to check.
+			if runtime.GOOS != "windows" {
+				if perm := fi.Mode().Perm(); perm != 0o600 {
+					t.Errorf("%s has permissions %v, want -rw-------", name, perm)
+				}
+			}
+		})
+	}
+	if runtime.GOOS != "windows" {
+		fi, err := os.Stat(d.Path(keysDir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("keys directory has permissions %v, want none for group or others", perm)
+		}
+	}
+	if len(k.CodeSecret) != secretSize || k.Release.Equal(k.Online) {
+		t.Errorf("keys are not what they should be: %d-byte code secret, release key equals online key: %v",
+			len(k.CodeSecret), k.Release.Equal(k.Online))
+	}
+
+	data := readFile(t, d.Path(TrustFile))
+	trust, err := api.ParseTrust(data)
+	if err != nil {
+		t.Fatalf("ParseTrust(%s): %v", TrustFile, err)
+	}
+	want := k.Trust()
+	if trust.Version != 1 || len(trust.ReleaseKeys) != 1 || len(trust.OnlineKeys) != 1 ||
+		trust.ReleaseKeys[0].ID != want.ReleaseKeys[0].ID || !bytes.Equal(trust.ReleaseKeys[0].Ed25519, want.ReleaseKeys[0].Ed25519) ||
+		trust.OnlineKeys[0].ID != want.OnlineKeys[0].ID || !bytes.Equal(trust.OnlineKeys[0].Ed25519, want.OnlineKeys[0].Ed25519) {
+		t.Errorf("trust file %s does not hold the instance's public keys %+v", data, want)
+	}
+	// Only public halves leave keys/.
+	for name, secret := range map[string][]byte{
+		"release seed": k.Release.Seed(), "online seed": k.Online.Seed(), "code secret": k.CodeSecret,
+	} {
+		if bytes.Contains(data, []byte(base64.StdEncoding.EncodeToString(secret))) || bytes.Contains(data, secret) {
+			t.Errorf("trust file contains the %s", name)
+		}
+	}
+}
+
+func TestInitKeepsKeys(t *testing.T) {
+	d := DataDir(t.TempDir())
+	first := mustInit(t, d)
+	trust := readFile(t, d.Path(TrustFile))
+	files := map[string][]byte{}
+	for _, name := range secretFiles {
+		files[name] = readFile(t, d.Path(keysDir, name))
+	}
+
+	for _, tc := range []struct {
+		name   string
+		before func(t *testing.T)
+	}{
+		{"again", func(t *testing.T) {}},
+		{"trust file lost", func(t *testing.T) {
+			if err := os.Remove(d.Path(TrustFile)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"trust file edited", func(t *testing.T) {
+			if err := os.WriteFile(d.Path(TrustFile), []byte(`{"version":1}`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.before(t)
+			again := mustInit(t, d)
+			if !sameKeys(first, again) {
+				t.Error("Init replaced a key")
+			}
+			if got := readFile(t, d.Path(TrustFile)); !bytes.Equal(got, trust) {
+				t.Errorf("trust file changed:\n%s\nwant:\n%s", got, trust)
+			}
+			for name, want := range files {
+				if got := readFile(t, d.Path(keysDir, name)); !bytes.Equal(got, want) {
+					t.Errorf("%s was rewritten", name)
+				}
+			}
+		})
+	}
+}
+
+func TestInitConcurrent(t *testing.T) {
+	d := DataDir(filepath.Join(t.TempDir(), "data"))
+	const n = 8
+	keys := make([]*Keys, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { keys[i], errs[i] = d.Init() })
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("Init #%d: %v", i, errs[i])
+		}
+		if !sameKeys(keys[0], keys[i]) {
+			t.Errorf("Init #%d returned other keys than #0: one of two racing starts would sign with a lost key", i)
+		}
+	}
+	if again := mustInit(t, d); !sameKeys(keys[0], again) {
+		t.Error("the keys on disk are not the ones the racing Inits returned")
+	}
+	// No temporary file is left behind.
+	entries, err := os.ReadDir(d.Path(keysDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(secretFiles) {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("keys/ holds %v, want only %v", names, secretFiles)
+	}
+}
+
+func TestInitRefusesCorruptKeys(t *testing.T) {
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecDER, err := x509.MarshalPKCS8PrivateKey(ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemOf := func(typ string, der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}) }
+
+	for _, tc := range []struct {
+		name, file string
+		content    []byte
+		message    string
+	}{
+		{"release key garbage", releaseKeyPEM, []byte("not a key at all"), "not a PEM private key"},
+		{"release key empty", releaseKeyPEM, nil, "not a PEM private key"},
+		{"release key truncated", releaseKeyPEM, pemOf("PRIVATE KEY", []byte{0x30, 0x2e, 0x02}), releaseKeyPEM},
+		{"release key of another type", releaseKeyPEM, pemOf("RSA PRIVATE KEY", []byte{1, 2, 3}), "not a PEM private key"},
+		{"release key is ECDSA", releaseKeyPEM, pemOf("PRIVATE KEY", ecDER), "does not hold an Ed25519 key"},
+		{"online key garbage", onlineKeyPEM, []byte("-----BEGIN PRIVATE KEY-----\n!!!\n"), "not a PEM private key"},
+		{"online key is ECDSA", onlineKeyPEM, pemOf("PRIVATE KEY", ecDER), "does not hold an Ed25519 key"},
+		{"code secret short", codeSecret, []byte("short"), "has 5 bytes, expected 32"},
+		{"code secret empty", codeSecret, nil, "has 0 bytes"},
+		{"code secret long", codeSecret, bytes.Repeat([]byte{7}, 33), "has 33 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := DataDir(t.TempDir())
+			mustInit(t, d)
+			path := d.Path(keysDir, tc.file)
+			if err := os.WriteFile(path, tc.content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := d.Init()
+			if err == nil {
+				t.Fatal("Init accepted a corrupt key file")
+			}
+			// The message names the file and what is wrong with it.
+			if msg := err.Error(); !strings.Contains(msg, tc.file) || !strings.Contains(msg, tc.message) {
+				t.Errorf("error %q does not name %s and say %q", msg, tc.file, tc.message)
+			}
+			// A corrupt key is reported, never silently replaced.
+			if got := readFile(t, path); !bytes.Equal(got, tc.content) {
+				t.Error("Init replaced the corrupt key file")
+			}
+		})
+	}
+}
+
+func TestInitRefusesAFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data")
+	if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DataDir(path).Init(); err == nil || !strings.Contains(err.Error(), "creating data directory") {
+		t.Errorf("Init over a file: error %v, want one about creating the data directory", err)
+	}
+}
+
+func TestOpenDatabaseURL(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		dbURL func(dir string) string
+		ok    bool
+	}{
+		{"default", func(string) string { return "" }, true},
+		{"sqlite with a path", func(dir string) string { return "sqlite:" + filepath.Join(dir, "other.db") }, true},
+		{"sqlite without a path", func(string) string { return "sqlite:" }, true},
+		{"postgres in this build", func(string) string { return "postgres://localhost/aktual" }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			inst, err := Open(DataDir(dir), tc.dbURL(dir))
+			if tc.ok != (err == nil) {
+				t.Fatalf("Open: error %v, want ok=%v", err, tc.ok)
+			}
+			if err != nil {
+				if !strings.Contains(err.Error(), "SQLite") {
+					t.Errorf("error %q does not say what is supported", err)
+				}
+				return
+			}
+			defer inst.Close()
+			if err := inst.Store.Ping(t.Context()); err != nil {
+				t.Errorf("Ping: %v", err)
+			}
+		})
+	}
+}
+
+func TestCodeHash(t *testing.T) {
+	secretA := bytes.Repeat([]byte{1}, secretSize)
+	secretB := bytes.Repeat([]byte{2}, secretSize)
+	code1, err := api.NewCode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code2, err := api.NewCode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for code2 == code1 {
+		if code2, err = api.NewCode(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	h := CodeHash(secretA, code1)
+	if len(h) != 32 {
+		t.Fatalf("hash is %d bytes, want 32", len(h))
+	}
+	for _, tc := range []struct {
+		name  string
+		other []byte
+		same  bool
+	}{
+		{"same secret and code", CodeHash(bytes.Clone(secretA), code1), true},
+		{"same code typed otherwise", func() []byte {
+			c, err := api.ParseCode(strings.ReplaceAll(code1.String(), "-", " "))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return CodeHash(secretA, c)
+		}(), true},
+		{"another secret", CodeHash(secretB, code1), false},
+		{"another code", CodeHash(secretA, code2), false},
+		{"no secret", CodeHash(nil, code1), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if bytes.Equal(h, tc.other) != tc.same {
+				t.Errorf("hashes equal: %v, want %v", !tc.same, tc.same)
+			}
+		})
+	}
+
+	// Each instance has its own secret, so its hashes are its own.
+	a := mustInit(t, DataDir(t.TempDir()))
+	b := mustInit(t, DataDir(t.TempDir()))
+	if bytes.Equal(CodeHash(a.CodeSecret, code1), CodeHash(b.CodeSecret, code1)) {
+		t.Error("two instances hash a code alike")
+	}
+}
