@@ -71,6 +71,7 @@ func TestVerifyIntoIsStrict(t *testing.T) {
 		"unknown field": `{"product":"ledger","extra":1}`,
 		"trailing data": `{"product":"ledger"} {}`,
 		"nested dup":    `{"product":"x","latest":{"payload_type":"a","payload_type":"b"}}`,
+		"case-folded":   `{"product":"ledger","Product":"evil"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			env := Sign(PayloadLatest, []byte(payload), key)

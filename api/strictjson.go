@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // DecodeStrict parses data into v, refusing what encoding/json lets through
@@ -47,11 +48,14 @@ func checkNoDuplicateKeys(data []byte) error {
 				if err != nil {
 					return err
 				}
+				// encoding/json matches field names ignoring case, so
+				// "Product" after "product" is a duplicate too.
 				key, _ := kt.(string)
-				if seen[key] {
+				folded := strings.ToLower(key)
+				if seen[folded] {
 					return fmt.Errorf("duplicate key %q in JSON object", key)
 				}
-				seen[key] = true
+				seen[folded] = true
 				if err := walk(); err != nil {
 					return err
 				}

@@ -208,6 +208,19 @@ func (a *Admin) Publish(ctx context.Context, p PublishParams) (api.ReleaseStatem
 	if err != nil {
 		return api.ReleaseStatement{}, err
 	}
+	st, err := a.publishStored(ctx, p, sum, size)
+	if err != nil {
+		// A refused publish leaves no file behind, unless another
+		// release names the same bytes.
+		if used, herr := a.Store.HasArtifact(ctx, sum); herr == nil && !used {
+			_ = a.Blobs.Remove(sum)
+		}
+	}
+	return st, err
+}
+
+// publishStored signs and records a release whose file is in the blobs.
+func (a *Admin) publishStored(ctx context.Context, p PublishParams, sum string, size int64) (api.ReleaseStatement, error) {
 	if size == 0 {
 		return api.ReleaseStatement{}, errors.New("the release file is empty")
 	}

@@ -69,3 +69,11 @@ func (b Blobs) Open(sum string) (*os.File, error) {
 	}
 	return os.Open(b.path(sum))
 }
+
+// Remove deletes a blob (a file stored for a publish that was refused).
+func (b Blobs) Remove(sum string) error {
+	if !ValidSHA256(sum) {
+		return os.ErrNotExist
+	}
+	return os.Remove(b.path(sum))
+}

@@ -96,10 +96,15 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.Sign(api.PayloadLatest, payload, s.Keys.Online))
 }
 
-// newestRelease picks the highest version; nil for none.
+// newestRelease picks the highest stable version; nil for none. A
+// pre-release (2.1.0-rc.1) is published for staff to try by version and is
+// never offered to customers as the latest.
 func newestRelease(rs []store.Release) *store.Release {
 	var best *store.Release
 	for i := range rs {
+		if strings.Contains(rs[i].Version, "-") {
+			continue
+		}
 		if best == nil || api.CompareVersions(rs[i].Version, best.Version) > 0 {
 			best = &rs[i]
 		}
@@ -113,8 +118,18 @@ func (s *Server) handleArtifact(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "artifact name must be its sha256 in lowercase hex")
 		return
 	}
-	f, err := s.Blobs.Open(sum)
+	// Only what a release names is served: a file that reached the blob
+	// folder but was never published (a refused publish) stays private.
+	published, err := s.Store.HasArtifact(r.Context(), sum)
 	if err != nil {
+		s.internalError(w, "looking up artifact", err)
+		return
+	}
+	f, err := s.Blobs.Open(sum)
+	if !published || err != nil {
+		if f != nil {
+			f.Close()
+		}
 		writeError(w, http.StatusNotFound, api.CodeNotFound, "no artifact with sha256 "+sum)
 		return
 	}

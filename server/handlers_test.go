@@ -358,9 +358,10 @@ func TestLatestPicksHighestVersion(t *testing.T) {
 		{"numeric not lexical minor", []string{"1.9.0", "1.10.0", "1.2.0"}, "1.10.0"},
 		{"numeric not lexical patch", []string{"1.0.10", "1.0.9"}, "1.0.10"},
 		{"numeric not lexical major", []string{"9.0.0", "10.0.0"}, "10.0.0"},
-		{"pre-release of a newer version", []string{"2.0.0", "2.1.0-rc.1"}, "2.1.0-rc.1"},
+		// Pre-releases are for staff to try; customers are never offered one.
+		{"pre-release of a newer version is not offered", []string{"2.0.0", "2.1.0-rc.1"}, "2.0.0"},
 		{"release beats its pre-release", []string{"2.1.0", "2.1.0-rc.1"}, "2.1.0"},
-		{"pre-releases by identifiers", []string{"3.0.0-alpha", "3.0.0-rc.2", "3.0.0-beta.11", "3.0.0-rc.10"}, "3.0.0-rc.10"},
+		{"stable among pre-releases", []string{"3.0.0-alpha", "2.9.0", "3.0.0-rc.10"}, "2.9.0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			product := fmt.Sprintf("app%d", i)
@@ -377,6 +378,19 @@ func TestLatestPicksHighestVersion(t *testing.T) {
 					rel.SHA256, rel.Size, sha256Hex(data), len(data))
 			}
 		})
+	}
+}
+
+func TestLatestOffersNoPreReleaseAlone(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, "beta", api.SeriesPro, "1.0.0-rc.1", "linux", "amd64")
+	resp, err := f.http.Get(f.url + "/v1/products/beta/latest?os=linux&arch=amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("only a pre-release published: status %d, want 404", resp.StatusCode)
 	}
 }
 
@@ -762,7 +776,7 @@ func TestMalformedRequests(t *testing.T) {
 	held := f.mustReserve(t, code, "app", "held").Reservation.ID
 
 	good := reserveRequest(code, "app", "new-key")
-	// goodJSON is a valid body with hole for one more member.
+	// goodJSON is a valid body left open for one more member.
 	goodJSON := strings.TrimSuffix(mustJSON(t, good), "}")
 	// bodyOf builds an object from raw members, so keys can repeat.
 	bodyOf := func(members ...string) string { return "{" + strings.Join(members, ",") + "}" }
@@ -1062,20 +1076,23 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 		{"artifact listing", http.MethodGet, "/v1/artifacts/", http.StatusNotFound},
 		{"reservation lookup", http.MethodGet, "/v1/reservations/" + id, http.StatusNotFound},
 		{"classic page not offered", http.MethodGet, "/classic/abc", http.StatusNotFound},
-		{"list reservations", http.MethodGet, "/v1/reservations", 0},
-		{"put reservation", http.MethodPut, "/v1/reservations", 0},
-		{"delete reservation", http.MethodDelete, "/v1/reservations/" + id, 0},
-		{"get complete", http.MethodGet, "/v1/reservations/" + id + "/complete", 0},
-		{"put release", http.MethodPut, "/v1/reservations/" + id + "/release", 0},
-		{"post latest", http.MethodPost, "/v1/products/app/latest?os=linux&arch=amd64", 0},
-		{"post artifact", http.MethodPost, "/v1/artifacts/" + sum, 0},
-		{"delete artifact", http.MethodDelete, "/v1/artifacts/" + sum, 0},
-		{"post healthz", http.MethodPost, "/healthz", 0},
+		{"list reservations", http.MethodGet, "/v1/reservations", http.StatusMethodNotAllowed},
+		{"put reservation", http.MethodPut, "/v1/reservations", http.StatusMethodNotAllowed},
+		{"delete reservation", http.MethodDelete, "/v1/reservations/" + id, http.StatusMethodNotAllowed},
+		{"get complete", http.MethodGet, "/v1/reservations/" + id + "/complete", http.StatusMethodNotAllowed},
+		{"put release", http.MethodPut, "/v1/reservations/" + id + "/release", http.StatusMethodNotAllowed},
+		{"post latest", http.MethodPost, "/v1/products/app/latest?os=linux&arch=amd64", http.StatusMethodNotAllowed},
+		{"post artifact", http.MethodPost, "/v1/artifacts/" + sum, http.StatusMethodNotAllowed},
+		{"delete artifact", http.MethodDelete, "/v1/artifacts/" + sum, http.StatusMethodNotAllowed},
+		{"post healthz", http.MethodPost, "/healthz", http.StatusMethodNotAllowed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := f.standing(t, code)
 			r := f.do(t, tc.method, tc.path, strings.NewReader("{}"))
 			wantError(t, r, tc.status, "")
+			if tc.status == http.StatusMethodNotAllowed && r.header.Get("Allow") == "" {
+				t.Error("405 without an Allow header")
+			}
 			f.wantUnchanged(t, code, before)
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aktual/aktual/api"
@@ -73,18 +74,35 @@ func CodeHash(secret []byte, code api.UpdateCode) []byte {
 // Handler returns the HTTP API.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.handleHealth)
-	mux.HandleFunc("GET /readyz", s.handleReady)
-	mux.HandleFunc("GET /v1/products/{product}/latest", s.handleLatest)
-	mux.HandleFunc("GET /v1/artifacts/{sha256}", s.handleArtifact)
-	mux.HandleFunc("HEAD /v1/artifacts/{sha256}", s.handleArtifact)
-	mux.HandleFunc("POST /v1/reservations", s.handleReserve)
-	mux.HandleFunc("POST /v1/reservations/{id}/complete", s.handleComplete)
-	mux.HandleFunc("POST /v1/reservations/{id}/release", s.handleRelease)
+	routes := []struct {
+		methods string // allowed, for the 405 answer
+		pattern string
+		handler http.HandlerFunc
+	}{
+		{"GET, HEAD", "/healthz", s.handleHealth},
+		{"GET, HEAD", "/readyz", s.handleReady},
+		{"GET, HEAD", "/v1/products/{product}/latest", s.handleLatest},
+		{"GET, HEAD", "/v1/artifacts/{sha256}", s.handleArtifact},
+		{"POST", "/v1/reservations", s.handleReserve},
+		{"POST", "/v1/reservations/{id}/complete", s.handleComplete},
+		{"POST", "/v1/reservations/{id}/release", s.handleRelease},
+	}
+	for _, rt := range routes {
+		method, _, _ := strings.Cut(rt.methods, ",")
+		mux.HandleFunc(method+" "+rt.pattern, rt.handler) // GET also answers HEAD
+		mux.HandleFunc(rt.pattern, methodNotAllowed(rt.methods))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, api.CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
 	return securityHeaders(mux)
+}
+
+func methodNotAllowed(allowed string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allowed)
+		writeError(w, http.StatusMethodNotAllowed, api.CodeBadRequest, r.Method+" is not allowed here; use "+allowed)
+	}
 }
 
 func securityHeaders(next http.Handler) http.Handler {
