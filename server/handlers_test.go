@@ -1078,7 +1078,7 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 		{"classic page not offered", http.MethodGet, "/classic/abc", http.StatusNotFound},
 		{"list reservations", http.MethodGet, "/v1/reservations", http.StatusMethodNotAllowed},
 		{"put reservation", http.MethodPut, "/v1/reservations", http.StatusMethodNotAllowed},
-		{"delete reservation", http.MethodDelete, "/v1/reservations/" + id, http.StatusMethodNotAllowed},
+		{"delete reservation (no such resource)", http.MethodDelete, "/v1/reservations/" + id, http.StatusNotFound},
 		{"get complete", http.MethodGet, "/v1/reservations/" + id + "/complete", http.StatusMethodNotAllowed},
 		{"put release", http.MethodPut, "/v1/reservations/" + id + "/release", http.StatusMethodNotAllowed},
 		{"post latest", http.MethodPost, "/v1/products/app/latest?os=linux&arch=amd64", http.StatusMethodNotAllowed},
