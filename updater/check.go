@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"net/url"
@@ -185,7 +184,3 @@ func (u *Updater) verifyRelease(env *api.Envelope, product, goos, arch string) (
 	}
 	return r, nil
 }
-
-// errTargetChanged is returned when the target's contents are not what a
-// plan was made for.
-var errTargetChanged = fmt.Errorf("the target changed while updating")
