@@ -79,3 +79,43 @@ type Health struct {
 	Status  string `json:"status"`
 	Version string `json:"version"`
 }
+
+// ChallengeResponse carries a fresh challenge for a hardware key to sign.
+type ChallengeResponse struct {
+	Challenge []byte    `json:"challenge"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// ClassicSessionRequest opens a classic-series session: the key's signed
+// licence, the server's challenge signed by the key, and the update it is
+// for.
+type ClassicSessionRequest struct {
+	Licence     Envelope `json:"licence"`
+	Challenge   []byte   `json:"challenge"`
+	Signature   []byte   `json:"signature"`
+	Product     string   `json:"product"`
+	FromVersion string   `json:"from_version"`
+	ToVersion   string   `json:"to_version"`
+	MachineID   string   `json:"machine_id"`
+}
+
+// Classic session states.
+const (
+	SessionOpen      = "open"      // waiting for the Internet code
+	SessionConfirmed = "confirmed" // the customer pressed "Continue" on the page
+	SessionUsed      = "used"      // a reservation was made with it
+	SessionLocked    = "locked"    // too many wrong Internet codes
+	SessionExpired   = "expired"
+)
+
+// ClassicSession is a session as the client sees it. Problem, when set, is
+// why the page cannot give a code (an error code: inactive, exhausted).
+type ClassicSession struct {
+	ID        string    `json:"id"`
+	URL       string    `json:"url"`
+	State     string    `json:"state"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Remaining *int64    `json:"remaining,omitempty"`
+	Problem   string    `json:"problem,omitempty"`
+	Message   string    `json:"message,omitempty"`
+}

@@ -2,34 +2,52 @@
 // signs challenges with the key. A real dongle signs in hardware; the
 // reference key is a licence file holding an Ed25519 key pair. Drivers for
 // real dongles plug in behind Driver without touching the updater.
+//
+// A licence is a LicenceStatement signed by the vendor's release key. The
+// key proves it is present by signing a server's challenge (see
+// ChallengeMessage); the server checks that signature against the public
+// key named in the vendor-signed licence, so a copied licence without the
+// key's private half is worth nothing.
 package hwkey
 
 import (
 	"context"
 	"errors"
+
+	"github.com/aktual/aktual/api"
 )
 
-// ErrNoKey is returned when no hardware key is found.
-var ErrNoKey = errors.New("no hardware key found")
+// PayloadLicence is the api.Envelope payload type of a licence, so a
+// vendor signature made for a release can never pass for a licence.
+const PayloadLicence = "aktual.licence.v1"
 
-// Licence is what a hardware key says about its owner.
-type Licence struct {
-	Serial   string
-	Customer string
-	Products []string
-}
+// Sentinels for the conditions a caller acts on.
+var (
+	// ErrNoKey: no hardware key was found where it was looked for.
+	ErrNoKey = errors.New("no hardware key found")
+	// ErrSeveralKeys: more than one different key was found, and the
+	// installer cannot guess which one the customer means.
+	ErrSeveralKeys = errors.New("several hardware keys found")
+	// ErrExpired: the licence's validity has ended.
+	ErrExpired = errors.New("hardware-key licence expired")
+	// ErrNotLicensed: the licence does not cover the product.
+	ErrNotLicensed = errors.New("product not covered by the hardware-key licence")
+	// ErrForged: the licence is not signed by a trusted vendor key.
+	ErrForged = errors.New("hardware-key licence is not signed by the vendor")
+	// ErrMalformed: the licence or licence file cannot be read.
+	ErrMalformed = errors.New("hardware-key licence is malformed")
+)
 
-// Key is a hardware key that can prove its presence.
+// Key is a hardware key that is present and can prove it.
 type Key interface {
-	Licence() Licence
-	// Sign signs a server's challenge with the key's private key.
+	// Licence is the key's licence as the key states it, not verified:
+	// whoever relies on it verifies Envelope with the vendor's keys.
+	Licence() LicenceStatement
+	// Envelope is the vendor-signed licence, exactly as signed; it is sent
+	// to the server.
+	Envelope() api.Envelope
+	// Sign proves possession of the key: it signs ChallengeMessage(challenge).
 	Sign(ctx context.Context, challenge []byte) ([]byte, error)
-}
-
-// Driver finds keys of one kind (the reference licence file, a vendor's
-// USB dongle).
-type Driver interface {
-	Name() string
-	// Find returns the keys present, and the places it looked.
-	Find(ctx context.Context) (keys []Key, looked []string, err error)
+	// Source says where the key was found, for messages.
+	Source() string
 }

@@ -166,7 +166,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "machine_id is required")
 		return
 	}
-	cred, ok := s.credential(w, req.Credential)
+	cred, session, ok := s.credential(w, r, req)
 	if !ok {
 		return
 	}
@@ -188,6 +188,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 		MachineID:      req.MachineID,
 		Now:            s.now(),
 		TTL:            s.reservationTTL(),
+		SessionID:      session,
 	})
 	if err != nil {
 		s.storeError(w, err, req.Product, series)
@@ -198,23 +199,28 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, reservationResponse(res, ent))
 }
 
-// credential turns the wire credential into the store's, answering
-// invalid_code for a malformed one.
-func (s *Server) credential(w http.ResponseWriter, c api.Credential) (store.Credential, bool) {
+// credential turns the wire credential into the store's (and, for the
+// classic series, the session it uses), answering the refusal itself.
+func (s *Server) credential(w http.ResponseWriter, r *http.Request, req api.ReserveRequest) (store.Credential, string, bool) {
+	c := req.Credential
 	switch {
 	case c.Code != "" && c.Session == "" && c.InternetCode == "":
 		code, err := api.ParseCode(c.Code)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, api.CodeInvalidCode, err.Error())
-			return store.Credential{}, false
+			return store.Credential{}, "", false
 		}
-		return store.Credential{CodeHash: CodeHash(s.Keys.CodeSecret, code)}, true
-	case c.Session != "" || c.InternetCode != "":
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "classic-series sessions are not offered by this server")
-		return store.Credential{}, false
+		return store.Credential{CodeHash: CodeHash(s.Keys.CodeSecret, code)}, "", true
+	case c.Session != "" && c.Code == "":
+		if !ValidName(c.Session) {
+			writeError(w, http.StatusBadRequest, api.CodeBadRequest, "session is not valid")
+			return store.Credential{}, "", false
+		}
+		return s.classicCredential(w, r, c, req)
 	default:
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "credential is required: an update code")
-		return store.Credential{}, false
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest,
+			"credential is required: an update code (Pro series), or a session with its Internet code (classic series)")
+		return store.Credential{}, "", false
 	}
 }
 
@@ -272,6 +278,9 @@ func (s *Server) storeError(w http.ResponseWriter, err error, product, series st
 	case errors.Is(err, store.ErrExhausted):
 		writeError(w, http.StatusConflict, api.CodeExhausted,
 			"no paid updates remain for this credential; buy more updates from your vendor or regional distributor")
+	case errors.Is(err, store.ErrSessionUsed):
+		writeError(w, http.StatusConflict, api.CodeExpired,
+			"this Internet code was already used; start the update again to get a new one")
 	case errors.Is(err, store.ErrIdempotencyMismatch):
 		writeError(w, http.StatusConflict, api.CodeConflict,
 			"this idempotency key was already used for a different request; use a new key")

@@ -32,6 +32,9 @@ type Server struct {
 	Logger         *slog.Logger
 	ReservationTTL time.Duration
 	LatestTTL      time.Duration
+	// PublicURL is the server's address as customers reach it (behind a
+	// proxy); empty: taken from each request.
+	PublicURL string
 }
 
 func (s *Server) now() time.Time {
@@ -86,6 +89,11 @@ func (s *Server) Handler() http.Handler {
 		{"POST", "/v1/reservations", s.handleReserve},
 		{"POST", "/v1/reservations/{id}/complete", s.handleComplete},
 		{"POST", "/v1/reservations/{id}/release", s.handleRelease},
+		{"POST", "/v1/classic/challenges", s.handleChallenge},
+		{"POST", "/v1/classic/sessions", s.handleOpenSession},
+		{"GET, HEAD", "/v1/classic/sessions/{id}", s.handleSessionStatus},
+		{"GET, HEAD", "/classic/{id}", s.handlePage},
+		{"POST", "/classic/{id}/continue", s.handleContinue},
 	}
 	for _, rt := range routes {
 		method, _, _ := strings.Cut(rt.methods, ",")

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/minio/selfupdate"
 )
@@ -33,7 +34,9 @@ func checkWritable(target string) error {
 }
 
 // stage writes the verified file as the new version beside the target
-// (selfupdate's .target.new), checking its hash once more.
+// (selfupdate's .target.new), checking its hash once more, then makes it
+// durable with the target's mode: selfupdate neither syncs nor escapes the
+// umask.
 func stage(target, verified, sha256hex string) error {
 	opts, err := selfupdateOptions(target, sha256hex)
 	if err != nil {
@@ -44,24 +47,41 @@ func stage(target, verified, sha256hex string) error {
 		return err
 	}
 	defer f.Close()
-	return selfupdate.PrepareAndCheckBinary(f, opts)
+	if err := selfupdate.PrepareAndCheckBinary(f, opts); err != nil {
+		return err
+	}
+	staged, err := os.OpenFile(stagedPath(target), os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer staged.Close()
+	if opts.TargetMode != 0 {
+		if err := staged.Chmod(opts.TargetMode); err != nil {
+			return err
+		}
+	}
+	if err := staged.Sync(); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(target))
 }
 
 // commit swaps the staged file into place. selfupdate renames the old file
 // aside (never overwriting a running executable), renames the new one in,
-// and restores the old one if that fails.
-func commit(target, sha256hex string) error {
+// and restores the old one if that fails. rollbackFailed reports the one
+// bad case: neither file is at the target's name.
+func commit(target, sha256hex string) (rollbackFailed bool, err error) {
 	opts, err := selfupdateOptions(target, sha256hex)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := selfupdate.CommitBinary(opts); err != nil {
 		if rerr := selfupdate.RollbackError(err); rerr != nil {
-			return fmt.Errorf("%w; restoring the old file also failed (%v): restore it by hand from the hidden .old file beside it", err, rerr)
+			return true, fmt.Errorf("%w; restoring the old file also failed: %v", err, rerr)
 		}
-		return err
+		return false, err
 	}
-	return nil
+	return false, syncDir(filepath.Dir(target))
 }
 
 // cleanStaging removes files an interrupted update may have left.

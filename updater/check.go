@@ -146,6 +146,8 @@ func (u *Updater) latest(ctx context.Context, product, goos, arch, current strin
 	var ae *apiError
 	if errors.As(err, &ae) && ae.Code == api.CodeNotFound {
 		return nil, fail(ErrUsage, err, "the server publishes no release of %s for %s/%s; check --product", product, goos, arch)
+	} else if errors.As(err, &ae) && (ae.Status >= 500 || ae.Code == api.CodeRateLimited) {
+		return nil, transientError(err, "checking for a new version")
 	} else if errors.As(err, &ae) {
 		return nil, fail(nil, err, "the server refused the check: %s", ae.Message)
 	} else if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,10 +30,13 @@ func downloadPath(target string) string {
 func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target string) (path string, err error) {
 	u.phase(PhaseDownload, fmt.Sprintf("downloading %s %s (%d bytes)", rel.Product, rel.Version, rel.Size))
 	resp, err := u.send(ctx, "GET", "/v1/artifacts/"+rel.SHA256, nil, nil)
-	if err != nil {
-		if _, ok := err.(*apiError); ok {
-			return "", fail(ErrVerification, err, "the server could not send %s %s (%v); nothing was installed, try again later", rel.Product, rel.Version, err)
-		}
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae) && (ae.Status >= 500 || ae.Code == api.CodeRateLimited):
+		return "", transientError(err, "downloading "+rel.Product+" "+rel.Version)
+	case errors.As(err, &ae):
+		return "", fail(ErrVerification, err, "the server does not have the signed file of %s %s (%s); nothing was installed, tell your vendor", rel.Product, rel.Version, ae.Message)
+	case err != nil:
 		return "", err
 	}
 	defer resp.Body.Close()

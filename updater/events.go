@@ -26,4 +26,5 @@ type Event struct {
 	Message string `json:"message,omitempty"`
 	Done    int64  `json:"done,omitempty"`
 	Total   int64  `json:"total,omitempty"`
+	URL     string `json:"url,omitempty"`
 }

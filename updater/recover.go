@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/aktual/aktual/api"
 )
 
 // Recovery actions.
@@ -53,9 +56,48 @@ func (u *Updater) Recover(ctx context.Context) ([]Recovered, error) {
 		if j == nil {
 			continue
 		}
+		unlock, err := lockTarget(j.Target)
+		if err != nil {
+			// Another aktual is at work on it, or its folder is gone.
+			out = append(out, Recovered{Target: j.Target, Product: j.Product, From: j.From, To: j.To, Action: ActionPending, Err: err})
+			continue
+		}
 		out = append(out, u.recoverJournal(ctx, j))
+		unlock()
 	}
 	return out, nil
+}
+
+// recoverOthers finishes the journals of targets other than target, as
+// every run does first; what it cannot finish now stays for later and is
+// only mentioned.
+func (u *Updater) recoverOthers(ctx context.Context, target string) {
+	paths, err := u.journals()
+	if err != nil {
+		return
+	}
+	own := u.journalPath(target)
+	for _, p := range paths {
+		if p == own {
+			continue
+		}
+		j, err := readJournal(p)
+		if err != nil || j == nil || !sameServer(j.Server, u.Server) {
+			continue
+		}
+		unlock, err := lockTarget(j.Target)
+		if err != nil {
+			continue
+		}
+		rec := u.recoverJournal(ctx, j)
+		unlock()
+		switch rec.Action {
+		case ActionReported, ActionReleased:
+			u.notice(fmt.Sprintf("an interrupted update of %s at %s was finished (%s)", j.Product, j.Target, rec.Action))
+		case ActionPending:
+			u.notice(fmt.Sprintf("an interrupted update of %s at %s is still pending: %v", j.Product, j.Target, rec.Err))
+		}
+	}
 }
 
 // recoverTarget recovers the journal of one target before a new update of
@@ -88,7 +130,7 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		uj.Server = j.Server
 		u = &uj
 	}
-	if j.Server != u.Server {
+	if !sameServer(j.Server, u.Server) {
 		rec.Action, rec.Err = ActionPending, fmt.Errorf("the unfinished update of %s was made with server %s; run aktual recover --server %s", j.Target, j.Server, j.Server)
 		return rec
 	}
@@ -112,10 +154,12 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		return rec
 	}
 	applied, err := finishSwap(j)
-	if err != nil {
+	if err != nil && j.State != StateApplied {
 		rec.Action, rec.Err = ActionPending, err
 		return rec
 	}
+	// An applied update is reported even when its target has since been
+	// moved or removed: it was applied, so it is paid for.
 	if applied || j.State == StateApplied {
 		if j.State != StateApplied {
 			j.State = StateApplied
@@ -133,8 +177,17 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		return rec
 	}
 	cleanStaging(j.Target)
-	if err := u.release(ctx, j.ReservationID); err != nil {
-		rec.Action, rec.Err = ActionPending, err
+	err = u.release(ctx, j.ReservationID)
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae) && ae.Code == api.CodeConflict:
+		// The server counts it as applied (a completion got through
+		// before); there is nothing to give back.
+		_ = u.removeJournal(j.Target)
+		rec.Action = ActionDropped
+		return rec
+	case err != nil:
+		rec.Action, rec.Err = ActionPending, transientError(err, "giving back the update")
 		return rec
 	}
 	_ = u.removeJournal(j.Target)
@@ -171,13 +224,5 @@ func finishSwap(j *Journal) (applied bool, err error) {
 	return false, fmt.Errorf("%s is missing and no copy of it was found; reinstall it, then run aktual recover", j.Target)
 }
 
-// resumableKey returns the idempotency key of an unanswered reserve for the
-// same update of the same target, or a new key.
-func (u *Updater) resumableKey(p *Plan) (string, error) {
-	j, err := u.loadJournal(p.Target)
-	if err == nil && j != nil && j.State == StateIntent && j.Server == u.Server &&
-		j.Product == p.Product && j.From == p.From && j.To == p.Latest.Version {
-		return j.IdempotencyKey, nil
-	}
-	return newIdempotencyKey()
-}
+// sameServer compares server URLs as typed, ignoring a trailing slash.
+func sameServer(a, b string) bool { return strings.TrimRight(a, "/") == strings.TrimRight(b, "/") }

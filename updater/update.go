@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/aktual/aktual/api"
 )
@@ -15,6 +16,10 @@ type Request struct {
 	// Confirm, when set, is asked after the check and before anything is
 	// downloaded or reserved; false stops with ErrDeclined.
 	Confirm func(ctx context.Context, p *Plan) (bool, error)
+	// Prepare, when set, runs after the confirmation and before the
+	// download: the place to find a hardware key or refuse a credential
+	// of the wrong kind, before a long download.
+	Prepare func(ctx context.Context, p *Plan) error
 	// Credential is asked after the download is verified, as late as
 	// possible before the reserve.
 	Credential func(ctx context.Context, p *Plan) (api.Credential, error)
@@ -41,7 +46,7 @@ type Result struct {
 // Update runs the whole flow: recover, check, download and verify, reserve,
 // apply, complete. On every failure the target is left as it was and a held
 // update is released; only a completion that could not be reported leaves
-// work for recovery (ErrNotReported).
+// work for recovery (ErrNotReported). One update of a target runs at a time.
 func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 	target, err := resolveTarget(req.Target)
 	if err != nil {
@@ -50,6 +55,12 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 	if err := os.MkdirAll(u.StateDir, 0o700); err != nil {
 		return nil, fail(ErrUsage, err, "cannot create the state directory %s: %v; pass a writable --state-dir", u.StateDir, err)
 	}
+	unlock, err := lockTarget(target)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	u.recoverOthers(ctx, target)
 	if res, err := u.recoverTarget(ctx, target); err != nil || res != nil {
 		return res, err
 	}
@@ -69,6 +80,11 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 		}
 		if !ok {
 			return nil, fail(ErrDeclined, nil, "update cancelled; nothing was changed or used")
+		}
+	}
+	if req.Prepare != nil {
+		if err := req.Prepare(ctx, plan); err != nil {
+			return nil, err
 		}
 	}
 	if err := checkWritable(plan.Target); err != nil {
@@ -92,10 +108,7 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 	if err != nil {
 		return nil, fmt.Errorf("finding this machine's ID: %w", err)
 	}
-	// An earlier run that stopped before the server's answer left its key:
-	// reusing it for the same update gets the same reservation, never a
-	// second one.
-	key, err := u.resumableKey(plan)
+	key, err := u.settleIntent(ctx, plan, cred, machine)
 	if err != nil {
 		return nil, err
 	}
@@ -110,20 +123,17 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 		return nil, err
 	}
 	u.phase(PhaseReserve, "checking the right to update with the server")
-	rr, err := u.reserve(ctx, api.ReserveRequest{
-		IdempotencyKey: key, Credential: cred, Product: plan.Product,
-		FromVersion: plan.From, ToVersion: plan.Latest.Version, MachineID: machine,
-	})
+	rr, err := u.reserve(ctx, reserveRequest(j, cred, machine))
 	if err != nil {
 		var ae *apiError
-		if errors.As(err, &ae) {
+		if errors.As(err, &ae) && ae.Status < 500 {
 			// The server answered no: nothing is held.
 			_ = u.removeJournal(plan.Target)
 			return nil, credentialError(err)
 		}
 		// Unknown whether the reserve reached the server: the journal
-		// keeps the key, and recovery releases what may be held.
-		return nil, err
+		// keeps the key, and the next run settles it.
+		return nil, transientError(err, "the server did not answer the reserve")
 	}
 	if rr.Reservation.State != api.StateHeld {
 		// A resumed key whose reservation has since expired or ended.
@@ -144,15 +154,80 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 	if err := u.save(j); err != nil {
 		return nil, u.abandon(ctx, j, err)
 	}
-	if err := commit(plan.Target, plan.Latest.SHA256); err != nil {
+	if rollbackFailed, err := commit(plan.Target, plan.Latest.SHA256); rollbackFailed {
+		// The old file is aside and the new one staged: the journal stays
+		// at "staged" so recovery finishes the swap; nothing is given up.
+		return nil, fail(nil, err, "replacing %s failed and the old file could not be put back (%v); run aktual recover to finish the update", plan.Target, err)
+	} else if err != nil {
 		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot replace %s (%v)", plan.Target, rootCause(err)))
 	}
 	j.State = StateApplied
 	if err := u.save(j); err != nil {
-		// The target is new; recovery sees its hash and reports it.
-		return nil, fail(ErrNotReported, err, "%s %s is installed, but the journal could not be written (%v); run aktual recover", plan.Product, plan.Latest.Version, err)
+		// The target is new; report it now. If that fails too, recovery
+		// sees the new hash beside the "staged" journal and reports it.
+		u.notice(fmt.Sprintf("could not record the applied update in the journal: %v", err))
 	}
 	return u.report(ctx, j)
+}
+
+func reserveRequest(j *Journal, cred api.Credential, machine string) api.ReserveRequest {
+	return api.ReserveRequest{
+		IdempotencyKey: j.IdempotencyKey, Credential: cred, Product: j.Product,
+		FromVersion: j.From, ToVersion: j.To, MachineID: machine,
+	}
+}
+
+// settleIntent deals with a journal left at "intent" (a reserve whose
+// answer never came) before a new reserve, and returns the key to use. The
+// same update resumes with the same key: the server answers with the same
+// reservation. Another update (a newer release since) first re-sends the
+// old request with the old key and gives back whatever it held, so no unit
+// stays held for an update that will never be applied.
+func (u *Updater) settleIntent(ctx context.Context, p *Plan, cred api.Credential, machine string) (string, error) {
+	j, err := u.loadJournal(p.Target)
+	if err != nil || j == nil || j.State != StateIntent || !sameServer(j.Server, u.Server) {
+		return newIdempotencyKey()
+	}
+	if j.Product == p.Product && j.From == p.From && j.To == p.Latest.Version {
+		return j.IdempotencyKey, nil
+	}
+	rr, err := u.reserve(ctx, reserveRequest(j, cred, machine))
+	var ae *apiError
+	switch {
+	case err == nil && rr.Reservation.State == api.StateHeld:
+		if err := u.release(ctx, rr.Reservation.ID); err != nil {
+			return "", transientError(err, "an earlier interrupted update could not be settled")
+		}
+	case errors.As(err, &ae) && ae.Status < 500:
+		// Refused (another credential, nothing left): nothing of ours
+		// is held under that key, or it is not ours to give back.
+	case err != nil:
+		return "", transientError(err, "an earlier interrupted update could not be settled")
+	}
+	if err := u.removeJournal(p.Target); err != nil {
+		return "", err
+	}
+	return newIdempotencyKey()
+}
+
+// transientError keeps the kind of a connection failure and names a
+// server's 5xx answer as one.
+func transientError(err error, what string) error {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return fail(ErrNoConnection, err, "%s: the server is unavailable (%d %s); try again later", what, ae.Status, ae.Code)
+	}
+	return err
+}
+
+// finishTimeout bounds a completion or release sent after the user asked
+// to stop: it is sent anyway, so nothing is left held by the interruption.
+const finishTimeout = 30 * time.Second
+
+// detached keeps the values of ctx but not its cancellation, with a
+// deadline: for the requests that finish what was started.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 }
 
 // abandon undoes a reservation whose apply failed: removes staged files,
@@ -161,7 +236,9 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 // it later.
 func (u *Updater) abandon(ctx context.Context, j *Journal, cause error) error {
 	cleanStaging(j.Target)
-	if err := u.release(ctx, j.ReservationID); err != nil {
+	rctx, cancel := detached(ctx)
+	defer cancel()
+	if err := u.release(rctx, j.ReservationID); err != nil {
 		return fail(ErrApply, cause, "%v; %s is unchanged. The held update could not be given back yet (%v); it is given back the next time aktual runs, or by itself when the reservation expires",
 			cause, j.Target, rootCause(err))
 	}
@@ -170,18 +247,29 @@ func (u *Updater) abandon(ctx context.Context, j *Journal, cause error) error {
 }
 
 // report tells the server the update was applied, then forgets the journal.
+// A connection failure or a server error keeps the journal for a retry; a
+// definitive refusal (the server no longer knows the reservation) cannot
+// be retried away and is said so.
 func (u *Updater) report(ctx context.Context, j *Journal) (*Result, error) {
 	u.phase(PhaseComplete, "reporting the completed update")
 	res := &Result{Product: j.Product, Target: j.Target, From: j.From, To: j.To, Reservation: j.ReservationID, Remaining: j.Remaining}
-	rr, err := u.complete(ctx, j.ReservationID)
-	if err != nil {
+	cctx, cancel := detached(ctx)
+	defer cancel()
+	rr, err := u.complete(cctx, j.ReservationID)
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae) && ae.Status < 500 && ae.Code != api.CodeRateLimited:
+		_ = u.removeJournal(j.Target)
+		res.Status = StatusUpdated
+		return res, fail(nil, err, "%s %s is installed, but the server refused its completion (%s); contact your vendor, quoting reservation %s",
+			j.Product, j.To, ae.Message, j.ReservationID)
+	case err != nil:
 		res.Status = StatusApplied
 		return res, fail(ErrNotReported, err,
 			"%s %s is installed, but the server has not yet been told (%v); nothing is lost: aktual reports it the next time it runs (or run aktual recover)",
 			j.Product, j.To, rootCause(err))
 	}
 	res.Status, res.Remaining = StatusUpdated, &rr.Remaining
-	j.State, j.Remaining = StateReported, &rr.Remaining
 	_ = u.writeInstallRecord(InstallRecord{Target: j.Target, Product: j.Product, Version: j.To, SHA256: j.NewSHA256})
 	if err := u.removeJournal(j.Target); err != nil {
 		u.notice(fmt.Sprintf("could not remove the finished journal: %v", err))

@@ -23,6 +23,7 @@ var (
 	ErrWrongSeries         = errors.New("credential is for another series")
 	ErrIdempotencyMismatch = errors.New("idempotency key reused with different parameters")
 	ErrConflict            = errors.New("conflict")
+	ErrSessionUsed         = errors.New("classic session already used, locked or unknown")
 )
 
 // Credential kinds.
@@ -115,6 +116,29 @@ type ReserveParams struct {
 	MachineID      string
 	Now            time.Time
 	TTL            time.Duration
+	// SessionID, for the classic series, is the session whose Internet
+	// code (or confirmation) was presented: in the same transaction it
+	// goes from open or confirmed to used, so one session yields one
+	// reservation; otherwise ErrSessionUsed.
+	SessionID string
+}
+
+// ClassicSession is a classic-series session: opened with a hardware key's
+// signature over a server challenge, it shows an Internet code on its page
+// and yields at most one reservation.
+type ClassicSession struct {
+	ID            string
+	Serial        string
+	Product       string
+	FromVersion   string
+	ToVersion     string
+	MachineID     string
+	ChallengeHash []byte // unique: a signed challenge opens one session only
+	State         string // api.SessionOpen, SessionConfirmed, SessionUsed, SessionLocked
+	Attempts      int    // wrong Internet codes so far
+	ReservationID string
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
 }
 
 // LedgerEntry is one append-only record of a change of counts.
@@ -191,6 +215,18 @@ type Store interface {
 	// ExpireReservations releases held reservations whose ExpiresAt <= now
 	// and returns how many.
 	ExpireReservations(ctx context.Context, now time.Time) (int, error)
+
+	// CreateSession records a new classic session (State open); a reused
+	// ChallengeHash is ErrConflict.
+	CreateSession(ctx context.Context, s ClassicSession) error
+	// Session finds by ID: ErrNotFound when none.
+	Session(ctx context.Context, id string) (ClassicSession, error)
+	// ConfirmSession moves an open session to confirmed (idempotent for a
+	// confirmed one); any other state is ErrSessionUsed.
+	ConfirmSession(ctx context.Context, id string) (ClassicSession, error)
+	// FailSessionAttempt counts a wrong Internet code; at maxAttempts the
+	// session is locked. Returns the session as it now is.
+	FailSessionAttempt(ctx context.Context, id string, maxAttempts int) (ClassicSession, error)
 
 	// Ledger lists an entitlement's ledger, oldest first.
 	Ledger(ctx context.Context, entitlementID int64) ([]LedgerEntry, error)

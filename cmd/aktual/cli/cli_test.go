@@ -78,7 +78,7 @@ func TestAskCode(t *testing.T) {
 
 	t.Run("terminal re-asks after a typo", func(t *testing.T) {
 		s, _, errOut := streams(typo+"\n"+code.String()+"\n", true)
-		got, err := askCode(s)
+		got, err := askCode(t.Context(), s)
 		if err != nil || got != code {
 			t.Fatalf("askCode = %q, %v", got, err)
 		}
@@ -88,20 +88,20 @@ func TestAskCode(t *testing.T) {
 	})
 	t.Run("terminal gives up after three tries", func(t *testing.T) {
 		s, _, _ := streams(strings.Repeat(typo+"\n", 5), true)
-		_, err := askCode(s)
+		_, err := askCode(t.Context(), s)
 		if exitCode(err) != ExitCredential {
 			t.Fatalf("err = %v (exit %d)", err, exitCode(err))
 		}
 	})
 	t.Run("pipe fails at once on a typo", func(t *testing.T) {
 		s, _, _ := streams(typo+"\n"+code.String()+"\n", false)
-		if _, err := askCode(s); exitCode(err) != ExitCredential {
+		if _, err := askCode(t.Context(), s); exitCode(err) != ExitCredential {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("end of input", func(t *testing.T) {
 		s, _, _ := streams("", false)
-		_, err := askCode(s)
+		_, err := askCode(t.Context(), s)
 		if exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "pass --code") {
 			t.Fatalf("err = %v", err)
 		}
@@ -112,12 +112,12 @@ func TestConfirm(t *testing.T) {
 	plan := &updater.Plan{Product: "ledger", From: "1.0.0", Latest: api.ReleaseStatement{Version: "2.0.0"}, Target: "/x"}
 	for in, want := range map[string]bool{"y\n": true, "YES\n": true, "да\n": true, "n\n": false, "\n": false, "maybe\n": false} {
 		s, _, _ := streams(in, false)
-		if got, err := confirm(s, plan); err != nil || got != want {
+		if got, err := confirm(t.Context(), s, plan); err != nil || got != want {
 			t.Errorf("confirm(%q) = %v, %v", in, got, err)
 		}
 	}
 	s, _, _ := streams("", false)
-	if _, err := confirm(s, plan); exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "--yes") {
+	if _, err := confirm(t.Context(), s, plan); exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "--yes") {
 		t.Errorf("confirm at end of input: %v", err)
 	}
 }

@@ -43,9 +43,9 @@ func newCheckCmd(ios *IOStreams) *cobra.Command {
 			default:
 				out.Status = statusUpdateAvailable
 				out.Message = fmt.Sprintf("%s %s is available (installed: %s, found by %s).", plan.Product, plan.Latest.Version, plan.From, plan.FromSource)
-				out.ExitCode = ExitUpdateAvailble
+				out.ExitCode = ExitUpdateAvailable
 				p.result(out)
-				return &exitError{code: ExitUpdateAvailble}
+				return &exitError{code: ExitUpdateAvailable}
 			}
 			return report(p, out, nil)
 		},
@@ -136,14 +136,16 @@ func newRecoverCmd(ios *IOStreams) *cobra.Command {
 					o.Remaining = r.Result.Remaining
 				}
 				o.Message = fmt.Sprintf("%s %s → %s at %s: %s.", r.Product, r.From, r.To, r.Target, r.Action)
-				if r.Err != nil {
+				switch {
+				case r.Err != nil:
 					o.Error = r.Err.Error()
-					o.ExitCode = exitCode(r.Err)
-					if o.ExitCode == ExitOK || o.ExitCode == ExitUnexpected {
-						o.ExitCode = ExitNotReported
-					}
-					code = max(code, o.ExitCode)
+					o.ExitCode = ExitNotReported
+				case r.Action == updater.ActionResume:
+					o.Error = "the server's answer to this update's reserve never came; run aktual update for it again to settle it (a held update is otherwise given back after 7 days)"
+					o.ExitCode = ExitNotReported
 				}
+				// Anything still pending is retried later: exit 8.
+				code = max(code, o.ExitCode)
 				p.result(o)
 			}
 			if len(recs) == 0 {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 
 	"github.com/aktual/aktual/updater"
@@ -9,16 +8,16 @@ import (
 
 // Exit codes (DESIGN.md, the CLI contract). Scripts depend on them.
 const (
-	ExitOK             = 0
-	ExitUnexpected     = 1
-	ExitUsage          = 2
-	ExitNoConnection   = 3
-	ExitCredential     = 4
-	ExitExhausted      = 5
-	ExitVerification   = 6
-	ExitApply          = 7
-	ExitNotReported    = 8
-	ExitUpdateAvailble = 10
+	ExitOK              = 0
+	ExitUnexpected      = 1
+	ExitUsage           = 2
+	ExitNoConnection    = 3
+	ExitCredential      = 4
+	ExitExhausted       = 5
+	ExitVerification    = 6
+	ExitApply           = 7
+	ExitNotReported     = 8
+	ExitUpdateAvailable = 10
 )
 
 // exitCode is the one place where an error becomes an exit code.
@@ -41,8 +40,6 @@ func exitCode(err error) int {
 		return ExitApply
 	case errors.Is(err, updater.ErrNotReported):
 		return ExitNotReported
-	case errors.Is(err, context.Canceled):
-		return ExitUnexpected
 	}
 	return ExitUnexpected
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +24,13 @@ type IOStreams struct {
 	InTTY  bool
 	ErrTTY bool
 
-	lines *bufio.Reader
+	lines   *bufio.Reader
+	pending chan lineResult // a read still in flight from an interrupted prompt
+}
+
+type lineResult struct {
+	line string
+	err  error
 }
 
 // NewIOStreams detects terminals on real files.
@@ -71,16 +78,31 @@ func (s *IOStreams) ReadLine() (string, error) {
 }
 
 // Prompt writes question to stderr and reads the answer. what names the
-// answer for the message shown when none can be read.
-func (s *IOStreams) Prompt(question, what, flagHint string) (string, error) {
+// answer for the message shown when none can be read. Ctrl-C (ctx) ends the
+// wait at once; the read left in flight is taken by the next prompt.
+func (s *IOStreams) Prompt(ctx context.Context, question, what, flagHint string) (string, error) {
 	fmt.Fprint(s.ErrOut, question)
-	line, err := s.ReadLine()
+	if s.pending == nil {
+		s.pending = make(chan lineResult, 1)
+		go func() {
+			line, err := s.ReadLine()
+			s.pending <- lineResult{line, err}
+		}()
+	}
+	var r lineResult
+	select {
+	case r = <-s.pending:
+		s.pending = nil
+	case <-ctx.Done():
+		fmt.Fprintln(s.ErrOut)
+		return "", ctx.Err()
+	}
 	if !s.InTTY {
 		fmt.Fprintln(s.ErrOut)
 	}
-	if errors.Is(err, errEndOfInput) {
-		return "", &updater.Error{Kind: updater.ErrInputNeeded, Err: err,
+	if errors.Is(r.err, errEndOfInput) {
+		return "", &updater.Error{Kind: updater.ErrInputNeeded, Err: r.err,
 			Msg: fmt.Sprintf("%s is needed but standard input ended; %s", what, flagHint)}
 	}
-	return line, err
+	return r.line, r.err
 }

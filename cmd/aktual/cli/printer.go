@@ -84,6 +84,9 @@ func (p *textPrinter) event(e updater.Event) {
 	case updater.EventNotice:
 		p.endBar()
 		fmt.Fprintf(p.io.ErrOut, "%s.\n", capitalize(e.Message))
+	case updater.EventURL:
+		p.endBar()
+		fmt.Fprintf(p.io.ErrOut, "%s:\n  %s\n", capitalize(e.Message), e.URL)
 	case updater.EventProgress:
 		if !p.io.ErrTTY || e.Total <= 0 {
 			return // a bar on a log file is noise; the phase line said it

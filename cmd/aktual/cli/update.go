@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/hwkey"
 	"github.com/aktual/aktual/updater"
 )
 
@@ -18,12 +20,17 @@ type updateOptions struct {
 	target      string
 	code        string
 	fromVersion string
+	hwkey       string
+	noBrowser   bool
 	yes         bool
 	json        bool
+
+	browser      Browser
+	pollInterval time.Duration
 }
 
 func newUpdateCmd(ios *IOStreams) *cobra.Command {
-	o := &updateOptions{}
+	o := &updateOptions{browser: newBrowser(), pollInterval: defaultPollInterval}
 	cmd := &cobra.Command{
 		Use:   "update",
 		Short: "Download, verify and install the newest version, using one paid update",
@@ -38,6 +45,8 @@ func newUpdateCmd(ios *IOStreams) *cobra.Command {
 	f.StringVar(&o.target, "target", "", "path of the installed program to update")
 	f.StringVar(&o.code, "code", "", "Pro series: your 25-digit update code (asked for when not given)")
 	f.StringVar(&o.fromVersion, "from-version", "", "installed version, when it cannot be found from the file itself")
+	f.StringVar(&o.hwkey, "hwkey", "", "classic series: the hardware key's licence file (default: looked for beside the target and on removable media)")
+	f.BoolVar(&o.noBrowser, "no-browser", false, "classic series: print the Internet-code page's address instead of opening a browser")
 	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation")
 	f.BoolVar(&o.json, "json", false, "print JSON lines (events, then a result) on stdout")
 	return cmd
@@ -64,18 +73,26 @@ func runUpdate(cmd *cobra.Command, ios *IOStreams, o *updateOptions) error {
 
 // doUpdate runs the update flow with the prompts the options call for.
 func doUpdate(ctx context.Context, ios *IOStreams, u *updater.Updater, o *updateOptions, code api.UpdateCode) (*updater.Result, error) {
+	var key hwkey.Key
 	req := updater.Request{
 		CheckRequest: updater.CheckRequest{Product: o.product, Target: o.target, FromVersion: o.fromVersion},
+		Prepare: func(ctx context.Context, plan *updater.Plan) (err error) {
+			key, err = credentialKind(ctx, plan, o, code)
+			return err
+		},
 		Credential: func(ctx context.Context, plan *updater.Plan) (api.Credential, error) {
+			if key != nil {
+				return classicCredential(ctx, ios, u, plan, key, o)
+			}
 			if code != "" {
 				return api.Credential{Code: string(code)}, nil
 			}
-			c, err := askCode(ios)
+			c, err := askCode(ctx, ios)
 			return api.Credential{Code: string(c)}, err
 		},
 	}
 	if !o.yes {
-		req.Confirm = func(ctx context.Context, plan *updater.Plan) (bool, error) { return confirm(ios, plan) }
+		req.Confirm = func(ctx context.Context, plan *updater.Plan) (bool, error) { return confirm(ctx, ios, plan) }
 	}
 	return u.Update(ctx, req)
 }
@@ -109,8 +126,8 @@ func report(p printer, o outcome, err error) error {
 			o.Status = statusFailed
 		}
 		o.Error = err.Error()
-		if errors.Is(err, context.Canceled) {
-			o.Error = "interrupted; nothing was left half-done (run aktual status to see any pending update)"
+		if errors.Is(err, context.Canceled) && !errors.As(err, new(*updater.Error)) {
+			o.Error = "interrupted; nothing was changed or used (aktual status shows any update still pending)"
 		}
 	}
 	p.result(o)
@@ -125,9 +142,9 @@ const maxCodeAttempts = 3
 
 // askCode asks for the update code, checking it locally: on a terminal a
 // typo is shown and asked again; from a pipe it fails at once.
-func askCode(ios *IOStreams) (api.UpdateCode, error) {
+func askCode(ctx context.Context, ios *IOStreams) (api.UpdateCode, error) {
 	for attempt := 1; ; attempt++ {
-		line, err := ios.Prompt("Enter your 25-digit update code: ", "the update code",
+		line, err := ios.Prompt(ctx, "Enter your 25-digit update code: ", "the update code",
 			"pass --code (or AKTUAL_CODE), or pipe the code on standard input")
 		if err != nil {
 			return "", err
@@ -144,10 +161,10 @@ func askCode(ios *IOStreams) (api.UpdateCode, error) {
 }
 
 // confirm asks before anything is downloaded or reserved.
-func confirm(ios *IOStreams, plan *updater.Plan) (bool, error) {
+func confirm(ctx context.Context, ios *IOStreams, plan *updater.Plan) (bool, error) {
 	q := fmt.Sprintf("Update %s from %s to %s at %s? This uses one paid update. [y/N] ",
 		plan.Product, plan.From, plan.Latest.Version, plan.Target)
-	line, err := ios.Prompt(q, "a confirmation", "pass --yes to update without asking")
+	line, err := ios.Prompt(ctx, q, "a confirmation", "pass --yes to update without asking")
 	if err != nil {
 		return false, err
 	}

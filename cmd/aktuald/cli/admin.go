@@ -14,7 +14,7 @@ import (
 
 func newAdminCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "admin", Short: "Activate updates, look at counts, audit the ledger"}
-	cmd.AddCommand(newActivateCmd(e), newShowCmd(e), newAuditCmd(e))
+	cmd.AddCommand(newActivateCmd(e), newShowCmd(e), newAuditCmd(e), newHWKeyCmd(e))
 	return cmd
 }
 

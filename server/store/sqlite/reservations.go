@@ -70,6 +70,11 @@ func (s *Store) Reserve(ctx context.Context, p store.ReserveParams) (store.Reser
 		if err := insertReservation(ctx, tx, r); err != nil {
 			return err
 		}
+		if p.SessionID != "" {
+			if err := useSession(ctx, tx, p.SessionID, r.ID); err != nil {
+				return err
+			}
+		}
 		err = move(ctx, tx, e.ID, r.ID, store.LedgerReserve, moves[store.LedgerReserve], now)
 		if errors.Is(err, errWouldGoNegative) {
 			return store.ErrExhausted

@@ -8,7 +8,7 @@ import (
 
 // migrations[i] takes the schema from version i to i+1 (PRAGMA
 // user_version). Append only: a shipped migration is never edited.
-var migrations = []string{schemaV1}
+var migrations = []string{schemaV1, schemaV2}
 
 // schemaV1 is the first schema. The constraints repeat what the Go code
 // already ensures, as a second line of defence: a bug or a hand-typed
@@ -100,6 +100,26 @@ CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
 BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
 BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+`
+
+// schemaV2 adds classic-series sessions. A session yields at most one
+// reservation; a signed challenge opens at most one session.
+const schemaV2 = `
+CREATE TABLE classic_sessions (
+	id             TEXT    PRIMARY KEY,
+	serial         TEXT    NOT NULL CHECK (serial <> ''),
+	product        TEXT    NOT NULL,
+	from_version   TEXT    NOT NULL,
+	to_version     TEXT    NOT NULL,
+	machine_id     TEXT    NOT NULL,
+	challenge_hash BLOB    NOT NULL UNIQUE,
+	state          TEXT    NOT NULL CHECK (state IN ('open', 'confirmed', 'used', 'locked')),
+	attempts       INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+	reservation_id TEXT    REFERENCES reservations (id),
+	created_at     TEXT    NOT NULL,
+	expires_at     TEXT    NOT NULL,
+	CHECK ((state = 'used') = (reservation_id IS NOT NULL))
+) STRICT;
 `
 
 // migrate brings the schema to the newest version in one IMMEDIATE

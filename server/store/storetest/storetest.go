@@ -53,6 +53,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentReserveSameKey", testConcurrentReserveSameKey},
 		{"ConcurrentComplete", testConcurrentComplete},
 		{"SweepRacesCompletion", testSweepRacesCompletion},
+		{"SessionLifecycle", testSessionLifecycle},
+		{"SessionYieldsOneReservation", testSessionYieldsOneReservation},
+		{"SessionAttemptsLock", testSessionAttemptsLock},
+		{"SessionChallengeSingleUse", testSessionChallengeSingleUse},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

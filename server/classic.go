@@ -1,0 +1,278 @@
+package server
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/hwkey"
+	"github.com/aktual/aktual/server/store"
+)
+
+// Classic-series limits.
+const (
+	// ChallengeTTL: a challenge must be signed and presented this soon.
+	ChallengeTTL = 5 * time.Minute
+	// SessionTTL: how long an Internet code is valid.
+	SessionTTL = 15 * time.Minute
+	// MaxInternetCodeAttempts: wrong codes before a session is locked.
+	MaxInternetCodeAttempts = 5
+)
+
+const (
+	challengeRandom = 16
+	challengeMAC    = 16
+	challengeSize   = 8 + challengeRandom + challengeMAC
+)
+
+// mac keys a purpose-separated HMAC with the server's secret.
+func (s *Server) mac(purpose string, parts ...[]byte) []byte {
+	m := hmac.New(sha256.New, s.Keys.CodeSecret)
+	m.Write([]byte("aktual-" + purpose + "-v1\x00"))
+	for _, p := range parts {
+		m.Write(p)
+	}
+	return m.Sum(nil)
+}
+
+// newChallenge makes a stateless challenge: issue time, random bytes and a
+// MAC over both. Freshness is checked by the time; single use by the
+// session store (a challenge's hash is unique there).
+func (s *Server) newChallenge(now time.Time) []byte {
+	c := make([]byte, 8+challengeRandom, challengeSize)
+	binary.BigEndian.PutUint64(c, uint64(now.Unix()))
+	rand.Read(c[8:])
+	return append(c, s.mac("challenge", c)[:challengeMAC]...)
+}
+
+func (s *Server) checkChallenge(c []byte, now time.Time) error {
+	if len(c) != challengeSize {
+		return errors.New("the challenge is malformed")
+	}
+	body := c[:8+challengeRandom]
+	if subtle.ConstantTimeCompare(c[8+challengeRandom:], s.mac("challenge", body)[:challengeMAC]) != 1 {
+		return errors.New("the challenge was not issued by this server")
+	}
+	issued := time.Unix(int64(binary.BigEndian.Uint64(c)), 0)
+	if now.Sub(issued) > ChallengeTTL || issued.Sub(now) > time.Minute {
+		return errors.New("the challenge has expired; start again")
+	}
+	return nil
+}
+
+var sessionIDEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+func newSessionID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return "s_" + sessionIDEncoding.EncodeToString(b[:])
+}
+
+func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
+	now := s.now()
+	writeJSON(w, http.StatusOK, api.ChallengeResponse{Challenge: s.newChallenge(now), ExpiresAt: now.Add(ChallengeTTL)})
+}
+
+// handleOpenSession opens a classic session for a hardware key that proved
+// it is present by signing the server's challenge.
+func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
+	var req api.ClassicSessionRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	switch {
+	case !ValidName(req.Product):
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "product is required")
+		return
+	case !api.ValidVersion(req.ToVersion) || (req.FromVersion != "" && !api.ValidVersion(req.FromVersion)):
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "from_version and to_version must be versions like 2.1.0")
+		return
+	case !ValidName(req.MachineID):
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "machine_id is required")
+		return
+	}
+	now := s.now()
+	if err := s.checkChallenge(req.Challenge, now); err != nil {
+		writeError(w, http.StatusBadRequest, api.CodeExpired, err.Error())
+		return
+	}
+	lic, err := hwkey.VerifyLicence(req.Licence, s.Keys.Trust().ReleaseKeys)
+	if err != nil {
+		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
+			"the hardware key's licence is not valid for this vendor ("+err.Error()+"); contact your vendor")
+		return
+	}
+	if !hwkey.VerifyChallenge(lic.PublicKey, req.Challenge, req.Signature) {
+		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
+			"the hardware key did not prove it is present (its signature does not match its licence); reconnect the key and try again")
+		return
+	}
+	if err := lic.Check(now, req.Product); errors.Is(err, hwkey.ErrExpired) {
+		writeError(w, http.StatusForbidden, api.CodeExpired, err.Error())
+		return
+	} else if err != nil {
+		writeError(w, http.StatusForbidden, api.CodeUnknownCredential, err.Error())
+		return
+	}
+	series, err := s.Store.ProductSeries(r.Context(), req.Product)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, api.CodeNotFound, "no product named "+req.Product+" is published on this server")
+		return
+	} else if err != nil {
+		s.internalError(w, "looking up product", err)
+		return
+	}
+	if series != api.SeriesClassic {
+		writeError(w, http.StatusForbidden, api.CodeWrongSeries,
+			fmt.Sprintf("%s is a Pro-series product: it is updated with a 25-digit update code, not a hardware key", req.Product))
+		return
+	}
+	challengeHash := sha256.Sum256(req.Challenge)
+	cs := store.ClassicSession{
+		ID: newSessionID(), Serial: lic.Serial, Product: req.Product,
+		FromVersion: req.FromVersion, ToVersion: req.ToVersion, MachineID: req.MachineID,
+		ChallengeHash: challengeHash[:], CreatedAt: now, ExpiresAt: now.Add(SessionTTL),
+	}
+	if err := s.Store.CreateSession(r.Context(), cs); errors.Is(err, store.ErrConflict) {
+		writeError(w, http.StatusConflict, api.CodeExpired, "this challenge was already used; start again")
+		return
+	} else if err != nil {
+		s.internalError(w, "creating session", err)
+		return
+	}
+	cs.State = api.SessionOpen
+	s.logger().Info("classic session opened", "session", cs.ID, "hwkey", cs.Serial, "product", cs.Product, "machine", cs.MachineID)
+	writeJSON(w, http.StatusOK, s.sessionView(r, cs))
+}
+
+// sessionView is what the client learns of a session: its page, its state
+// and, when no code can be given, why.
+func (s *Server) sessionView(r *http.Request, cs store.ClassicSession) api.ClassicSession {
+	v := api.ClassicSession{ID: cs.ID, URL: s.baseURL(r) + "/classic/" + cs.ID, State: cs.State, ExpiresAt: cs.ExpiresAt}
+	if !s.now().Before(cs.ExpiresAt) && cs.State != api.SessionUsed {
+		v.State = api.SessionExpired
+	}
+	ent, err := s.Store.Entitlement(r.Context(), store.Credential{HWKeySerial: cs.Serial})
+	switch {
+	case errors.Is(err, store.ErrUnknownCredential) || (err == nil && !ent.Active):
+		v.Problem, v.Message = api.CodeInactive, fmt.Sprintf(
+			"site access is not enabled for hardware key %s; ask your vendor or regional distributor to activate updates for it", cs.Serial)
+	case err != nil:
+		s.logger().Error("session view", "err", err)
+	case ent.Remaining == 0 && cs.State != api.SessionUsed:
+		v.Remaining = &ent.Remaining
+		v.Problem, v.Message = api.CodeExhausted, fmt.Sprintf(
+			"no paid updates remain for hardware key %s; buy more updates from your vendor or regional distributor", cs.Serial)
+	default:
+		v.Remaining = &ent.Remaining
+	}
+	return v
+}
+
+// baseURL is the server's address as the client reached it, for links.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.PublicURL != "" {
+		return s.PublicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (s *Server) handleSessionStatus(w http.ResponseWriter, r *http.Request) {
+	cs, ok := s.sessionFor(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, s.sessionView(r, cs))
+}
+
+func (s *Server) sessionFor(w http.ResponseWriter, r *http.Request) (store.ClassicSession, bool) {
+	id := r.PathValue("id")
+	if !ValidName(id) {
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "session id is not valid")
+		return store.ClassicSession{}, false
+	}
+	cs, err := s.Store.Session(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, api.CodeNotFound, "no such session; start the update again in the installer")
+		return cs, false
+	} else if err != nil {
+		s.internalError(w, "reading session", err)
+		return cs, false
+	}
+	return cs, true
+}
+
+// classicCredential checks a session credential presented with a reserve
+// and returns the store credential and session ID, or writes the refusal.
+func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api.Credential, req api.ReserveRequest) (store.Credential, string, bool) {
+	cs, err := s.Store.Session(r.Context(), c.Session)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusForbidden, api.CodeUnknownCredential, "this session is not known to the server; start the update again")
+		return store.Credential{}, "", false
+	} else if err != nil {
+		s.internalError(w, "reading session", err)
+		return store.Credential{}, "", false
+	}
+	switch {
+	case cs.MachineID != req.MachineID:
+		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
+			"this Internet code was issued for another computer; start the update on this computer to get its own code")
+		return store.Credential{}, "", false
+	case cs.Product != req.Product || cs.ToVersion != req.ToVersion || cs.FromVersion != req.FromVersion:
+		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
+			"this Internet code was issued for another update; start the update again")
+		return store.Credential{}, "", false
+	case cs.State == api.SessionUsed:
+		// A repeat of the reserve that used it is answered by its
+		// idempotency key; anything else is refused by the store.
+		return store.Credential{HWKeySerial: cs.Serial}, cs.ID, true
+	case cs.State == api.SessionLocked:
+		writeError(w, http.StatusForbidden, api.CodeExpired,
+			"too many wrong Internet codes were typed for this session; start the update again to get a new code")
+		return store.Credential{}, "", false
+	case !s.now().Before(cs.ExpiresAt):
+		writeError(w, http.StatusForbidden, api.CodeExpired,
+			"this Internet code has expired (codes are valid for 15 minutes); start the update again to get a new one")
+		return store.Credential{}, "", false
+	}
+	if c.InternetCode == "" {
+		if cs.State != api.SessionConfirmed {
+			writeError(w, http.StatusBadRequest, api.CodeInvalidCode, "type the Internet code shown on the page, or press Continue there")
+			return store.Credential{}, "", false
+		}
+		return store.Credential{HWKeySerial: cs.Serial}, cs.ID, true
+	}
+	typed, err := api.ParseInternetCode(c.InternetCode)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, api.CodeInvalidCode, err.Error())
+		return store.Credential{}, "", false
+	}
+	want := api.DeriveInternetCode(s.Keys.CodeSecret, cs.ID)
+	if subtle.ConstantTimeCompare([]byte(typed), []byte(want)) != 1 {
+		after, err := s.Store.FailSessionAttempt(r.Context(), cs.ID, MaxInternetCodeAttempts)
+		if err != nil {
+			s.internalError(w, "counting attempt", err)
+			return store.Credential{}, "", false
+		}
+		msg := fmt.Sprintf("the Internet code is not the one on the page; check it and try again (%d attempts left)",
+			MaxInternetCodeAttempts-after.Attempts)
+		if after.State == api.SessionLocked {
+			msg = "the Internet code is not the one on the page, and too many wrong codes were typed; start the update again to get a new code"
+		}
+		writeError(w, http.StatusForbidden, api.CodeUnknownCredential, msg)
+		return store.Credential{}, "", false
+	}
+	return store.Credential{HWKeySerial: cs.Serial}, cs.ID, true
+}

@@ -1,0 +1,200 @@
+package server
+
+import (
+	"bytes"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"golang.org/x/text/language"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server/store"
+)
+
+//go:embed page.html
+var pageHTML string
+
+var pageTemplate = template.Must(template.New("page").Parse(pageHTML))
+
+// pageText is every phrase of the Internet-code page, in one language.
+type pageText struct {
+	Title, Heading, Product, Installed, NewVersion, HWKey, Remaining string
+	CopyCode, CodeLabel, Validity, OrContinue, Continue, Continued   string
+	// Problems: what is wrong, and what to do.
+	NotFound, NotFoundDo, Expired, ExpiredDo, Used, UsedDo, Locked, LockedDo string
+	NotEnabled, NotEnabledDo, Exhausted, ExhaustedDo                         string
+}
+
+// pageTexts holds the page in every language it speaks; the first is the
+// default.
+var pageTexts = map[language.Tag]pageText{
+	language.English: {
+		Title: "Internet code", Heading: "Internet code for your update",
+		Product: "Product", Installed: "Installed version", NewVersion: "New version", HWKey: "Hardware key",
+		Remaining: "Updates remaining",
+		CopyCode:  "Type this code into the installer, exactly as shown:",
+		CodeLabel: "Internet code",
+		Validity:  "The code is valid for 15 minutes, for this update on this computer only.",
+		OrContinue: "Or, if the installer is running on this computer, press the button: " +
+			"the installer then continues by itself and nothing needs to be typed.",
+		Continue:     "Continue the update",
+		Continued:    "Done: the installer continues by itself. You can close this page.",
+		NotFound:     "This link is not valid.",
+		NotFoundDo:   "Start the update again in the installer; it opens a new page.",
+		Expired:      "This page has expired.",
+		ExpiredDo:    "Internet codes are valid for 15 minutes. Start the update again in the installer to get a new code.",
+		Used:         "This Internet code has already been used.",
+		UsedDo:       "The update is continuing in the installer. To update again, start the installer again.",
+		Locked:       "Too many wrong codes were typed.",
+		LockedDo:     "Start the update again in the installer to get a new code.",
+		NotEnabled:   "Site access is not enabled for this hardware key.",
+		NotEnabledDo: "Ask your vendor or regional distributor to activate updates for this key, then start the update again.",
+		Exhausted:    "No paid updates remain for this hardware key.",
+		ExhaustedDo:  "Buy more updates from your vendor or regional distributor, then start the update again.",
+	},
+	language.Bulgarian: {
+		Title: "Интернет код", Heading: "Интернет код за вашето обновяване",
+		Product: "Продукт", Installed: "Инсталирана версия", NewVersion: "Нова версия", HWKey: "Хардуерен ключ",
+		Remaining: "Оставащи обновявания",
+		CopyCode:  "Въведете този код в инсталатора точно както е показан:",
+		CodeLabel: "Интернет код",
+		Validity:  "Кодът е валиден 15 минути, само за това обновяване на този компютър.",
+		OrContinue: "Или, ако инсталаторът работи на този компютър, натиснете бутона: " +
+			"инсталаторът ще продължи сам и не е нужно да въвеждате нищо.",
+		Continue:     "Продължи обновяването",
+		Continued:    "Готово: инсталаторът продължава сам. Можете да затворите тази страница.",
+		NotFound:     "Тази връзка не е валидна.",
+		NotFoundDo:   "Стартирайте обновяването отново от инсталатора; той ще отвори нова страница.",
+		Expired:      "Валидността на тази страница изтече.",
+		ExpiredDo:    "Интернет кодовете са валидни 15 минути. Стартирайте обновяването отново, за да получите нов код.",
+		Used:         "Този Интернет код вече е използван.",
+		UsedDo:       "Обновяването продължава в инсталатора. За ново обновяване стартирайте инсталатора отново.",
+		Locked:       "Въведени са твърде много грешни кодове.",
+		LockedDo:     "Стартирайте обновяването отново от инсталатора, за да получите нов код.",
+		NotEnabled:   "Достъпът до сайта не е активиран за този хардуерен ключ.",
+		NotEnabledDo: "Помолете доставчика или регионалния дистрибутор да активира обновявания за този ключ, след което стартирайте обновяването отново.",
+		Exhausted:    "Не остават платени обновявания за този хардуерен ключ.",
+		ExhaustedDo:  "Купете още обновявания от доставчика или регионалния дистрибутор, след което стартирайте обновяването отново.",
+	},
+}
+
+var pageMatcher = language.NewMatcher([]language.Tag{language.English, language.Bulgarian})
+
+// pageLanguage picks the page's language from Accept-Language.
+func pageLanguage(r *http.Request) (language.Tag, pageText) {
+	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	_, i, _ := pageMatcher.Match(tags...)
+	tag := []language.Tag{language.English, language.Bulgarian}[i]
+	return tag, pageTexts[tag]
+}
+
+type pageData struct {
+	Lang              string
+	T                 pageText
+	Known             bool
+	Session           string
+	Product, From, To string
+	Serial            string
+	HasRemaining      bool
+	Remaining         int64
+	Problem, Remedy   string
+	Code, Spoken      string
+	Confirmed         bool
+	CSRF              string
+}
+
+// handlePage is the page a person opens in the browser: it shows the
+// Internet code, or says why there is none and what to do.
+func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
+	tag, t := pageLanguage(r)
+	d := pageData{Lang: tag.String(), T: t}
+	status := http.StatusOK
+	id := r.PathValue("id")
+	cs, err := s.Store.Session(r.Context(), id)
+	switch {
+	case !ValidName(id) || errors.Is(err, store.ErrNotFound):
+		status, d.Problem, d.Remedy = http.StatusNotFound, t.NotFound, t.NotFoundDo
+	case err != nil:
+		s.internalError(w, "reading session", err)
+		return
+	default:
+		d.fill(s, r, cs)
+	}
+	s.renderPage(w, status, d)
+}
+
+func (d *pageData) fill(s *Server, r *http.Request, cs store.ClassicSession) {
+	t := d.T
+	d.Known, d.Session = true, cs.ID
+	d.Product, d.From, d.To, d.Serial = cs.Product, cs.FromVersion, cs.ToVersion, cs.Serial
+	v := s.sessionView(r, cs)
+	if v.Remaining != nil {
+		d.HasRemaining, d.Remaining = true, *v.Remaining
+	}
+	switch {
+	case v.State == api.SessionUsed:
+		d.Problem, d.Remedy = t.Used, t.UsedDo
+	case v.State == api.SessionExpired:
+		d.Problem, d.Remedy = t.Expired, t.ExpiredDo
+	case v.State == api.SessionLocked:
+		d.Problem, d.Remedy = t.Locked, t.LockedDo
+	case v.Problem == api.CodeInactive:
+		d.Problem, d.Remedy = t.NotEnabled, t.NotEnabledDo
+	case v.Problem == api.CodeExhausted:
+		d.Problem, d.Remedy = t.Exhausted, t.ExhaustedDo
+	default:
+		code := api.DeriveInternetCode(s.Keys.CodeSecret, cs.ID)
+		d.Code = code.String()
+		d.Spoken = strings.Join(strings.Split(string(code), ""), " ")
+		d.Confirmed = cs.State == api.SessionConfirmed
+		d.CSRF = hex.EncodeToString(s.mac("csrf", []byte(cs.ID)))
+	}
+}
+
+func (s *Server) renderPage(w http.ResponseWriter, status int, d pageData) {
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, d); err != nil {
+		s.internalError(w, "rendering page", err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", d.Lang)
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// handleContinue is the page's "Continue the update" button: the session
+// is confirmed and the installer, polling it, goes on by itself.
+func (s *Server) handleContinue(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	want := hex.EncodeToString(s.mac("csrf", []byte(id)))
+	if !ValidName(id) || subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(want)) != 1 {
+		http.Error(w, "this form has expired; reload the page", http.StatusForbidden)
+		return
+	}
+	cs, err := s.Store.Session(r.Context(), id)
+	if err == nil && s.now().Before(cs.ExpiresAt) && cs.State == api.SessionOpen {
+		if _, err := s.Store.ConfirmSession(r.Context(), id); err != nil && !errors.Is(err, store.ErrSessionUsed) {
+			s.internalError(w, "confirming session", err)
+			return
+		}
+		s.logger().Info("classic session confirmed on its page", "session", id)
+	}
+	// Post/redirect/get: the page now shows what happened.
+	http.Redirect(w, r, fmt.Sprintf("/classic/%s", id), http.StatusSeeOther)
+}

@@ -1,0 +1,40 @@
+package updater
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// errLocked is returned by tryLock when another process holds the lock.
+var errLocked = errors.New("locked")
+
+// lockPath is the lock file beside a target: beside it, not in the state
+// directory, so runs with different state directories (root and a user)
+// still exclude each other. It is never removed, which would race.
+func lockPath(target string) string {
+	return filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".aktual-lock")
+}
+
+// lockTarget takes the target's exclusive lock for one update (or its
+// recovery), without waiting. The lock is the operating system's (flock,
+// LockFileEx), so it is released when the process dies, however it dies.
+func lockTarget(target string) (unlock func(), err error) {
+	f, err := os.OpenFile(lockPath(target), os.O_CREATE|os.O_RDWR, 0o644)
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) {
+		return nil, fail(ErrApply, err, "cannot write the folder of %s (%v); run as a user who may change it; nothing was changed or used",
+			target, rootCause(err))
+	} else if err != nil {
+		return nil, fmt.Errorf("opening the lock beside %s: %w", target, err)
+	}
+	if err := tryLock(f); err != nil {
+		f.Close()
+		if errors.Is(err, errLocked) {
+			return nil, fail(ErrBusy, err, "another aktual is updating %s right now; wait for it to finish, then run this again", target)
+		}
+		return nil, fmt.Errorf("locking %s: %w", target, err)
+	}
+	return func() { unlockFile(f); f.Close() }, nil
+}
