@@ -25,7 +25,7 @@ const DefaultPollInterval = 2 * time.Second
 func (u *Updater) OpenClassicSession(ctx context.Context, p *Plan, key hwkey.Key) (*api.ClassicSession, error) {
 	lic := key.Licence()
 	if err := lic.Check(u.now(), p.Product); err != nil {
-		return nil, fail(ErrCredentialRejected, err, "hardware key %s (%s): %v", lic.Serial, key.Source(), err)
+		return nil, fail(ErrCredentialRejected, err, "%v (licence: %s)", err, key.Source())
 	}
 	machine, err := u.machineID()
 	if err != nil {

@@ -22,7 +22,7 @@ func credentialKind(ctx context.Context, plan *updater.Plan, o *updateOptions, c
 				"%s is a classic-series product: it is updated with its hardware key and an Internet code, not an update code; drop --code", plan.Product)}
 		}
 		key, err := hwkey.Locate(ctx, o.hwkey, hwkey.Hint{TargetDir: filepath.Dir(plan.Target)}, hwkey.FileDriver{})
-		if errors.Is(err, hwkey.ErrNoKey) {
+		if errors.Is(err, hwkey.ErrNoKey) || errors.Is(err, hwkey.ErrSeveralKeys) {
 			return nil, &updater.Error{Kind: updater.ErrInputNeeded, Err: err, Msg: err.Error()}
 		} else if err != nil {
 			return nil, &updater.Error{Kind: updater.ErrCredentialRejected, Err: err, Msg: err.Error()}
