@@ -68,7 +68,7 @@ func (c UpdateCode) LastGroup() string {
 // ParseCode accepts a code typed with spaces, dashes or nothing between the
 // groups and checks every group's check digit.
 func ParseCode(s string) (UpdateCode, error) {
-	digits, err := onlyDigits(s, "update code")
+	digits, err := onlyDigits(s, "update code", "your receipt")
 	if err != nil {
 		return "", err
 	}
@@ -121,7 +121,7 @@ const maxTypedCode = 200
 
 // onlyDigits drops the separators people type (spaces, dashes) and refuses
 // anything else, naming the character.
-func onlyDigits(s, what string) (string, error) {
+func onlyDigits(s, what, source string) (string, error) {
 	if len(s) > maxTypedCode {
 		return "", &CodeError{Reason: fmt.Sprintf("the %s is far too long; type only its digits", what)}
 	}
@@ -133,7 +133,7 @@ func onlyDigits(s, what string) (string, error) {
 		case r == ' ' || r == '-' || r == '\t' || r == '\u00a0' || r == '\u2013' || r == '\u2014':
 		default:
 			return "", &CodeError{Reason: fmt.Sprintf(
-				"the %s may contain only digits, spaces and dashes, not %q; retype it from your receipt", what, r)}
+				"the %s may contain only digits, spaces and dashes, not %q; retype it from %s", what, r, source)}
 		}
 	}
 	if b.Len() == 0 {

@@ -27,7 +27,7 @@ func (c InternetCode) String() string { return groupDigits(string(c), internetGr
 // ParseInternetCode accepts the code typed with spaces, dashes or nothing
 // and checks its check digit.
 func ParseInternetCode(s string) (InternetCode, error) {
-	digits, err := onlyDigits(s, "Internet code")
+	digits, err := onlyDigits(s, "Internet code", "the page")
 	if err != nil {
 		return "", err
 	}

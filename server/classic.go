@@ -77,8 +77,10 @@ func newSessionID() string {
 }
 
 func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
-	now := s.now()
-	writeJSON(w, http.StatusOK, api.ChallengeResponse{Challenge: s.newChallenge(now), ExpiresAt: now.Add(ChallengeTTL)})
+	// The challenge carries whole seconds: its stated expiry is computed
+	// from the same instant the check will use.
+	issued := s.now().Truncate(time.Second)
+	writeJSON(w, http.StatusOK, api.ChallengeResponse{Challenge: s.newChallenge(issued), ExpiresAt: issued.Add(ChallengeTTL)})
 }
 
 // handleOpenSession opens a classic session for a hardware key that proved
@@ -234,21 +236,20 @@ func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api
 		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
 			"this Internet code was issued for another update; start the update again")
 		return store.Credential{}, "", false
-	case cs.State == api.SessionUsed:
-		// A repeat of the reserve that used it is answered by its
-		// idempotency key; anything else is refused by the store.
-		return store.Credential{HWKeySerial: cs.Serial}, cs.ID, true
 	case cs.State == api.SessionLocked:
 		writeError(w, http.StatusForbidden, api.CodeExpired,
 			"too many wrong Internet codes were typed for this session; start the update again to get a new code")
 		return store.Credential{}, "", false
-	case !s.now().Before(cs.ExpiresAt):
+	case !s.now().Before(cs.ExpiresAt) && cs.State != api.SessionUsed:
 		writeError(w, http.StatusForbidden, api.CodeExpired,
 			"this Internet code has expired (codes are valid for 15 minutes); start the update again to get a new one")
 		return store.Credential{}, "", false
 	}
+	// A used session still checks a code given with it; a repeat of the
+	// reserve that used it is then answered by its idempotency key, and
+	// any other is refused by the store.
 	if c.InternetCode == "" {
-		if cs.State != api.SessionConfirmed {
+		if cs.State != api.SessionConfirmed && cs.State != api.SessionUsed {
 			writeError(w, http.StatusBadRequest, api.CodeInvalidCode, "type the Internet code shown on the page, or press Continue there")
 			return store.Credential{}, "", false
 		}

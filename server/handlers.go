@@ -190,6 +190,11 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 		TTL:            s.reservationTTL(),
 		SessionID:      session,
 	})
+	if session != "" && (errors.Is(err, store.ErrUnknownCredential) || errors.Is(err, store.ErrInactive)) {
+		writeError(w, http.StatusForbidden, api.CodeInactive, fmt.Sprintf(
+			"site access is not enabled for hardware key %s; ask your vendor or regional distributor to activate updates for it", cred.HWKeySerial))
+		return
+	}
 	if err != nil {
 		s.storeError(w, err, req.Product, series)
 		return
