@@ -90,15 +90,7 @@ func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	switch {
-	case !ValidName(req.Product):
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "product is required")
-		return
-	case !api.ValidVersion(req.ToVersion) || (req.FromVersion != "" && !api.ValidVersion(req.FromVersion)):
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "from_version and to_version must be versions like 2.1.0")
-		return
-	case !ValidName(req.MachineID):
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "machine_id is required")
+	if !checkUpdateFields(w, req.Product, req.FromVersion, req.ToVersion, req.MachineID) {
 		return
 	}
 	now := s.now()

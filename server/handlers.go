@@ -152,18 +152,11 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	switch {
-	case !ValidName(req.IdempotencyKey):
+	if !ValidName(req.IdempotencyKey) {
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "idempotency_key is required (up to 128 letters, digits, '.', '_' or '-')")
 		return
-	case !ValidName(req.Product):
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "product is required")
-		return
-	case !api.ValidVersion(req.ToVersion) || (req.FromVersion != "" && !api.ValidVersion(req.FromVersion)):
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "from_version and to_version must be versions like 2.1.0")
-		return
-	case !ValidName(req.MachineID):
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "machine_id is required")
+	}
+	if !checkUpdateFields(w, req.Product, req.FromVersion, req.ToVersion, req.MachineID) {
 		return
 	}
 	cred, session, ok := s.credential(w, r, req)
@@ -202,6 +195,24 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 	s.logger().Info("reserved", "reservation", res.ID, "customer", ent.Customer, "product", res.Product,
 		"from", res.FromVersion, "to", res.ToVersion, "machine", res.MachineID, "remaining", ent.Remaining)
 	writeJSON(w, http.StatusOK, reservationResponse(res, ent))
+}
+
+// checkUpdateFields checks what every request about one update names: the
+// product, the versions and the machine. It answers a refusal itself.
+func checkUpdateFields(w http.ResponseWriter, product, from, to, machine string) bool {
+	msg := ""
+	switch {
+	case !ValidName(product):
+		msg = "product is required"
+	case !api.ValidVersion(to) || (from != "" && !api.ValidVersion(from)):
+		msg = "from_version and to_version must be versions like 2.1.0"
+	case !ValidName(machine):
+		msg = "machine_id is required"
+	default:
+		return true
+	}
+	writeError(w, http.StatusBadRequest, api.CodeBadRequest, msg)
+	return false
 }
 
 // credential turns the wire credential into the store's (and, for the
@@ -288,7 +299,7 @@ func (s *Server) storeError(w http.ResponseWriter, err error, product, series st
 			"this Internet code was already used; start the update again to get a new one")
 	case errors.Is(err, store.ErrIdempotencyMismatch):
 		writeError(w, http.StatusConflict, api.CodeConflict,
-			"this idempotency key was already used for a different request; use a new key")
+			"this request reuses the idempotency key of an earlier, different request; run the update again (a new request gets a new key)")
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, api.CodeNotFound, "no such reservation")
 	case errors.Is(err, store.ErrConflict):

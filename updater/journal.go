@@ -98,7 +98,7 @@ func readJournal(path string) (*Journal, error) {
 	}
 	var j Journal
 	if err := api.DecodeStrict(data, &j); err != nil {
-		return nil, fmt.Errorf("journal %s is damaged (%v); move it aside and run aktual recover", filepath.Base(path), err)
+		return nil, fmt.Errorf("the update journal %s is damaged (%v); aktual leaves it as it is: show it to your vendor's support, who can read the reservation in it", path, err)
 	}
 	if j.Version != journalVersion {
 		return nil, fmt.Errorf("journal %s has version %d; this aktual reads version %d", filepath.Base(path), j.Version, journalVersion)

@@ -9,9 +9,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 
+	"github.com/aktual/aktual/internal/buildinfo"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -19,15 +19,7 @@ import (
 // Version is set at build time (-ldflags "-X …/cli.Version=1.2.3").
 var Version = ""
 
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return strings.TrimPrefix(bi.Main.Version, "v")
-	}
-	return "dev"
-}
+func version() string { return buildinfo.Version(Version) }
 
 // Main runs aktual with args and returns its exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

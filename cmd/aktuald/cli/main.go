@@ -11,12 +11,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/aktual/aktual/internal/buildinfo"
 	"github.com/aktual/aktual/internal/dirs"
 	"github.com/aktual/aktual/server"
 )
@@ -24,15 +24,7 @@ import (
 // Version is set at build time (-ldflags "-X …/cli.Version=1.2.3").
 var Version = ""
 
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return strings.TrimPrefix(bi.Main.Version, "v")
-	}
-	return "dev"
-}
+func version() string { return buildinfo.Version(Version) }
 
 // Exit codes of aktuald.
 const (
