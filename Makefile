@@ -3,10 +3,21 @@ GO ?= go
 PLATFORMS := linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/amd64 darwin/arm64
 FUZZTIME ?= 10s
 
-.PHONY: test check lint unit cross fuzz demo
+.PHONY: test deps lint unit cross fuzz demo
 
 ## test: everything CI checks
-test: lint unit cross fuzz
+test: deps lint unit cross fuzz
+
+## deps: what the tests need beyond Go: a headless Chromium for the
+## Internet-code page (Debian's package; installed when run as root)
+deps:
+	@if command -v chromium >/dev/null || [ -n "$$AKTUAL_CHROMIUM" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "the browser tests need Chromium: install it (e.g. sudo apt-get install chromium) or set AKTUAL_CHROMIUM"; exit 1; \
+	fi
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
