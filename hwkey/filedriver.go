@@ -118,11 +118,14 @@ func licenceFileNames(dir string) ([]string, error) {
 				names = append(names, e.Name())
 			}
 		}
-		if errors.Is(err, io.EOF) || len(batch) == 0 {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return nil, err
+		}
+		if len(batch) == 0 {
+			break
 		}
 	}
 	slices.Sort(names)
