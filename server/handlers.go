@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/fault"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -192,6 +193,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, err, req.Product, series)
 		return
 	}
+	fault.Hit(fault.ServerAfterReserveCommit)
 	s.logger().Info("reserved", "reservation", res.ID, "customer", ent.Customer, "product", res.Product,
 		"from", res.FromVersion, "to", res.ToVersion, "machine", res.MachineID, "remaining", ent.Remaining)
 	writeJSON(w, http.StatusOK, reservationResponse(res, ent))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/fault"
 )
 
 // progressInterval throttles progress events: often enough for a smooth
@@ -90,6 +91,9 @@ type progressWriter struct {
 
 func (p *progressWriter) Write(b []byte) (int, error) {
 	p.done += int64(len(b))
+	if p.done >= p.total/2 {
+		fault.Hit(fault.MidDownload)
+	}
 	if now := time.Now(); now.Sub(p.last) >= progressInterval {
 		p.last = now
 		p.u.emit(Event{Event: EventProgress, Phase: PhaseDownload, Done: p.done, Total: p.total})

@@ -3,12 +3,26 @@ package updater
 import (
 	"context"
 	"errors"
+	"net/http/httptrace"
 	"net/url"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/fault"
 )
 
+// onSent marks the instant a request is fully on the wire (for the crash
+// tests' "sent, not answered" steps).
+func onSent(ctx context.Context, step string) context.Context {
+	if !fault.Enabled {
+		return ctx
+	}
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { fault.Hit(step) },
+	})
+}
+
 func (u *Updater) reserve(ctx context.Context, req api.ReserveRequest) (*api.ReservationResponse, error) {
+	ctx = onSent(ctx, fault.ReserveSent)
 	var out api.ReservationResponse
 	if err := u.callJSON(ctx, "POST", "/v1/reservations", nil, req, &out); err != nil {
 		return nil, err
@@ -25,6 +39,7 @@ func (u *Updater) finishReservation(ctx context.Context, id, action string) (*ap
 }
 
 func (u *Updater) complete(ctx context.Context, id string) (*api.ReservationResponse, error) {
+	ctx = onSent(ctx, fault.CompleteSent)
 	return u.finishReservation(ctx, id, "complete")
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/fault"
 )
 
 // Request is one update.
@@ -122,6 +123,7 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 	if err := u.save(j); err != nil {
 		return nil, err
 	}
+	fault.Hit(fault.AfterIntent)
 	u.phase(PhaseReserve, "checking the right to update with the server")
 	rr, err := u.reserve(ctx, reserveRequest(j, cred, machine))
 	if err != nil {
@@ -140,6 +142,7 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 		_ = u.removeJournal(plan.Target)
 		return nil, fail(nil, nil, "the server's reservation %s is %s, not held; nothing was changed, run the update again", rr.Reservation.ID, rr.Reservation.State)
 	}
+	fault.Hit(fault.ReserveAnswered)
 	u.notice(fmt.Sprintf("the server accepted the credential: one update is held until the install is done (%d left after this one)", rr.Remaining))
 	j.ReservationID, j.Remaining, j.State = rr.Reservation.ID, &rr.Remaining, StateReserved
 	if err := u.save(j); err != nil {
@@ -154,6 +157,7 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 	if err := u.save(j); err != nil {
 		return nil, u.abandon(ctx, j, err)
 	}
+	fault.Hit(fault.AfterStaging)
 	if rollbackFailed, err := commit(plan.Target, plan.Latest.SHA256); rollbackFailed {
 		// The old file is aside and the new one staged: the journal stays
 		// at "staged" so recovery finishes the swap; nothing is given up.
@@ -161,6 +165,7 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 	} else if err != nil {
 		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot replace %s (%v)", plan.Target, rootCause(err)))
 	}
+	fault.Hit(fault.AfterSwap)
 	j.State = StateApplied
 	if err := u.save(j); err != nil {
 		// The target is new; report it now. If that fails too, recovery

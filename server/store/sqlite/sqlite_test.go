@@ -106,7 +106,6 @@ func TestOpenMissingDirectory(t *testing.T) {
 	}
 }
 
-
 func TestPragmas(t *testing.T) {
 	s := openTemp(t)
 	// Each pooled connection must have them: hold several at once.

@@ -1,0 +1,24 @@
+// Package fault kills the process at a named step, for the crash tests
+// that prove no paid update is lost or spent twice. Only a binary built
+// with the aktualfault tag can be killed: in every other build Hit does
+// nothing. The step is chosen by the environment variable AKTUAL_FAULT.
+package fault
+
+// Env names the variable that arms a step in an aktualfault build.
+const Env = "AKTUAL_FAULT"
+
+// Steps of the client's update, in order, and of the server.
+const (
+	AfterIntent     = "after-intent"           // journal at intent, nothing sent
+	ReserveSent     = "after-reserve-sent"     // the reserve request is on the wire
+	ReserveAnswered = "after-reserve-answered" // the server's answer read, not journalled
+	MidDownload     = "mid-download"           // half the artifact written
+	AfterStaging    = "after-staging"          // new file staged and journalled
+	AfterSwap       = "after-swap"             // target replaced, not journalled
+	CompleteSent    = "after-complete-sent"    // the completion is on the wire
+
+	ServerAfterReserveCommit = "server-after-reserve-commit" // reserved, not answered
+)
+
+// ClientSteps lists the client's steps in order.
+var ClientSteps = []string{AfterIntent, ReserveSent, ReserveAnswered, MidDownload, AfterStaging, AfterSwap, CompleteSent}
