@@ -28,6 +28,10 @@ type ReleaseStatement struct {
 	SHA256      string    `json:"sha256"`
 	Size        int64     `json:"size"`
 	PublishedAt time.Time `json:"published_at"`
+	// HealthCheck is how the new version proves it starts, run after the
+	// swap: it is executed with these arguments and must exit 0 in time,
+	// or the old version is put back. Empty: no check (a data file).
+	HealthCheck []string `json:"health_check,omitempty"`
 }
 
 // LatestStatement is the server's answer to "what is newest", signed with its

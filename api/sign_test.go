@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 )
 
@@ -93,7 +94,7 @@ func TestEnvelopeJSONRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var back ReleaseStatement
-	if err := env.VerifyInto(PayloadRelease, []PublicKey{pub}, &back); err != nil || back != st {
+	if err := env.VerifyInto(PayloadRelease, []PublicKey{pub}, &back); err != nil || !reflect.DeepEqual(back, st) {
 		t.Fatalf("round trip: %+v, %v", back, err)
 	}
 }

@@ -185,6 +185,11 @@ func (a *Admin) Audit(ctx context.Context) (AuditReport, error) {
 type PublishParams struct {
 	Product, Series, Version, OS, Arch string
 	File                               io.Reader
+	// HealthCheck: the arguments the installed program is run with to
+	// prove it starts; nil: none. AutoHealthCheck chooses instead:
+	// DefaultHealthCheck for a program, none for a data file.
+	HealthCheck     []string
+	AutoHealthCheck bool
 }
 
 // Publish stores the artifact, signs the release with the release key and
@@ -204,7 +209,20 @@ func (a *Admin) Publish(ctx context.Context, p PublishParams) (api.ReleaseStatem
 	if series, err := a.Store.ProductSeries(ctx, p.Product); err == nil && series != p.Series {
 		return api.ReleaseStatement{}, fmt.Errorf("%s is published as a %s-series product; publish it with --series %s", p.Product, series, series)
 	}
-	sum, size, err := a.Blobs.Put(p.File)
+	if len(p.HealthCheck) > maxHealthArgs {
+		return api.ReleaseStatement{}, fmt.Errorf("--health-check takes at most %d arguments", maxHealthArgs)
+	}
+	head, file, err := peekHead(p.File)
+	if err != nil {
+		return api.ReleaseStatement{}, fmt.Errorf("reading the release file: %w", err)
+	}
+	if p.AutoHealthCheck {
+		p.HealthCheck = nil
+		if LooksExecutable(head) {
+			p.HealthCheck = DefaultHealthCheck
+		}
+	}
+	sum, size, err := a.Blobs.Put(file)
 	if err != nil {
 		return api.ReleaseStatement{}, err
 	}
@@ -227,6 +245,7 @@ func (a *Admin) publishStored(ctx context.Context, p PublishParams, sum string, 
 	st := api.ReleaseStatement{
 		Product: p.Product, Series: p.Series, Version: p.Version, OS: p.OS, Arch: p.Arch,
 		SHA256: sum, Size: size, PublishedAt: a.now().Truncate(time.Second),
+		HealthCheck: p.HealthCheck,
 	}
 	payload, err := json.Marshal(st)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -283,7 +284,7 @@ func TestPublish(t *testing.T) {
 	}
 	want := api.ReleaseStatement{Product: "app", Series: api.SeriesPro, Version: "1.0.0", OS: "linux", Arch: "amd64",
 		SHA256: sha256Hex(data), Size: int64(len(data)), PublishedAt: now.Truncate(time.Second)}
-	if st != want {
+	if !reflect.DeepEqual(st, want) {
 		t.Errorf("Publish = %+v, want %+v", st, want)
 	}
 	// What is stored is the signed statement, as the client will see it.
@@ -299,7 +300,7 @@ func TestPublish(t *testing.T) {
 	if err := env.VerifyInto(api.PayloadRelease, f.trust.ReleaseKeys, &signed); err != nil {
 		t.Fatalf("stored envelope: %v", err)
 	}
-	if signed != want {
+	if !reflect.DeepEqual(signed, want) {
 		t.Errorf("signed statement %+v, want %+v", signed, want)
 	}
 	if r := f.get(t, "/v1/artifacts/"+st.SHA256); r.status != 200 || !bytes.Equal(r.body, data) {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -406,7 +407,7 @@ func TestLatestStatementIsSignedAndFresh(t *testing.T) {
 	st, rel := f.latest(t, "app", "os=linux&arch=arm64")
 	want := api.ReleaseStatement{Product: "app", Series: api.SeriesPro, Version: "1.2.3", OS: "linux", Arch: "arm64",
 		SHA256: sha256Hex(data), Size: int64(len(data)), PublishedAt: rel.PublishedAt}
-	if rel != want {
+	if !reflect.DeepEqual(rel, want) {
 		t.Errorf("release %+v, want %+v", rel, want)
 	}
 	if st.Product != "app" || st.OS != "linux" || st.Arch != "arm64" || st.CurrentSHA256 != "" || st.Installed != nil {

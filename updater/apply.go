@@ -14,7 +14,9 @@ func selfupdateOptions(target string, sha256hex string) (selfupdate.Options, err
 	if err != nil {
 		return selfupdate.Options{}, err
 	}
-	opts := selfupdate.Options{TargetPath: target, Checksum: sum}
+	// The old file is kept aside (not removed) until the new one has
+	// passed its health check.
+	opts := selfupdate.Options{TargetPath: target, Checksum: sum, OldSavePath: oldPath(target)}
 	if fi, err := os.Stat(target); err == nil {
 		opts.TargetMode = fi.Mode().Perm()
 	}

@@ -8,6 +8,7 @@ const (
 	PhaseVerify   = "verify"
 	PhaseReserve  = "reserve"
 	PhaseApply    = "apply"
+	PhaseHealth   = "health"
 	PhaseComplete = "complete"
 )
 

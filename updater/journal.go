@@ -37,6 +37,7 @@ type Journal struct {
 	To             string    `json:"to"`
 	OldSHA256      string    `json:"old_sha256"`
 	NewSHA256      string    `json:"new_sha256"`
+	HealthCheck    []string  `json:"health_check,omitempty"`
 	IdempotencyKey string    `json:"idempotency_key"`
 	ReservationID  string    `json:"reservation_id,omitempty"`
 	State          string    `json:"state"`

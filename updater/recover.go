@@ -158,6 +158,20 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		rec.Action, rec.Err = ActionPending, err
 		return rec
 	}
+	if applied && j.State != StateApplied && len(j.HealthCheck) > 0 && fileExists(oldPath(j.Target)) {
+		// A crash came between the swap and the end of the health check:
+		// check again, and put the old version back if it fails.
+		if err := u.healthCheck(ctx, j.Target, j.HealthCheck); err != nil {
+			if rerr := rollback(j.Target); rerr != nil {
+				rec.Action, rec.Err = ActionPending, fmt.Errorf("putting back the old version of %s: %w", j.Target, rerr)
+				return rec
+			}
+			applied = false
+		}
+	}
+	if applied {
+		dropOld(j.Target)
+	}
 	// An applied update is reported even when its target has since been
 	// moved or removed: it was applied, so it is paid for.
 	if applied || j.State == StateApplied {
@@ -207,12 +221,11 @@ func finishSwap(j *Journal) (applied bool, err error) {
 		}
 		return sum == j.NewSHA256, nil
 	}
-	old := filepath.Join(filepath.Dir(j.Target), "."+filepath.Base(j.Target)+".old")
+	old := oldPath(j.Target)
 	if sum, err := hashFile(stagedPath(j.Target)); err == nil && sum == j.NewSHA256 {
 		if err := os.Rename(stagedPath(j.Target), j.Target); err != nil {
 			return false, fmt.Errorf("finishing the interrupted swap of %s: %w", j.Target, err)
 		}
-		os.Remove(old)
 		return true, nil
 	}
 	if fileExists(old) {

@@ -116,7 +116,7 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 	j := &Journal{
 		Target: plan.Target, Product: plan.Product, Server: u.Server,
 		From: plan.From, To: plan.Latest.Version,
-		OldSHA256: plan.CurrentSHA256, NewSHA256: plan.Latest.SHA256,
+		OldSHA256: plan.CurrentSHA256, NewSHA256: plan.Latest.SHA256, HealthCheck: plan.Latest.HealthCheck,
 		IdempotencyKey: key, State: StateIntent, CreatedAt: u.now().UTC(),
 	}
 	// The intent is on disk before the request leaves the machine.
@@ -166,6 +166,9 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot replace %s (%v)", plan.Target, rootCause(err)))
 	}
 	fault.Hit(fault.AfterSwap)
+	if err := u.acceptOrRollBack(ctx, j); err != nil {
+		return nil, err
+	}
 	j.State = StateApplied
 	if err := u.save(j); err != nil {
 		// The target is new; report it now. If that fails too, recovery
@@ -173,6 +176,25 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 		u.notice(fmt.Sprintf("could not record the applied update in the journal: %v", err))
 	}
 	return u.report(ctx, j)
+}
+
+// acceptOrRollBack runs the new version's health check, when its release
+// has one. A failure puts the old version back and gives the update back.
+func (u *Updater) acceptOrRollBack(ctx context.Context, j *Journal) error {
+	if len(j.HealthCheck) > 0 {
+		u.phase(PhaseHealth, fmt.Sprintf("checking that %s %s starts", j.Product, j.To))
+		if err := u.healthCheck(ctx, j.Target, j.HealthCheck); err != nil {
+			if rerr := rollback(j.Target); rerr != nil {
+				// The journal stays at "staged": recovery checks again
+				// and puts the old version back.
+				return fail(nil, rerr, "%s %s failed its health check (%v), and the old version could not be put back yet (%v); run aktual recover",
+					j.Product, j.To, err, rerr)
+			}
+			return u.abandon(ctx, j, fail(ErrApply, err, "%s %s failed its health check (%v); the old version was put back", j.Product, j.To, err))
+		}
+	}
+	dropOld(j.Target)
+	return nil
 }
 
 func reserveRequest(j *Journal, cred api.Credential, machine string) api.ReserveRequest {

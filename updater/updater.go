@@ -30,6 +30,8 @@ type Updater struct {
 	OS, Arch string
 	// Version is this client's version, sent as User-Agent.
 	Version string
+	// HealthTimeout bounds a release's health check; default 30 s.
+	HealthTimeout time.Duration
 }
 
 func (u *Updater) httpClient() *http.Client {

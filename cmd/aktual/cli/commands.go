@@ -28,6 +28,14 @@ func newCheckCmd(ios *IOStreams) *cobra.Command {
 			if err != nil {
 				return report(p, outcome{Product: o.product}, err)
 			}
+			// Every run first finishes what a crash left unfinished.
+			if recs, err := u.Recover(cmd.Context()); err == nil {
+				for _, r := range recs {
+					if r.Action == updater.ActionReported || r.Action == updater.ActionReleased {
+						p.note("An interrupted update of %s at %s was finished (%s).", r.Product, r.Target, r.Action)
+					}
+				}
+			}
 			plan, err := u.Check(cmd.Context(), updater.CheckRequest{Product: o.product, Target: o.target, FromVersion: o.fromVersion})
 			if err != nil {
 				return report(p, outcome{Product: o.product}, err)

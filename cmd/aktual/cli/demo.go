@@ -73,7 +73,7 @@ func runDemo(ctx context.Context, ios *IOStreams, yes, keep bool) error {
 	goos, arch := runtime.GOOS, runtime.GOARCH
 	for _, v := range []string{"1.0.0", "2.0.0"} {
 		_, err := admin.Publish(ctx, server.PublishParams{Product: demoProduct, Series: api.SeriesPro, Version: v,
-			OS: goos, Arch: arch, File: bytes.NewReader(demoProgram(v, demoSize))})
+			OS: goos, Arch: arch, File: bytes.NewReader(demoProgram(v, demoSize)), AutoHealthCheck: true})
 		if err != nil {
 			return fmt.Errorf("publishing the demo release: %w", err)
 		}

@@ -157,7 +157,7 @@ func newAuditCmd(e *env) *cobra.Command {
 func newReleaseCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "release", Short: "Publish releases"}
 	var p server.PublishParams
-	var file string
+	var file, health string
 	publish := &cobra.Command{
 		Use:     "publish",
 		Short:   "Store a release file and sign its release statement with the release key",
@@ -173,6 +173,13 @@ func newReleaseCmd(e *env) *cobra.Command {
 			}
 			defer f.Close()
 			p.File = f
+			switch health {
+			case "auto":
+				p.AutoHealthCheck = true
+			case "none", "":
+			default:
+				p.HealthCheck = strings.Fields(health)
+			}
 			inst, err := e.open()
 			if err != nil {
 				return err
@@ -182,8 +189,12 @@ func newReleaseCmd(e *env) *cobra.Command {
 			if err != nil {
 				return usagef("%v", err)
 			}
-			e.print(st, fmt.Sprintf("Published %s %s (%s series) for %s/%s: %d bytes, sha256 %s\n",
-				st.Product, st.Version, st.Series, st.OS, st.Arch, st.Size, st.SHA256))
+			check := "none"
+			if len(st.HealthCheck) > 0 {
+				check = "run it with " + strings.Join(st.HealthCheck, " ")
+			}
+			e.print(st, fmt.Sprintf("Published %s %s (%s series) for %s/%s: %d bytes, sha256 %s\nHealth check after install: %s\n",
+				st.Product, st.Version, st.Series, st.OS, st.Arch, st.Size, st.SHA256, check))
 			return nil
 		},
 	}
@@ -194,6 +205,7 @@ func newReleaseCmd(e *env) *cobra.Command {
 	f.StringVar(&p.OS, "os", runtime.GOOS, "operating system (GOOS names: linux, windows, darwin)")
 	f.StringVar(&p.Arch, "arch", runtime.GOARCH, "architecture (GOARCH names: amd64, arm64)")
 	f.StringVar(&file, "file", "", "the release's file")
+	f.StringVar(&health, "health-check", "auto", `after installing, run the program with these arguments; it must exit 0 or the old version is put back ("auto": --version for a program, none for a data file; "none")`)
 	cmd.AddCommand(publish)
 	return cmd
 }

@@ -1,0 +1,86 @@
+package updater
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// DefaultHealthTimeout bounds a health check.
+const DefaultHealthTimeout = 30 * time.Second
+
+// maxHealthOutput bounds what a health check's output is kept of.
+const maxHealthOutput = 4 << 10
+
+// oldPath is where the previous version waits during the health check.
+func oldPath(target string) string {
+	return filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".old")
+}
+
+// healthCheck runs the newly installed target with args; it must exit 0
+// within the timeout. It is not cut short by Ctrl-C: a half-run check
+// would only roll back a good update.
+func (u *Updater) healthCheck(ctx context.Context, target string, args []string) error {
+	timeout := u.HealthTimeout
+	if timeout <= 0 {
+		timeout = DefaultHealthTimeout
+	}
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(hctx, target, args...)
+	cmd.Dir = filepath.Dir(target)
+	out := &limitedBuffer{max: maxHealthOutput}
+	cmd.Stdout, cmd.Stderr = out, out
+	// A program killed at the timeout may leave children holding its
+	// output open: stop waiting for them soon after.
+	cmd.WaitDelay = time.Second
+	err := cmd.Run()
+	switch {
+	case hctx.Err() != nil:
+		return fmt.Errorf("it did not finish within %s", timeout)
+	case err != nil:
+		line, _, _ := strings.Cut(strings.TrimSpace(out.String()), "\n")
+		if line != "" {
+			return fmt.Errorf("running it with %s: %v: %s", strings.Join(args, " "), err, line)
+		}
+		return fmt.Errorf("running it with %s: %v", strings.Join(args, " "), err)
+	}
+	return nil
+}
+
+// rollback puts the previous version back over a new one that failed its
+// health check.
+func rollback(target string) error {
+	if err := os.Rename(oldPath(target), target); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(target))
+}
+
+// dropOld removes the previous version once the new one is accepted. On
+// Windows a running program cannot be removed; it is then left, and the
+// next update replaces it.
+func dropOld(target string) {
+	err := os.Remove(oldPath(target))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return
+	}
+}
+
+type limitedBuffer struct {
+	bytes.Buffer
+	max int
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if room := b.max - b.Len(); room > 0 {
+		b.Buffer.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
