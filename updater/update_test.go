@@ -124,6 +124,12 @@ func TestUpdateFailuresChangeNothing(t *testing.T) {
 			os.Mkdir(stagedPath(h.target), 0o755) // selfupdate cannot write .ledger.new
 			return h.code
 		}, ErrApply, "no update was used"},
+		{"swap fails after staging", func(h *harness) string {
+			// selfupdate's first rename (target → .ledger.old) cannot
+			// replace a non-empty folder, for any user.
+			os.MkdirAll(filepath.Join(oldPath(h.target), "busy"), 0o755)
+			return h.code
+		}, ErrApply, "cannot replace"},
 		{"missing target", func(h *harness) string { os.Remove(h.target); return h.code },
 			ErrUsage, "does not exist"},
 		{"unknown product", func(h *harness) string { h.u.OS = "plan9"; return h.code },
