@@ -2,6 +2,8 @@
 GO ?= go
 PLATFORMS := linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/amd64 darwin/arm64
 FUZZTIME ?= 10s
+# Rounds of the crash soak (kill -9 of client and server at random steps).
+SOAK_ROUNDS ?= 200
 
 .PHONY: test deps lint unit cross fuzz demo
 
@@ -24,7 +26,7 @@ lint:
 	$(GO) vet ./...
 
 unit:
-	$(GO) test -race -count=1 ./...
+	AKTUAL_SOAK_ROUNDS=$(SOAK_ROUNDS) $(GO) test -race -count=1 -timeout 30m ./...
 
 ## cross: every supported platform builds with CGO off
 cross:
