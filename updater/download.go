@@ -28,7 +28,7 @@ func downloadPath(target string) string {
 // download fetches the release's artifact next to target, hashing while it
 // writes and reading no more than the signed size, and returns the path of
 // the verified file. On any failure the partial file is removed.
-func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target string) (path string, err error) {
+func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target string) (_ string, err error) {
 	u.phase(PhaseDownload, fmt.Sprintf("downloading %s %s (%d bytes)", rel.Product, rel.Version, rel.Size))
 	resp, err := u.send(ctx, "GET", "/v1/artifacts/"+rel.SHA256, nil, nil)
 	var ae *apiError
@@ -44,8 +44,8 @@ func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target
 	if resp.ContentLength > rel.Size {
 		return "", fail(ErrVerification, nil, "the server offers %d bytes but the signed release has %d; refusing it, nothing was installed", resp.ContentLength, rel.Size)
 	}
-	path = downloadPath(target)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	tmp := downloadPath(target)
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return "", fail(ErrApply, err, "cannot write in %s (%v); nothing was changed", filepath.Dir(target), rootCause(err))
 	}
@@ -54,17 +54,22 @@ func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target
 			err = fail(ErrApply, cerr, "writing the download failed: %v", cerr)
 		}
 		if err != nil {
-			os.Remove(path)
+			os.Remove(tmp)
 		}
 	}()
 	h := sha256.New()
 	pw := &progressWriter{u: u, total: rel.Size}
+	fw := &fileWriter{f: f}
 	// One byte more than signed: a longer body is caught, not truncated.
-	n, err := io.Copy(io.MultiWriter(f, h, pw), io.LimitReader(resp.Body, rel.Size+1))
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
+	n, err := io.Copy(io.MultiWriter(fw, h, pw), io.LimitReader(resp.Body, rel.Size+1))
+	switch {
+	case fw.err != nil:
+		// The disk, not the line: retrying the download will not help.
+		return "", fail(ErrApply, fw.err, "cannot write the download beside %s (%v); free some space there, then run the update again; nothing was changed or used",
+			target, rootCause(fw.err))
+	case err != nil && ctx.Err() != nil:
+		return "", ctx.Err()
+	case err != nil:
 		return "", fail(ErrNoConnection, err, "the download of %s %s broke off after %d of %d bytes (%v); run the update again",
 			rel.Product, rel.Version, n, rel.Size, rootCause(err))
 	}
@@ -77,9 +82,24 @@ func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target
 		return "", fail(ErrVerification, nil, "the download's sha256 %s does not match the signed release's %s (corrupt or tampered); nothing was installed", got, rel.SHA256)
 	}
 	if err := f.Sync(); err != nil {
-		return "", fail(ErrApply, err, "writing the download failed: %v", err)
+		return "", fail(ErrApply, err, "writing the download failed (%v); free some space beside %s, then run the update again", err, target)
 	}
-	return path, nil
+	return tmp, nil
+}
+
+// fileWriter remembers its own write error, so a full disk is told apart
+// from a broken connection.
+type fileWriter struct {
+	f   *os.File
+	err error
+}
+
+func (w *fileWriter) Write(b []byte) (int, error) {
+	n, err := w.f.Write(b)
+	if err != nil {
+		w.err = err
+	}
+	return n, err
 }
 
 type progressWriter struct {

@@ -159,6 +159,11 @@ func TestUpdateFailuresChangeNothing(t *testing.T) {
 			if j, _ := h.u.loadJournal(h.target); j != nil && !errors.Is(err, ErrNoConnection) {
 				t.Errorf("journal left: %+v", j)
 			}
+			for _, p := range []string{downloadPath(h.target), stagedPath(h.target)} {
+				if fileExists(p) {
+					t.Errorf("left behind %s", filepath.Base(p))
+				}
+			}
 		})
 	}
 }
