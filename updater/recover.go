@@ -172,6 +172,10 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 	if applied {
 		dropOld(j.Target)
 	}
+	if applied || j.State == StateApplied {
+		// A kill after the swap left the verified download behind.
+		cleanStaging(j.Target)
+	}
 	// An applied update is reported even when its target has since been
 	// moved or removed: it was applied, so it is paid for.
 	if applied || j.State == StateApplied {

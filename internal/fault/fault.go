@@ -9,10 +9,10 @@ const Env = "AKTUAL_FAULT"
 
 // Steps of the client's update, in order, and of the server.
 const (
+	MidDownload     = "mid-download"           // half the artifact written, nothing reserved
 	AfterIntent     = "after-intent"           // journal at intent, nothing sent
 	ReserveSent     = "after-reserve-sent"     // the reserve request is on the wire
 	ReserveAnswered = "after-reserve-answered" // the server's answer read, not journalled
-	MidDownload     = "mid-download"           // half the artifact written
 	AfterStaging    = "after-staging"          // new file staged and journalled
 	AfterSwap       = "after-swap"             // target replaced, not journalled
 	CompleteSent    = "after-complete-sent"    // the completion is on the wire
@@ -21,4 +21,4 @@ const (
 )
 
 // ClientSteps lists the client's steps in order.
-var ClientSteps = []string{AfterIntent, ReserveSent, ReserveAnswered, MidDownload, AfterStaging, AfterSwap, CompleteSent}
+var ClientSteps = []string{MidDownload, AfterIntent, ReserveSent, ReserveAnswered, AfterStaging, AfterSwap, CompleteSent}

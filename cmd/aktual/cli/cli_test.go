@@ -30,6 +30,10 @@ func TestExitCode(t *testing.T) {
 		{&updater.Error{Kind: updater.ErrApply}, ExitApply},
 		{&updater.Error{Kind: updater.ErrNotReported}, ExitNotReported},
 		{fmt.Errorf("wrapped: %w", &updater.Error{Kind: updater.ErrExhausted}), ExitExhausted},
+		// The outer kind decides: applied-but-unreported caused by a cut line.
+		{&updater.Error{Kind: updater.ErrNotReported, Err: &updater.Error{Kind: updater.ErrNoConnection}}, ExitNotReported},
+		{&updater.Error{Kind: updater.ErrApply, Err: &updater.Error{Kind: updater.ErrNoConnection}}, ExitApply},
+		{&updater.Error{Err: &updater.Error{Kind: updater.ErrVerification}}, ExitVerification},
 		{context.Canceled, ExitUnexpected},
 	}
 	for _, tt := range tests {

@@ -20,8 +20,13 @@ const (
 	ExitUpdateAvailable = 10
 )
 
-// exitCode is the one place where an error becomes an exit code.
+// exitCode is the one place where an error becomes an exit code. The
+// outermost kind the updater gave decides: "applied but not reported"
+// wraps the connection failure that caused it, and is exit 8, not 3.
 func exitCode(err error) int {
+	if k := outerKind(err); k != nil {
+		err = k
+	}
 	switch {
 	case err == nil:
 		return ExitOK
@@ -42,6 +47,21 @@ func exitCode(err error) int {
 		return ExitNotReported
 	}
 	return ExitUnexpected
+}
+
+// outerKind returns the kind of the outermost updater error that has one.
+func outerKind(err error) error {
+	for err != nil {
+		var ue *updater.Error
+		if !errors.As(err, &ue) {
+			return nil
+		}
+		if ue.Kind != nil {
+			return ue.Kind
+		}
+		err = ue.Err
+	}
+	return nil
 }
 
 // errFlag marks command-line mistakes found by cobra or by our checks.
