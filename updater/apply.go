@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/minio/selfupdate"
+
+	"github.com/aktual/aktual/internal/fault"
 )
 
 func selfupdateOptions(target string, sha256hex string) (selfupdate.Options, error) {
@@ -76,6 +78,13 @@ func commit(target, sha256hex string) (rollbackFailed bool, err error) {
 	opts, err := selfupdateOptions(target, sha256hex)
 	if err != nil {
 		return false, err
+	}
+	if fault.Armed(fault.BetweenRenames) {
+		// Crash tests only: the instant inside CommitBinary between its
+		// two renames, where no hook reaches: the target renamed aside,
+		// the new file still staged.
+		os.Rename(target, opts.OldSavePath)
+		fault.Hit(fault.BetweenRenames)
 	}
 	if err := selfupdate.CommitBinary(opts); err != nil {
 		if rerr := selfupdate.RollbackError(err); rerr != nil {

@@ -14,6 +14,7 @@ const (
 	ReserveSent     = "after-reserve-sent"     // the reserve request is on the wire
 	ReserveAnswered = "after-reserve-answered" // the server's answer read, not journalled
 	AfterStaging    = "after-staging"          // new file staged and journalled
+	BetweenRenames  = "between-renames"        // target renamed aside, new file not yet in place
 	AfterSwap       = "after-swap"             // target replaced, not journalled
 	CompleteSent    = "after-complete-sent"    // the completion is on the wire
 
@@ -21,4 +22,4 @@ const (
 )
 
 // ClientSteps lists the client's steps in order.
-var ClientSteps = []string{MidDownload, AfterIntent, ReserveSent, ReserveAnswered, AfterStaging, AfterSwap, CompleteSent}
+var ClientSteps = []string{MidDownload, AfterIntent, ReserveSent, ReserveAnswered, AfterStaging, BetweenRenames, AfterSwap, CompleteSent}

@@ -9,6 +9,9 @@ var armed = os.Getenv(Env)
 // Enabled reports whether this build honours AKTUAL_FAULT.
 const Enabled = true
 
+// Armed reports whether step is the one this process dies at.
+func Armed(step string) bool { return armed == step }
+
 // Hit kills the process, as abruptly as a power cut allows a process to
 // die (SIGKILL; TerminateProcess on Windows), when step is the armed one.
 func Hit(step string) {
