@@ -116,12 +116,8 @@ func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, api.CodeUnknownCredential, err.Error())
 		return
 	}
-	series, err := s.Store.ProductSeries(r.Context(), req.Product)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, api.CodeNotFound, "no product named "+req.Product+" is published on this server")
-		return
-	} else if err != nil {
-		s.internalError(w, "looking up product", err)
+	series, ok := s.productSeries(w, r, req.Product)
+	if !ok {
 		return
 	}
 	if series != api.SeriesClassic {

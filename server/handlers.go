@@ -164,12 +164,8 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	series, err := s.Store.ProductSeries(r.Context(), req.Product)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, api.CodeNotFound, "no product named "+req.Product+" is published on this server")
-		return
-	} else if err != nil {
-		s.internalError(w, "looking up product", err)
+	series, ok := s.productSeries(w, r, req.Product)
+	if !ok {
 		return
 	}
 	res, ent, err := s.Store.Reserve(r.Context(), store.ReserveParams{
@@ -197,6 +193,20 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 	s.logger().Info("reserved", "reservation", res.ID, "customer", ent.Customer, "product", res.Product,
 		"from", res.FromVersion, "to", res.ToVersion, "machine", res.MachineID, "remaining", ent.Remaining)
 	writeJSON(w, http.StatusOK, reservationResponse(res, ent))
+}
+
+// productSeries finds the series a product is published under, answering
+// not_found for an unknown product.
+func (s *Server) productSeries(w http.ResponseWriter, r *http.Request, product string) (string, bool) {
+	series, err := s.Store.ProductSeries(r.Context(), product)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, api.CodeNotFound, "no product named "+product+" is published on this server")
+		return "", false
+	} else if err != nil {
+		s.internalError(w, "looking up product", err)
+		return "", false
+	}
+	return series, true
 }
 
 // checkUpdateFields checks what every request about one update names: the
