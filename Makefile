@@ -5,10 +5,10 @@ FUZZTIME ?= 10s
 # Rounds of the crash soak (kill -9 of client and server at random steps).
 SOAK_ROUNDS ?= 200
 
-.PHONY: test deps lint unit cross fuzz demo
+.PHONY: test deps lint unit soak cross fuzz demo
 
 ## test: everything CI checks
-test: deps lint unit cross fuzz
+test: deps lint unit soak cross fuzz
 
 ## deps: what the tests need beyond Go: a headless Chromium for the
 ## Internet-code page (Debian's package; installed when run as root)
@@ -26,7 +26,11 @@ lint:
 	$(GO) vet ./...
 
 unit:
-	AKTUAL_SOAK_ROUNDS=$(SOAK_ROUNDS) $(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+## soak: the crash soak at full size; one line a round, then the figures
+soak:
+	AKTUAL_SOAK_ROUNDS=$(SOAK_ROUNDS) $(GO) test -count=1 -timeout 30m -run '^TestSoak$$' -v ./crashtest/
 
 ## cross: every supported platform builds with CGO off
 cross:
