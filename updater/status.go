@@ -20,7 +20,7 @@ type Status struct {
 // ReadStatus reads the state directory. It changes nothing and needs no
 // server.
 func (u *Updater) ReadStatus() (*Status, error) {
-	st := &Status{}
+	st := &Status{Pending: []Journal{}, Installs: []InstallRecord{}, Problems: []string{}}
 	paths, err := u.journals()
 	if err != nil {
 		return nil, err
