@@ -49,8 +49,9 @@ func newFixture(t *testing.T, updates int) *fixture {
 		data:  filepath.Join(dir, "srv"),
 		trust: filepath.Join(dir, "srv", "trust.json"),
 		state: filepath.Join(dir, "state"),
-		v1:    []byte("ledger 1.0.0\n"),
-		v2:    artifact("ledger 2.0.0\n", 48<<10),
+		// Programs, so every update runs its health check (--version).
+		v1: []byte("#!/bin/sh\necho ledger 1.0.0\n"),
+		v2: artifact("#!/bin/sh\necho ledger 2.0.0\nexit 0\n", 48<<10),
 	}
 	f.states = []string{f.state}
 	t.Cleanup(f.stopServer)

@@ -7,6 +7,11 @@
 package crashtest
 
 import (
+	// The binaries are built in a subprocess the test cache cannot see:
+	// importing their sources makes a change to them re-run these tests.
+	_ "github.com/aktual/aktual/cmd/aktual/cli"
+	_ "github.com/aktual/aktual/cmd/aktuald/cli"
+
 	"bytes"
 	"context"
 	"fmt"

@@ -92,7 +92,10 @@ func commit(target, sha256hex string) (rollbackFailed bool, err error) {
 		}
 		return false, err
 	}
-	return false, syncDir(filepath.Dir(target))
+	// The swap happened: a failed sync of the folder must not turn into
+	// giving the update back. (It is best effort beyond this point.)
+	_ = syncDir(filepath.Dir(target))
+	return false, nil
 }
 
 // cleanStaging removes files an interrupted update may have left.

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/aktual/aktual/internal/fault"
 )
 
 // DefaultHealthTimeout bounds a health check.
@@ -35,12 +37,18 @@ func (u *Updater) healthCheck(ctx context.Context, target string, args []string)
 	defer cancel()
 	cmd := exec.CommandContext(hctx, target, args...)
 	cmd.Dir = filepath.Dir(target)
+	cmd.Env = withoutAktualEnv(os.Environ()) // never hand it the update code
+	ownGroup(cmd)
 	out := &limitedBuffer{max: maxHealthOutput}
 	cmd.Stdout, cmd.Stderr = out, out
 	// A program killed at the timeout may leave children holding its
 	// output open: stop waiting for them soon after.
 	cmd.WaitDelay = time.Second
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		fault.Hit(fault.DuringHealth)
+		err = cmd.Wait()
+	}
 	switch {
 	case hctx.Err() != nil:
 		return fmt.Errorf("it did not finish within %s", timeout)
@@ -71,6 +79,18 @@ func dropOld(target string) {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return
 	}
+}
+
+// withoutAktualEnv drops aktual's own settings (AKTUAL_CODE among them)
+// from the environment the checked program gets.
+func withoutAktualEnv(env []string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(strings.ToUpper(kv), "AKTUAL_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 type limitedBuffer struct {

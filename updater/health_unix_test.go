@@ -143,3 +143,13 @@ func crashedDuringHealthCheck(t *testing.T, h *harness) {
 		t.Fatal(err)
 	}
 }
+
+// The checked program never sees aktual's settings, the update code least.
+func TestHealthCheckDoesNotSeeTheCode(t *testing.T) {
+	t.Setenv("AKTUAL_CODE", "12345-67890-12345-67890-12345")
+	v2 := []byte("#!/bin/sh\n[ -z \"$AKTUAL_CODE\" ] || exit 9\necho ledger 3.0.0\n")
+	h := healthHarness(t, v2)
+	if _, err := h.update(h.code); err != nil {
+		t.Fatalf("the check saw AKTUAL_CODE: %v", err)
+	}
+}

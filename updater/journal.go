@@ -29,15 +29,20 @@ const (
 
 // Journal is the record of one target's update in progress.
 type Journal struct {
-	Version        int       `json:"version"`
-	Target         string    `json:"target"`
-	Product        string    `json:"product"`
-	Server         string    `json:"server"`
-	From           string    `json:"from"`
-	To             string    `json:"to"`
-	OldSHA256      string    `json:"old_sha256"`
-	NewSHA256      string    `json:"new_sha256"`
-	HealthCheck    []string  `json:"health_check,omitempty"`
+	Version     int      `json:"version"`
+	Target      string   `json:"target"`
+	Product     string   `json:"product"`
+	Server      string   `json:"server"`
+	From        string   `json:"from"`
+	To          string   `json:"to"`
+	OldSHA256   string   `json:"old_sha256"`
+	NewSHA256   string   `json:"new_sha256"`
+	HealthCheck []string `json:"health_check,omitempty"`
+	// StagedID identifies the staged file (it keeps its identity through
+	// the swap): recovery counts the update as applied only if the file
+	// at the target is this one, not an identical copy put there by
+	// another run or by hand.
+	StagedID       string    `json:"staged_id,omitempty"`
 	IdempotencyKey string    `json:"idempotency_key"`
 	ReservationID  string    `json:"reservation_id,omitempty"`
 	State          string    `json:"state"`

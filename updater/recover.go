@@ -56,16 +56,37 @@ func (u *Updater) Recover(ctx context.Context) ([]Recovered, error) {
 		if j == nil {
 			continue
 		}
-		unlock, err := lockTarget(j.Target)
-		if err != nil {
-			// Another aktual is at work on it, or its folder is gone.
-			out = append(out, Recovered{Target: j.Target, Product: j.Product, From: j.From, To: j.To, Action: ActionPending, Err: err})
-			continue
-		}
-		out = append(out, u.recoverJournal(ctx, j))
-		unlock()
+		out = append(out, u.recoverLocked(ctx, p, j))
 	}
 	return out, nil
+}
+
+// recoverLocked recovers the journal at path, read as j, under its target's
+// lock, reading it again once the lock is held: another run may have
+// finished or replaced it meanwhile. An applied update whose folder can no
+// longer be locked (removed, read-only) is reported all the same: that
+// needs nothing of the target.
+func (u *Updater) recoverLocked(ctx context.Context, path string, j *Journal) Recovered {
+	rec := Recovered{Target: j.Target, Product: j.Product, From: j.From, To: j.To}
+	unlock, err := lockTarget(j.Target)
+	switch {
+	case err != nil && !errors.Is(err, ErrBusy) && j.State == StateApplied:
+		return u.recoverJournal(ctx, j)
+	case err != nil:
+		rec.Action, rec.Err = ActionPending, err
+		return rec
+	}
+	defer unlock()
+	now, err := readJournal(path)
+	switch {
+	case err != nil:
+		rec.Action, rec.Err = ActionPending, err
+		return rec
+	case now == nil || now.IdempotencyKey != j.IdempotencyKey || now.State != j.State:
+		rec.Action = ActionDropped // finished or replaced by another run
+		return rec
+	}
+	return u.recoverJournal(ctx, now)
 }
 
 // recoverOthers finishes the journals of targets other than target, as
@@ -85,12 +106,10 @@ func (u *Updater) recoverOthers(ctx context.Context, target string) {
 		if err != nil || j == nil || !sameServer(j.Server, u.Server) {
 			continue
 		}
-		unlock, err := lockTarget(j.Target)
-		if err != nil {
+		rec := u.recoverLocked(ctx, p, j)
+		if errors.Is(rec.Err, ErrBusy) {
 			continue
 		}
-		rec := u.recoverJournal(ctx, j)
-		unlock()
 		switch rec.Action {
 		case ActionReported, ActionReleased:
 			u.notice(fmt.Sprintf("an interrupted update of %s at %s was finished (%s)", j.Product, j.Target, rec.Action))
@@ -153,7 +172,13 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		rec.Action, rec.Err = ActionPending, fmt.Errorf("journal of %s has unknown state %q", j.Target, j.State)
 		return rec
 	}
-	applied, err := finishSwap(j)
+	// A swap only ever follows a journal saved at "staged": a target that
+	// holds the new version under a "reserved" journal was updated by
+	// someone else, and this reservation is given back.
+	applied, err := false, error(nil)
+	if j.State != StateReserved {
+		applied, err = finishSwap(j)
+	}
 	if err != nil && j.State != StateApplied {
 		rec.Action, rec.Err = ActionPending, err
 		return rec
@@ -187,8 +212,13 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 			}
 		}
 		res, err := u.report(ctx, j)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrNotReported):
 			rec.Action, rec.Err = ActionPending, err
+			return rec
+		case err != nil:
+			// Refused for good; the journal is gone: nothing to retry.
+			rec.Action, rec.Err = ActionDropped, err
 			return rec
 		}
 		rec.Action, rec.Result = ActionReported, res
@@ -223,22 +253,34 @@ func finishSwap(j *Journal) (applied bool, err error) {
 		if err != nil {
 			return false, fmt.Errorf("reading %s: %w", j.Target, err)
 		}
-		return sum == j.NewSHA256, nil
+		return sum == j.NewSHA256 && ours(j.Target, j), nil
 	}
 	old := oldPath(j.Target)
-	if sum, err := hashFile(stagedPath(j.Target)); err == nil && sum == j.NewSHA256 {
+	if !fileExists(old) {
+		// Neither the program nor its old version: it was removed, not
+		// half-swapped. Nothing is put back in its place.
+		return false, nil
+	}
+	if sum, err := hashFile(stagedPath(j.Target)); err == nil && sum == j.NewSHA256 && ours(stagedPath(j.Target), j) {
 		if err := os.Rename(stagedPath(j.Target), j.Target); err != nil {
 			return false, fmt.Errorf("finishing the interrupted swap of %s: %w", j.Target, err)
 		}
 		return true, nil
 	}
-	if fileExists(old) {
-		if err := os.Rename(old, j.Target); err != nil {
-			return false, fmt.Errorf("restoring %s from %s: %w", j.Target, old, err)
-		}
-		return false, nil
+	if err := os.Rename(old, j.Target); err != nil {
+		return false, fmt.Errorf("restoring %s from %s: %w", j.Target, old, err)
 	}
-	return false, fmt.Errorf("%s is missing and no copy of it was found; reinstall it, then run aktual recover", j.Target)
+	return false, nil
+}
+
+// ours reports whether the file at path is the one j staged (journals
+// written before StagedID existed are taken at their hash).
+func ours(path string, j *Journal) bool {
+	if j.StagedID == "" {
+		return true
+	}
+	id, err := fileID(path)
+	return err == nil && id == j.StagedID
 }
 
 // sameServer compares server URLs as typed, ignoring a trailing slash.

@@ -109,7 +109,7 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 	if err != nil {
 		return nil, fmt.Errorf("finding this machine's ID: %w", err)
 	}
-	key, err := u.settleIntent(ctx, plan, cred, machine)
+	key, resumed, err := u.settleIntent(ctx, plan, cred, machine)
 	if err != nil {
 		return nil, err
 	}
@@ -128,9 +128,20 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 	rr, err := u.reserve(ctx, reserveRequest(j, cred, machine))
 	if err != nil {
 		var ae *apiError
-		if errors.As(err, &ae) && ae.Status < 500 {
-			// The server answered no: nothing is held.
-			_ = u.removeJournal(plan.Target)
+		switch {
+		case errors.As(err, &ae) && resumed && ae.Code == api.CodeConflict:
+			// The interrupted update holds a unit under this key, for
+			// another credential: keep the key so that one can finish it.
+			return nil, fail(ErrCredentialRejected, err,
+				"an interrupted update of %s was started with another code; run it again with that code to finish it (otherwise its held update returns by itself within 7 days)", plan.Product)
+		case errors.As(err, &ae) && ae.Status < 500 && ae.Code != api.CodeRateLimited:
+			// The server answered no. A fresh key holds nothing; a resumed
+			// one is kept, as the first answer may have held a unit.
+			if !resumed {
+				_ = u.removeJournal(plan.Target)
+			}
+			return nil, credentialError(err)
+		case errors.As(err, &ae) && ae.Code == api.CodeRateLimited:
 			return nil, credentialError(err)
 		}
 		// Unknown whether the reserve reached the server: the journal
@@ -152,6 +163,9 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 	u.phase(PhaseApply, fmt.Sprintf("installing %s %s", plan.Product, plan.Latest.Version))
 	if err := stage(plan.Target, verified, plan.Latest.SHA256); err != nil {
 		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot write the new version beside %s (%v)", plan.Target, rootCause(err)))
+	}
+	if j.StagedID, err = fileID(stagedPath(plan.Target)); err != nil {
+		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot read the new version beside %s (%v)", plan.Target, rootCause(err)))
 	}
 	j.State = StateStaged
 	if err := u.save(j); err != nil {
@@ -210,31 +224,33 @@ func reserveRequest(j *Journal, cred api.Credential, machine string) api.Reserve
 // reservation. Another update (a newer release since) first re-sends the
 // old request with the old key and gives back whatever it held, so no unit
 // stays held for an update that will never be applied.
-func (u *Updater) settleIntent(ctx context.Context, p *Plan, cred api.Credential, machine string) (string, error) {
+func (u *Updater) settleIntent(ctx context.Context, p *Plan, cred api.Credential, machine string) (key string, resumed bool, err error) {
 	j, err := u.loadJournal(p.Target)
 	if err != nil || j == nil || j.State != StateIntent || !sameServer(j.Server, u.Server) {
-		return newIdempotencyKey()
+		key, err := newIdempotencyKey()
+		return key, false, err
 	}
 	if j.Product == p.Product && j.From == p.From && j.To == p.Latest.Version {
-		return j.IdempotencyKey, nil
+		return j.IdempotencyKey, true, nil
 	}
 	rr, err := u.reserve(ctx, reserveRequest(j, cred, machine))
 	var ae *apiError
 	switch {
 	case err == nil && rr.Reservation.State == api.StateHeld:
 		if err := u.release(ctx, rr.Reservation.ID); err != nil {
-			return "", transientError(err, "an earlier interrupted update could not be settled")
+			return "", false, transientError(err, "an earlier interrupted update could not be settled")
 		}
-	case errors.As(err, &ae) && ae.Status < 500:
+	case errors.As(err, &ae) && ae.Status < 500 && ae.Code != api.CodeRateLimited:
 		// Refused (another credential, nothing left): nothing of ours
 		// is held under that key, or it is not ours to give back.
 	case err != nil:
-		return "", transientError(err, "an earlier interrupted update could not be settled")
+		return "", false, transientError(err, "an earlier interrupted update could not be settled")
 	}
 	if err := u.removeJournal(p.Target); err != nil {
-		return "", err
+		return "", false, err
 	}
-	return newIdempotencyKey()
+	key, err = newIdempotencyKey()
+	return key, false, err
 }
 
 // transientError keeps the kind of a connection failure and names a
@@ -262,6 +278,13 @@ func detached(ctx context.Context) (context.Context, context.CancelFunc) {
 // release cannot reach the server, keeps the journal so recovery releases
 // it later.
 func (u *Updater) abandon(ctx context.Context, j *Journal, cause error) error {
+	if j.StagedID != "" {
+		if id, err := fileID(j.Target); err == nil && id == j.StagedID {
+			// The new version is in place after all: never give back an
+			// update that was applied. Recovery decides, from "staged".
+			return fail(nil, cause, "%v; but %s %s is in place: run aktual recover to finish the update", cause, j.Product, j.To)
+		}
+	}
 	cleanStaging(j.Target)
 	rctx, cancel := detached(ctx)
 	defer cancel()

@@ -16,10 +16,11 @@ const (
 	AfterStaging    = "after-staging"          // new file staged and journalled
 	BetweenRenames  = "between-renames"        // target renamed aside, new file not yet in place
 	AfterSwap       = "after-swap"             // target replaced, not journalled
+	DuringHealth    = "during-health-check"    // the new version's check running
 	CompleteSent    = "after-complete-sent"    // the completion is on the wire
 
 	ServerAfterReserveCommit = "server-after-reserve-commit" // reserved, not answered
 )
 
 // ClientSteps lists the client's steps in order.
-var ClientSteps = []string{MidDownload, AfterIntent, ReserveSent, ReserveAnswered, AfterStaging, BetweenRenames, AfterSwap, CompleteSent}
+var ClientSteps = []string{MidDownload, AfterIntent, ReserveSent, ReserveAnswered, AfterStaging, BetweenRenames, AfterSwap, DuringHealth, CompleteSent}

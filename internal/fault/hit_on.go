@@ -12,8 +12,9 @@ const Enabled = true
 // Armed reports whether step is the one this process dies at.
 func Armed(step string) bool { return armed == step }
 
-// Hit kills the process, as abruptly as a power cut allows a process to
-// die (SIGKILL; TerminateProcess on Windows), when step is the armed one.
+// Hit kills the process with SIGKILL (TerminateProcess on Windows) when
+// step is the armed one. Unlike a power cut, what was written but not yet
+// synced survives in the operating system's cache.
 func Hit(step string) {
 	if armed != step {
 		return

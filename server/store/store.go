@@ -203,9 +203,9 @@ type Store interface {
 	// ErrIdempotencyMismatch.
 	Reserve(ctx context.Context, p ReserveParams) (Reservation, Entitlement, error)
 	// Complete moves held → consumed; idempotent. A reservation that
-	// expired or was released re-takes a unit (LedgerRetake) or, with none
-	// left, records an overdraft; either way it ends consumed. ErrNotFound
-	// for an unknown ID.
+	// expired re-takes a unit (LedgerRetake) or, with none left, records
+	// an overdraft; either way it ends consumed. One the client released
+	// (it said: never applied) is ErrConflict. ErrNotFound for an unknown ID.
 	Complete(ctx context.Context, id string, now time.Time) (Reservation, Entitlement, error)
 	// Release moves held → remaining; idempotent for released/expired ones;
 	// ErrConflict for a consumed one; ErrNotFound for an unknown ID.

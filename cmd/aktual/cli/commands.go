@@ -145,6 +145,10 @@ func newRecoverCmd(ios *IOStreams) *cobra.Command {
 				}
 				o.Message = fmt.Sprintf("%s %s → %s at %s: %s.", r.Product, r.From, r.To, r.Target, r.Action)
 				switch {
+				case r.Err != nil && r.Action == updater.ActionDropped:
+					// Refused for good: nothing left to retry.
+					o.Error = r.Err.Error()
+					o.ExitCode = max(exitCode(r.Err), ExitUnexpected)
 				case r.Err != nil:
 					o.Error = r.Err.Error()
 					o.ExitCode = ExitNotReported

@@ -135,9 +135,10 @@ func insertReservation(ctx context.Context, tx *sql.Tx, r store.Reservation) err
 }
 
 // Complete moves held → consumed; idempotent. A completion that arrives
-// after the reservation expired or was released still ends consumed, since
-// the update was applied: it re-takes a unit (LedgerRetake) or, with none
-// remaining, records an overdraft (LedgerOverdraft).
+// after the reservation expired still ends consumed, since the update was
+// applied: it re-takes a unit (LedgerRetake) or, with none remaining,
+// records an overdraft (LedgerOverdraft). One the client released (never
+// applied, it said) is refused with store.ErrConflict.
 //
 // An overdraft changes no count but Overdraft: Consumed does not go up, as
 // there is no purchased unit to consume. Consumed and the invariant
@@ -149,6 +150,10 @@ func (s *Store) Complete(ctx context.Context, id string, now time.Time) (store.R
 		switch r.State {
 		case api.StateConsumed:
 			return "", nil
+		case api.StateReleased:
+			// The client gave it back as never applied: a completion now
+			// contradicts it and is refused, never charged.
+			return "", fmt.Errorf("the update was given back as never applied: %w", store.ErrConflict)
 		case api.StateHeld:
 			return api.StateConsumed, move(ctx, tx, r.EntitlementID, r.ID, store.LedgerComplete, moves[store.LedgerComplete], now)
 		}

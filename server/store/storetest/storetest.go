@@ -45,7 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UnknownReservation", testUnknownReservation},
 		{"ExpireSweep", testExpireSweep},
 		{"CompleteAfterExpiryRetakes", testCompleteAfterExpiryRetakes},
-		{"CompleteAfterReleaseRetakes", testCompleteAfterReleaseRetakes},
+		{"CompleteAfterReleaseRefused", testCompleteAfterReleaseRefused},
 		{"CompleteAfterExpiryOverdraft", testCompleteAfterExpiryOverdraft},
 		{"LedgerRecordsEveryChange", testLedger},
 		{"TimesAreUTC", testTimesAreUTC},
@@ -730,19 +730,19 @@ func testCompleteAfterExpiryRetakes(t *testing.T, s store.Store) {
 	wantLedgerKinds(t, s, ent.ID, store.LedgerPurchase, store.LedgerReserve, store.LedgerExpire, store.LedgerRetake)
 }
 
-func testCompleteAfterReleaseRetakes(t *testing.T, s store.Store) {
+// A reservation the client gave back said "never applied": a completion
+// for it afterwards is a contradiction, refused rather than charged.
+func testCompleteAfterReleaseRefused(t *testing.T, s store.Store) {
 	ent, c := activatePro(t, s, "Acme", 1)
 	r, _ := mustReserve(t, s, reserveParams(c, "key-1"))
 	if _, _, err := s.Release(t.Context(), r.ID, t0); err != nil {
 		t.Fatal(err)
 	}
-	_, e, err := s.Complete(t.Context(), r.ID, t0.Add(time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantCounts(t, "completion after release", e, counts{Purchased: 1, Consumed: 1})
-	wantState(t, s, r.ID, api.StateConsumed)
-	wantLedgerKinds(t, s, ent.ID, store.LedgerPurchase, store.LedgerReserve, store.LedgerRelease, store.LedgerRetake)
+	_, _, err := s.Complete(t.Context(), r.ID, t0.Add(time.Minute))
+	wantErr(t, "completion after release", err, store.ErrConflict)
+	wantStored(t, s, c, counts{Purchased: 1, Remaining: 1})
+	wantState(t, s, r.ID, api.StateReleased)
+	wantLedgerKinds(t, s, ent.ID, store.LedgerPurchase, store.LedgerReserve, store.LedgerRelease)
 }
 
 func testCompleteAfterExpiryOverdraft(t *testing.T, s store.Store) {
@@ -780,13 +780,16 @@ func testCompleteAfterExpiryOverdraft(t *testing.T, s store.Store) {
 // testLedger checks each row's deltas, reservation and time, not only its
 // kind.
 func testLedger(t *testing.T, s store.Store) {
-	ent, c := activatePro(t, s, "Acme", 2)
+	ent, c := activatePro(t, s, "Acme", 3)
 	a, _ := mustReserve(t, s, reserveParams(c, "a"))
 	b, _ := mustReserve(t, s, reserveParams(c, "b"))
+	cr, _ := mustReserve(t, s, reserveParams(c, "c"))
+	swept := t0.Add(ttl + time.Minute)
 	steps := []func() error{
 		func() error { _, _, err := s.Complete(t.Context(), a.ID, t0.Add(1*time.Minute)); return err },
 		func() error { _, _, err := s.Release(t.Context(), b.ID, t0.Add(2*time.Minute)); return err },
-		func() error { _, _, err := s.Complete(t.Context(), b.ID, t0.Add(3*time.Minute)); return err },
+		func() error { _, err := s.ExpireReservations(t.Context(), swept); return err },
+		func() error { _, _, err := s.Complete(t.Context(), cr.ID, swept.Add(time.Minute)); return err },
 	}
 	for i, step := range steps {
 		if err := step(); err != nil {
@@ -804,12 +807,14 @@ func testLedger(t *testing.T, s store.Store) {
 		at            time.Time
 	}
 	want := []row{
-		{"", store.LedgerPurchase, 2, 2, 0, 0, 0, t0},
+		{"", store.LedgerPurchase, 3, 3, 0, 0, 0, t0},
 		{a.ID, store.LedgerReserve, 0, -1, 1, 0, 0, t0},
 		{b.ID, store.LedgerReserve, 0, -1, 1, 0, 0, t0},
+		{cr.ID, store.LedgerReserve, 0, -1, 1, 0, 0, t0},
 		{a.ID, store.LedgerComplete, 0, 0, -1, 1, 0, t0.Add(1 * time.Minute)},
 		{b.ID, store.LedgerRelease, 0, 1, -1, 0, 0, t0.Add(2 * time.Minute)},
-		{b.ID, store.LedgerRetake, 0, -1, 0, 1, 0, t0.Add(3 * time.Minute)},
+		{cr.ID, store.LedgerExpire, 0, 1, -1, 0, 0, swept},
+		{cr.ID, store.LedgerRetake, 0, -1, 0, 1, 0, swept.Add(time.Minute)},
 	}
 	l, err := s.Ledger(t.Context(), ent.ID)
 	if err != nil {
