@@ -20,7 +20,7 @@ func newCheckCmd(ios *IOStreams) *cobra.Command {
 	o := &checkOptions{}
 	cmd := &cobra.Command{
 		Use:   "check",
-		Short: "Say whether a newer version is available (exit 10 if so); changes nothing",
+		Short: "Say whether a newer version is available (exit 10 if so); installs and reserves nothing",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := newPrinter(ios, o.json)
