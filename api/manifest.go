@@ -1,10 +1,6 @@
 package api
 
-import (
-	"encoding/json"
-	"fmt"
-	"time"
-)
+import "time"
 
 // Series of products. Pro-series updates are paid for with an update code;
 // classic-series updates with a hardware-key licence and an Internet code.
@@ -32,43 +28,36 @@ type ReleaseStatement struct {
 	// swap: it is executed with these arguments and must exit 0 in time,
 	// or the old version is put back. Empty: no check (a data file).
 	HealthCheck []string `json:"health_check,omitempty"`
+	// DowngradeFrom lists the versions this release replaces although it is
+	// older: staff withdrew them. A client refuses an older release unless
+	// the version it has (or has seen offered) is listed here, so an old
+	// release replayed by whoever holds only the online key installs nothing.
+	DowngradeFrom []string `json:"downgrade_from,omitempty"`
+}
+
+// Replaces reports whether this release is an explicit downgrade from v.
+func (r *ReleaseStatement) Replaces(v string) bool {
+	for _, d := range r.DowngradeFrom {
+		if CompareVersions(d, v) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // LatestStatement is the server's answer to "what is newest", signed with its
 // online key and valid until ExpiresAt, so an old answer cannot be replayed
 // for ever. It echoes the question (product, platform, current hash).
 type LatestStatement struct {
-	Product       string    `json:"product"`
-	OS            string    `json:"os"`
-	Arch          string    `json:"arch"`
-	CurrentSHA256 string    `json:"current_sha256,omitempty"`
-	Latest        Envelope  `json:"latest"`              // a release envelope
-	Installed     *Envelope `json:"installed,omitempty"` // the release whose hash is CurrentSHA256
-	IssuedAt      time.Time `json:"issued_at"`
-	ExpiresAt     time.Time `json:"expires_at"`
+	Product       string `json:"product"`
+	OS            string `json:"os"`
+	Arch          string `json:"arch"`
+	CurrentSHA256 string `json:"current_sha256,omitempty"`
+	// Nonce echoes the client's random nonce: an answer recorded earlier
+	// (a freeze attack) cannot answer a new question.
+	Nonce     string    `json:"nonce,omitempty"`
+	Latest    Envelope  `json:"latest"`              // a release envelope
+	Installed *Envelope `json:"installed,omitempty"` // the release whose hash is CurrentSHA256
+	IssuedAt  time.Time `json:"issued_at"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
-
-// Trust is the set of public keys a client accepts (trust.json).
-type Trust struct {
-	Version     int         `json:"version"`
-	ReleaseKeys []PublicKey `json:"release_keys"`
-	OnlineKeys  []PublicKey `json:"online_keys"`
-}
-
-// ParseTrust reads a trust file strictly.
-func ParseTrust(data []byte) (*Trust, error) {
-	var t Trust
-	if err := DecodeStrict(data, &t); err != nil {
-		return nil, fmt.Errorf("trust file is malformed: %w", err)
-	}
-	if t.Version != 1 {
-		return nil, fmt.Errorf("trust file version %d is not supported (this aktual reads version 1)", t.Version)
-	}
-	if len(t.ReleaseKeys) == 0 || len(t.OnlineKeys) == 0 {
-		return nil, fmt.Errorf("trust file names no release key or no online key")
-	}
-	return &t, nil
-}
-
-// Marshal returns the trust file's bytes.
-func (t *Trust) Marshal() ([]byte, error) { return json.MarshalIndent(t, "", "  ") }

@@ -31,3 +31,9 @@ func CheckVersion(v string) error {
 // CompareVersions returns -1, 0 or +1 as a is older than, equal to, or newer
 // than b. Invalid versions sort before valid ones.
 func CompareVersions(a, b string) int { return semver.Compare("v"+a, "v"+b) }
+
+// CanonicalVersion is the form under which equal versions compare equal
+// as strings (1.2 and 1.2.0 are one version).
+func CanonicalVersion(v string) string {
+	return strings.TrimPrefix(semver.Canonical("v"+v), "v")
+}

@@ -190,6 +190,10 @@ type PublishParams struct {
 	// DefaultHealthCheck for a program, none for a data file.
 	HealthCheck     []string
 	AutoHealthCheck bool
+	// DowngradeFrom: the newer versions this release replaces (staff
+	// withdrew them); they are no longer offered, and clients that have
+	// them may move back to this one. Signed into the release.
+	DowngradeFrom []string
 }
 
 // Publish stores the artifact, signs the release with the release key and
@@ -208,6 +212,14 @@ func (a *Admin) Publish(ctx context.Context, p PublishParams) (api.ReleaseStatem
 	}
 	if series, err := a.Store.ProductSeries(ctx, p.Product); err == nil && series != p.Series {
 		return api.ReleaseStatement{}, fmt.Errorf("%s is published as a %s-series product; publish it with --series %s", p.Product, series, series)
+	}
+	for _, v := range p.DowngradeFrom {
+		if err := api.CheckVersion(v); err != nil {
+			return api.ReleaseStatement{}, fmt.Errorf("--downgrade-from: %w", err)
+		}
+		if api.CompareVersions(v, p.Version) <= 0 {
+			return api.ReleaseStatement{}, fmt.Errorf("--downgrade-from %s is not newer than %s: a downgrade replaces newer versions", v, p.Version)
+		}
 	}
 	if len(p.HealthCheck) > maxHealthArgs {
 		return api.ReleaseStatement{}, fmt.Errorf("--health-check takes at most %d arguments", maxHealthArgs)
@@ -245,7 +257,7 @@ func (a *Admin) publishStored(ctx context.Context, p PublishParams, sum string, 
 	st := api.ReleaseStatement{
 		Product: p.Product, Series: p.Series, Version: p.Version, OS: p.OS, Arch: p.Arch,
 		SHA256: sum, Size: size, PublishedAt: a.now().Truncate(time.Second),
-		HealthCheck: p.HealthCheck,
+		HealthCheck: p.HealthCheck, DowngradeFrom: p.DowngradeFrom,
 	}
 	payload, err := json.Marshal(st)
 	if err != nil {
@@ -265,4 +277,43 @@ func (a *Admin) publishStored(ctx context.Context, p PublishParams, sum string, 
 		return api.ReleaseStatement{}, err
 	}
 	return st, nil
+}
+
+// ResignReleases signs anew, with the active release key, every release
+// whose envelope carries no signature by a key the key set still lists
+// (after keeping is false for the key being revoked): what a revoked key
+// signed stays installable. It returns how many were re-signed.
+func (a *Admin) ResignReleases(ctx context.Context, keep func(keyID string) bool) (int, error) {
+	all, err := a.Store.AllReleases(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range all {
+		var env api.Envelope
+		if err := json.Unmarshal(r.Envelope, &env); err != nil {
+			return n, fmt.Errorf("release %s %s for %s/%s: stored envelope: %w", r.Product, r.Version, r.OS, r.Arch, err)
+		}
+		ok := false
+		for _, sig := range env.Signatures {
+			ok = ok || keep(sig.KeyID)
+		}
+		if ok {
+			continue
+		}
+		// The statement is verified before it is signed again: a stored
+		// envelope is re-signed only if a key we trust did sign it.
+		if _, err := env.Verify(api.PayloadRelease, a.Keys.KeySet.ReleaseKeys); err != nil {
+			return n, fmt.Errorf("release %s %s for %s/%s: %w; not re-signed", r.Product, r.Version, r.OS, r.Arch, err)
+		}
+		data, err := json.Marshal(api.Sign(api.PayloadRelease, env.Payload, a.Keys.Release))
+		if err != nil {
+			return n, err
+		}
+		if err := a.Store.ResignRelease(ctx, r.Product, r.Version, r.OS, r.Arch, data); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -98,7 +98,7 @@ func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, api.CodeExpired, err.Error())
 		return
 	}
-	lic, err := hwkey.VerifyLicence(req.Licence, s.Keys.Trust().ReleaseKeys)
+	lic, err := hwkey.VerifyLicence(req.Licence, s.Keys.KeySet.ReleaseKeys)
 	if err != nil {
 		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
 			"the hardware key's licence is not valid for this vendor ("+err.Error()+"); contact your vendor")

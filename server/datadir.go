@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/aktual/aktual/api"
 )
 
 // Layout of a server data directory. The first `aktuald serve` (or any
@@ -20,29 +19,11 @@ const (
 	DBFile        = "aktuald.db"
 	TrustFile     = "trust.json"
 	keysDir       = "keys"
-	releaseKeyPEM = "release.pem"
-	onlineKeyPEM  = "online.pem"
+	rootKeyPEM    = "root.pem"
+	keySetFile    = "keyset.json"
 	codeSecret    = "code-secret"
 	blobsDir      = "blobs"
 )
-
-// Keys are the server's secrets: the release key signs releases at publish
-// time, the online key signs "latest" answers, the code secret keys the
-// hashes under which update codes are stored.
-type Keys struct {
-	Release    ed25519.PrivateKey
-	Online     ed25519.PrivateKey
-	CodeSecret []byte
-}
-
-// Trust returns the public half a client needs.
-func (k *Keys) Trust() *api.Trust {
-	return &api.Trust{
-		Version:     1,
-		ReleaseKeys: []api.PublicKey{api.NewPublicKey(k.Release.Public().(ed25519.PublicKey))},
-		OnlineKeys:  []api.PublicKey{api.NewPublicKey(k.Online.Public().(ed25519.PublicKey))},
-	}
-}
 
 // DataDir is a server data directory.
 type DataDir string
@@ -55,53 +36,48 @@ func (d DataDir) Path(elem ...string) string {
 // BlobDir is where artifacts are kept, by sha256.
 func (d DataDir) BlobDir() string { return d.Path(blobsDir) }
 
-// Init makes sure the directory holds keys, a blob folder and trust.json,
-// creating what is missing (never replacing an existing key), and returns
-// the keys.
-func (d DataDir) Init() (*Keys, error) {
-	for _, dir := range []string{string(d), d.Path(keysDir), d.BlobDir()} {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("creating data directory: %w", err)
+func loadOrCreateKey(path string) (ed25519.PrivateKey, error) {
+	priv, err := ReadKeyFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, err := newKeyFile(path); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, err
 		}
+		return ReadKeyFile(path) // read back what won the race, if any
 	}
-	var k Keys
-	var err error
-	if k.Release, err = loadOrCreateKey(d.Path(keysDir, releaseKeyPEM)); err != nil {
-		return nil, err
-	}
-	if k.Online, err = loadOrCreateKey(d.Path(keysDir, onlineKeyPEM)); err != nil {
-		return nil, err
-	}
-	if k.CodeSecret, err = loadOrCreateSecret(d.Path(keysDir, codeSecret)); err != nil {
-		return nil, err
-	}
-	trust, err := k.Trust().Marshal()
+	return priv, err
+}
+
+// newKeyFile creates a key file holding a new Ed25519 key; fs.ErrExist when
+// one is there already.
+func newKeyFile(path string) (ed25519.PrivateKey, error) {
+	priv, err := generateKey()
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(d.Path(TrustFile), append(trust, '\n'), 0o644); err != nil {
-		return nil, fmt.Errorf("writing trust file: %w", err)
+	if err := writePrivateKey(path, priv); err != nil {
+		return nil, err
 	}
-	return &k, nil
+	return priv, nil
 }
 
-func loadOrCreateKey(path string) (ed25519.PrivateKey, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(priv)
-		if err != nil {
-			return nil, err
-		}
-		pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-		if err := createExclusive(path, pemBytes); err != nil {
-			return nil, err
-		}
-		return loadOrCreateKey(path) // read back what won the race, if any
+func generateKey() (ed25519.PrivateKey, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	return priv, err
+}
+
+// writePrivateKey writes a new key file (PKCS#8 PEM, owner only); it never
+// replaces one: fs.ErrExist.
+func writePrivateKey(path string, priv ed25519.PrivateKey) error {
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return err
 	}
+	return createExclusive(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// ReadKeyFile reads an Ed25519 private key in PKCS#8 PEM.
+func ReadKeyFile(path string) (ed25519.PrivateKey, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading key: %w", err)
 	}
@@ -129,7 +105,7 @@ func loadOrCreateSecret(path string) ([]byte, error) {
 		if _, err := rand.Read(secret); err != nil {
 			return nil, err
 		}
-		if err := createExclusive(path, secret); err != nil {
+		if err := createExclusive(path, secret); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, err
 		}
 		return loadOrCreateSecret(path)
@@ -143,15 +119,16 @@ func loadOrCreateSecret(path string) ([]byte, error) {
 	return data, nil
 }
 
-// createExclusive writes a new secret file; if another process created it
-// first, that one wins and is kept.
+// createExclusive writes a new secret file, complete or not at all; if
+// another process created it first, that one is kept and the answer wraps
+// fs.ErrExist.
 func createExclusive(path string, data []byte) error {
 	tmp, err := writeTemp(filepath.Dir(path), data, 0o600)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp)
-	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := os.Link(tmp, path); err != nil {
 		return fmt.Errorf("creating %s: %w", filepath.Base(path), err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
@@ -14,12 +15,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aktual/aktual/api"
 )
 
 // secretFiles are the files under keys/ that must stay private.
-var secretFiles = []string{releaseKeyPEM, onlineKeyPEM, codeSecret}
+func secretFiles(k *Keys) []string {
+	return []string{rootKeyPEM, keyFile(api.RoleRelease, k.KeySet.ReleaseKeys[0].ID),
+		keyFile(api.RoleOnline, k.KeySet.OnlineKeys[0].ID), codeSecret, keySetFile}
+}
 
 func mustInit(t *testing.T, d DataDir) *Keys {
 	t.Helper()
@@ -40,7 +45,8 @@ func readFile(t *testing.T, path string) []byte {
 }
 
 func sameKeys(a, b *Keys) bool {
-	return a.Release.Equal(b.Release) && a.Online.Equal(b.Online) && bytes.Equal(a.CodeSecret, b.CodeSecret)
+	return a.Release.Equal(b.Release) && a.Online.Equal(b.Online) && bytes.Equal(a.CodeSecret, b.CodeSecret) &&
+		a.Root.Equal(b.Root) && a.KeySet.Version == b.KeySet.Version
 }
 
 func TestInitCreatesLayout(t *testing.T) {
@@ -54,7 +60,7 @@ func TestInitCreatesLayout(t *testing.T) {
 			t.Errorf("%s is not a directory (%v)", dir, err)
 		}
 	}
-	for _, name := range secretFiles {
+	for _, name := range secretFiles(k) {
 		t.Run(name, func(t *testing.T) {
 			fi, err := os.Stat(d.Path(keysDir, name))
 			if err != nil {
@@ -87,15 +93,25 @@ func TestInitCreatesLayout(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParseTrust(%s): %v", TrustFile, err)
 	}
-	want := k.Trust()
-	if trust.Version != 1 || len(trust.ReleaseKeys) != 1 || len(trust.OnlineKeys) != 1 ||
-		trust.ReleaseKeys[0].ID != want.ReleaseKeys[0].ID || !bytes.Equal(trust.ReleaseKeys[0].Ed25519, want.ReleaseKeys[0].Ed25519) ||
-		trust.OnlineKeys[0].ID != want.OnlineKeys[0].ID || !bytes.Equal(trust.OnlineKeys[0].Ed25519, want.OnlineKeys[0].Ed25519) {
-		t.Errorf("trust file %s does not hold the instance's public keys %+v", data, want)
+	root := publicOf(k.Root)
+	if trust.Version != api.TrustVersion || len(trust.RootKeys) != 1 ||
+		trust.RootKeys[0].ID != root.ID || !bytes.Equal(trust.RootKeys[0].Ed25519, root.Ed25519) {
+		t.Errorf("trust file %s does not hold the instance's root public key %+v", data, root)
+	}
+	// The key set is signed by that root, names the instance's keys, and
+	// is good for a year.
+	ks, err := api.VerifyKeySet(&k.KeySetEnvelope, trust, time.Now())
+	if err != nil {
+		t.Fatalf("VerifyKeySet: %v", err)
+	}
+	if ks.Version != 1 || len(ks.ReleaseKeys) != 1 || len(ks.OnlineKeys) != 1 ||
+		ks.ReleaseKeys[0].ID != publicOf(k.Release).ID || ks.OnlineKeys[0].ID != publicOf(k.Online).ID ||
+		ks.ExpiresAt.Sub(ks.IssuedAt) != KeySetTTL {
+		t.Errorf("key set %+v does not name the instance's keys", ks)
 	}
 	// Only public halves leave keys/.
 	for name, secret := range map[string][]byte{
-		"release seed": k.Release.Seed(), "online seed": k.Online.Seed(), "code secret": k.CodeSecret,
+		"root seed": k.Root.Seed(), "release seed": k.Release.Seed(), "online seed": k.Online.Seed(), "code secret": k.CodeSecret,
 	} {
 		if bytes.Contains(data, []byte(base64.StdEncoding.EncodeToString(secret))) || bytes.Contains(data, secret) {
 			t.Errorf("trust file contains the %s", name)
@@ -108,7 +124,7 @@ func TestInitKeepsKeys(t *testing.T) {
 	first := mustInit(t, d)
 	trust := readFile(t, d.Path(TrustFile))
 	files := map[string][]byte{}
-	for _, name := range secretFiles {
+	for _, name := range secretFiles(first) {
 		files[name] = readFile(t, d.Path(keysDir, name))
 	}
 
@@ -172,12 +188,12 @@ func TestInitConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != len(secretFiles) {
+	if len(entries) != len(secretFiles(keys[0])) {
 		var names []string
 		for _, e := range entries {
 			names = append(names, e.Name())
 		}
-		t.Errorf("keys/ holds %v, want only %v", names, secretFiles)
+		t.Errorf("keys/ holds %v, want only %v", names, secretFiles(keys[0]))
 	}
 }
 
@@ -192,11 +208,21 @@ func TestInitRefusesCorruptKeys(t *testing.T) {
 	}
 	pemOf := func(typ string, der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}) }
 
+	const releaseKeyPEM, onlineKeyPEM = "release", "online" // the active key of the role
 	for _, tc := range []struct {
 		name, file string
 		content    []byte
 		message    string
 	}{
+		{"root key garbage", rootKeyPEM, []byte("not a key at all"), "not a PEM private key"},
+		{"root key is ECDSA", rootKeyPEM, pemOf("PRIVATE KEY", ecDER), "does not hold an Ed25519 key"},
+		{"key set garbage", keySetFile, []byte("{"), "damaged"},
+		{"key set signed by another root", keySetFile, func() []byte {
+			other, _ := generateKey()
+			env, _ := signKeySet(&api.KeySet{Version: 9, ExpiresAt: time.Now().Add(time.Hour),
+				ReleaseKeys: []api.PublicKey{publicOf(other)}, OnlineKeys: []api.PublicKey{publicOf(freshKey(t))}}, other)
+			return env
+		}(), "not signed by this root key"},
 		{"release key garbage", releaseKeyPEM, []byte("not a key at all"), "not a PEM private key"},
 		{"release key empty", releaseKeyPEM, nil, "not a PEM private key"},
 		{"release key truncated", releaseKeyPEM, pemOf("PRIVATE KEY", []byte{0x30, 0x2e, 0x02}), releaseKeyPEM},
@@ -210,8 +236,15 @@ func TestInitRefusesCorruptKeys(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := DataDir(t.TempDir())
-			mustInit(t, d)
-			path := d.Path(keysDir, tc.file)
+			k := mustInit(t, d)
+			file := tc.file
+			switch file {
+			case releaseKeyPEM:
+				file = keyFile(api.RoleRelease, k.KeySet.ReleaseKeys[0].ID)
+			case onlineKeyPEM:
+				file = keyFile(api.RoleOnline, k.KeySet.OnlineKeys[0].ID)
+			}
+			path := d.Path(keysDir, file)
 			if err := os.WriteFile(path, tc.content, 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -220,8 +253,8 @@ func TestInitRefusesCorruptKeys(t *testing.T) {
 				t.Fatal("Init accepted a corrupt key file")
 			}
 			// The message names the file and what is wrong with it.
-			if msg := err.Error(); !strings.Contains(msg, tc.file) || !strings.Contains(msg, tc.message) {
-				t.Errorf("error %q does not name %s and say %q", msg, tc.file, tc.message)
+			if msg := err.Error(); !strings.Contains(msg, file) || !strings.Contains(msg, tc.message) {
+				t.Errorf("error %q does not name %s and say %q", msg, file, tc.message)
 			}
 			// A corrupt key is reported, never silently replaced.
 			if got := readFile(t, path); !bytes.Equal(got, tc.content) {
@@ -323,4 +356,12 @@ func TestCodeHash(t *testing.T) {
 	if bytes.Equal(CodeHash(a.CodeSecret, code1), CodeHash(b.CodeSecret, code1)) {
 		t.Error("two instances hash a code alike")
 	}
+}
+
+func freshKey(t *testing.T) ed25519.PrivateKey {
+	k, err := generateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

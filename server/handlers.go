@@ -35,10 +35,13 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.Health{Status: "ready", Version: s.Version})
 }
 
+// nonceRE: the client's freshness nonce (it sends 32 hex digits).
+var nonceRE = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+
 func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 	product := r.PathValue("product")
 	q := r.URL.Query()
-	goos, arch, current := q.Get("os"), q.Get("arch"), q.Get("current_sha256")
+	goos, arch, current, nonce := q.Get("os"), q.Get("arch"), q.Get("current_sha256"), q.Get("nonce")
 	switch {
 	case !ValidName(product):
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "product name is not valid")
@@ -48,6 +51,9 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 		return
 	case current != "" && !ValidSHA256(current):
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "current_sha256 must be 64 lowercase hex digits")
+		return
+	case nonce != "" && !nonceRE.MatchString(nonce):
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "nonce must be 16 to 64 letters, digits, '_' or '-'")
 		return
 	}
 	releases, err := s.Store.Releases(r.Context(), product, goos, arch)
@@ -67,6 +73,7 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 		OS:            goos,
 		Arch:          arch,
 		CurrentSHA256: current,
+		Nonce:         nonce,
 		IssuedAt:      now,
 		ExpiresAt:     now.Add(s.latestTTL()),
 	}
@@ -94,16 +101,26 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, "encoding latest answer", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.Sign(api.PayloadLatest, payload, s.Keys.Online))
+	writeJSON(w, http.StatusOK, api.LatestResponse{
+		Keys:   s.Keys.KeySetEnvelope,
+		Answer: api.Sign(api.PayloadLatest, payload, s.Keys.Online),
+	})
 }
 
-// newestRelease picks the highest stable version; nil for none. A
-// pre-release (2.1.0-rc.1) is published for staff to try by version and is
-// never offered to customers as the latest.
+// newestRelease picks the highest stable version that no release
+// withdrew; nil for none. A pre-release (2.1.0-rc.1) is published for staff
+// to try by version and is never offered to customers as the latest. A
+// release published with --downgrade-from withdraws the versions it names.
 func newestRelease(rs []store.Release) *store.Release {
+	withdrawn := map[string]bool{}
+	for _, r := range rs {
+		for _, v := range downgradeFrom(r) {
+			withdrawn[api.CanonicalVersion(v)] = true
+		}
+	}
 	var best *store.Release
 	for i := range rs {
-		if strings.Contains(rs[i].Version, "-") {
+		if strings.Contains(rs[i].Version, "-") || withdrawn[api.CanonicalVersion(rs[i].Version)] {
 			continue
 		}
 		if best == nil || api.CompareVersions(rs[i].Version, best.Version) > 0 {
@@ -111,6 +128,17 @@ func newestRelease(rs []store.Release) *store.Release {
 		}
 	}
 	return best
+}
+
+// downgradeFrom reads the versions a stored release withdraws, from its
+// signed statement (the server's own, verified when published).
+func downgradeFrom(r store.Release) []string {
+	var env api.Envelope
+	var st api.ReleaseStatement
+	if json.Unmarshal(r.Envelope, &env) != nil || json.Unmarshal(env.Payload, &st) != nil {
+		return nil
+	}
+	return st.DowngradeFrom
 }
 
 func (s *Server) handleArtifact(w http.ResponseWriter, r *http.Request) {

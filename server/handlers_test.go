@@ -29,7 +29,7 @@ type fixture struct {
 	inst  *server.Instance
 	admin *server.Admin
 	url   string
-	trust *api.Trust
+	trust *api.KeySet // the server's keys, as a client learns them
 	http  *http.Client
 }
 
@@ -51,7 +51,7 @@ func newFixtureWith(t *testing.T, configure func(*server.Server)) *fixture {
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	f := &fixture{inst: inst, admin: inst.Admin(nil), url: ts.URL, trust: inst.Keys.Trust(), http: ts.Client()}
+	f := &fixture{inst: inst, admin: inst.Admin(nil), url: ts.URL, trust: inst.Keys.KeySet, http: ts.Client()}
 	t.Cleanup(func() { f.requireClean(t) })
 	return f
 }
@@ -334,9 +334,16 @@ func TestReadyzWhenStoreIsDown(t *testing.T) {
 // each parsed strictly.
 func (f *fixture) latest(t *testing.T, product, query string) (api.LatestStatement, api.ReleaseStatement) {
 	t.Helper()
-	env := decodeOK[api.Envelope](t, f.get(t, "/v1/products/"+product+"/latest?"+query))
+	resp := decodeOK[api.LatestResponse](t, f.get(t, "/v1/products/"+product+"/latest?"+query))
+	ks, err := api.VerifyKeySet(&resp.Keys, f.inst.Keys.Trust(), time.Now())
+	if err != nil {
+		t.Fatalf("key set: %v", err)
+	}
+	if ks.Version != f.trust.Version || ks.OnlineKeys[0].ID != f.trust.OnlineKeys[0].ID {
+		t.Fatalf("served key set %+v is not the instance's %+v", ks, f.trust)
+	}
 	var st api.LatestStatement
-	if err := env.VerifyInto(api.PayloadLatest, f.trust.OnlineKeys, &st); err != nil {
+	if err := resp.Answer.VerifyInto(api.PayloadLatest, ks.OnlineKeys, &st); err != nil {
 		t.Fatalf("latest answer: %v", err)
 	}
 	var rel api.ReleaseStatement
@@ -419,7 +426,7 @@ func TestLatestStatementIsSignedAndFresh(t *testing.T) {
 
 	// The two keys are not interchangeable: an answer is not a release and
 	// a release key does not vouch for freshness.
-	env := decodeOK[api.Envelope](t, f.get(t, "/v1/products/app/latest?os=linux&arch=arm64"))
+	env := decodeOK[api.LatestResponse](t, f.get(t, "/v1/products/app/latest?os=linux&arch=arm64")).Answer
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -428,12 +435,37 @@ func TestLatestStatementIsSignedAndFresh(t *testing.T) {
 		{"answer as a release", func() error { _, err := env.Verify(api.PayloadRelease, f.trust.OnlineKeys); return err }()},
 		{"release under online keys", func() error { _, err := st.Latest.Verify(api.PayloadRelease, f.trust.OnlineKeys); return err }()},
 		{"release as an answer", func() error { _, err := st.Latest.Verify(api.PayloadLatest, f.trust.ReleaseKeys); return err }()},
+		{"answer under the root key", func() error { _, err := env.Verify(api.PayloadLatest, f.inst.Keys.Trust().RootKeys); return err }()},
+		{"release under the root key", func() error {
+			_, err := st.Latest.Verify(api.PayloadRelease, f.inst.Keys.Trust().RootKeys)
+			return err
+		}()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !errors.Is(tc.err, api.ErrSignature) {
 				t.Errorf("verified (err %v), want %v", tc.err, api.ErrSignature)
 			}
 		})
+	}
+}
+
+func TestLatestEchoesNonce(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, "app", api.SeriesPro, "1.0.0", "linux", "amd64")
+	const nonce = "0123456789abcdef0123456789abcdef"
+	st, _ := f.latest(t, "app", "os=linux&arch=amd64&nonce="+nonce)
+	if st.Nonce != nonce {
+		t.Errorf("nonce %q, want %q echoed", st.Nonce, nonce)
+	}
+	for _, bad := range []string{"short", strings.Repeat("a", 65), "has%20space0123456789", "%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00"} {
+		resp, err := f.http.Get(f.url + "/v1/products/app/latest?os=linux&arch=amd64&nonce=" + bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("nonce %q: status %d, want 400", bad, resp.StatusCode)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -20,8 +21,12 @@ type Instance struct {
 
 // Open initialises dir if needed and opens its store: the embedded SQLite
 // database in dir, unless dbURL names another.
-func Open(dir DataDir, dbURL string) (*Instance, error) {
-	keys, err := dir.Init()
+func Open(dir DataDir, dbURL string) (*Instance, error) { return OpenWithRoot(dir, dbURL, nil) }
+
+// OpenWithRoot is Open with the root key staff keep off the server: a new
+// data directory's key set is signed by it, an expiring one renewed.
+func OpenWithRoot(dir DataDir, dbURL string, root ed25519.PrivateKey) (*Instance, error) {
+	keys, err := dir.InitWithRoot(root)
 	if err != nil {
 		return nil, err
 	}

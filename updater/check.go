@@ -2,9 +2,11 @@ package updater
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/url"
@@ -38,6 +40,10 @@ type Plan struct {
 	// is newer than anything published (a downgrade is never offered).
 	UpToDate bool
 	Newer    bool
+	// Downgrade: staff withdrew the installed version and published Latest,
+	// older, to replace it (signed into the release). It is free: no paid
+	// update is reserved for it.
+	Downgrade bool
 }
 
 // Check finds the installed version and the newest release, verifying the
@@ -59,18 +65,22 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 		return nil, fail(ErrUsage, err, "cannot read %s: %v", target, err)
 	}
 	goos, arch := u.platform()
-	st, err := u.latest(ctx, req.Product, goos, arch, current)
+	seen, _, err := u.loadSeen()
 	if err != nil {
 		return nil, err
 	}
-	latest, err := u.verifyRelease(&st.Latest, req.Product, goos, arch)
+	st, ks, err := u.latest(ctx, req.Product, goos, arch, current, seen.KeySet)
+	if err != nil {
+		return nil, err
+	}
+	latest, err := u.verifyRelease(&st.Latest, ks, req.Product, goos, arch)
 	if err != nil {
 		return nil, err
 	}
 	plan := &Plan{Product: req.Product, Target: target, CurrentSHA256: current, Latest: latest}
 	switch {
 	case st.Installed != nil:
-		inst, err := u.verifyRelease(st.Installed, req.Product, "", "")
+		inst, err := u.verifyRelease(st.Installed, ks, req.Product, "", "")
 		if err != nil {
 			return nil, err
 		}
@@ -90,11 +100,21 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 			"cannot tell which version of %s is at %s: its contents match no published release; check --target, or pass --from-version",
 			req.Product, target)
 	}
+	if prev := seen.Products[req.Product]; prev != "" && api.CompareVersions(latest.Version, prev) < 0 && !latest.Replaces(prev) {
+		return nil, fail(ErrVerification, nil,
+			"the server offers %s %s as the newest, but offered %s before; refusing the older answer (a replayed old release, or the vendor withdrew %s without publishing a downgrade: ask the vendor)",
+			req.Product, latest.Version, prev, prev)
+	}
 	switch c := api.CompareVersions(latest.Version, plan.From); {
 	case current == latest.SHA256 || c == 0:
 		plan.UpToDate = true
+	case c < 0 && latest.Replaces(plan.From):
+		plan.Downgrade = true
 	case c < 0:
 		plan.UpToDate, plan.Newer = true, true
+	}
+	if err := u.remember(ks.Version, req.Product, latest.Version); err != nil {
+		u.notice(fmt.Sprintf("could not remember the newest version offered (%v); protection against replayed old answers is weaker until it can", err))
 	}
 	return plan, nil
 }
@@ -138,42 +158,71 @@ func hashFile(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// latest fetches and verifies the server's signed answer.
-func (u *Updater) latest(ctx context.Context, product, goos, arch, current string) (*api.LatestStatement, error) {
-	q := url.Values{"os": {goos}, "arch": {arch}, "current_sha256": {current}}
-	var env api.Envelope
-	err := u.callJSON(ctx, "GET", "/v1/products/"+url.PathEscape(product)+"/latest", q, nil, &env)
+// latest fetches and verifies the server's signed answer: the key set
+// against the trusted root keys (and no older than one seen before), the
+// answer against the key set's online keys, fresh and for this question.
+func (u *Updater) latest(ctx context.Context, product, goos, arch, current string, seenKeySet int64) (*api.LatestStatement, *api.KeySet, error) {
+	nonce, err := newNonce()
+	if err != nil {
+		return nil, nil, err
+	}
+	q := url.Values{"os": {goos}, "arch": {arch}, "current_sha256": {current}, "nonce": {nonce}}
+	var resp api.LatestResponse
+	err = u.callJSON(ctx, "GET", "/v1/products/"+url.PathEscape(product)+"/latest", q, nil, &resp)
 	var ae *apiError
 	if errors.As(err, &ae) && ae.Code == api.CodeNotFound {
-		return nil, fail(ErrUsage, err, "the server publishes no release of %s for %s/%s; check --product", product, goos, arch)
+		return nil, nil, fail(ErrUsage, err, "the server publishes no release of %s for %s/%s; check --product", product, goos, arch)
 	} else if errors.As(err, &ae) && (ae.Status >= 500 || ae.Code == api.CodeRateLimited) {
-		return nil, transientError(err, "checking for a new version")
+		return nil, nil, transientError(err, "checking for a new version")
 	} else if errors.As(err, &ae) {
-		return nil, fail(nil, err, "the server refused the check: %s", ae.Message)
+		return nil, nil, fail(nil, err, "the server refused the check: %s", ae.Message)
 	} else if err != nil {
-		return nil, err
-	}
-	var st api.LatestStatement
-	if err := env.VerifyInto(api.PayloadLatest, u.Trust.OnlineKeys, &st); err != nil {
-		return nil, fail(ErrVerification, err, "the server's answer is not signed by a trusted key (%v); nothing was installed", err)
+		return nil, nil, err
 	}
 	now := u.now()
+	ks, err := api.VerifyKeySet(&resp.Keys, u.Trust, now)
+	switch {
+	case errors.Is(err, api.ErrKeySetExpired):
+		return nil, nil, fail(ErrVerification, err,
+			"the vendor's list of signing keys expired (%v): the vendor must renew it, or this computer's clock is wrong; check the date and time; nothing was installed", err)
+	case err != nil:
+		return nil, nil, fail(ErrVerification, err, "the server's signing keys are not vouched for by your trust file's root key (%v); nothing was installed", err)
+	case ks.Version < seenKeySet:
+		return nil, nil, fail(ErrVerification, nil,
+			"the server sent version %d of the vendor's key list, older than version %d seen before; refusing it (an old list could bring back a revoked key); nothing was installed",
+			ks.Version, seenKeySet)
+	}
+	var st api.LatestStatement
+	if err := resp.Answer.VerifyInto(api.PayloadLatest, ks.OnlineKeys, &st); err != nil {
+		return nil, nil, fail(ErrVerification, err, "the server's answer is not signed by a trusted key (%v); nothing was installed", err)
+	}
 	switch {
 	case st.Product != product || st.OS != goos || st.Arch != arch || st.CurrentSHA256 != current:
-		return nil, fail(ErrVerification, nil, "the server's signed answer is for another question (%s %s/%s); refusing it", st.Product, st.OS, st.Arch)
+		return nil, nil, fail(ErrVerification, nil, "the server's signed answer is for another question (%s %s/%s); refusing it", st.Product, st.OS, st.Arch)
+	case st.Nonce != nonce:
+		return nil, nil, fail(ErrVerification, nil, "the server's signed answer was not made for this question (a replayed old answer); refusing it; nothing was installed")
 	case !now.Before(st.ExpiresAt):
-		return nil, fail(ErrVerification, nil,
+		return nil, nil, fail(ErrVerification, nil,
 			"the server's signed answer expired at %s (a replayed old answer, or this computer's clock is wrong); check the date and time, then try again",
 			st.ExpiresAt.Format("2006-01-02 15:04 MST"))
 	}
-	return &st, nil
+	return &st, ks, nil
+}
+
+// newNonce returns 128 random bits in hex, for the server to sign back.
+func newNonce() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
 }
 
 // verifyRelease checks a release envelope against the release keys and that
 // it is for this product (and platform, when given).
-func (u *Updater) verifyRelease(env *api.Envelope, product, goos, arch string) (api.ReleaseStatement, error) {
+func (u *Updater) verifyRelease(env *api.Envelope, ks *api.KeySet, product, goos, arch string) (api.ReleaseStatement, error) {
 	var r api.ReleaseStatement
-	if err := env.VerifyInto(api.PayloadRelease, u.Trust.ReleaseKeys, &r); err != nil {
+	if err := env.VerifyInto(api.PayloadRelease, ks.ReleaseKeys, &r); err != nil {
 		return r, fail(ErrVerification, err, "a release is not signed by a trusted release key (%v); nothing was installed", err)
 	}
 	switch {

@@ -42,13 +42,16 @@ type Journal struct {
 	// the swap): recovery counts the update as applied only if the file
 	// at the target is this one, not an identical copy put there by
 	// another run or by hand.
-	StagedID       string    `json:"staged_id,omitempty"`
-	IdempotencyKey string    `json:"idempotency_key"`
-	ReservationID  string    `json:"reservation_id,omitempty"`
-	State          string    `json:"state"`
-	Remaining      *int64    `json:"remaining,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	StagedID       string `json:"staged_id,omitempty"`
+	IdempotencyKey string `json:"idempotency_key"`
+	ReservationID  string `json:"reservation_id,omitempty"`
+	// Free: a downgrade staff published; nothing is reserved, completed
+	// or given back for it.
+	Free      bool      `json:"free,omitempty"`
+	State     string    `json:"state"`
+	Remaining *int64    `json:"remaining,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 const journalVersion = 1

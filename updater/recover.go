@@ -225,6 +225,11 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		return rec
 	}
 	cleanStaging(j.Target)
+	if j.Free {
+		_ = u.removeJournal(j.Target)
+		rec.Action = ActionDropped
+		return rec
+	}
 	err = u.release(ctx, j.ReservationID)
 	var ae *apiError
 	switch {

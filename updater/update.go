@@ -96,6 +96,9 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	defer os.Remove(verified)
+	if plan.Downgrade {
+		return u.downgrade(ctx, plan, verified)
+	}
 
 	cred, err := req.Credential(ctx, plan)
 	if err != nil {
@@ -159,7 +162,50 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 	if err := u.save(j); err != nil {
 		return nil, u.abandon(ctx, j, err)
 	}
+	return u.apply(ctx, plan, j, verified)
+}
 
+// downgrade installs a release staff published to replace the installed,
+// withdrawn one. It is journaled like an update, so a crash is finished or
+// undone the same way, but nothing is reserved: a vendor's withdrawal
+// costs the customer no paid update.
+func (u *Updater) downgrade(ctx context.Context, plan *Plan, verified string) (*Result, error) {
+	if err := u.removeStaleIntent(plan.Target); err != nil {
+		return nil, err
+	}
+	u.notice(fmt.Sprintf("%s %s was withdrawn by the vendor; %s replaces it, free of charge", plan.Product, plan.From, plan.Latest.Version))
+	j := &Journal{
+		Target: plan.Target, Product: plan.Product, Server: u.Server,
+		From: plan.From, To: plan.Latest.Version,
+		OldSHA256: plan.CurrentSHA256, NewSHA256: plan.Latest.SHA256, HealthCheck: plan.Latest.HealthCheck,
+		Free: true, State: StateReserved, CreatedAt: u.now().UTC(),
+	}
+	if err := u.save(j); err != nil {
+		return nil, err
+	}
+	return u.apply(ctx, plan, j, verified)
+}
+
+// removeStaleIntent drops the journal of a paid update whose reserve got
+// no answer (recovery has finished every other state before this point):
+// the release it was for is withdrawn, and whatever the server may hold
+// for it returns by itself when the reservation expires.
+func (u *Updater) removeStaleIntent(target string) error {
+	j, err := u.loadJournal(target)
+	if err != nil || j == nil {
+		return err
+	}
+	if j.State != StateIntent {
+		return fail(ErrBusy, nil, "an interrupted update of %s is not finished; run aktual recover first", target)
+	}
+	u.notice(fmt.Sprintf("an interrupted update of %s to %s got no answer from the server; if it held one of your updates, the server gives it back within 7 days", j.Product, j.To))
+	return u.removeJournal(target)
+}
+
+// apply stages, swaps and health-checks a reserved (or free) update, then
+// reports it.
+func (u *Updater) apply(ctx context.Context, plan *Plan, j *Journal, verified string) (*Result, error) {
+	var err error
 	u.phase(PhaseApply, fmt.Sprintf("installing %s %s", plan.Product, plan.Latest.Version))
 	if err := stage(plan.Target, verified, plan.Latest.SHA256); err != nil {
 		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot write the new version beside %s (%v)", plan.Target, rootCause(err)))
@@ -286,6 +332,10 @@ func (u *Updater) abandon(ctx context.Context, j *Journal, cause error) error {
 		}
 	}
 	cleanStaging(j.Target)
+	if j.Free {
+		_ = u.removeJournal(j.Target)
+		return fail(ErrApply, cause, "%v; %s is unchanged", cause, j.Target)
+	}
 	rctx, cancel := detached(ctx)
 	defer cancel()
 	if err := u.release(rctx, j.ReservationID); err != nil {
@@ -303,6 +353,14 @@ func (u *Updater) abandon(ctx context.Context, j *Journal, cause error) error {
 func (u *Updater) report(ctx context.Context, j *Journal) (*Result, error) {
 	u.phase(PhaseComplete, "reporting the completed update")
 	res := &Result{Product: j.Product, Target: j.Target, From: j.From, To: j.To, Reservation: j.ReservationID, Remaining: j.Remaining}
+	if j.Free {
+		res.Status = StatusUpdated
+		_ = u.writeInstallRecord(InstallRecord{Target: j.Target, Product: j.Product, Version: j.To, SHA256: j.NewSHA256})
+		if err := u.removeJournal(j.Target); err != nil {
+			u.notice(fmt.Sprintf("could not remove the finished journal: %v", err))
+		}
+		return res, nil
+	}
 	cctx, cancel := detached(ctx)
 	defer cancel()
 	rr, err := u.complete(cctx, j.ReservationID)

@@ -98,16 +98,11 @@ func TestUpdateFailuresChangeNothing(t *testing.T) {
 			corruptBlob(h, h.v2)
 			return h.code
 		}, ErrVerification, "does not match"},
-		{"server signs with an unknown key", func(h *harness) string {
+		{"server's keys vouched for by another root", func(h *harness) string {
 			_, other, _ := ed25519.GenerateKey(rand.Reader)
-			h.u.Trust = &api.Trust{Version: 1, ReleaseKeys: h.u.Trust.ReleaseKeys, OnlineKeys: []api.PublicKey{api.NewPublicKey(other.Public().(ed25519.PublicKey))}}
+			h.u.Trust = &api.Trust{Version: api.TrustVersion, RootKeys: []api.PublicKey{api.NewPublicKey(other.Public().(ed25519.PublicKey))}}
 			return h.code
-		}, ErrVerification, "not signed by a trusted key"},
-		{"release signed by an unknown key", func(h *harness) string {
-			_, other, _ := ed25519.GenerateKey(rand.Reader)
-			h.u.Trust = &api.Trust{Version: 1, OnlineKeys: h.u.Trust.OnlineKeys, ReleaseKeys: []api.PublicKey{api.NewPublicKey(other.Public().(ed25519.PublicKey))}}
-			return h.code
-		}, ErrVerification, "trusted release key"},
+		}, ErrVerification, "not vouched for by your trust file's root key"},
 		{"replayed old answer", func(h *harness) string {
 			h.u.Now = func() time.Time { return time.Now().Add(48 * time.Hour) }
 			return h.code

@@ -192,6 +192,12 @@ type Store interface {
 	Releases(ctx context.Context, product, os, arch string) ([]Release, error)
 	// ReleaseBySHA256 finds a product's release by artifact hash (any platform).
 	ReleaseBySHA256(ctx context.Context, product, sha256 string) (Release, error)
+	// AllReleases lists every release (any order): for re-signing.
+	AllReleases(ctx context.Context) ([]Release, error)
+	// ResignRelease replaces the envelope of the release (product,
+	// version, os, arch) with a new signature over the same statement:
+	// ErrNotFound when there is no such release. Nothing else changes.
+	ResignRelease(ctx context.Context, product, version, os, arch string, envelope []byte) error
 	// ProductSeries returns the series a product was published under:
 	// ErrNotFound for an unknown product.
 	ProductSeries(ctx context.Context, product string) (string, error)

@@ -193,8 +193,13 @@ func newReleaseCmd(e *env) *cobra.Command {
 			if len(st.HealthCheck) > 0 {
 				check = "run it with " + strings.Join(st.HealthCheck, " ")
 			}
-			e.print(st, fmt.Sprintf("Published %s %s (%s series) for %s/%s: %d bytes, sha256 %s\nHealth check after install: %s\n",
-				st.Product, st.Version, st.Series, st.OS, st.Arch, st.Size, st.SHA256, check))
+			text := fmt.Sprintf("Published %s %s (%s series) for %s/%s: %d bytes, sha256 %s\nHealth check after install: %s\n",
+				st.Product, st.Version, st.Series, st.OS, st.Arch, st.Size, st.SHA256, check)
+			if len(st.DowngradeFrom) > 0 {
+				text += fmt.Sprintf("Withdrawn: %s (no longer offered; installations of them move back to %s free of charge)\n",
+					strings.Join(st.DowngradeFrom, ", "), st.Version)
+			}
+			e.print(st, text)
 			return nil
 		},
 	}
@@ -206,6 +211,7 @@ func newReleaseCmd(e *env) *cobra.Command {
 	f.StringVar(&p.Arch, "arch", runtime.GOARCH, "architecture (GOARCH names: amd64, arm64)")
 	f.StringVar(&file, "file", "", "the release's file")
 	f.StringVar(&health, "health-check", "auto", `after installing, run the program with these arguments; it must exit 0 or the old version is put back ("auto": --version for a program, none for a data file; "none")`)
+	f.StringSliceVar(&p.DowngradeFrom, "downgrade-from", nil, "withdraw these newer versions: they are no longer offered, and their installations move back to this release free of charge (comma-separated)")
 	cmd.AddCommand(publish)
 	return cmd
 }

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,6 +89,7 @@ type env struct {
 	out, errOut io.Writer
 	data        string
 	db          string
+	rootKey     string // --root-key: the root key kept off the server
 	json        bool
 }
 
@@ -109,7 +111,30 @@ func (e *env) open() (*server.Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	return server.Open(dir, e.db)
+	root, err := e.root()
+	if err != nil {
+		return nil, err
+	}
+	inst, err := server.OpenWithRoot(dir, e.db, root)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range inst.Keys.Warnings {
+		fmt.Fprintln(e.errOut, "aktuald: warning:", w)
+	}
+	return inst, nil
+}
+
+// root reads --root-key; nil when it is not given.
+func (e *env) root() (ed25519.PrivateKey, error) {
+	if e.rootKey == "" {
+		return nil, nil
+	}
+	k, err := server.ReadKeyFile(e.rootKey)
+	if err != nil {
+		return nil, usagef("--root-key %s: %v", e.rootKey, err)
+	}
+	return k, nil
 }
 
 // print writes v as JSON with --json, else the text.
@@ -135,7 +160,8 @@ artifacts and the update API, and lets vendor staff activate updates.`,
 	pf.StringVar(&e.data, "data", "", "data folder: database, keys, artifacts, trust.json (default: the per-user data folder)")
 	pf.StringVar(&e.db, "db", "", "database URL (default: the embedded SQLite database in the data folder)")
 	pf.BoolVar(&e.json, "json", false, "machine-readable output on stdout")
-	root.AddCommand(newServeCmd(e), newInitCmd(e), newAdminCmd(e), newReleaseCmd(e), &cobra.Command{
+	pf.StringVar(&e.rootKey, "root-key", "", "the root key file, when it is kept off the server (for init and key changes)")
+	root.AddCommand(newServeCmd(e), newInitCmd(e), newAdminCmd(e), newReleaseCmd(e), newKeysCmd(e), &cobra.Command{
 		Use:   "version",
 		Short: "Print aktuald's version",
 		Args:  cobra.NoArgs,

@@ -112,6 +112,45 @@ func (s *Store) Releases(ctx context.Context, product, os, arch string) ([]store
 	return out, nil
 }
 
+// AllReleases lists every release (any order).
+func (s *Store) AllReleases(ctx context.Context) ([]store.Release, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+releaseColumns+releaseFrom)
+	if err != nil {
+		return nil, fmt.Errorf("listing releases: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Release
+	for rows.Next() {
+		r, err := scanRelease(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing releases: %w", err)
+	}
+	return out, nil
+}
+
+// ResignRelease replaces a release's envelope (a new signature after a
+// release key is revoked).
+func (s *Store) ResignRelease(ctx context.Context, product, version, os, arch string, envelope []byte) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE releases SET envelope = ? WHERE product = ? AND version = ? AND os = ? AND arch = ?`,
+			envelope, product, version, os, arch)
+		if err != nil {
+			return fmt.Errorf("re-signing %s %s for %s/%s: %w", product, version, os, arch, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("re-signing %s %s for %s/%s: %w", product, version, os, arch, store.ErrNotFound)
+		}
+		return nil
+	})
+}
+
 // ReleaseBySHA256 finds a product's release by artifact hash (any
 // platform). Should one artifact have been published more than once, the
 // first publication wins, so the answer does not change over time.

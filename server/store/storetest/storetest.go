@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Entitlements", testEntitlements},
 		{"PutRelease", testPutRelease},
 		{"ReleaseQueries", testReleaseQueries},
+		{"ResignRelease", testResignRelease},
 		{"ReserveHappyPath", testReserveHappyPath},
 		{"ReserveErrors", testReserveErrors},
 		{"ReserveIdempotent", testReserveIdempotent},
@@ -391,6 +392,38 @@ func testPutRelease(t *testing.T, s store.Store) {
 	if series, err := s.ProductSeries(ctx, product); err != nil || series != api.SeriesPro {
 		t.Errorf("ProductSeries after refused puts = %q, %v", series, err)
 	}
+}
+
+func testResignRelease(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a := release("1.0.0", "linux", "amd64", sum("a"))
+	b := release("2.0.0", "linux", "amd64", sum("b"))
+	for _, r := range []store.Release{a, b} {
+		if err := s.PutRelease(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.AllReleases(ctx)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("AllReleases = %d releases, %v; want 2", len(all), err)
+	}
+	if err := s.ResignRelease(ctx, product, "1.0.0", "linux", "amd64", []byte(`{"signed":"anew"}`)); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := s.Releases(ctx, product, "linux", "amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		want := map[string]string{"1.0.0": `{"signed":"anew"}`, "2.0.0": string(b.Envelope)}[r.Version]
+		if string(r.Envelope) != want {
+			t.Errorf("%s envelope = %s, want %s", r.Version, r.Envelope, want)
+		}
+		if r.SHA256 != map[string]string{"1.0.0": a.SHA256, "2.0.0": b.SHA256}[r.Version] || !r.PublishedAt.Equal(t0) {
+			t.Errorf("re-signing changed more than the envelope: %+v", r)
+		}
+	}
+	wantErr(t, "no such release", s.ResignRelease(ctx, product, "9.0.0", "linux", "amd64", []byte(`{}`)), store.ErrNotFound)
 }
 
 func testReleaseQueries(t *testing.T, s store.Store) {

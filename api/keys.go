@@ -1,0 +1,147 @@
+package api
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Keys have roles, as in TUF and tailscale's distsign: an offline root key,
+// whose public half is all a client is given, signs the key set; the key set
+// names the release keys (which sign releases at publish time) and the
+// online keys (which sign the server's fresh answers). Rotating a release or
+// online key is a new key set signed by the root: no new client is needed.
+const (
+	RoleRoot    = "root"
+	RoleRelease = "release"
+	RoleOnline  = "online"
+)
+
+// PayloadKeys is the payload type of a root-signed key set.
+const PayloadKeys = "aktual.keys.v1"
+
+// TrustVersion is the trust file format this package reads.
+const TrustVersion = 2
+
+// KeySet is what the root key signs: the keys of each role. The first key
+// of a role is the one the server signs with now; the others are retired
+// but still trusted (releases signed before a rotation stay valid). A
+// revoked key is one the set no longer lists.
+type KeySet struct {
+	// Version grows with every change; a client refuses a set older than
+	// one it has seen, so a revoked key cannot come back in an old set.
+	Version     int64       `json:"version"`
+	IssuedAt    time.Time   `json:"issued_at"`
+	ExpiresAt   time.Time   `json:"expires_at"`
+	ReleaseKeys []PublicKey `json:"release_keys"`
+	OnlineKeys  []PublicKey `json:"online_keys"`
+}
+
+// Trust is the client's trust file (trust.json): the root public keys. The
+// keys that sign releases and answers come, root-signed, from the server.
+type Trust struct {
+	Version  int         `json:"version"`
+	RootKeys []PublicKey `json:"root_keys"`
+}
+
+// ParseTrust reads a trust file strictly.
+func ParseTrust(data []byte) (*Trust, error) {
+	var probe struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &probe); err == nil && probe.Version == 1 {
+		return nil, fmt.Errorf("trust file version 1 (from an aktuald without root keys) is no longer read; get a fresh trust.json from your vendor")
+	}
+	var t Trust
+	if err := DecodeStrict(data, &t); err != nil {
+		return nil, fmt.Errorf("trust file is malformed: %w", err)
+	}
+	if t.Version != TrustVersion {
+		return nil, fmt.Errorf("trust file version %d is not supported (this aktual reads version %d)", t.Version, TrustVersion)
+	}
+	if len(t.RootKeys) == 0 {
+		return nil, fmt.Errorf("trust file names no root key")
+	}
+	for _, k := range t.RootKeys {
+		if err := k.check(); err != nil {
+			return nil, fmt.Errorf("trust file: %w", err)
+		}
+	}
+	return &t, nil
+}
+
+// Marshal returns the trust file's bytes.
+func (t *Trust) Marshal() ([]byte, error) { return json.MarshalIndent(t, "", "  ") }
+
+func (k PublicKey) check() error {
+	if len(k.Ed25519) != ed25519.PublicKeySize || k.ID != KeyID(k.Ed25519) {
+		return fmt.Errorf("key %q is not a well-formed Ed25519 public key with its ID", k.ID)
+	}
+	return nil
+}
+
+// Active returns the key a role signs with now (the first listed).
+func (ks *KeySet) Active(role string) PublicKey {
+	if role == RoleOnline {
+		return ks.OnlineKeys[0]
+	}
+	return ks.ReleaseKeys[0]
+}
+
+// Check reports whether the set is well formed: every role has a key, every
+// key is well formed, and no key serves two roles. A root key listed as a
+// release or online key is refused: the root signs key sets only, so an
+// envelope it signed can never pass as a release or an answer.
+func (ks *KeySet) Check(trust *Trust) error {
+	if ks.Version < 1 {
+		return fmt.Errorf("key set version %d is not positive", ks.Version)
+	}
+	if len(ks.ReleaseKeys) == 0 || len(ks.OnlineKeys) == 0 {
+		return fmt.Errorf("key set names no release key or no online key")
+	}
+	seen := map[string]string{}
+	for _, k := range trust.RootKeys {
+		seen[k.ID] = RoleRoot
+	}
+	for role, keys := range map[string][]PublicKey{RoleRelease: ks.ReleaseKeys, RoleOnline: ks.OnlineKeys} {
+		for _, k := range keys {
+			if err := k.check(); err != nil {
+				return err
+			}
+			if other, dup := seen[k.ID]; dup {
+				return fmt.Errorf("key %s is listed as a %s key and as a %s key; each key has one role", k.ID, role, other)
+			}
+			seen[k.ID] = role
+		}
+	}
+	return nil
+}
+
+// VerifyKeySet checks that env is a key set signed by a root key of trust,
+// well formed and not expired at now, and returns it.
+func VerifyKeySet(env *Envelope, trust *Trust, now time.Time) (*KeySet, error) {
+	var ks KeySet
+	if err := env.VerifyInto(PayloadKeys, trust.RootKeys, &ks); err != nil {
+		return nil, err
+	}
+	if err := ks.Check(trust); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSignature, err)
+	}
+	if !now.Before(ks.ExpiresAt) {
+		return nil, fmt.Errorf("%w at %s", ErrKeySetExpired, ks.ExpiresAt.Format(time.RFC3339))
+	}
+	return &ks, nil
+}
+
+// ErrKeySetExpired is wrapped when a key set is past its expiry: the
+// vendor must renew it (aktuald keys renew), or the clock is wrong.
+var ErrKeySetExpired = errors.New("the key set expired")
+
+// LatestResponse is the body of GET /v1/products/{product}/latest: the
+// root-signed key set, and the answer signed by one of its online keys.
+type LatestResponse struct {
+	Keys   Envelope `json:"keys"`
+	Answer Envelope `json:"answer"`
+}

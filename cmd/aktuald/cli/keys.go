@@ -1,0 +1,234 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server"
+)
+
+func newKeysCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "keys",
+		Short: "The signing keys: list, rotate, revoke, renew; keep the root key offline",
+		Long: `Keys have roles. The root key (its public half is trust.json, which
+clients hold) signs the key set; the key set names the release keys, which
+sign releases, and the online keys, which sign the server's answers.
+Rotating or revoking a release or online key needs no new trust.json.
+
+Changes to the key set need the root key: on this server (keys/root.pem, the
+default after init) or, once moved off it with export-root, --root-key FILE.
+A running aktuald serve picks up a changed key set when it is restarted.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(newKeysListCmd(e), newKeysRotateCmd(e), newKeysRevokeCmd(e), newKeysRenewCmd(e),
+		newKeysExportRootCmd(e), newKeysGenerateRootCmd(e))
+	return cmd
+}
+
+func printKeyList(e *env, k *server.Keys, headline string) {
+	l := k.List()
+	var b strings.Builder
+	if headline != "" {
+		b.WriteString(headline + "\n")
+	}
+	fmt.Fprintf(&b, "Key set version %d, expires %s\n", l.KeySetVersion, l.ExpiresAt.Format("2006-01-02"))
+	for _, ki := range l.Keys {
+		fmt.Fprintf(&b, "  %-8s %s  %s\n", ki.Role, ki.ID, ki.Status)
+	}
+	e.print(l, b.String())
+}
+
+func newKeysListCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the keys of each role and the key set's version and expiry",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			inst, err := e.open()
+			if err != nil {
+				return err
+			}
+			defer inst.Close()
+			printKeyList(e, inst.Keys, "")
+			return nil
+		},
+	}
+}
+
+// keyChangeError makes the refusals staff can act on usage errors.
+func keyChangeError(err error) error {
+	if errors.Is(err, server.ErrNoRootKey) {
+		return usagef("%v: pass it with --root-key FILE", err)
+	}
+	return usagef("%v", err)
+}
+
+func newKeysRotateCmd(e *env) *cobra.Command {
+	var role string
+	cmd := &cobra.Command{
+		Use:   "rotate --role release|online",
+		Short: "Make a new key the active one of a role; the old one stays trusted (retired) until revoked",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			inst, err := e.open()
+			if err != nil {
+				return err
+			}
+			defer inst.Close()
+			root, err := e.root()
+			if err != nil {
+				return err
+			}
+			k, fresh, err := inst.Dir.RotateKey(role, root, time.Now().UTC())
+			if err != nil {
+				return keyChangeError(err)
+			}
+			printKeyList(e, k, fmt.Sprintf("New active %s key %s. Restart aktuald serve to sign with it.", role, fresh.ID))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&role, "role", "", "release or online")
+	return cmd
+}
+
+func newKeysRevokeCmd(e *env) *cobra.Command {
+	var id string
+	cmd := &cobra.Command{
+		Use:   "revoke --id KEYID",
+		Short: "Stop trusting a retired key; releases it signed are signed anew with the active release key",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if id == "" {
+				return usagef("--id is required: the key's ID, as aktuald keys list shows it")
+			}
+			inst, err := e.open()
+			if err != nil {
+				return err
+			}
+			defer inst.Close()
+			root, err := e.root()
+			if err != nil {
+				return err
+			}
+			if root == nil && inst.Keys.Root == nil {
+				return keyChangeError(server.ErrNoRootKey)
+			}
+			// Releases first: should this stop half-way, the key is still
+			// trusted and every release still verifies; run it again.
+			resigned := 0
+			for _, pk := range inst.Keys.KeySet.ReleaseKeys[1:] {
+				if pk.ID != id {
+					continue
+				}
+				keep := func(keyID string) bool { return keyID != id && hasKeyID(inst.Keys.KeySet.ReleaseKeys, keyID) }
+				if resigned, err = inst.Admin(nil).ResignReleases(cmd.Context(), keep); err != nil {
+					return fmt.Errorf("re-signing releases: %w (the key is still trusted; run this again)", err)
+				}
+			}
+			k, role, err := inst.Dir.RevokeKey(id, root, time.Now().UTC())
+			if err != nil {
+				return keyChangeError(err)
+			}
+			head := fmt.Sprintf("Revoked %s key %s. Restart aktuald serve to serve the new key set.", role, id)
+			if role == api.RoleRelease {
+				head += fmt.Sprintf("\nRe-signed %d release(s) with the active release key. Hardware-key licences it signed no longer open classic sessions: issue new ones with aktuald admin hwkey issue.", resigned)
+			}
+			printKeyList(e, k, head)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&id, "id", "", "the key's ID (aktuald keys list)")
+	return cmd
+}
+
+func hasKeyID(keys []api.PublicKey, id string) bool {
+	for _, k := range keys {
+		if k.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func newKeysRenewCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "renew",
+		Short: "Sign the key set anew with a fresh expiry (a year)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			inst, err := e.open()
+			if err != nil {
+				return err
+			}
+			defer inst.Close()
+			root, err := e.root()
+			if err != nil {
+				return err
+			}
+			k, err := inst.Dir.RenewKeySet(root, time.Now().UTC())
+			if err != nil {
+				return keyChangeError(err)
+			}
+			printKeyList(e, k, "Key set renewed. Restart aktuald serve to serve it.")
+			return nil
+		},
+	}
+}
+
+func newKeysExportRootCmd(e *env) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "export-root --out FILE",
+		Short: "Move the root key off the server into FILE (keep it offline; key changes then need --root-key FILE)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usagef("--out is required: a new file for the root key, e.g. on removable media")
+			}
+			dir, err := e.dataDir()
+			if err != nil {
+				return err
+			}
+			pub, err := dir.ExportRoot(out)
+			if errors.Is(err, server.ErrNoRootKey) {
+				return usagef("there is no root key in %s: it was moved off the server already, or the server was initialised with --root-key", dir)
+			} else if err != nil {
+				return usagef("%v", err)
+			}
+			e.print(map[string]string{"root_key": pub.ID, "out": out},
+				fmt.Sprintf("Root key %s moved to %s and removed from the data folder. Keep it offline.\n", pub.ID, out))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "new file for the root key")
+	return cmd
+}
+
+func newKeysGenerateRootCmd(e *env) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "generate-root --out FILE",
+		Short: "Make a new root key in FILE, e.g. on an offline machine, for aktuald init --root-key FILE",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usagef("--out is required: a new file for the root key")
+			}
+			pub, err := server.GenerateRootKey(out)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			e.print(map[string]string{"root_key": pub.ID, "out": out},
+				fmt.Sprintf("New root key %s in %s. Initialise a server with: aktuald init --root-key %s\n", pub.ID, out, out))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "new file for the root key")
+	return cmd
+}

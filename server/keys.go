@@ -1,0 +1,291 @@
+package server
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/aktual/aktual/api"
+)
+
+// Key-set lifetimes. A key set that expired locks every client out, so a
+// server that holds the root key renews it well before; one whose root key
+// lives elsewhere warns.
+const (
+	KeySetTTL        = 365 * 24 * time.Hour
+	KeySetRenewAhead = 30 * 24 * time.Hour
+)
+
+// ErrNoRootKey: an operation needs the root key, which is not on this
+// server; staff pass it (aktuald keys … --root-key FILE).
+var ErrNoRootKey = errors.New("the root key is not on this server")
+
+// Keys are the server's secrets and the public key set. The release key
+// signs releases at publish time, the online key signs "latest" answers,
+// the code secret keys the hashes under which update codes are stored. The
+// root key, when it is kept on the server at all, only signs key sets.
+type Keys struct {
+	Release    ed25519.PrivateKey // the key set's active release key
+	Online     ed25519.PrivateKey // the key set's active online key
+	CodeSecret []byte
+	Root       ed25519.PrivateKey // nil when the root key lives off the server and was not given
+	// RootOnServer: the root key is kept in the data directory.
+	RootOnServer bool
+	Roots        *api.Trust // what trust.json holds: the root public keys
+	KeySet       *api.KeySet
+	// KeySetEnvelope is the root-signed key set exactly as stored and served.
+	KeySetEnvelope api.Envelope
+	// Warnings are for staff: a key set about to expire with no root key
+	// here to renew it.
+	Warnings []string
+}
+
+// Trust returns what a client needs: the root public keys.
+func (k *Keys) Trust() *api.Trust { return k.Roots }
+
+func keyFile(role, id string) string { return role + "-" + id + ".pem" }
+
+// Init makes sure the directory holds keys, a blob folder and trust.json,
+// creating what is missing (never replacing an existing key), and returns
+// the keys. A new data directory gets a root key of its own; InitWithRoot
+// uses one kept elsewhere.
+func (d DataDir) Init() (*Keys, error) { return d.init(nil, time.Now().UTC()) }
+
+// InitWithRoot is Init with the root key given by staff (nil: none): it is
+// used to sign the first key set (or to renew an expiring one) and is not
+// stored.
+func (d DataDir) InitWithRoot(root ed25519.PrivateKey) (*Keys, error) {
+	return d.init(root, time.Now().UTC())
+}
+
+func (d DataDir) init(root ed25519.PrivateKey, now time.Time) (*Keys, error) {
+	for _, dir := range []string{string(d), d.Path(keysDir), d.BlobDir()} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("creating data directory: %w", err)
+		}
+	}
+	secret, err := loadOrCreateSecret(d.Path(keysDir, codeSecret))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(d.Path(keysDir, keySetFile)); errors.Is(err, fs.ErrNotExist) {
+		if err := d.create(root, now); err != nil {
+			return nil, err
+		}
+	}
+	k, err := d.load(root)
+	if err != nil {
+		return nil, err
+	}
+	k.CodeSecret = secret
+	if k.KeySet.ExpiresAt.Sub(now) < KeySetRenewAhead {
+		if k.Root != nil {
+			if k, err = d.change(k.Root, now, func(*api.KeySet) error { return nil }); err != nil {
+				return nil, err
+			}
+			k.CodeSecret = secret
+		} else {
+			k.Warnings = append(k.Warnings, fmt.Sprintf(
+				"the key set expires at %s: renew it with: aktuald keys renew --root-key FILE (clients refuse an expired one)",
+				k.KeySet.ExpiresAt.Format(time.RFC3339)))
+		}
+	}
+	return k, nil
+}
+
+// create makes a new data directory's keys: the root (unless given), a
+// release and an online key, the first key set and trust.json. Of two
+// processes creating at once, the first key set written wins.
+func (d DataDir) create(root ed25519.PrivateKey, now time.Time) error {
+	if root == nil {
+		var err error
+		if root, err = loadOrCreateKey(d.Path(keysDir, rootKeyPEM)); err != nil {
+			return err
+		}
+	}
+	release, relPath, err := d.newRoleKey(api.RoleRelease)
+	if err != nil {
+		return err
+	}
+	online, onPath, err := d.newRoleKey(api.RoleOnline)
+	if err != nil {
+		return err
+	}
+	ks := api.KeySet{
+		Version: 1, IssuedAt: now, ExpiresAt: now.Add(KeySetTTL),
+		ReleaseKeys: []api.PublicKey{publicOf(release)},
+		OnlineKeys:  []api.PublicKey{publicOf(online)},
+	}
+	env, err := signKeySet(&ks, root)
+	if err != nil {
+		return err
+	}
+	if err := d.writeTrust(&api.Trust{Version: api.TrustVersion, RootKeys: []api.PublicKey{publicOf(root)}}); err != nil {
+		return err
+	}
+	if err := createExclusive(d.Path(keysDir, keySetFile), env); errors.Is(err, fs.ErrExist) {
+		// Another process initialised the directory first: its keys win.
+		os.Remove(relPath)
+		os.Remove(onPath)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+func (d DataDir) newRoleKey(role string) (ed25519.PrivateKey, string, error) {
+	for {
+		priv, err := generateKey()
+		if err != nil {
+			return nil, "", err
+		}
+		path := d.Path(keysDir, keyFile(role, api.KeyID(priv.Public().(ed25519.PublicKey))))
+		if err := writePrivateKey(path, priv); errors.Is(err, fs.ErrExist) {
+			continue // an ID clash: astronomically unlikely, but never overwrite a key
+		} else if err != nil {
+			return nil, "", err
+		}
+		return priv, path, nil
+	}
+}
+
+// load reads the key set, checks it against trust.json (rewriting a lost
+// or damaged trust.json from the root key, when there is one), and reads
+// the active private keys.
+func (d DataDir) load(root ed25519.PrivateKey) (*Keys, error) {
+	k := &Keys{}
+	if root == nil {
+		priv, err := ReadKeyFile(d.Path(keysDir, rootKeyPEM))
+		if err == nil {
+			root, k.RootOnServer = priv, true
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	k.Root = root
+	data, err := os.ReadFile(d.Path(keysDir, keySetFile))
+	if err != nil {
+		return nil, fmt.Errorf("reading the key set: %w", err)
+	}
+	if err := json.Unmarshal(data, &k.KeySetEnvelope); err != nil {
+		return nil, fmt.Errorf("the key set %s is damaged: %w", d.Path(keysDir, keySetFile), err)
+	}
+	trust, terr := d.readTrust()
+	var ks *api.KeySet
+	if terr == nil {
+		ks, terr = verifyStoredKeySet(&k.KeySetEnvelope, trust)
+	}
+	if terr != nil {
+		if root == nil {
+			return nil, fmt.Errorf("%s does not verify the key set (%v), and the root key is not here to rebuild it: restore trust.json, or run again with --root-key FILE", d.Path(TrustFile), terr)
+		}
+		trust = &api.Trust{Version: api.TrustVersion, RootKeys: []api.PublicKey{publicOf(root)}}
+		if ks, err = verifyStoredKeySet(&k.KeySetEnvelope, trust); err != nil {
+			return nil, fmt.Errorf("the key set in %s is not signed by this root key: %w", d.Path(keysDir, keySetFile), err)
+		}
+		if err := d.writeTrust(trust); err != nil {
+			return nil, err
+		}
+	}
+	if root != nil && !hasKey(trust.RootKeys, publicOf(root).ID) {
+		return nil, fmt.Errorf("the root key given (%s) is not this server's root key (trust.json names %s)", publicOf(root).ID, trust.RootKeys[0].ID)
+	}
+	k.Roots, k.KeySet = trust, ks
+	if k.Release, err = d.activeKey(ks, api.RoleRelease); err != nil {
+		return nil, err
+	}
+	if k.Online, err = d.activeKey(ks, api.RoleOnline); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// verifyStoredKeySet checks the signature and form, not the expiry: an
+// expired set is renewed, not refused, by its own server.
+func verifyStoredKeySet(env *api.Envelope, trust *api.Trust) (*api.KeySet, error) {
+	var ks api.KeySet
+	if err := env.VerifyInto(api.PayloadKeys, trust.RootKeys, &ks); err != nil {
+		return nil, err
+	}
+	if err := ks.Check(trust); err != nil {
+		return nil, err
+	}
+	return &ks, nil
+}
+
+func (d DataDir) activeKey(ks *api.KeySet, role string) (ed25519.PrivateKey, error) {
+	pub := ks.Active(role)
+	priv, err := ReadKeyFile(d.Path(keysDir, keyFile(role, pub.ID)))
+	if err != nil {
+		return nil, fmt.Errorf("the active %s key %s: %w", role, pub.ID, err)
+	}
+	if publicOf(priv).ID != pub.ID {
+		return nil, fmt.Errorf("the %s key file for %s holds another key", role, pub.ID)
+	}
+	return priv, nil
+}
+
+func (d DataDir) readTrust() (*api.Trust, error) {
+	data, err := readBoundedFile(d.Path(TrustFile), 64<<10)
+	if err != nil {
+		return nil, err
+	}
+	return api.ParseTrust(data)
+}
+
+func (d DataDir) writeTrust(t *api.Trust) error {
+	data, err := t.Marshal()
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	if old, err := os.ReadFile(d.Path(TrustFile)); err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	if err := writeFileAtomic(d.Path(TrustFile), data, 0o644); err != nil {
+		return fmt.Errorf("writing trust file: %w", err)
+	}
+	return nil
+}
+
+func readBoundedFile(path string, limit int64) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return os.ReadFile(path)
+}
+
+func signKeySet(ks *api.KeySet, root ed25519.PrivateKey) ([]byte, error) {
+	payload, err := json.Marshal(ks)
+	if err != nil {
+		return nil, err
+	}
+	data, err := json.MarshalIndent(api.Sign(api.PayloadKeys, payload, root), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+func publicOf(priv ed25519.PrivateKey) api.PublicKey {
+	return api.NewPublicKey(priv.Public().(ed25519.PublicKey))
+}
+
+func hasKey(keys []api.PublicKey, id string) bool {
+	for _, k := range keys {
+		if k.ID == id {
+			return true
+		}
+	}
+	return false
+}
