@@ -10,19 +10,18 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-
 )
 
 // Layout of a server data directory. The first `aktuald serve` (or any
 // command that needs it) creates it.
 const (
-	DBFile        = "aktuald.db"
-	TrustFile     = "trust.json"
-	keysDir       = "keys"
-	rootKeyPEM    = "root.pem"
-	keySetFile    = "keyset.json"
-	codeSecret    = "code-secret"
-	blobsDir      = "blobs"
+	DBFile     = "aktuald.db"
+	TrustFile  = "trust.json"
+	keysDir    = "keys"
+	rootKeyPEM = "root.pem"
+	keySetFile = "keyset.json"
+	codeSecret = "code-secret"
+	blobsDir   = "blobs"
 )
 
 // DataDir is a server data directory.
