@@ -1,0 +1,215 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aktual/aktual/api"
+)
+
+// verifyAsClient checks the stored key set as a client would, with the
+// trust.json on disk.
+func verifyAsClient(t *testing.T, d DataDir, now time.Time) *api.KeySet {
+	t.Helper()
+	trust, err := api.ParseTrust(readFile(t, d.Path(TrustFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := d.load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := api.VerifyKeySet(&k.KeySetEnvelope, trust, now)
+	if err != nil {
+		t.Fatalf("a client refuses the key set: %v", err)
+	}
+	return ks
+}
+
+func TestRotateAndRevoke(t *testing.T) {
+	d := DataDir(t.TempDir())
+	first := mustInit(t, d)
+	trust := readFile(t, d.Path(TrustFile))
+	now := time.Now().UTC()
+
+	k, fresh, err := d.RotateKey(api.RoleOnline, nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks := verifyAsClient(t, d, now)
+	if ks.Version != 2 || ks.OnlineKeys[0].ID != fresh.ID || len(ks.OnlineKeys) != 2 || ks.OnlineKeys[1].ID != publicOf(first.Online).ID {
+		t.Errorf("after rotating: %+v; want version 2, the new online key first and the old one retired", ks)
+	}
+	if !k.Online.Equal(mustInit(t, d).Online) || k.Online.Equal(first.Online) || !k.Release.Equal(first.Release) {
+		t.Error("the server does not sign answers with the new online key, or the release key changed")
+	}
+	if _, err := os.Stat(d.Path(keysDir, keyFile(api.RoleOnline, publicOf(first.Online).ID))); !os.IsNotExist(err) {
+		t.Errorf("the retired key's private half is still on disk (%v)", err)
+	}
+	if got := readFile(t, d.Path(TrustFile)); string(got) != string(trust) {
+		t.Error("rotation changed trust.json: clients would need a new one")
+	}
+
+	// The active key cannot be revoked; an unknown one is named.
+	if _, _, err := d.RevokeKey(fresh.ID, nil, now); err == nil || !strings.Contains(err.Error(), "rotate it first") {
+		t.Errorf("revoking the active key: %v", err)
+	}
+	if _, _, err := d.RevokeKey("nosuchkey", nil, now); err == nil || !strings.Contains(err.Error(), "aktuald keys list") {
+		t.Errorf("revoking an unknown key: %v", err)
+	}
+	if _, role, err := d.RevokeKey(publicOf(first.Online).ID, nil, now); err != nil || role != api.RoleOnline {
+		t.Fatalf("revoke: %s, %v", role, err)
+	}
+	ks = verifyAsClient(t, d, now)
+	if ks.Version != 3 || len(ks.OnlineKeys) != 1 || ks.OnlineKeys[0].ID != fresh.ID {
+		t.Errorf("after revoking: %+v", ks)
+	}
+	if _, _, err := d.RotateKey(api.RoleRoot, nil, now); err == nil {
+		t.Error("rotating the root key through the key set was accepted")
+	}
+}
+
+func TestRootKeyOffServer(t *testing.T) {
+	d := DataDir(t.TempDir())
+	mustInit(t, d)
+	out := filepath.Join(t.TempDir(), "root.pem")
+	pub, err := d.ExportRoot(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(d.Path(keysDir, rootKeyPEM)); !os.IsNotExist(err) {
+		t.Fatalf("the root key is still in the data folder (%v)", err)
+	}
+	if _, err := d.ExportRoot(filepath.Join(t.TempDir(), "again.pem")); !errors.Is(err, ErrNoRootKey) {
+		t.Errorf("exporting twice: %v", err)
+	}
+	// The server still starts and signs; only key changes need the root.
+	k := mustInit(t, d)
+	if k.Root != nil || k.RootOnServer {
+		t.Error("the server still holds a root key")
+	}
+	now := time.Now().UTC()
+	if _, _, err := d.RotateKey(api.RoleRelease, nil, now); !errors.Is(err, ErrNoRootKey) {
+		t.Errorf("rotating without the root key: %v, want ErrNoRootKey", err)
+	}
+	root, err := ReadKeyFile(out)
+	if err != nil || publicOf(root).ID != pub.ID {
+		t.Fatalf("exported root key: %v", err)
+	}
+	if _, _, err := d.RotateKey(api.RoleRelease, root, now); err != nil {
+		t.Errorf("rotating with --root-key: %v", err)
+	}
+	// Another root key is refused, naming both.
+	other := freshKey(t)
+	if _, _, err := d.RotateKey(api.RoleRelease, other, now); err == nil || !strings.Contains(err.Error(), "not this server's root key") {
+		t.Errorf("rotating with a foreign root key: %v", err)
+	}
+	if ks := verifyAsClient(t, d, now); ks.Version != 2 {
+		t.Errorf("key set version %d after one rotation", ks.Version)
+	}
+}
+
+func TestInitWithRootKeepsNoRoot(t *testing.T) {
+	root := freshKey(t)
+	d := DataDir(t.TempDir())
+	k, err := d.InitWithRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(d.Path(keysDir, rootKeyPEM)); !os.IsNotExist(err) {
+		t.Error("init --root-key stored the root key")
+	}
+	if k.Roots.RootKeys[0].ID != publicOf(root).ID {
+		t.Errorf("trust names root %s, want %s", k.Roots.RootKeys[0].ID, publicOf(root).ID)
+	}
+	// trust.json lost: without the root it cannot be rebuilt, and says so.
+	os.Remove(d.Path(TrustFile))
+	if _, err := d.Init(); err == nil || !strings.Contains(err.Error(), "--root-key") {
+		t.Errorf("Init without trust.json nor root: %v", err)
+	}
+	if _, err := d.InitWithRoot(root); err != nil {
+		t.Errorf("Init with the root rebuilds trust.json: %v", err)
+	}
+}
+
+func TestKeySetRenewal(t *testing.T) {
+	d := DataDir(t.TempDir())
+	mustInit(t, d)
+	// Eleven months later the server renews its own key set...
+	later := time.Now().UTC().Add(KeySetTTL - KeySetRenewAhead + time.Hour)
+	k, err := d.init(nil, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.KeySet.Version != 2 || !k.KeySet.ExpiresAt.Equal(later.Add(KeySetTTL)) || len(k.Warnings) != 0 {
+		t.Errorf("key set not renewed: %+v, warnings %v", k.KeySet, k.Warnings)
+	}
+	// ...but without the root key only warns, and clients refuse it once
+	// it has expired.
+	if _, err := d.ExportRoot(filepath.Join(t.TempDir(), "root.pem")); err != nil {
+		t.Fatal(err)
+	}
+	muchLater := later.Add(KeySetTTL - time.Hour)
+	k, err = d.init(nil, muchLater)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k.Warnings) != 1 || !strings.Contains(k.Warnings[0], "aktuald keys renew --root-key") {
+		t.Errorf("warnings %v, want one that says how to renew", k.Warnings)
+	}
+	if _, err := api.VerifyKeySet(&k.KeySetEnvelope, k.Roots, muchLater.Add(2*time.Hour)); !errors.Is(err, api.ErrKeySetExpired) {
+		t.Errorf("an expired key set verified: %v", err)
+	}
+}
+
+func TestRevokedReleaseKeyReleasesAreResigned(t *testing.T) {
+	d := DataDir(t.TempDir())
+	inst, err := Open(d, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	ctx := t.Context()
+	for _, v := range []string{"1.0.0", "2.0.0"} {
+		if _, err := inst.Admin(nil).Publish(ctx, PublishParams{Product: "app", Series: api.SeriesPro, Version: v,
+			OS: "linux", Arch: "amd64", File: strings.NewReader("app " + v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := publicOf(inst.Keys.Release).ID
+	now := time.Now().UTC()
+	if inst.Keys, _, err = d.RotateKey(api.RoleRelease, nil, now); err != nil {
+		t.Fatal(err)
+	}
+	keep := func(id string) bool { return id != old }
+	n, err := inst.Admin(nil).ResignReleases(ctx, keep)
+	if err != nil || n != 2 {
+		t.Fatalf("ResignReleases = %d, %v; want 2", n, err)
+	}
+	if n, err := inst.Admin(nil).ResignReleases(ctx, keep); err != nil || n != 0 {
+		t.Errorf("again = %d, %v; want 0 (idempotent)", n, err)
+	}
+	if _, _, err := d.RevokeKey(old, nil, now); err != nil {
+		t.Fatal(err)
+	}
+	ks := verifyAsClient(t, d, now)
+	rs, err := inst.Store.AllReleases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		var env api.Envelope
+		if err := json.Unmarshal(r.Envelope, &env); err != nil {
+			t.Fatal(err)
+		}
+		var st api.ReleaseStatement
+		if err := env.VerifyInto(api.PayloadRelease, ks.ReleaseKeys, &st); err != nil || st.Version != r.Version || st.SHA256 != r.SHA256 {
+			t.Errorf("release %s after revocation: %+v, %v", r.Version, st, err)
+		}
+	}
+}
