@@ -33,6 +33,9 @@ func DefaultHTTPClient() *http.Client {
 	}}
 }
 
+// errSlowAnswer is the cause of an API exchange cut at RequestTimeout.
+var errSlowAnswer = errors.New("the server answers too slowly")
+
 // apiError is an error answer from the server.
 type apiError struct {
 	Status     int
@@ -74,6 +77,9 @@ func (u *Updater) send(ctx context.Context, method, path string, query url.Value
 	req.Header.Set("User-Agent", "aktual/"+u.version())
 	resp, err := u.httpClient().Do(req)
 	if err != nil {
+		if cause := context.Cause(ctx); cause == errSlowAnswer || cause == errTooSlow {
+			return nil, fail(ErrNoConnection, err, "the server at %s answers too slowly (%v); try again later, or run: aktual netcheck --server %s", u.Server, cause, u.Server)
+		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -95,6 +101,8 @@ func (u *Updater) send(ctx context.Context, method, path string, query url.Value
 
 // callJSON sends a request and decodes a bounded JSON answer into out.
 func (u *Updater) callJSON(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, orDefault(u.RequestTimeout, DefaultRequestTimeout), errSlowAnswer)
+	defer cancel()
 	resp, err := u.send(ctx, method, path, query, body)
 	if err != nil {
 		return err
@@ -102,6 +110,9 @@ func (u *Updater) callJSON(ctx context.Context, method, path string, query url.V
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, api.MaxEnvelopeSize*2+1))
 	if err != nil {
+		if context.Cause(ctx) == errSlowAnswer {
+			return fail(ErrNoConnection, err, "the server at %s took more than %v to answer %s; try again later", u.Server, orDefault(u.RequestTimeout, DefaultRequestTimeout), path)
+		}
 		return fail(ErrNoConnection, err, "the connection to %s broke while reading its answer; try again", u.Server)
 	}
 	if len(data) > api.MaxEnvelopeSize*2 {

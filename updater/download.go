@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/aktual/aktual/api"
@@ -30,6 +31,12 @@ func downloadPath(target string) string {
 // the verified file. On any failure the partial file is removed.
 func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target string) (_ string, err error) {
 	u.phase(PhaseDownload, fmt.Sprintf("downloading %s %s (%d bytes)", rel.Product, rel.Version, rel.Size))
+	userCtx := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	rate := &rateWatch{}
+	stopWatch := u.watchRate(ctx, rate, cancel)
+	defer stopWatch()
 	resp, err := u.send(ctx, "GET", "/v1/artifacts/"+rel.SHA256, nil, nil)
 	var ae *apiError
 	switch {
@@ -61,14 +68,18 @@ func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target
 	pw := &progressWriter{u: u, total: rel.Size}
 	fw := &fileWriter{f: f}
 	// One byte more than signed: a longer body is caught, not truncated.
-	n, err := io.Copy(io.MultiWriter(fw, h, pw), io.LimitReader(resp.Body, rel.Size+1))
+	n, err := io.Copy(io.MultiWriter(fw, h, pw, rate), io.LimitReader(resp.Body, rel.Size+1))
 	switch {
 	case fw.err != nil:
 		// The disk, not the line: retrying the download will not help.
 		return "", fail(ErrApply, fw.err, "cannot write the download beside %s (%v); free some space there, then run the update again; nothing was changed or used",
 			target, rootCause(fw.err))
-	case err != nil && ctx.Err() != nil:
-		return "", ctx.Err()
+	case err != nil && context.Cause(ctx) == errTooSlow:
+		return "", fail(ErrNoConnection, err,
+			"the download of %s %s stalled after %d of %d bytes (less than %d bytes a second for %v: a very slow line, or a server holding it back); nothing was installed; try again later",
+			rel.Product, rel.Version, n, rel.Size, orDefault(u.MinDownloadRate, DefaultMinDownloadRate), orDefault(u.StallWindow, DefaultStallWindow))
+	case err != nil && userCtx.Err() != nil:
+		return "", userCtx.Err()
 	case err != nil:
 		return "", fail(ErrNoConnection, err, "the download of %s %s broke off after %d of %d bytes (%v); run the update again",
 			rel.Product, rel.Version, n, rel.Size, rootCause(err))
@@ -85,6 +96,48 @@ func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target
 		return "", fail(ErrApply, err, "writing the download failed (%v); free some space beside %s, then run the update again", err, target)
 	}
 	return tmp, nil
+}
+
+// errTooSlow is the cause of a download cut for being too slow.
+var errTooSlow = errors.New("the download is too slow")
+
+// rateWatch counts the bytes that arrived.
+type rateWatch struct{ n atomic.Int64 }
+
+func (r *rateWatch) Write(b []byte) (int, error) {
+	r.n.Add(int64(len(b)))
+	return len(b), nil
+}
+
+// watchRate cancels the download when, over a whole StallWindow (waiting
+// for the answer included), fewer than MinDownloadRate bytes a second
+// arrived: a server that sends slowly, or not at all, cannot hold the
+// client for ever (TUF's slow-retrieval attack).
+func (u *Updater) watchRate(ctx context.Context, r *rateWatch, cancel context.CancelCauseFunc) (stop func()) {
+	window := orDefault(u.StallWindow, DefaultStallWindow)
+	floor := max(int64(float64(orDefault(u.MinDownloadRate, DefaultMinDownloadRate))*window.Seconds()), 1)
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(window)
+		defer t.Stop()
+		var last int64
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				now := r.n.Load()
+				if now-last < floor {
+					cancel(errTooSlow)
+					return
+				}
+				last = now
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // fileWriter remembers its own write error, so a full disk is told apart

@@ -32,6 +32,27 @@ type Updater struct {
 	Version string
 	// HealthTimeout bounds a release's health check; default 30 s.
 	HealthTimeout time.Duration
+	// RequestTimeout bounds each API exchange, answer included; default
+	// 60 s. A download is bounded by its rate instead (slow retrieval):
+	// it is abandoned when fewer than MinDownloadRate bytes a second
+	// arrived over a StallWindow; defaults 1 KiB/s over 30 s.
+	RequestTimeout  time.Duration
+	MinDownloadRate int64
+	StallWindow     time.Duration
+}
+
+// Defaults of the bounds on slow servers.
+const (
+	DefaultRequestTimeout  = 60 * time.Second
+	DefaultMinDownloadRate = 1 << 10
+	DefaultStallWindow     = 30 * time.Second
+)
+
+func orDefault[T int64 | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
 }
 
 func (u *Updater) httpClient() *http.Client {
