@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,9 +70,24 @@ func cmdGetJSON(ts *testscript.TestScript, neg bool, args []string) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &obj); err != nil {
 		ts.Fatalf("last stdout line is not JSON: %v", err)
 	}
-	v, ok := obj[args[0]]
-	if !ok {
-		ts.Fatalf("no field %q in %s", args[0], lines[len(lines)-1])
+	// A dotted path reaches into objects and arrays: keys.2.id.
+	var v any = obj
+	for _, part := range strings.Split(args[0], ".") {
+		switch c := v.(type) {
+		case map[string]any:
+			v = c[part]
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(c) {
+				ts.Fatalf("no element %q in %s", part, lines[len(lines)-1])
+			}
+			v = c[i]
+		default:
+			v = nil
+		}
+		if v == nil {
+			ts.Fatalf("no field %q in %s", args[0], lines[len(lines)-1])
+		}
 	}
 	s, ok := v.(string)
 	if !ok {

@@ -51,6 +51,9 @@ func newCheckCmd(ios *IOStreams) *cobra.Command {
 			default:
 				out.Status = statusUpdateAvailable
 				out.Message = fmt.Sprintf("%s %s is available (installed: %s, found by %s).", plan.Product, plan.Latest.Version, plan.From, plan.FromSource)
+				if plan.Downgrade {
+					out.Message = fmt.Sprintf("The vendor withdrew %s %s; %s replaces it, free of charge (run aktual update).", plan.Product, plan.From, plan.Latest.Version)
+				}
 				out.ExitCode = ExitUpdateAvailable
 				p.result(out)
 				return &exitError{code: ExitUpdateAvailable}

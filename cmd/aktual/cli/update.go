@@ -164,6 +164,10 @@ func askCode(ctx context.Context, ios *IOStreams) (api.UpdateCode, error) {
 func confirm(ctx context.Context, ios *IOStreams, plan *updater.Plan) (bool, error) {
 	q := fmt.Sprintf("Update %s from %s to %s at %s? This uses one paid update. [y/N] ",
 		plan.Product, plan.From, plan.Latest.Version, plan.Target)
+	if plan.Downgrade {
+		q = fmt.Sprintf("The vendor withdrew %s %s. Replace it with %s at %s? This is free. [y/N] ",
+			plan.Product, plan.From, plan.Latest.Version, plan.Target)
+	}
 	line, err := ios.Prompt(ctx, q, "a confirmation", "pass --yes to update without asking")
 	if err != nil {
 		return false, err
