@@ -118,7 +118,8 @@ func TestNewCodeRoundTrips(t *testing.T) {
 		if err != nil || back != c {
 			t.Fatalf("ParseCode(%s) = %s, %v", c, back, err)
 		}
-		if !strings.HasSuffix(c.Masked(), c.LastGroup()) || strings.Contains(c.Masked(), string(c)[:5]) {
+		// Only the last group shows (the first may equal it by chance).
+		if m := c.Masked(); !strings.HasSuffix(m, c.LastGroup()) || strings.Trim(strings.TrimSuffix(m, c.LastGroup()), "*-") != "" {
 			t.Fatalf("Masked(%s) = %s", c, c.Masked())
 		}
 	}
