@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,6 +18,9 @@ type KeyInfo struct {
 	Role   string `json:"role"`
 	ID     string `json:"id"`
 	Status string `json:"status"` // active, retired, or (root) on-server / off-server
+	// Public is the root key's public half in base64: what a vendor build
+	// of aktual carries (-X …/cli.RootKeys=…) instead of a trust.json.
+	Public string `json:"public,omitempty"`
 }
 
 // KeyList is the key set as staff see it.
@@ -34,7 +38,7 @@ func (k *Keys) List() KeyList {
 		rootStatus = "on-server"
 	}
 	for _, r := range k.Roots.RootKeys {
-		l.Keys = append(l.Keys, KeyInfo{Role: api.RoleRoot, ID: r.ID, Status: rootStatus})
+		l.Keys = append(l.Keys, KeyInfo{Role: api.RoleRoot, ID: r.ID, Status: rootStatus, Public: base64.StdEncoding.EncodeToString(r.Ed25519)})
 	}
 	for _, role := range []string{api.RoleRelease, api.RoleOnline} {
 		keys := k.KeySet.ReleaseKeys

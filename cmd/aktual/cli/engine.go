@@ -51,7 +51,7 @@ func newEngine(cmd *cobra.Command, o *serverOptions, p printer, needTrust bool) 
 	}
 	u := &updater.Updater{Server: o.server, StateDir: state, Events: p.event, Version: version()}
 	if needTrust {
-		if u.Trust, err = updater.LoadTrust(o.trust, state); err != nil {
+		if u.Trust, err = updater.LoadTrust(o.trust, state, RootKeys); err != nil {
 			return nil, err
 		}
 	}

@@ -19,6 +19,11 @@ import (
 // Version is set at build time (-ldflags "-X …/cli.Version=1.2.3").
 var Version = ""
 
+// RootKeys, set at build time (-ldflags "-X …/cli.RootKeys=BASE64[,BASE64]"),
+// builds the vendor's root public keys into aktual: no trust.json needed,
+// and none found on disk is used unless --trust names it.
+var RootKeys = ""
+
 func version() string { return buildinfo.Version(Version) }
 
 // Main runs aktual with args and returns its exit code.

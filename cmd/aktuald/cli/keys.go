@@ -39,7 +39,11 @@ func printKeyList(e *env, k *server.Keys, headline string) {
 	}
 	fmt.Fprintf(&b, "Key set version %d, expires %s\n", l.KeySetVersion, l.ExpiresAt.Format("2006-01-02"))
 	for _, ki := range l.Keys {
-		fmt.Fprintf(&b, "  %-8s %s  %s\n", ki.Role, ki.ID, ki.Status)
+		fmt.Fprintf(&b, "  %-8s %s  %s", ki.Role, ki.ID, ki.Status)
+		if ki.Public != "" {
+			fmt.Fprintf(&b, "  (public: %s)", ki.Public)
+		}
+		b.WriteString("\n")
 	}
 	e.print(l, b.String())
 }
