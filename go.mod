@@ -2,6 +2,8 @@ module github.com/aktual/aktual
 
 go 1.26.8
 
+toolchain go1.26.11
+
 require (
 	github.com/denisbrodbeck/machineid v1.0.1
 	github.com/minio/selfupdate v0.6.0
