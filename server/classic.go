@@ -86,6 +86,11 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 // handleOpenSession opens a classic session for a hardware key that proved
 // it is present by signing the server's challenge.
 func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
+	at := s.newAttempt()
+	defer at.end()
+	if !at.admitAddr(w, r) {
+		return
+	}
 	var req api.ClassicSessionRequest
 	if !readJSON(w, r, &req) {
 		return
@@ -100,11 +105,18 @@ func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
 	}
 	lic, err := hwkey.VerifyLicence(req.Licence, s.Keys.KeySet.ReleaseKeys)
 	if err != nil {
+		at.fail()
 		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
 			"the hardware key's licence is not valid for this vendor ("+err.Error()+"); contact your vendor")
 		return
 	}
+	// Keyed by serial only once the vendor's signature vouches for it:
+	// nobody can block a key by naming its serial in a forged licence.
+	if !at.admit(w, keyHWKey, lic.Serial, lic.Serial) {
+		return
+	}
 	if !hwkey.VerifyChallenge(lic.PublicKey, req.Challenge, req.Signature) {
+		at.fail()
 		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
 			"the hardware key did not prove it is present (its signature does not match its licence); reconnect the key and try again")
 		return
@@ -113,6 +125,7 @@ func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, api.CodeExpired, err.Error())
 		return
 	} else if err != nil {
+		at.fail()
 		writeError(w, http.StatusForbidden, api.CodeUnknownCredential, err.Error())
 		return
 	}
@@ -138,8 +151,11 @@ func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, "creating session", err)
 		return
 	}
+	at.succeed()
 	cs.State = api.SessionOpen
-	s.logger().Info("classic session opened", "session", cs.ID, "hwkey", cs.Serial, "product", cs.Product, "machine", cs.MachineID)
+	// The session ID opens its page, which shows the Internet code: the
+	// log gets only enough of it to find the session.
+	s.logger().Info("classic session opened", "session", maskSession(cs.ID), "hwkey", cs.Serial, "product", cs.Product, "machine", cs.MachineID)
 	writeJSON(w, http.StatusOK, s.sessionView(r, cs))
 }
 
@@ -205,10 +221,12 @@ func (s *Server) sessionFor(w http.ResponseWriter, r *http.Request) (store.Class
 }
 
 // classicCredential checks a session credential presented with a reserve
-// and returns the store credential and session ID, or writes the refusal.
-func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api.Credential, req api.ReserveRequest) (store.Credential, string, bool) {
+// and returns the store credential and session ID, or writes the refusal
+// (and counts it with at when it is a wrong credential).
+func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api.Credential, req api.ReserveRequest, at *attempt) (store.Credential, string, bool) {
 	cs, err := s.Store.Session(r.Context(), c.Session)
 	if errors.Is(err, store.ErrNotFound) {
+		at.fail()
 		writeError(w, http.StatusForbidden, api.CodeUnknownCredential, "this session is not known to the server; start the update again")
 		return store.Credential{}, "", false
 	} else if err != nil {
@@ -217,10 +235,12 @@ func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api
 	}
 	switch {
 	case cs.MachineID != req.MachineID:
+		at.fail()
 		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
 			"this Internet code was issued for another computer; start the update on this computer to get its own code")
 		return store.Credential{}, "", false
 	case cs.Product != req.Product || cs.ToVersion != req.ToVersion || cs.FromVersion != req.FromVersion:
+		at.fail()
 		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
 			"this Internet code was issued for another update; start the update again")
 		return store.Credential{}, "", false
@@ -245,11 +265,13 @@ func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api
 	}
 	typed, err := api.ParseInternetCode(c.InternetCode)
 	if err != nil {
+		// Refused for its shape, not checked: counted neither here nor on the session.
 		writeError(w, http.StatusBadRequest, api.CodeInvalidCode, err.Error())
 		return store.Credential{}, "", false
 	}
 	want := api.DeriveInternetCode(s.Keys.CodeSecret, cs.ID)
 	if subtle.ConstantTimeCompare([]byte(typed), []byte(want)) != 1 {
+		at.fail()
 		after, err := s.Store.FailSessionAttempt(r.Context(), cs.ID, MaxInternetCodeAttempts)
 		if err != nil {
 			s.internalError(w, "counting attempt", err)

@@ -177,6 +177,11 @@ func (s *Server) handleArtifact(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
+	at := s.newAttempt()
+	defer at.end()
+	if !at.admitAddr(w, r) {
+		return
+	}
 	var req api.ReserveRequest
 	if !readJSON(w, r, &req) {
 		return
@@ -188,7 +193,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 	if !checkUpdateFields(w, req.Product, req.FromVersion, req.ToVersion, req.MachineID) {
 		return
 	}
-	cred, session, ok := s.credential(w, r, req)
+	cred, session, ok := s.credential(w, r, req, at)
 	if !ok {
 		return
 	}
@@ -214,9 +219,13 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
+		if errors.Is(err, store.ErrUnknownCredential) {
+			at.fail()
+		}
 		s.storeError(w, err, req.Product, series)
 		return
 	}
+	at.succeed()
 	fault.Hit(fault.ServerAfterReserveCommit)
 	s.logger().Info("reserved", "reservation", res.ID, "customer", ent.Customer, "product", res.Product,
 		"from", res.FromVersion, "to", res.ToVersion, "machine", res.MachineID, "remaining", ent.Remaining)
@@ -256,23 +265,32 @@ func checkUpdateFields(w http.ResponseWriter, product, from, to, machine string)
 }
 
 // credential turns the wire credential into the store's (and, for the
-// classic series, the session it uses), answering the refusal itself.
-func (s *Server) credential(w http.ResponseWriter, r *http.Request, req api.ReserveRequest) (store.Credential, string, bool) {
+// classic series, the session it uses), answering the refusal itself. The
+// credential is admitted by the limiter before it is looked up.
+func (s *Server) credential(w http.ResponseWriter, r *http.Request, req api.ReserveRequest, at *attempt) (store.Credential, string, bool) {
 	c := req.Credential
 	switch {
 	case c.Code != "" && c.Session == "" && c.InternetCode == "":
 		code, err := api.ParseCode(c.Code)
 		if err != nil {
+			// Refused for its shape, not looked up: not counted.
 			writeError(w, http.StatusBadRequest, api.CodeInvalidCode, err.Error())
 			return store.Credential{}, "", false
 		}
-		return store.Credential{CodeHash: CodeHash(s.Keys.CodeSecret, code)}, "", true
+		hash := CodeHash(s.Keys.CodeSecret, code)
+		if !at.admit(w, keyCode, codeKey(hash), api.MaskCode(c.Code)) {
+			return store.Credential{}, "", false
+		}
+		return store.Credential{CodeHash: hash}, "", true
 	case c.Session != "" && c.Code == "":
 		if !ValidName(c.Session) {
 			writeError(w, http.StatusBadRequest, api.CodeBadRequest, "session is not valid")
 			return store.Credential{}, "", false
 		}
-		return s.classicCredential(w, r, c, req)
+		if !at.admit(w, keySession, c.Session, maskSession(c.Session)) {
+			return store.Credential{}, "", false
+		}
+		return s.classicCredential(w, r, c, req, at)
 	default:
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest,
 			"credential is required: an update code (Pro series), or a session with its Internet code (classic series)")

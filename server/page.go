@@ -193,7 +193,7 @@ func (s *Server) handleContinue(w http.ResponseWriter, r *http.Request) {
 			s.internalError(w, "confirming session", err)
 			return
 		}
-		s.logger().Info("classic session confirmed on its page", "session", id)
+		s.logger().Info("classic session confirmed on its page", "session", maskSession(id))
 	}
 	// Post/redirect/get: the page now shows what happened.
 	http.Redirect(w, r, fmt.Sprintf("/classic/%s", id), http.StatusSeeOther)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aktual/aktual/api"
@@ -35,6 +36,10 @@ type Server struct {
 	// PublicURL is the server's address as customers reach it (behind a
 	// proxy); empty: taken from each request.
 	PublicURL string
+	// Limiter limits failed credential attempts per client address and
+	// per credential; nil: one with the defaults, on Now.
+	Limiter     *AttemptLimiter
+	limiterOnce sync.Once
 }
 
 func (s *Server) now() time.Time {
