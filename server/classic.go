@@ -77,6 +77,9 @@ func newSessionID() string {
 }
 
 func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
+	if !readEmptyBody(w, r) {
+		return
+	}
 	// The challenge carries whole seconds: its stated expiry is computed
 	// from the same instant the check will use.
 	issued := s.now().Truncate(time.Second)

@@ -313,6 +313,9 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, what string,
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "reservation id is not valid")
 		return
 	}
+	if !readEmptyBody(w, r) {
+		return
+	}
 	res, ent, err := op(r.Context(), id, s.now())
 	if err != nil {
 		s.storeError(w, err, "", "")

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,9 +38,31 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "could not read the request body")
 		return false
 	}
+	// Every request is a JSON object. encoding/json takes null as "set
+	// nothing", so a body of null would reach the handler as a zero
+	// request, refused later for a missing field rather than for its shape.
+	switch trimmed := bytes.TrimLeft(body, " \t\r\n"); {
+	case len(trimmed) == 0:
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "request body is empty; send a JSON object")
+		return false
+	case trimmed[0] != '{':
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "request body is not valid JSON of the expected shape: it must be a JSON object")
+		return false
+	}
 	if err := api.DecodeStrict(body, v); err != nil {
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "request body is not valid JSON of the expected shape: "+err.Error())
 		return false
 	}
 	return true
+}
+
+// readEmptyBody is readJSON for the endpoints whose request carries
+// nothing (complete, release, challenges): no body, or an empty object.
+// Anything else is refused, so a client's mistake is not silently taken
+// for a valid request.
+func readEmptyBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.ContentLength == 0 && r.Header.Get("Transfer-Encoding") == "" {
+		return true
+	}
+	return readJSON(w, r, &struct{}{})
 }
