@@ -224,6 +224,13 @@ func (a *Admin) Publish(ctx context.Context, p PublishParams) (api.ReleaseStatem
 	if len(p.HealthCheck) > maxHealthArgs {
 		return api.ReleaseStatement{}, fmt.Errorf("--health-check takes at most %d arguments", maxHealthArgs)
 	}
+	// A withdrawal carries forward: a release below a withdrawn version
+	// replaces it too, or clients that were offered the withdrawn version
+	// would refuse the fix as a rollback, and its installations would
+	// never move off it.
+	if err := a.carryWithdrawals(ctx, &p); err != nil {
+		return api.ReleaseStatement{}, err
+	}
 	head, file, err := peekHead(p.File)
 	if err != nil {
 		return api.ReleaseStatement{}, fmt.Errorf("reading the release file: %w", err)
@@ -247,6 +254,26 @@ func (a *Admin) Publish(ctx context.Context, p PublishParams) (api.ReleaseStatem
 		}
 	}
 	return st, err
+}
+
+func (a *Admin) carryWithdrawals(ctx context.Context, p *PublishParams) error {
+	rs, err := a.Store.Releases(ctx, p.Product, p.OS, p.Arch)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, v := range p.DowngradeFrom {
+		have[api.CanonicalVersion(v)] = true
+	}
+	for _, r := range rs {
+		for _, v := range downgradeFrom(r) {
+			if !have[api.CanonicalVersion(v)] && api.CompareVersions(v, p.Version) > 0 {
+				have[api.CanonicalVersion(v)] = true
+				p.DowngradeFrom = append(p.DowngradeFrom, v)
+			}
+		}
+	}
+	return nil
 }
 
 // publishStored signs and records a release whose file is in the blobs.

@@ -2,11 +2,14 @@ package server
 
 import (
 	"crypto/ed25519"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -60,6 +63,17 @@ func (k *Keys) List() KeyList {
 // version then grows by one and whose lifetime starts anew, signed by root
 // (nil: the root key in the data directory).
 func (d DataDir) change(root ed25519.PrivateKey, now time.Time, fn func(*api.KeySet) error) (*Keys, error) {
+	unlock, err := d.lockKeys()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return d.changeLocked(root, now, fn)
+}
+
+// changeLocked is change with the keys lock held: the key set is read
+// under the lock, so each change builds on the one before.
+func (d DataDir) changeLocked(root ed25519.PrivateKey, now time.Time, fn func(*api.KeySet) error) (*Keys, error) {
 	k, err := d.load(root)
 	if err != nil {
 		return nil, err
@@ -179,7 +193,7 @@ func (d DataDir) ExportRoot(out string) (api.PublicKey, error) {
 	} else if err != nil {
 		return api.PublicKey{}, err
 	}
-	if err := writePrivateKey(out, root); errors.Is(err, fs.ErrExist) {
+	if err := writeKeyOut(out, root); errors.Is(err, fs.ErrExist) {
 		return api.PublicKey{}, fmt.Errorf("%s exists already; choose a new file for the root key", out)
 	} else if err != nil {
 		return api.PublicKey{}, err
@@ -196,11 +210,45 @@ func (d DataDir) ExportRoot(out string) (api.PublicKey, error) {
 // GenerateRootKey writes a new root key to a new file: for a vendor who
 // makes the root key offline before the first `aktuald init --root-key`.
 func GenerateRootKey(out string) (api.PublicKey, error) {
-	priv, err := newKeyFile(out)
+	priv, err := generateKey()
+	if err != nil {
+		return api.PublicKey{}, err
+	}
+	err = writeKeyOut(out, priv)
 	if errors.Is(err, fs.ErrExist) {
 		return api.PublicKey{}, fmt.Errorf("%s exists already; choose a new file for the root key", out)
 	} else if err != nil {
 		return api.PublicKey{}, err
 	}
 	return publicOf(priv), nil
+}
+
+// writeKeyOut writes a key to a new file outside the data folder, e.g. on
+// removable media: created exclusively (no hard links, which FAT lacks),
+// and flushed with its folder before the caller removes another copy.
+func writeKeyOut(path string, priv ed25519.PrivateKey) error {
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync() // not supported everywhere (Windows); the file itself is synced
+		d.Close()
+	}
+	return nil
 }

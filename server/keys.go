@@ -73,6 +73,11 @@ func (d DataDir) init(root ed25519.PrivateKey, now time.Time) (*Keys, error) {
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := d.lockKeys()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if _, err := os.Stat(d.Path(keysDir, keySetFile)); errors.Is(err, fs.ErrNotExist) {
 		if err := d.create(root, now); err != nil {
 			return nil, err
@@ -85,7 +90,7 @@ func (d DataDir) init(root ed25519.PrivateKey, now time.Time) (*Keys, error) {
 	k.CodeSecret = secret
 	if k.KeySet.ExpiresAt.Sub(now) < KeySetRenewAhead {
 		if k.Root != nil {
-			if k, err = d.change(k.Root, now, func(*api.KeySet) error { return nil }); err != nil {
+			if k, err = d.changeLocked(k.Root, now, func(*api.KeySet) error { return nil }); err != nil {
 				return nil, err
 			}
 			k.CodeSecret = secret
@@ -103,10 +108,28 @@ func (d DataDir) init(root ed25519.PrivateKey, now time.Time) (*Keys, error) {
 // processes creating at once, the first key set written wins.
 func (d DataDir) create(root ed25519.PrivateKey, now time.Time) error {
 	if root == nil {
+		// A trust.json without the key set is a damaged data folder, not
+		// a new one: a new root here would lock every client out.
+		if _, err := os.Stat(d.Path(TrustFile)); err == nil {
+			if _, err := os.Stat(d.Path(keysDir, rootKeyPEM)); errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("%s is missing while %s exists: restore keys/ from a backup, or pass the vendor's root key with --root-key FILE to sign a new key set",
+					d.Path(keysDir, keySetFile), d.Path(TrustFile))
+			}
+		}
 		var err error
 		if root, err = loadOrCreateKey(d.Path(keysDir, rootKeyPEM)); err != nil {
 			return err
 		}
+	}
+	version := int64(1)
+	if old, err := d.readTrust(); err == nil {
+		if !hasKey(old.RootKeys, publicOf(root).ID) {
+			return fmt.Errorf("%s names root key %s, not %s: pass the vendor's root key with --root-key FILE", d.Path(TrustFile), old.RootKeys[0].ID, publicOf(root).ID)
+		}
+		// A key set made anew for an existing vendor must be newer than
+		// any clients have seen: the clock's seconds outgrow any count of
+		// changes.
+		version = now.Unix()
 	}
 	release, relPath, err := d.newRoleKey(api.RoleRelease)
 	if err != nil {
@@ -117,7 +140,7 @@ func (d DataDir) create(root ed25519.PrivateKey, now time.Time) error {
 		return err
 	}
 	ks := api.KeySet{
-		Version: 1, IssuedAt: now, ExpiresAt: now.Add(KeySetTTL),
+		Version: version, IssuedAt: now, ExpiresAt: now.Add(KeySetTTL),
 		ReleaseKeys: []api.PublicKey{publicOf(release)},
 		OnlineKeys:  []api.PublicKey{publicOf(online)},
 	}

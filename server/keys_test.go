@@ -213,3 +213,59 @@ func TestRevokedReleaseKeyReleasesAreResigned(t *testing.T) {
 		}
 	}
 }
+
+// A data folder whose key set was lost is not taken for a new one: a new
+// root would lock every client out.
+func TestLostKeySetIsNotANewRoot(t *testing.T) {
+	d := DataDir(t.TempDir())
+	mustInit(t, d)
+	out := filepath.Join(t.TempDir(), "root.pem")
+	if _, err := d.ExportRoot(out); err != nil {
+		t.Fatal(err)
+	}
+	trust := readFile(t, d.Path(TrustFile))
+	os.Remove(d.Path(keysDir, keySetFile))
+	if _, err := d.Init(); err == nil || !strings.Contains(err.Error(), "restore keys/") {
+		t.Errorf("Init without the key set: %v", err)
+	}
+	if _, err := d.InitWithRoot(freshKey(t)); err == nil || !strings.Contains(err.Error(), "names root key") {
+		t.Errorf("Init with a foreign root: %v", err)
+	}
+	if got := readFile(t, d.Path(TrustFile)); string(got) != string(trust) {
+		t.Fatal("trust.json was replaced")
+	}
+	root, err := ReadKeyFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := d.InitWithRoot(root)
+	if err != nil {
+		t.Fatalf("Init with the vendor's root signs a new key set: %v", err)
+	}
+	if k.KeySet.Version < time.Now().Add(-time.Hour).Unix() {
+		t.Errorf("the new key set has version %d: clients that saw the lost one would refuse it", k.KeySet.Version)
+	}
+}
+
+// Key-set changes from several processes at once each build on the one
+// before: none is lost.
+func TestConcurrentKeyChanges(t *testing.T) {
+	d := DataDir(t.TempDir())
+	mustInit(t, d)
+	const n = 6
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := d.RenewKeySet(nil, time.Now().UTC())
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ks := verifyAsClient(t, d, time.Now()); ks.Version != 1+n {
+		t.Errorf("key set version %d after %d concurrent changes, want %d", ks.Version, n, 1+n)
+	}
+}

@@ -384,4 +384,22 @@ func TestDowngradeIsFree(t *testing.T) {
 		t.Fatalf("update from 1.0.0: %+v, %v", res, err)
 	}
 	h.expect(v15, 1, 0, 1)
+
+	// The next fix, published below the withdrawn 2.0.0 without naming it,
+	// still replaces it: a client offered 2.0.0 before takes it (paid, from
+	// 1.5.0), and one still on 2.0.0 moves to it free.
+	v151 := artifact("1.5.1")
+	if _, err := h.admin.Publish(t.Context(), server.PublishParams{Product: product, Series: api.SeriesPro, Version: "1.5.1",
+		OS: "linux", Arch: "amd64", File: bytes.NewReader(v151)}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := h.update(h.code); err != nil || res.To != "1.5.1" {
+		t.Fatalf("update from 1.5.0 after the fix: %+v, %v", res, err)
+	}
+	h.expect(v151, 0, 0, 2)
+	os.WriteFile(h.target, h.v2, 0o755)
+	if res, err := h.update("no code needed"); err != nil || res.From != "2.0.0" || res.To != "1.5.1" {
+		t.Fatalf("free move from the withdrawn 2.0.0: %+v, %v", res, err)
+	}
+	h.expect(v151, 0, 0, 2)
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"github.com/aktual/aktual/api"
 )
@@ -232,6 +233,10 @@ func (u *Updater) verifyRelease(env *api.Envelope, ks *api.KeySet, product, goos
 		return r, fail(ErrVerification, nil, "the signed release is for %s/%s, not %s/%s; refusing it", r.OS, r.Arch, goos, arch)
 	case !api.ValidVersion(r.Version) || r.Size <= 0 || len(r.SHA256) != 64:
 		return r, fail(ErrVerification, nil, "the signed release of %s is malformed; refusing it", product)
+	case goos != "" && strings.Contains(r.Version, "-"):
+		// Pre-releases are published for staff to try; the server never
+		// offers one as the latest, so an answer that does is forged.
+		return r, fail(ErrVerification, nil, "the server offers the pre-release %s %s as the latest; refusing it", product, r.Version)
 	}
 	return r, nil
 }

@@ -28,8 +28,17 @@ type seenMemory map[string]*seenVendor // by root key ID
 
 func (u *Updater) seenPath() string { return filepath.Join(u.StateDir, seenFileName) }
 
-// vendorID names the vendor by its first root key.
-func (u *Updater) vendorID() string { return u.Trust.RootKeys[0].ID }
+// vendorID names the vendor by a root key: the first of the trust's root
+// keys that the memory already knows, so a trust file that lists its keys
+// in another order (or adds one) keeps the memory.
+func (u *Updater) vendorID(mem seenMemory) string {
+	for _, k := range u.Trust.RootKeys {
+		if mem[k.ID] != nil {
+			return k.ID
+		}
+	}
+	return u.Trust.RootKeys[0].ID
+}
 
 // loadSeen reads the memory; a missing file is an empty memory. A damaged
 // one is an error: silently forgetting would reopen rollback.
@@ -46,10 +55,11 @@ func (u *Updater) loadSeen() (*seenVendor, seenMemory, error) {
 				"%s, where aktual remembers the newest versions it was offered, is damaged; restore it from a backup, or delete it only if you trust the server", u.seenPath())
 		}
 	}
-	v := mem[u.vendorID()]
+	id := u.vendorID(mem)
+	v := mem[id]
 	if v == nil {
 		v = &seenVendor{}
-		mem[u.vendorID()] = v
+		mem[id] = v
 	}
 	if v.Products == nil {
 		v.Products = map[string]string{}

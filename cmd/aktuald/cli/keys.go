@@ -93,7 +93,7 @@ func newKeysRotateCmd(e *env) *cobra.Command {
 			if err != nil {
 				return keyChangeError(err)
 			}
-			printKeyList(e, k, fmt.Sprintf("New active %s key %s. Restart aktuald serve to sign with it.", role, fresh.ID))
+			printKeyList(e, k, fmt.Sprintf("New active %s key %s. Restart aktuald serve now: until it serves the new key set, clients refuse what the new key signs (publish nothing before).", role, fresh.ID))
 			return nil
 		},
 	}
