@@ -220,6 +220,13 @@ func TestAttacksFailClosed(t *testing.T) {
 		{"old key set after a rotation (a revoked key brought back)", func(a *attacker) {
 			a.seenKeySet(7)
 		}, ErrVerification, "older than version 7"},
+		{"staff pre-release offered as the latest", func(a *attacker) {
+			a.h.publish(product, api.SeriesPro, "3.0.0-rc.1", []byte("release candidate"))
+			a.forge = func(a *attacker, resp *api.LatestResponse, st *api.LatestStatement) ed25519.PrivateKey {
+				st.Latest, _ = a.release("3.0.0-rc.1")
+				return a.keys.Online
+			}
+		}, ErrVerification, "pre-release"},
 		{"answer for another question", func(a *attacker) {
 			a.forge = func(a *attacker, resp *api.LatestResponse, st *api.LatestStatement) ed25519.PrivateKey {
 				st.Arch = "arm64"
