@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,6 +81,9 @@ func newKeysRotateCmd(e *env) *cobra.Command {
 		Short: "Make a new key the active one of a role; the old one stays trusted (retired) until revoked",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if role != api.RoleRelease && role != api.RoleOnline {
+				return usagef("--role must be release or online (the root key is replaced by issuing a new trust file)")
+			}
 			inst, err := e.open()
 			if err != nil {
 				return err
@@ -126,11 +130,10 @@ func newKeysRevokeCmd(e *env) *cobra.Command {
 			// Releases first: should this stop half-way, the key is still
 			// trusted and every release still verifies; run it again.
 			resigned := 0
-			for _, pk := range inst.Keys.KeySet.ReleaseKeys[1:] {
-				if pk.ID != id {
-					continue
+			if release := inst.Keys.KeySet.ReleaseKeys; slices.ContainsFunc(release[1:], func(k api.PublicKey) bool { return k.ID == id }) {
+				keep := func(keyID string) bool {
+					return keyID != id && slices.ContainsFunc(release, func(k api.PublicKey) bool { return k.ID == keyID })
 				}
-				keep := func(keyID string) bool { return keyID != id && hasKeyID(inst.Keys.KeySet.ReleaseKeys, keyID) }
 				if resigned, err = inst.Admin(nil).ResignReleases(cmd.Context(), keep); err != nil {
 					return fmt.Errorf("re-signing releases: %w (the key is still trusted; run this again)", err)
 				}
@@ -149,15 +152,6 @@ func newKeysRevokeCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&id, "id", "", "the key's ID (aktuald keys list)")
 	return cmd
-}
-
-func hasKeyID(keys []api.PublicKey, id string) bool {
-	for _, k := range keys {
-		if k.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 func newKeysRenewCmd(e *env) *cobra.Command {

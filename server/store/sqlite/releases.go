@@ -92,31 +92,26 @@ func isLowerHex(s string, n int) bool {
 
 // Releases lists a product's releases for a platform (any order).
 func (s *Store) Releases(ctx context.Context, product, os, arch string) ([]store.Release, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+releaseColumns+releaseFrom+`
-		WHERE r.product = ? AND r.os = ? AND r.arch = ?`, product, os, arch)
+	rs, err := s.queryReleases(ctx, ` WHERE r.product = ? AND r.os = ? AND r.arch = ?`, product, os, arch)
 	if err != nil {
 		return nil, fmt.Errorf("listing releases of %s for %s/%s: %w", product, os, arch, err)
 	}
-	defer rows.Close()
-	var out []store.Release
-	for rows.Next() {
-		r, err := scanRelease(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing releases of %s for %s/%s: %w", product, os, arch, err)
-	}
-	return out, nil
+	return rs, nil
 }
 
 // AllReleases lists every release (any order).
 func (s *Store) AllReleases(ctx context.Context) ([]store.Release, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+releaseColumns+releaseFrom)
+	rs, err := s.queryReleases(ctx, "")
 	if err != nil {
 		return nil, fmt.Errorf("listing releases: %w", err)
+	}
+	return rs, nil
+}
+
+func (s *Store) queryReleases(ctx context.Context, where string, args ...any) ([]store.Release, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+releaseColumns+releaseFrom+where, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []store.Release
@@ -127,10 +122,7 @@ func (s *Store) AllReleases(ctx context.Context) ([]store.Release, error) {
 		}
 		out = append(out, r)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing releases: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // ResignRelease replaces a release's envelope (a new signature after a
