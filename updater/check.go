@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"net/url"
@@ -60,7 +59,7 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	u.phase(PhaseCheck, "checking for a new version of "+req.Product)
+	u.phase(PhaseCheck, "checking for a new version of %s", req.Product)
 	current, err := hashFile(target)
 	if err != nil {
 		return nil, fail(ErrUsage, err, "cannot read %s: %v", target, err)
@@ -115,7 +114,7 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 		plan.UpToDate, plan.Newer = true, true
 	}
 	if err := u.remember(ks.Version, req.Product, latest.Version); err != nil {
-		u.notice(fmt.Sprintf("could not remember the newest version offered (%v); protection against replayed old answers is weaker until it can", err))
+		u.notice("could not remember the newest version offered (%v); protection against replayed old answers is weaker until it can", err)
 	}
 	return plan, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/hwkey"
+	"github.com/aktual/aktual/internal/i18n"
 )
 
 // EventURL carries the Internet-code page's address (Event.URL).
@@ -31,7 +32,7 @@ func (u *Updater) OpenClassicSession(ctx context.Context, p *Plan, key hwkey.Key
 	if err != nil {
 		return nil, fmt.Errorf("finding this machine's ID: %w", err)
 	}
-	u.phase(PhaseReserve, "asking the server for an Internet code page with hardware key "+lic.Serial)
+	u.phase(PhaseReserve, "asking the server for an Internet code page with hardware key %s", lic.Serial)
 	var ch api.ChallengeResponse
 	if err := u.callJSON(ctx, "POST", "/v1/classic/challenges", nil, struct{}{}, &ch); err != nil {
 		return nil, credentialError(err)
@@ -55,7 +56,7 @@ func (u *Updater) OpenClassicSession(ctx context.Context, p *Plan, key hwkey.Key
 		return nil, fail(ErrExhausted, nil, "%s", sess.Message)
 	}
 	u.emit(Event{Event: EventURL, Phase: PhaseReserve, URL: sess.URL,
-		Message: "open this page to see your Internet code"})
+		Message: i18n.M("open this page to see your Internet code")})
 	return &sess, nil
 }
 

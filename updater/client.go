@@ -75,6 +75,10 @@ func (u *Updater) send(ctx context.Context, method, path string, query url.Value
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("User-Agent", "aktual/"+u.version())
+	if u.Lang != "" {
+		// The server's messages (refusals, advice) in the reader's language.
+		req.Header.Set("Accept-Language", u.Lang)
+	}
 	resp, err := u.httpClient().Do(req)
 	if err != nil {
 		if cause := context.Cause(ctx); cause == errSlowAnswer || cause == errTooSlow {

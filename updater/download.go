@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -30,7 +29,7 @@ func downloadPath(target string) string {
 // writes and reading no more than the signed size, and returns the path of
 // the verified file. On any failure the partial file is removed.
 func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target string) (_ string, err error) {
-	u.phase(PhaseDownload, fmt.Sprintf("downloading %s %s (%d bytes)", rel.Product, rel.Version, rel.Size))
+	u.phase(PhaseDownload, "downloading %s %s (%d bytes)", rel.Product, rel.Version, rel.Size)
 	userCtx := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

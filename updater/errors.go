@@ -2,7 +2,8 @@ package updater
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/aktual/aktual/internal/i18n"
 )
 
 // Conditions a caller maps to exit codes (DESIGN.md). Every error the
@@ -21,18 +22,31 @@ var (
 )
 
 // Error is an updater failure: Kind is one of the sentinels above, Msg says
-// what happened and what to do, Err is the cause (kept for errors.Is/As).
+// what happened and what to do (in English; a printer shows it in the
+// reader's language), Err is the cause (kept for errors.Is/As). With no
+// Msg, the cause's own message is shown.
 type Error struct {
 	Kind error
-	Msg  string
+	Msg  i18n.Message
 	Err  error
 }
 
 func (e *Error) Error() string {
-	if e.Err != nil && e.Msg == "" {
-		return e.Err.Error()
+	if e.Msg.IsZero() {
+		if e.Err != nil {
+			return e.Err.Error()
+		}
+		return ""
 	}
-	return e.Msg
+	return e.Msg.String()
+}
+
+// LocalizeArgs implements i18n.Localizable.
+func (e *Error) LocalizeArgs() (string, []any) {
+	if e.Msg.IsZero() && e.Err != nil {
+		return "%v", []any{e.Err}
+	}
+	return e.Msg.LocalizeArgs()
 }
 
 // Unwrap lets errors.Is find both the kind and the cause.
@@ -46,6 +60,7 @@ func (e *Error) Unwrap() []error {
 	return errs
 }
 
+// fail makes an Error; format is an English message, the catalog key.
 func fail(kind error, cause error, format string, args ...any) *Error {
-	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...), Err: cause}
+	return &Error{Kind: kind, Msg: i18n.M(format, args...), Err: cause}
 }

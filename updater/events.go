@@ -1,5 +1,7 @@
 package updater
 
+import "github.com/aktual/aktual/internal/i18n"
+
 // Phases of an update, in order.
 const (
 	PhaseRecover  = "recover"
@@ -24,7 +26,7 @@ const (
 type Event struct {
 	Event   string `json:"event"`
 	Phase   string `json:"phase,omitempty"`
-	Message string `json:"message,omitempty"`
+	Message i18n.Message `json:"-"` // shown in the reader's language
 	Done    int64  `json:"done,omitempty"`
 	Total   int64  `json:"total,omitempty"`
 	URL     string `json:"url,omitempty"`

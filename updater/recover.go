@@ -112,9 +112,9 @@ func (u *Updater) recoverOthers(ctx context.Context, target string) {
 		}
 		switch rec.Action {
 		case ActionReported, ActionReleased:
-			u.notice(fmt.Sprintf("an interrupted update of %s at %s was finished (%s)", j.Product, j.Target, rec.Action))
+			u.notice("an interrupted update of %s at %s was finished (%s)", j.Product, j.Target, rec.Action)
 		case ActionPending:
-			u.notice(fmt.Sprintf("an interrupted update of %s at %s is still pending: %v", j.Product, j.Target, rec.Err))
+			u.notice("an interrupted update of %s at %s is still pending: %v", j.Product, j.Target, rec.Err)
 		}
 	}
 }
@@ -129,7 +129,7 @@ func (u *Updater) recoverTarget(ctx context.Context, target string) (*Result, er
 	rec := u.recoverJournal(ctx, j)
 	switch rec.Action {
 	case ActionReported:
-		u.notice(fmt.Sprintf("an earlier update of %s to %s had been applied; it is now reported", j.Product, j.To))
+		u.notice("an earlier update of %s to %s had been applied; it is now reported", j.Product, j.To)
 		return rec.Result, nil
 	case ActionPending:
 		if errors.Is(rec.Err, ErrNotReported) {
@@ -153,7 +153,7 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		rec.Action, rec.Err = ActionPending, fmt.Errorf("the unfinished update of %s was made with server %s; run aktual recover --server %s", j.Target, j.Server, j.Server)
 		return rec
 	}
-	u.phase(PhaseRecover, fmt.Sprintf("finishing an interrupted update of %s (%s)", j.Product, j.State))
+	u.phase(PhaseRecover, "finishing an interrupted update of %s (%s)", j.Product, j.State)
 	switch j.State {
 	case StateReported:
 		rec.Action = ActionDropped

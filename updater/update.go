@@ -157,7 +157,7 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 		return nil, fail(nil, nil, "the server's reservation %s is %s, not held; nothing was changed, run the update again", rr.Reservation.ID, rr.Reservation.State)
 	}
 	fault.Hit(fault.ReserveAnswered)
-	u.notice(fmt.Sprintf("the server accepted the credential: one update is held until the install is done (%d left after this one)", rr.Remaining))
+	u.notice("the server accepted the credential: one update is held until the install is done (%d left after this one)", rr.Remaining)
 	j.ReservationID, j.Remaining, j.State = rr.Reservation.ID, &rr.Remaining, StateReserved
 	if err := u.save(j); err != nil {
 		return nil, u.abandon(ctx, j, err)
@@ -173,7 +173,7 @@ func (u *Updater) downgrade(ctx context.Context, plan *Plan, verified string) (*
 	if err := u.removeStaleIntent(plan.Target); err != nil {
 		return nil, err
 	}
-	u.notice(fmt.Sprintf("%s %s was withdrawn by the vendor; %s replaces it, free of charge", plan.Product, plan.From, plan.Latest.Version))
+	u.notice("%s %s was withdrawn by the vendor; %s replaces it, free of charge", plan.Product, plan.From, plan.Latest.Version)
 	j := &Journal{
 		Target: plan.Target, Product: plan.Product, Server: u.Server,
 		From: plan.From, To: plan.Latest.Version,
@@ -198,7 +198,7 @@ func (u *Updater) removeStaleIntent(target string) error {
 	if j.State != StateIntent {
 		return fail(ErrBusy, nil, "an interrupted update of %s is not finished; run aktual recover first", target)
 	}
-	u.notice(fmt.Sprintf("an interrupted update of %s to %s got no answer from the server; if it held one of your updates, the server gives it back within 7 days", j.Product, j.To))
+	u.notice("an interrupted update of %s to %s got no answer from the server; if it held one of your updates, the server gives it back within 7 days", j.Product, j.To)
 	return u.removeJournal(target)
 }
 
@@ -206,7 +206,7 @@ func (u *Updater) removeStaleIntent(target string) error {
 // reports it.
 func (u *Updater) apply(ctx context.Context, plan *Plan, j *Journal, verified string) (*Result, error) {
 	var err error
-	u.phase(PhaseApply, fmt.Sprintf("installing %s %s", plan.Product, plan.Latest.Version))
+	u.phase(PhaseApply, "installing %s %s", plan.Product, plan.Latest.Version)
 	if err := stage(plan.Target, verified, plan.Latest.SHA256); err != nil {
 		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot write the new version beside %s (%v)", plan.Target, rootCause(err)))
 	}
@@ -233,7 +233,7 @@ func (u *Updater) apply(ctx context.Context, plan *Plan, j *Journal, verified st
 	if err := u.save(j); err != nil {
 		// The target is new; report it now. If that fails too, recovery
 		// sees the new hash beside the "staged" journal and reports it.
-		u.notice(fmt.Sprintf("could not record the applied update in the journal: %v", err))
+		u.notice("could not record the applied update in the journal: %v", err)
 	}
 	return u.report(ctx, j)
 }
@@ -242,7 +242,7 @@ func (u *Updater) apply(ctx context.Context, plan *Plan, j *Journal, verified st
 // has one. A failure puts the old version back and gives the update back.
 func (u *Updater) acceptOrRollBack(ctx context.Context, j *Journal) error {
 	if len(j.HealthCheck) > 0 {
-		u.phase(PhaseHealth, fmt.Sprintf("checking that %s %s starts", j.Product, j.To))
+		u.phase(PhaseHealth, "checking that %s %s starts", j.Product, j.To)
 		if err := u.healthCheck(ctx, j.Target, j.HealthCheck); err != nil {
 			if rerr := rollback(j.Target); rerr != nil {
 				// The journal stays at "staged": recovery checks again
@@ -357,7 +357,7 @@ func (u *Updater) report(ctx context.Context, j *Journal) (*Result, error) {
 		res.Status = StatusUpdated
 		_ = u.writeInstallRecord(InstallRecord{Target: j.Target, Product: j.Product, Version: j.To, SHA256: j.NewSHA256})
 		if err := u.removeJournal(j.Target); err != nil {
-			u.notice(fmt.Sprintf("could not remove the finished journal: %v", err))
+			u.notice("could not remove the finished journal: %v", err)
 		}
 		return res, nil
 	}
@@ -380,7 +380,7 @@ func (u *Updater) report(ctx context.Context, j *Journal) (*Result, error) {
 	res.Status, res.Remaining = StatusUpdated, &rr.Remaining
 	_ = u.writeInstallRecord(InstallRecord{Target: j.Target, Product: j.Product, Version: j.To, SHA256: j.NewSHA256})
 	if err := u.removeJournal(j.Target); err != nil {
-		u.notice(fmt.Sprintf("could not remove the finished journal: %v", err))
+		u.notice("could not remove the finished journal: %v", err)
 	}
 	return res, nil
 }

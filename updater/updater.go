@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/i18n"
 )
 
 // Updater holds the edges the engine talks to. Zero values take working
@@ -30,6 +31,9 @@ type Updater struct {
 	OS, Arch string
 	// Version is this client's version, sent as User-Agent.
 	Version string
+	// Lang is the reader's language (BCP 47, e.g. "bg"), sent as
+	// Accept-Language so the server's messages match the installer's.
+	Lang string
 	// HealthTimeout bounds a release's health check; default 30 s.
 	HealthTimeout time.Duration
 	// RequestTimeout bounds each API exchange, answer included; default
@@ -75,11 +79,16 @@ func (u *Updater) emit(e Event) {
 	}
 }
 
-func (u *Updater) phase(phase, msg string) {
-	u.emit(Event{Event: EventPhase, Phase: phase, Message: msg})
+// phase reports that a phase begins; format is an English message.
+func (u *Updater) phase(phase, format string, args ...any) {
+	u.emit(Event{Event: EventPhase, Phase: phase, Message: i18n.M(format, args...)})
 }
 
-func (u *Updater) notice(msg string) { u.emit(Event{Event: EventNotice, Message: msg}) }
+// notice reports something a person should know; format is an English
+// message.
+func (u *Updater) notice(format string, args ...any) {
+	u.emit(Event{Event: EventNotice, Message: i18n.M(format, args...)})
+}
 
 func (u *Updater) platform() (string, string) {
 	goos, arch := u.OS, u.Arch

@@ -1,0 +1,67 @@
+package i18n
+
+import (
+	"strings"
+
+	"golang.org/x/text/language"
+)
+
+var matcher = language.NewMatcher(Supported)
+
+// Match returns the supported language closest to tag; English when none
+// is close.
+func Match(tag language.Tag) language.Tag {
+	_, i, conf := matcher.Match(tag)
+	if conf == language.No {
+		return English
+	}
+	return Supported[i]
+}
+
+// Parse reads a language as a person or a locale variable writes it:
+// "bg", "bg-BG", "bg_BG.UTF-8", "en_US.UTF-8@euro", "Bulgarian". ok is
+// false for an empty value and for "C" and "POSIX", which name no language.
+func Parse(s string) (tag language.Tag, ok bool) {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, ".@"); i >= 0 {
+		s = s[:i]
+	}
+	switch strings.ToLower(s) {
+	case "", "c", "posix":
+		return English, false
+	case "bulgarian", "български":
+		return Bulgarian, true
+	case "english":
+		return English, true
+	}
+	t, err := language.Parse(strings.ReplaceAll(s, "_", "-"))
+	if err != nil {
+		return English, false
+	}
+	return Match(t), true
+}
+
+// Detect picks the language: the explicit choice (a --lang flag) first,
+// then LC_ALL, LC_MESSAGES and LANG as POSIX orders them, then the
+// system's own setting (Windows), else English. It returns an error only
+// for an explicit choice it cannot read.
+func Detect(explicit string, getenv func(string) string) (language.Tag, error) {
+	if explicit != "" {
+		t, ok := Parse(explicit)
+		if !ok {
+			return English, Errorf("--lang %q is not a language aktual speaks; use bg or en", explicit)
+		}
+		return t, nil
+	}
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if s := getenv(v); s != "" {
+			// The first one set decides, even "C": that is its meaning.
+			t, _ := Parse(s)
+			return t, nil
+		}
+	}
+	if t, ok := systemLanguage(); ok {
+		return t, nil
+	}
+	return English, nil
+}
