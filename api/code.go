@@ -20,15 +20,30 @@ const (
 // ErrMalformedCode is wrapped by every error ParseCode returns.
 var ErrMalformedCode = errors.New("malformed update code")
 
-// CodeError says what is wrong with a typed update code.
+// CodeError says what is wrong with a typed update or Internet code.
 type CodeError struct {
 	Group  int // 1-based group that looks mistyped; 0 when the length is wrong
 	Digits int // how many digits were typed
 	Reason string
+
+	// The reason as an English format and its arguments, so the
+	// installer can show it in the customer's language.
+	format string
+	args   []any
 }
 
 func (e *CodeError) Error() string { return e.Reason }
 func (e *CodeError) Unwrap() error { return ErrMalformedCode }
+
+// LocalizeArgs gives the reason's English format and arguments (the
+// installer's message catalog translates it).
+func (e *CodeError) LocalizeArgs() (string, []any) { return e.format, e.args }
+
+// problem makes a CodeError; format is an English message, the key of its
+// translations.
+func problem(format string, args ...any) *CodeError {
+	return &CodeError{Reason: fmt.Sprintf(format, args...), format: format, args: args}
+}
 
 var ordinals = [...]string{"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"}
 
@@ -68,21 +83,23 @@ func (c UpdateCode) LastGroup() string {
 // ParseCode accepts a code typed with spaces, dashes or nothing between the
 // groups and checks every group's check digit.
 func ParseCode(s string) (UpdateCode, error) {
-	digits, err := onlyDigits(s, "update code", "your receipt")
+	digits, err := onlyDigits(s, false)
 	if err != nil {
 		return "", err
 	}
 	if len(digits) != CodeDigits {
-		return "", &CodeError{Digits: len(digits), Reason: fmt.Sprintf(
-			"the update code has %d digits; it must have %d (five groups of five, e.g. 12345-67890-12345-67890-12345): check it against your receipt",
-			len(digits), CodeDigits)}
+		e := problem("the update code has %d digits; it must have %d (five groups of five, e.g. 12345-67890-12345-67890-12345): check it against your receipt",
+			len(digits), CodeDigits)
+		e.Digits = len(digits)
+		return "", e
 	}
 	for g := 0; g < CodeGroups; g++ {
 		group := digits[g*CodeGroupSize : (g+1)*CodeGroupSize]
 		if !DammValid(group) {
-			return "", &CodeError{Group: g + 1, Digits: len(digits), Reason: fmt.Sprintf(
-				"the %s group of digits (%s) looks mistyped; check it against your receipt",
-				Ordinal(g+1), group)}
+			e := problem("the %[1]s group of digits (%[2]s) looks mistyped; check it against your receipt",
+				Ordinal(g+1), group, g+1)
+			e.Group, e.Digits = g+1, len(digits)
+			return "", e
 		}
 	}
 	return UpdateCode(digits), nil
@@ -120,10 +137,14 @@ func randomDigits(n int) (string, error) {
 const maxTypedCode = 200
 
 // onlyDigits drops the separators people type (spaces, dashes) and refuses
-// anything else, naming the character.
-func onlyDigits(s, what, source string) (string, error) {
+// anything else, naming the character. internet: an Internet code, else
+// an update code.
+func onlyDigits(s string, internet bool) (string, error) {
 	if len(s) > maxTypedCode {
-		return "", &CodeError{Reason: fmt.Sprintf("the %s is far too long; type only its digits", what)}
+		if internet {
+			return "", problem("the Internet code is far too long; type only its digits")
+		}
+		return "", problem("the update code is far too long; type only its digits")
 	}
 	var b strings.Builder
 	for _, r := range strings.TrimSpace(s) {
@@ -132,12 +153,17 @@ func onlyDigits(s, what, source string) (string, error) {
 			b.WriteRune(r)
 		case r == ' ' || r == '-' || r == '\t' || r == '\u00a0' || r == '\u2013' || r == '\u2014':
 		default:
-			return "", &CodeError{Reason: fmt.Sprintf(
-				"the %s may contain only digits, spaces and dashes, not %q; retype it from %s", what, r, source)}
+			if internet {
+				return "", problem("the Internet code may contain only digits, spaces and dashes, not %q; retype it from the page", r)
+			}
+			return "", problem("the update code may contain only digits, spaces and dashes, not %q; retype it from your receipt", r)
 		}
 	}
 	if b.Len() == 0 {
-		return "", &CodeError{Reason: fmt.Sprintf("no %s was given; type the digits you received", what)}
+		if internet {
+			return "", problem("no Internet code was given; type the digits shown on the page")
+		}
+		return "", problem("no update code was given; type the digits you received")
 	}
 	return b.String(), nil
 }

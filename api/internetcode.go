@@ -27,17 +27,20 @@ func (c InternetCode) String() string { return groupDigits(string(c), internetGr
 // ParseInternetCode accepts the code typed with spaces, dashes or nothing
 // and checks its check digit.
 func ParseInternetCode(s string) (InternetCode, error) {
-	digits, err := onlyDigits(s, "Internet code", "the page")
+	digits, err := onlyDigits(s, true)
 	if err != nil {
 		return "", err
 	}
 	if len(digits) != InternetCodeDigits {
-		return "", &CodeError{Digits: len(digits), Reason: fmt.Sprintf(
-			"the Internet code has %d digits; it must have %d (three groups of three, e.g. 123-456-789): copy it again from the page",
-			len(digits), InternetCodeDigits)}
+		e := problem("the Internet code has %d digits; it must have %d (three groups of three, e.g. 123-456-789): copy it again from the page",
+			len(digits), InternetCodeDigits)
+		e.Digits = len(digits)
+		return "", e
 	}
 	if !DammValid(digits) {
-		return "", &CodeError{Digits: len(digits), Reason: "the Internet code looks mistyped (its check digit does not match); copy it again carefully from the page"}
+		e := problem("the Internet code looks mistyped (its check digit does not match); copy it again carefully from the page")
+		e.Digits = len(digits)
+		return "", e
 	}
 	return InternetCode(digits), nil
 }

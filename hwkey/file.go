@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/aktual/aktual/internal/i18n"
 	"io"
 	"io/fs"
 	"os"
@@ -85,34 +86,34 @@ func Issue(vendorKey ed25519.PrivateKey, serial, customer string, products []str
 // can the caller, with VerifyLicence(key.Envelope(), keys).
 func ParseFile(data []byte) (*FileKey, error) {
 	if len(data) > MaxLicenceFile {
-		return nil, fmt.Errorf("%w: the file is larger than %d bytes, so it is not a licence file", ErrMalformed, MaxLicenceFile)
+		return nil, i18n.Errorf("%w: the file is larger than %d bytes, so it is not a licence file", ErrMalformed, MaxLicenceFile)
 	}
 	var f licenceFile
 	if err := api.DecodeStrict(data, &f); errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, fmt.Errorf("%w: the file is empty or cut short (an incomplete copy?); copy it again, or ask your vendor for a new one", ErrMalformed)
+		return nil, i18n.Errorf("%w: the file is empty or cut short (an incomplete copy?); copy it again, or ask your vendor for a new one", ErrMalformed)
 	} else if err != nil {
-		return nil, fmt.Errorf("%w: not a licence file (%v)", ErrMalformed, err)
+		return nil, i18n.Errorf("%w: not a licence file (%v)", ErrMalformed, err)
 	}
 	if f.Version != fileVersion {
-		return nil, fmt.Errorf("%w: licence file version %d is not supported (this aktual reads version %d); update aktual, or ask your vendor for a version %d file",
+		return nil, i18n.Errorf("%w: licence file version %d is not supported (this aktual reads version %d); update aktual, or ask your vendor for a version %d file",
 			ErrMalformed, f.Version, fileVersion, fileVersion)
 	}
 	if f.Licence.PayloadType != PayloadLicence {
-		return nil, fmt.Errorf("%w: the file holds a %q, not a licence", ErrMalformed, f.Licence.PayloadType)
+		return nil, i18n.Errorf("%w: the file holds a %q, not a licence", ErrMalformed, f.Licence.PayloadType)
 	}
 	if len(f.Licence.Payload) > api.MaxEnvelopeSize {
-		return nil, fmt.Errorf("%w: the licence is too large", ErrMalformed)
+		return nil, i18n.Errorf("%w: the licence is too large", ErrMalformed)
 	}
 	l, err := parseStatement(f.Licence.Payload)
 	if err != nil {
 		return nil, err
 	}
 	if len(f.PrivateKey) != ed25519.SeedSize {
-		return nil, fmt.Errorf("%w: the private key is %d bytes, not %d", ErrMalformed, len(f.PrivateKey), ed25519.SeedSize)
+		return nil, i18n.Errorf("%w: the private key is %d bytes, not %d", ErrMalformed, len(f.PrivateKey), ed25519.SeedSize)
 	}
 	priv := ed25519.NewKeyFromSeed(f.PrivateKey)
 	if !bytes.Equal(priv.Public().(ed25519.PublicKey), l.PublicKey) {
-		return nil, fmt.Errorf("%w: the file's private key does not belong to its licence (key %s); the file is damaged, ask your vendor for a new one",
+		return nil, i18n.Errorf("%w: the file's private key does not belong to its licence (key %s); the file is damaged, ask your vendor for a new one",
 			ErrMalformed, l.Serial)
 	}
 	return &FileKey{licence: l, env: f.Licence, priv: priv}, nil
@@ -138,7 +139,7 @@ func readFile(path string) (*FileKey, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: it is not a file", ErrMalformed)
+		return nil, i18n.Errorf("%w: it is not a file", ErrMalformed)
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -12,7 +12,7 @@ package hwkey
 
 import (
 	"context"
-	"errors"
+	"github.com/aktual/aktual/internal/i18n"
 
 	"github.com/aktual/aktual/api"
 )
@@ -24,18 +24,18 @@ const PayloadLicence = "aktual.licence.v1"
 // Sentinels for the conditions a caller acts on.
 var (
 	// ErrNoKey: no hardware key was found where it was looked for.
-	ErrNoKey = errors.New("no hardware key found")
+	ErrNoKey = i18n.Errorf("no hardware key found")
 	// ErrSeveralKeys: more than one different key was found, and the
 	// installer cannot guess which one the customer means.
-	ErrSeveralKeys = errors.New("several hardware keys found")
+	ErrSeveralKeys = i18n.Errorf("several hardware keys found")
 	// ErrExpired: the licence's validity has ended.
-	ErrExpired = errors.New("hardware-key licence expired")
+	ErrExpired = i18n.Errorf("hardware-key licence expired")
 	// ErrNotLicensed: the licence does not cover the product.
-	ErrNotLicensed = errors.New("product not covered by the hardware-key licence")
+	ErrNotLicensed = i18n.Errorf("product not covered by the hardware-key licence")
 	// ErrForged: the licence is not signed by a trusted vendor key.
-	ErrForged = errors.New("hardware-key licence is not signed by the vendor")
+	ErrForged = i18n.Errorf("hardware-key licence is not signed by the vendor")
 	// ErrMalformed: the licence or licence file cannot be read.
-	ErrMalformed = errors.New("hardware-key licence is malformed")
+	ErrMalformed = i18n.Errorf("hardware-key licence is malformed")
 )
 
 // Key is a hardware key that is present and can prove it.

@@ -3,6 +3,7 @@ package hwkey
 import (
 	"crypto/ed25519"
 	"fmt"
+	"github.com/aktual/aktual/internal/i18n"
 	"regexp"
 	"slices"
 	"strings"
@@ -48,11 +49,11 @@ func (l LicenceStatement) Covers(product string) bool {
 // wrap ErrExpired or ErrNotLicensed.
 func (l LicenceStatement) Check(now time.Time, product string) error {
 	if !l.ExpiresAt.IsZero() && !now.Before(l.ExpiresAt) {
-		return fmt.Errorf("%w: the licence of hardware key %s expired on %s; ask your vendor to renew it",
+		return i18n.Errorf("%w: the licence of hardware key %s expired on %s; ask your vendor to renew it",
 			ErrExpired, l.Serial, l.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"))
 	}
 	if product != "" && !l.Covers(product) {
-		return fmt.Errorf("%w: hardware key %s is licensed for %s, not for %s; use the key licensed for %s, or ask your vendor to add it to this licence",
+		return i18n.Errorf("%w: hardware key %s is licensed for %s, not for %s; use the key licensed for %s, or ask your vendor to add it to this licence",
 			ErrNotLicensed, l.Serial, strings.Join(l.Products, ", "), product, product)
 	}
 	return nil
@@ -62,27 +63,27 @@ func (l LicenceStatement) Check(now time.Time, product string) error {
 func (l *LicenceStatement) validate() error {
 	switch {
 	case !ValidSerial(l.Serial):
-		return fmt.Errorf("serial %q is not a key serial (letters, digits, '.', '_' or '-', at most 128)", l.Serial)
+		return i18n.Errorf("serial %q is not a key serial (letters, digits, '.', '_' or '-', at most 128)", l.Serial)
 	case strings.TrimSpace(l.Customer) == "":
-		return fmt.Errorf("the licence names no customer")
+		return i18n.Errorf("the licence names no customer")
 	case len(l.Customer) > MaxCustomerName:
-		return fmt.Errorf("the customer's name is longer than %d bytes", MaxCustomerName)
+		return i18n.Errorf("the customer's name is longer than %d bytes", MaxCustomerName)
 	case !utf8.ValidString(l.Customer) || strings.ContainsFunc(l.Customer, unicode.IsControl):
 		// The name is printed on terminals: no escape sequences.
-		return fmt.Errorf("the customer's name contains control characters or invalid UTF-8")
+		return i18n.Errorf("the customer's name contains control characters or invalid UTF-8")
 	case len(l.PublicKey) != ed25519.PublicKeySize:
-		return fmt.Errorf("the key's public key is %d bytes, not %d", len(l.PublicKey), ed25519.PublicKeySize)
+		return i18n.Errorf("the key's public key is %d bytes, not %d", len(l.PublicKey), ed25519.PublicKeySize)
 	case l.IssuedAt.IsZero():
-		return fmt.Errorf("the licence has no issue date")
+		return i18n.Errorf("the licence has no issue date")
 	case !l.ExpiresAt.IsZero() && !l.ExpiresAt.After(l.IssuedAt):
-		return fmt.Errorf("the licence expires (%s) before it is issued (%s)",
+		return i18n.Errorf("the licence expires (%s) before it is issued (%s)",
 			l.ExpiresAt.Format(time.RFC3339), l.IssuedAt.Format(time.RFC3339))
 	case len(l.Products) > MaxProducts:
-		return fmt.Errorf("the licence lists more than %d products", MaxProducts)
+		return i18n.Errorf("the licence lists more than %d products", MaxProducts)
 	}
 	for _, p := range l.Products {
 		if !nameRE.MatchString(p) {
-			return fmt.Errorf("%q is not a product name", p)
+			return i18n.Errorf("%q is not a product name", p)
 		}
 	}
 	return nil
@@ -107,7 +108,7 @@ func parseStatement(payload []byte) (LicenceStatement, error) {
 // the signature is missing or not by a trusted key, ErrMalformed otherwise.
 func VerifyLicence(env api.Envelope, vendorKeys []api.PublicKey) (LicenceStatement, error) {
 	if env.PayloadType != PayloadLicence {
-		return LicenceStatement{}, fmt.Errorf("%w: the document is a %q, not a licence (%q)",
+		return LicenceStatement{}, i18n.Errorf("%w: the document is a %q, not a licence (%q)",
 			ErrMalformed, env.PayloadType, PayloadLicence)
 	}
 	// Verify over the raw payload bytes first; only signed bytes are parsed.

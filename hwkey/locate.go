@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aktual/aktual/internal/i18n"
 	"io/fs"
 	"os"
 	"strings"
@@ -64,7 +65,7 @@ func (l Locator) Locate(ctx context.Context, explicit string, hint Hint) (Key, e
 	found = distinct(found)
 	switch len(found) {
 	case 0:
-		return nil, fmt.Errorf("%w (looked in: %s); connect the hardware key, or pass --hwkey FILE with the key's licence file",
+		return nil, i18n.Errorf("%w (looked in: %s); connect the hardware key, or pass --hwkey FILE with the key's licence file",
 			ErrNoKey, strings.Join(looked, "; "))
 	case 1:
 		return found[0], nil
@@ -73,7 +74,7 @@ func (l Locator) Locate(ctx context.Context, explicit string, hint Hint) (Key, e
 		for i, k := range found {
 			names[i] = fmt.Sprintf("%s at %s", k.Licence().Serial, k.Source())
 		}
-		return nil, fmt.Errorf("%w (%s); choose one with --hwkey FILE, or disconnect the others",
+		return nil, i18n.Errorf("%w (%s); choose one with --hwkey FILE, or disconnect the others",
 			ErrSeveralKeys, strings.Join(names, "; "))
 	}
 }
@@ -85,13 +86,13 @@ func openChosen(path, how string) (Key, error) {
 	case err == nil:
 		return k, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("%w: %s names %s, which does not exist; check the path to the hardware key's licence file",
+		return nil, i18n.Errorf("%w: %s names %s, which does not exist; check the path to the hardware key's licence file",
 			ErrNoKey, how, path)
 	case errors.Is(err, ErrMalformed):
-		return nil, fmt.Errorf("%s names %s, which is not a usable licence file: %w; check the path, or ask your vendor for a new licence file",
+		return nil, i18n.Errorf("%s names %s, which is not a usable licence file: %w; check the path, or ask your vendor for a new licence file",
 			how, path, err)
 	default:
-		return nil, fmt.Errorf("%s names %s, which cannot be read: %w", how, path, unwrapPath(err))
+		return nil, i18n.Errorf("%s names %s, which cannot be read: %w", how, path, unwrapPath(err))
 	}
 }
 

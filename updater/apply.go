@@ -2,7 +2,7 @@ package updater
 
 import (
 	"encoding/hex"
-	"fmt"
+	"github.com/aktual/aktual/internal/i18n"
 	"os"
 	"path/filepath"
 
@@ -88,7 +88,7 @@ func commit(target, sha256hex string) (rollbackFailed bool, err error) {
 	}
 	if err := selfupdate.CommitBinary(opts); err != nil {
 		if rerr := selfupdate.RollbackError(err); rerr != nil {
-			return true, fmt.Errorf("%w; restoring the old file also failed: %v", err, rerr)
+			return true, i18n.Errorf("%w; restoring the old file also failed: %v", err, rerr)
 		}
 		return false, err
 	}

@@ -34,7 +34,7 @@ type Plan struct {
 	Target        string // absolute, symlinks resolved
 	CurrentSHA256 string
 	From          string // installed version
-	FromSource    string // "catalogue", "install record" or "--from-version"
+	FromSource    string // SourceCatalogue, SourceInstallRecord or SourceFlag
 	Latest        api.ReleaseStatement
 	// UpToDate: the newest release is installed; Newer: what is installed
 	// is newer than anything published (a downgrade is never offered).
@@ -45,6 +45,13 @@ type Plan struct {
 	// update is reserved for it.
 	Downgrade bool
 }
+
+// How the installed version was found (Plan.FromSource).
+const (
+	SourceCatalogue     = "catalogue"      // its hash is a published release's
+	SourceInstallRecord = "install record" // aktual installed it
+	SourceFlag          = "--from-version" // the caller said so
+)
 
 // Check finds the installed version and the newest release, verifying the
 // server's signed answer. It changes nothing.
@@ -87,12 +94,12 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 		if inst.SHA256 != current {
 			return nil, fail(ErrVerification, nil, "the server named a release for contents other than the installed file; refusing its answer")
 		}
-		plan.From, plan.FromSource = inst.Version, "catalogue"
+		plan.From, plan.FromSource = inst.Version, SourceCatalogue
 	default:
 		if rec, err := u.installRecord(target); err == nil && rec.Product == req.Product && rec.SHA256 == current {
-			plan.From, plan.FromSource = rec.Version, "install record"
+			plan.From, plan.FromSource = rec.Version, SourceInstallRecord
 		} else if req.FromVersion != "" {
-			plan.From, plan.FromSource = req.FromVersion, "--from-version"
+			plan.From, plan.FromSource = req.FromVersion, SourceFlag
 		}
 	}
 	if plan.From == "" {

@@ -3,7 +3,6 @@ package updater
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"time"
 
@@ -30,7 +29,7 @@ func (u *Updater) OpenClassicSession(ctx context.Context, p *Plan, key hwkey.Key
 	}
 	machine, err := u.machineID()
 	if err != nil {
-		return nil, fmt.Errorf("finding this machine's ID: %w", err)
+		return nil, i18n.Errorf("finding this machine's ID: %w", err)
 	}
 	u.phase(PhaseReserve, "asking the server for an Internet code page with hardware key %s", lic.Serial)
 	var ch api.ChallengeResponse
@@ -78,7 +77,15 @@ func (u *Updater) WaitConfirmed(ctx context.Context, sessionID string, every tim
 		case err == nil && sess.State == api.SessionConfirmed:
 			return nil
 		case err == nil && sess.State != api.SessionOpen:
-			return fail(ErrCredentialRejected, nil, "the Internet code page is %s; start the update again", sess.State)
+			switch sess.State {
+			case api.SessionExpired:
+				return fail(ErrCredentialRejected, nil, "the Internet code page expired (codes are valid for 15 minutes); start the update again")
+			case api.SessionLocked:
+				return fail(ErrCredentialRejected, nil, "too many wrong Internet codes were typed; start the update again for a new code")
+			case api.SessionUsed:
+				return fail(ErrCredentialRejected, nil, "this Internet code page was already used; start the update again")
+			}
+			return fail(ErrCredentialRejected, nil, "the Internet code page is no longer open (%s); start the update again", sess.State)
 		case err != nil && !errors.Is(err, ErrNoConnection):
 			return credentialError(err)
 		}

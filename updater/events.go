@@ -24,10 +24,14 @@ const (
 // Event is what the updater reports while it works. The CLI draws it (a
 // progress bar, a line) or prints it as a JSON line.
 type Event struct {
-	Event   string `json:"event"`
-	Phase   string `json:"phase,omitempty"`
+	Event   string       `json:"event"`
+	Phase   string       `json:"phase,omitempty"`
 	Message i18n.Message `json:"-"` // shown in the reader's language
-	Done    int64  `json:"done,omitempty"`
-	Total   int64  `json:"total,omitempty"`
-	URL     string `json:"url,omitempty"`
+	Done    int64        `json:"done,omitempty"`
+	Total   int64        `json:"total,omitempty"`
+	URL     string       `json:"url,omitempty"`
+	// Rate (bytes a second, over the last seconds) and ETA (seconds
+	// left at that rate) of a download's progress.
+	Rate int64 `json:"rate,omitempty"`
+	ETA  int64 `json:"eta_seconds,omitempty"`
 }

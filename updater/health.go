@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
+	"github.com/aktual/aktual/internal/i18n"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,13 +51,13 @@ func (u *Updater) healthCheck(ctx context.Context, target string, args []string)
 	}
 	switch {
 	case hctx.Err() != nil:
-		return fmt.Errorf("it did not finish within %s", timeout)
+		return i18n.Errorf("it did not finish within %s", timeout)
 	case err != nil:
 		line, _, _ := strings.Cut(strings.TrimSpace(out.String()), "\n")
 		if line != "" {
-			return fmt.Errorf("running it with %s: %v: %s", strings.Join(args, " "), err, line)
+			return i18n.Errorf("running it with %s: %v: %s", strings.Join(args, " "), err, line)
 		}
-		return fmt.Errorf("running it with %s: %v", strings.Join(args, " "), err)
+		return i18n.Errorf("running it with %s: %v", strings.Join(args, " "), err)
 	}
 	return nil
 }

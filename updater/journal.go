@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"github.com/aktual/aktual/internal/i18n"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -88,7 +88,7 @@ func (u *Updater) save(j *Journal) error {
 		return err
 	}
 	if err := writeFileAtomic(u.journalPath(j.Target), data); err != nil {
-		return fmt.Errorf("writing the update journal in %s: %w", u.journalDir(), err)
+		return i18n.Errorf("writing the update journal in %s: %w", u.journalDir(), err)
 	}
 	return nil
 }
@@ -107,10 +107,10 @@ func readJournal(path string) (*Journal, error) {
 	}
 	var j Journal
 	if err := api.DecodeStrict(data, &j); err != nil {
-		return nil, fmt.Errorf("the update journal %s is damaged (%v); aktual leaves it as it is: show it to your vendor's support, who can read the reservation in it", path, err)
+		return nil, i18n.Errorf("the update journal %s is damaged (%v); aktual leaves it as it is: show it to your vendor's support, who can read the reservation in it", path, err)
 	}
 	if j.Version != journalVersion {
-		return nil, fmt.Errorf("journal %s has version %d; this aktual reads version %d", filepath.Base(path), j.Version, journalVersion)
+		return nil, i18n.Errorf("journal %s has version %d; this aktual reads version %d", filepath.Base(path), j.Version, journalVersion)
 	}
 	return &j, nil
 }
@@ -151,7 +151,7 @@ func readBounded(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if fi.Size() > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", filepath.Base(path), limit)
+		return nil, i18n.Errorf("%s is larger than %d bytes", filepath.Base(path), limit)
 	}
 	return os.ReadFile(path)
 }

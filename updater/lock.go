@@ -2,7 +2,7 @@ package updater
 
 import (
 	"errors"
-	"fmt"
+	"github.com/aktual/aktual/internal/i18n"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,14 +27,14 @@ func lockTarget(target string) (unlock func(), err error) {
 		return nil, fail(ErrApply, err, "cannot write the folder of %s (%v); run as a user who may change it; nothing was changed or used",
 			target, rootCause(err))
 	} else if err != nil {
-		return nil, fmt.Errorf("opening the lock beside %s: %w", target, err)
+		return nil, i18n.Errorf("opening the lock beside %s: %w", target, err)
 	}
 	if err := tryLock(f); err != nil {
 		f.Close()
 		if errors.Is(err, errLocked) {
 			return nil, fail(ErrBusy, err, "another aktual is updating %s right now; wait for it to finish, then run this again", target)
 		}
-		return nil, fmt.Errorf("locking %s: %w", target, err)
+		return nil, i18n.Errorf("locking %s: %w", target, err)
 	}
 	return func() { unlockFile(f); f.Close() }, nil
 }

@@ -3,13 +3,13 @@ package updater
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/i18n"
 )
 
 // Recovery actions.
@@ -44,7 +44,7 @@ type Recovered struct {
 func (u *Updater) Recover(ctx context.Context) ([]Recovered, error) {
 	paths, err := u.journals()
 	if err != nil {
-		return nil, fmt.Errorf("reading journals in %s: %w", u.journalDir(), err)
+		return nil, i18n.Errorf("reading journals in %s: %w", u.journalDir(), err)
 	}
 	var out []Recovered
 	for _, p := range paths {
@@ -111,8 +111,10 @@ func (u *Updater) recoverOthers(ctx context.Context, target string) {
 			continue
 		}
 		switch rec.Action {
-		case ActionReported, ActionReleased:
-			u.notice("an interrupted update of %s at %s was finished (%s)", j.Product, j.Target, rec.Action)
+		case ActionReported:
+			u.notice("an interrupted update of %s at %s was finished: it was installed, and the server is now told", j.Product, j.Target)
+		case ActionReleased:
+			u.notice("an interrupted update of %s at %s was finished: it was not installed, and the held update was given back", j.Product, j.Target)
 		case ActionPending:
 			u.notice("an interrupted update of %s at %s is still pending: %v", j.Product, j.Target, rec.Err)
 		}
@@ -150,10 +152,10 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		u = &uj
 	}
 	if !sameServer(j.Server, u.Server) {
-		rec.Action, rec.Err = ActionPending, fmt.Errorf("the unfinished update of %s was made with server %s; run aktual recover --server %s", j.Target, j.Server, j.Server)
+		rec.Action, rec.Err = ActionPending, i18n.Errorf("the unfinished update of %s was made with server %s; run aktual recover --server %s", j.Target, j.Server, j.Server)
 		return rec
 	}
-	u.phase(PhaseRecover, "finishing an interrupted update of %s (%s)", j.Product, j.State)
+	u.phase(PhaseRecover, "finishing an interrupted update of %s", j.Product)
 	switch j.State {
 	case StateReported:
 		rec.Action = ActionDropped
@@ -169,7 +171,7 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		return rec
 	case StateReserved, StateStaged, StateApplied:
 	default:
-		rec.Action, rec.Err = ActionPending, fmt.Errorf("journal of %s has unknown state %q", j.Target, j.State)
+		rec.Action, rec.Err = ActionPending, i18n.Errorf("journal of %s has unknown state %q", j.Target, j.State)
 		return rec
 	}
 	// A swap only ever follows a journal saved at "staged": a target that
@@ -188,7 +190,7 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		// check again, and put the old version back if it fails.
 		if err := u.healthCheck(ctx, j.Target, j.HealthCheck); err != nil {
 			if rerr := rollback(j.Target); rerr != nil {
-				rec.Action, rec.Err = ActionPending, fmt.Errorf("putting back the old version of %s: %w", j.Target, rerr)
+				rec.Action, rec.Err = ActionPending, i18n.Errorf("putting back the old version of %s: %w", j.Target, rerr)
 				return rec
 			}
 			applied = false
@@ -256,7 +258,7 @@ func finishSwap(j *Journal) (applied bool, err error) {
 	if fileExists(j.Target) {
 		sum, err := hashFile(j.Target)
 		if err != nil {
-			return false, fmt.Errorf("reading %s: %w", j.Target, err)
+			return false, i18n.Errorf("reading %s: %w", j.Target, err)
 		}
 		return sum == j.NewSHA256 && ours(j.Target, j), nil
 	}
@@ -268,12 +270,12 @@ func finishSwap(j *Journal) (applied bool, err error) {
 	}
 	if sum, err := hashFile(stagedPath(j.Target)); err == nil && sum == j.NewSHA256 && ours(stagedPath(j.Target), j) {
 		if err := os.Rename(stagedPath(j.Target), j.Target); err != nil {
-			return false, fmt.Errorf("finishing the interrupted swap of %s: %w", j.Target, err)
+			return false, i18n.Errorf("finishing the interrupted swap of %s: %w", j.Target, err)
 		}
 		return true, nil
 	}
 	if err := os.Rename(old, j.Target); err != nil {
-		return false, fmt.Errorf("restoring %s from %s: %w", j.Target, old, err)
+		return false, i18n.Errorf("restoring %s from %s: %w", j.Target, old, err)
 	}
 	return false, nil
 }

@@ -3,7 +3,7 @@ package updater
 import (
 	"context"
 	"errors"
-	"fmt"
+	"github.com/aktual/aktual/internal/i18n"
 	"os"
 	"time"
 
@@ -24,6 +24,9 @@ type Request struct {
 	// Credential is asked after the download is verified, as late as
 	// possible before the reserve.
 	Credential func(ctx context.Context, p *Plan) (api.Credential, error)
+	// File, when set, is the release's artifact downloaded elsewhere: it
+	// is used instead of a download, after the same checks.
+	File string
 }
 
 // Result statuses.
@@ -91,7 +94,12 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 	if err := checkWritable(plan.Target); err != nil {
 		return nil, err
 	}
-	verified, err := u.download(ctx, plan.Latest, plan.Target)
+	var verified string
+	if req.File != "" {
+		verified, err = u.useFile(ctx, plan.Latest, plan.Target, req.File)
+	} else {
+		verified, err = u.download(ctx, plan.Latest, plan.Target)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +118,7 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Credential, verified string) (*Result, error) {
 	machine, err := u.machineID()
 	if err != nil {
-		return nil, fmt.Errorf("finding this machine's ID: %w", err)
+		return nil, i18n.Errorf("finding this machine's ID: %w", err)
 	}
 	key, resumed, err := u.settleIntent(ctx, plan, cred, machine)
 	if err != nil {

@@ -43,6 +43,13 @@ type Updater struct {
 	RequestTimeout  time.Duration
 	MinDownloadRate int64
 	StallWindow     time.Duration
+	// DownloadAttempts bounds the tries of one download in a run (a line
+	// that breaks, stalls or meets a busy server is tried again, from the
+	// bytes already on disk); default 5. RetryDelay is the first backoff,
+	// doubled each try up to 30 s, drawn with full jitter; default 1 s.
+	// A server's Retry-After overrides it.
+	DownloadAttempts int
+	RetryDelay       time.Duration
 }
 
 // Defaults of the bounds on slow servers.

@@ -69,7 +69,7 @@ func mustBuild() catalog.Catalog {
 	b := catalog.NewBuilder(catalog.Fallback(English))
 	for tag, entries := range cats {
 		for key, e := range entries {
-			if err := b.Set(tag, key, e.message()); err != nil {
+			if err := b.Set(tag, noWrap(key), e.message()); err != nil {
 				panic(fmt.Sprintf("i18n: %s %q: %v", tag, key, err))
 			}
 		}
@@ -79,7 +79,7 @@ func mustBuild() catalog.Catalog {
 
 func (e Entry) message() catalog.Message {
 	if !e.Plural {
-		return catalog.String(e.Text)
+		return catalog.String(noWrap(e.Text))
 	}
 	var cases []any
 	keys := make([]string, 0, len(e.Forms))
@@ -89,7 +89,7 @@ func (e Entry) message() catalog.Message {
 	// Exact matches first, "other" last, as plural.Selectf wants.
 	sort.Slice(keys, func(a, b int) bool { return formRank(keys[a]) < formRank(keys[b]) })
 	for _, k := range keys {
-		cases = append(cases, k, e.Forms[k])
+		cases = append(cases, k, noWrap(e.Forms[k]))
 	}
 	return plural.Selectf(e.Arg, "%d", cases...)
 }

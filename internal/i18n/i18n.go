@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -65,9 +66,19 @@ type msgError struct {
 	err error
 }
 
-func (e *msgError) Error() string                  { return e.err.Error() }
-func (e *msgError) Unwrap() error                  { return errors.Unwrap(e.err) }
+func (e *msgError) Error() string                 { return e.err.Error() }
 func (e *msgError) LocalizeArgs() (string, []any) { return e.msg.LocalizeArgs() }
+
+// Unwrap gives what the %w verbs wrapped, one or several.
+func (e *msgError) Unwrap() []error {
+	switch u := e.err.(type) {
+	case interface{ Unwrap() []error }:
+		return u.Unwrap()
+	case interface{ Unwrap() error }:
+		return []error{u.Unwrap()}
+	}
+	return nil
+}
 
 // Printer formats messages in one language.
 type Printer struct {
@@ -85,12 +96,20 @@ func NewPrinter(tag language.Tag) *Printer {
 }
 
 // Lang is the printer's language.
-func (p *Printer) Lang() language.Tag { return p.tag }
+func (p *Printer) Lang() language.Tag {
+	if p == nil {
+		return English
+	}
+	return p.tag
+}
 
 // Sprintf looks format up in the catalog and formats args, rendering
 // messages and errors among them in the printer's language.
 func (p *Printer) Sprintf(format string, args ...any) string {
-	return p.p.Sprintf(format, p.localArgs(args)...)
+	if p == nil {
+		p = english
+	}
+	return p.p.Sprintf(noWrap(format), p.localArgs(args)...)
 }
 
 // Fprintf writes Sprintf's text to w.
@@ -100,6 +119,9 @@ func (p *Printer) Fprintf(w io.Writer, format string, args ...any) (int, error) 
 
 // Sprint renders a message, an error, or any other value as text.
 func (p *Printer) Sprint(v any) string {
+	if p == nil {
+		p = english
+	}
 	switch v := v.(type) {
 	case nil:
 		return ""
@@ -147,4 +169,15 @@ func (p *Printer) errorText(err error) string {
 		return p.Sprint(m)
 	}
 	return err.Error()
+}
+
+// noWrap turns fmt.Errorf's %w into %v: the printer formats like fmt's
+// Sprintf, which has no %w, and the arguments are text by then.
+func noWrap(format string) string {
+	if !strings.Contains(format, "%w") {
+		return format
+	}
+	s := strings.ReplaceAll(format, "%%", "\x00")
+	s = strings.ReplaceAll(s, "%w", "%v")
+	return strings.ReplaceAll(s, "\x00", "%%")
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/hwkey"
+	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater"
 )
 
@@ -18,19 +20,19 @@ func credentialKind(ctx context.Context, plan *updater.Plan, o *updateOptions, c
 	switch plan.Latest.Series {
 	case api.SeriesClassic:
 		if code != "" {
-			return nil, &updater.Error{Kind: updater.ErrCredentialRejected, Msg: fmt.Sprintf(
+			return nil, &updater.Error{Kind: updater.ErrCredentialRejected, Msg: i18n.M(
 				"%s is a classic-series product: it is updated with its hardware key and an Internet code, not an update code; drop --code", plan.Product)}
 		}
 		key, err := hwkey.Locate(ctx, o.hwkey, hwkey.Hint{TargetDir: filepath.Dir(plan.Target)}, hwkey.FileDriver{})
 		if errors.Is(err, hwkey.ErrNoKey) || errors.Is(err, hwkey.ErrSeveralKeys) {
-			return nil, &updater.Error{Kind: updater.ErrInputNeeded, Err: err, Msg: err.Error()}
+			return nil, &updater.Error{Kind: updater.ErrInputNeeded, Err: err}
 		} else if err != nil {
-			return nil, &updater.Error{Kind: updater.ErrCredentialRejected, Err: err, Msg: err.Error()}
+			return nil, &updater.Error{Kind: updater.ErrCredentialRejected, Err: err}
 		}
 		return key, nil
 	default:
 		if o.hwkey != "" {
-			return nil, &updater.Error{Kind: updater.ErrCredentialRejected, Msg: fmt.Sprintf(
+			return nil, &updater.Error{Kind: updater.ErrCredentialRejected, Msg: i18n.M(
 				"%s is a Pro-series product: it is updated with a 25-digit update code, not a hardware key; drop --hwkey", plan.Product)}
 		}
 		return nil, nil
@@ -46,8 +48,8 @@ func classicCredential(ctx context.Context, ios *IOStreams, u *updater.Updater, 
 		return api.Credential{}, err
 	}
 	if !o.noBrowser {
-		if err := o.browser.Open(sess.URL); err != nil {
-			fmt.Fprintf(ios.ErrOut, "Could not open a browser (%v); open the address above yourself.\n", err)
+		if err := o.browser.Open(pageURL(sess.URL, ios.P)); err != nil {
+			fmt.Fprintln(ios.ErrOut, ios.P.Sprintf("Could not open a browser (%v); open the address above yourself.", err))
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -69,7 +71,7 @@ func classicCredential(ctx context.Context, ios *IOStreams, u *updater.Updater, 
 		if err != nil {
 			return api.Credential{}, err
 		}
-		fmt.Fprintln(ios.ErrOut, "\n\"Continue the update\" was pressed on the page; continuing.")
+		fmt.Fprintln(ios.ErrOut, "\n"+ios.P.Sprintf("\"Continue the update\" was pressed on the page; continuing."))
 		return api.Credential{Session: sess.ID}, nil
 	}
 }
@@ -83,8 +85,8 @@ type typedCode struct {
 // terminal a typo is shown and asked again; from a pipe it fails at once.
 func askInternetCode(ctx context.Context, ios *IOStreams) (api.InternetCode, error) {
 	for attempt := 1; ; attempt++ {
-		line, err := ios.Prompt(ctx, "Type the Internet code shown on the page (or press \"Continue the update\" there): ",
-			"the Internet code", "pipe the code on standard input, or keep it open and press Continue on the page")
+		line, err := ios.Prompt(ctx, ios.P.Sprintf("Type the Internet code shown on the page (or press \"Continue the update\" there): "),
+			i18n.M("the Internet code is needed but standard input ended; pipe the code on standard input, or keep it open and press Continue on the page"))
 		if err != nil {
 			return "", err
 		}
@@ -93,10 +95,23 @@ func askInternetCode(ctx context.Context, ios *IOStreams) (api.InternetCode, err
 			return code, nil
 		}
 		if !ios.InTTY || attempt >= maxCodeAttempts {
-			return "", &updater.Error{Kind: updater.ErrCredentialRejected, Err: err, Msg: err.Error()}
+			return "", &updater.Error{Kind: updater.ErrCredentialRejected, Err: err}
 		}
-		fmt.Fprintf(ios.ErrOut, "%v.\n", capitalize(err.Error()))
+		fmt.Fprintf(ios.ErrOut, "%s.\n", capitalize(ios.P.Sprint(err)))
 	}
+}
+
+// pageURL adds the installer's language to the Internet-code page's
+// address, so the page speaks as the installer does.
+func pageURL(page string, P *i18n.Printer) string {
+	u, err := url.Parse(page)
+	if err != nil {
+		return page
+	}
+	q := u.Query()
+	q.Set("lang", P.Lang().String())
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // defaultPollInterval: how often the page's Continue button is checked.

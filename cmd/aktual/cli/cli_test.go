@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aktual/aktual/internal/i18n"
 	"strings"
 	"testing"
 
@@ -19,7 +20,7 @@ func TestExitCode(t *testing.T) {
 	}{
 		{nil, ExitOK},
 		{errors.New("boom"), ExitUnexpected},
-		{usageError("bad flag"), ExitUsage},
+		{usageError(i18n.M("bad flag")), ExitUsage},
 		{&updater.Error{Kind: updater.ErrUsage}, ExitUsage},
 		{&updater.Error{Kind: updater.ErrInputNeeded}, ExitUsage},
 		{&updater.Error{Kind: updater.ErrDeclined}, ExitUsage},
@@ -34,7 +35,7 @@ func TestExitCode(t *testing.T) {
 		{&updater.Error{Kind: updater.ErrNotReported, Err: &updater.Error{Kind: updater.ErrNoConnection}}, ExitNotReported},
 		{&updater.Error{Kind: updater.ErrApply, Err: &updater.Error{Kind: updater.ErrNoConnection}}, ExitApply},
 		{&updater.Error{Err: &updater.Error{Kind: updater.ErrVerification}}, ExitVerification},
-		{context.Canceled, ExitUnexpected},
+		{context.Canceled, ExitInterrupted},
 	}
 	for _, tt := range tests {
 		if got := exitCode(tt.err); got != tt.want {

@@ -6,78 +6,131 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater"
 )
 
 type checkOptions struct {
 	serverOptions
 	product, target, fromVersion string
+	code, hwkey                  string
 	json                         bool
 }
 
 func newCheckCmd(ios *IOStreams) *cobra.Command {
+	P := ios.P
 	o := &checkOptions{}
 	cmd := &cobra.Command{
 		Use:   "check",
-		Short: "Say whether a newer version is available (exit 10 if so); installs and reserves nothing",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			p := newPrinter(ios, o.json)
-			u, err := newEngine(cmd, &o.serverOptions, p, true)
-			if err != nil {
-				return report(p, outcome{Product: o.product}, err)
-			}
-			// Every run first finishes what a crash left unfinished.
-			if recs, err := u.Recover(cmd.Context()); err == nil {
-				for _, r := range recs {
-					if r.Action == updater.ActionReported || r.Action == updater.ActionReleased {
-						p.note("An interrupted update of %s at %s was finished (%s).", r.Product, r.Target, r.Action)
-					}
-				}
-			}
-			plan, err := u.Check(cmd.Context(), updater.CheckRequest{Product: o.product, Target: o.target, FromVersion: o.fromVersion})
-			if err != nil {
-				return report(p, outcome{Product: o.product}, err)
-			}
-			out := outcome{Product: plan.Product, From: plan.From, To: plan.Latest.Version, Target: plan.Target}
-			switch {
-			case plan.Newer:
-				out.Status, out.To = updater.StatusUpToDate, plan.From
-				out.Message = fmt.Sprintf("%s %s is newer than the newest published release (%s); nothing to do.", plan.Product, plan.From, plan.Latest.Version)
-			case plan.UpToDate:
-				out.Status = updater.StatusUpToDate
-				out.Message = fmt.Sprintf("%s %s is up to date.", plan.Product, plan.From)
-			default:
-				out.Status = statusUpdateAvailable
-				out.Message = fmt.Sprintf("%s %s is available (installed: %s, found by %s).", plan.Product, plan.Latest.Version, plan.From, plan.FromSource)
-				if plan.Downgrade {
-					out.Message = fmt.Sprintf("The vendor withdrew %s %s; %s replaces it, free of charge (run aktual update).", plan.Product, plan.From, plan.Latest.Version)
-				}
-				out.ExitCode = ExitUpdateAvailable
-				p.result(out)
-				return &exitError{code: ExitUpdateAvailable}
-			}
-			return report(p, out, nil)
-		},
+		Short: P.Sprintf("Say whether a newer version is available (exit 10 if so); installs and reserves nothing"),
+		Long: P.Sprintf(`check says what is installed, what is newest, and whether an update is
+available (exit 10). Given a credential (--code, or --hwkey for the classic
+series), it also says how many paid updates remain and whether this update
+would use one. It downloads, installs and reserves nothing.`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runCheck(cmd, ios, o) },
 	}
-	o.addFlags(cmd)
-	cmd.Flags().StringVar(&o.product, "product", "", "product to check")
-	cmd.Flags().StringVar(&o.target, "target", "", "path of the installed program")
-	cmd.Flags().StringVar(&o.fromVersion, "from-version", "", "installed version, when it cannot be found from the file itself")
-	cmd.Flags().BoolVar(&o.json, "json", false, "print the result as JSON on stdout")
+	o.addFlags(cmd, P)
+	f := cmd.Flags()
+	f.StringVar(&o.product, "product", "", P.Sprintf("product to check"))
+	f.StringVar(&o.target, "target", "", P.Sprintf("path of the installed program"))
+	f.StringVar(&o.fromVersion, "from-version", "", P.Sprintf("installed version, when it cannot be found from the file itself"))
+	f.StringVar(&o.code, "code", "", P.Sprintf("Pro series: also say how many updates this code has left (nothing is reserved)"))
+	f.StringVar(&o.hwkey, "hwkey", "", P.Sprintf("classic series: also say how many updates this hardware key's licence has left (nothing is reserved)"))
+	f.BoolVar(&o.json, "json", false, P.Sprintf("print the result as JSON on stdout"))
 	return cmd
 }
 
+func runCheck(cmd *cobra.Command, ios *IOStreams, o *checkOptions) error {
+	P := ios.P
+	p := newPrinter(ios, o.json)
+	u, err := newEngine(cmd, &o.serverOptions, p, true)
+	if err != nil {
+		return report(ios, p, outcome{Product: o.product}, err)
+	}
+	// Every run first finishes what a crash left unfinished.
+	if recs, err := u.Recover(cmd.Context()); err == nil {
+		for _, r := range recs {
+			if r.Action == updater.ActionReported || r.Action == updater.ActionReleased {
+				p.note("An interrupted update of %s at %s was finished (%s).", r.Product, r.Target, actionText(P, r.Action))
+			}
+		}
+	}
+	plan, err := u.Check(cmd.Context(), updater.CheckRequest{Product: o.product, Target: o.target, FromVersion: o.fromVersion})
+	if err != nil {
+		return report(ios, p, outcome{Product: o.product}, err)
+	}
+	out := outcome{Product: plan.Product, From: plan.From, To: plan.Latest.Version, Target: plan.Target}
+	available := false
+	switch {
+	case plan.Newer:
+		out.Status, out.To = updater.StatusUpToDate, plan.From
+		out.Message = P.Sprintf("%s %s is newer than the newest published release (%s); nothing to do.", plan.Product, plan.From, plan.Latest.Version)
+	case plan.UpToDate:
+		out.Status = updater.StatusUpToDate
+		out.Message = P.Sprintf("%s %s is up to date.", plan.Product, plan.From)
+	default:
+		available = true
+		out.Status = statusUpdateAvailable
+		out.Message = P.Sprintf("%s %s is available (installed: %s, %s).", plan.Product, plan.Latest.Version, plan.From, sourceText(P, plan.FromSource))
+		if plan.Downgrade {
+			out.Message = P.Sprintf("The vendor withdrew %s %s; %s replaces it, free of charge (run aktual update).", plan.Product, plan.From, plan.Latest.Version)
+		}
+	}
+	if o.code != "" || o.hwkey != "" {
+		if err := checkEntitlement(cmd.Context(), ios, u, plan, o, &out, available); err != nil {
+			return report(ios, p, out, err)
+		}
+	}
+	if available {
+		out.ExitCode = ExitUpdateAvailable
+		p.result(out)
+		return &exitError{code: ExitUpdateAvailable}
+	}
+	return report(ios, p, out, nil)
+}
+
+// sourceText names how the installed version was found.
+func sourceText(P *i18n.Printer, source string) string {
+	switch source {
+	case updater.SourceCatalogue:
+		return P.Sprintf("recognised by its contents")
+	case updater.SourceInstallRecord:
+		return P.Sprintf("as aktual last installed it")
+	case updater.SourceFlag:
+		return P.Sprintf("as given by --from-version")
+	}
+	return source
+}
+
+// actionText names what recovery did.
+func actionText(P *i18n.Printer, action string) string {
+	switch action {
+	case updater.ActionReported:
+		return P.Sprintf("reported to the server")
+	case updater.ActionReleased:
+		return P.Sprintf("the held update was given back")
+	case updater.ActionResume:
+		return P.Sprintf("waiting for the server's answer")
+	case updater.ActionDropped:
+		return P.Sprintf("dropped")
+	case updater.ActionPending:
+		return P.Sprintf("still pending")
+	}
+	return action
+}
+
 func newStatusCmd(ios *IOStreams) *cobra.Command {
+	P := ios.P
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show what aktual installed and any update not yet finished",
+		Short: P.Sprintf("Show what aktual installed and any update not yet finished"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			state, err := stateDir(cmd)
 			if err != nil {
-				return usageError(err.Error())
+				return &updater.Error{Kind: updater.ErrUsage, Err: err}
 			}
 			st, err := (&updater.Updater{StateDir: state}).ReadStatus()
 			if err != nil {
@@ -94,34 +147,50 @@ func newStatusCmd(ios *IOStreams) *cobra.Command {
 			}
 			tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
 			if len(st.Installs) == 0 {
-				fmt.Fprintln(tw, "No updates installed by aktual yet.")
+				fmt.Fprintln(tw, P.Sprintf("No updates installed by aktual yet."))
 			} else {
-				fmt.Fprintln(tw, "PRODUCT\tVERSION\tTARGET\tUPDATED")
+				fmt.Fprintln(tw, P.Sprintf("PRODUCT\tVERSION\tTARGET\tUPDATED"))
 				for _, r := range st.Installs {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Product, r.Version, r.Target, r.UpdatedAt.Local().Format("2006-01-02 15:04"))
 				}
 			}
 			tw.Flush()
 			for _, j := range st.Pending {
-				fmt.Fprintf(ios.Out, "Unfinished: %s %s → %s at %s (%s); it is finished on the next run, or by aktual recover.\n",
-					j.Product, j.From, j.To, j.Target, j.State)
+				fmt.Fprintln(ios.Out, P.Sprintf("Unfinished: %s %s → %s at %s (%s); it is finished on the next run, or by aktual recover.",
+					j.Product, j.From, j.To, j.Target, stateText(P, j.State)))
 			}
 			for _, p := range st.Problems {
-				fmt.Fprintln(ios.ErrOut, "aktual: problem:", p)
+				fmt.Fprintln(ios.ErrOut, P.Sprintf("aktual: problem: %s", p))
 			}
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON on stdout")
+	cmd.Flags().BoolVar(&asJSON, "json", false, P.Sprintf("print JSON on stdout"))
 	return cmd
 }
 
+// stateText names a journal's state for people.
+func stateText(P *i18n.Printer, state string) string {
+	switch state {
+	case updater.StateIntent:
+		return P.Sprintf("waiting for the server's answer to the reserve")
+	case updater.StateReserved:
+		return P.Sprintf("one update held, not yet installed")
+	case updater.StateStaged:
+		return P.Sprintf("being installed")
+	case updater.StateApplied:
+		return P.Sprintf("installed, not yet reported")
+	}
+	return state
+}
+
 func newRecoverCmd(ios *IOStreams) *cobra.Command {
+	P := ios.P
 	var server string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "recover",
-		Short: "Finish updates a crash or a cut line interrupted (report or give back), and nothing else",
+		Short: P.Sprintf("Finish updates a crash or a cut line interrupted (report or give back), and nothing else"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := newPrinter(ios, asJSON)
@@ -132,9 +201,9 @@ func newRecoverCmd(ios *IOStreams) *cobra.Command {
 			}
 			state, err := stateDir(cmd)
 			if err != nil {
-				return usageError(err.Error())
+				return &updater.Error{Kind: updater.ErrUsage, Err: err}
 			}
-			u := &updater.Updater{Server: server, StateDir: state, Events: p.event, Version: version()}
+			u := &updater.Updater{Server: server, StateDir: state, Events: p.event, Version: version(), Lang: P.Lang().String()}
 			recs, err := u.Recover(cmd.Context())
 			if err != nil {
 				return err
@@ -145,17 +214,17 @@ func newRecoverCmd(ios *IOStreams) *cobra.Command {
 				if r.Result != nil {
 					o.Remaining = r.Result.Remaining
 				}
-				o.Message = fmt.Sprintf("%s %s → %s at %s: %s.", r.Product, r.From, r.To, r.Target, r.Action)
+				o.Message = P.Sprintf("%s %s → %s at %s: %s.", r.Product, r.From, r.To, r.Target, actionText(P, r.Action))
 				switch {
 				case r.Err != nil && r.Action == updater.ActionDropped:
 					// Refused for good: nothing left to retry.
-					o.Error = r.Err.Error()
+					o.Error = P.Sprint(r.Err)
 					o.ExitCode = max(exitCode(r.Err), ExitUnexpected)
 				case r.Err != nil:
-					o.Error = r.Err.Error()
+					o.Error = P.Sprint(r.Err)
 					o.ExitCode = ExitNotReported
 				case r.Action == updater.ActionResume:
-					o.Error = "the server's answer to this update's reserve never came; run aktual update for it again to settle it (a held update is otherwise given back after 7 days)"
+					o.Error = P.Sprintf("the server's answer to this update's reserve never came; run aktual update for it again to settle it (a held update is otherwise given back after 7 days)")
 					o.ExitCode = ExitNotReported
 				}
 				// Anything still pending is retried later: exit 8.
@@ -171,15 +240,15 @@ func newRecoverCmd(ios *IOStreams) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&server, "server", "", "finish only with this server (default: each update's own server)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON lines on stdout")
+	cmd.Flags().StringVar(&server, "server", "", P.Sprintf("finish only with this server (default: each update's own server)"))
+	cmd.Flags().BoolVar(&asJSON, "json", false, P.Sprintf("print JSON lines on stdout"))
 	return cmd
 }
 
 func newVersionCmd(ios *IOStreams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print aktual's version",
+		Short: ios.P.Sprintf("Print aktual's version"),
 		Args:  cobra.NoArgs,
 		Run:   func(*cobra.Command, []string) { fmt.Fprintln(ios.Out, "aktual", version()) },
 	}

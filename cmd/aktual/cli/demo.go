@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/server"
 	"github.com/aktual/aktual/updater"
 )
@@ -35,24 +36,25 @@ func newDemoCmd(ios *IOStreams) *cobra.Command {
 	var yes, keep bool
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Try the whole update flow against an embedded reference server",
-		Long: `demo starts a reference server in a temporary folder, publishes two versions
+		Short: ios.P.Sprintf("Try the whole update flow against an embedded reference server"),
+		Long: ios.P.Sprintf(`demo starts a reference server in a temporary folder, publishes two versions
 of a small demo program, activates a Pro-series update code, installs the
 old version and runs the real update flow against it: download with a
 progress bar, verification, the code checked online, the update applied and
-reported, and the remaining updates counted down.`,
+reported, and the remaining updates counted down.`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd.Context(), ios, yes, keep)
 		},
 	}
-	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (runs without a terminal)")
-	cmd.Flags().BoolVar(&keep, "keep", false, "keep the demo's temporary folder and print its path")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, ios.P.Sprintf("do not ask for confirmation (runs without a terminal)"))
+	cmd.Flags().BoolVar(&keep, "keep", false, ios.P.Sprintf("keep the demo's temporary folder and print its path"))
 	return cmd
 }
 
 func runDemo(ctx context.Context, ios *IOStreams, yes, keep bool) error {
-	say := func(format string, args ...any) { fmt.Fprintf(ios.ErrOut, format+"\n", args...) }
+	P := ios.P
+	say := func(format string, args ...any) { fmt.Fprintln(ios.ErrOut, P.Sprintf(format, args...)) }
 	tmp, err := os.MkdirTemp("", "aktual-demo-")
 	if err != nil {
 		return err
@@ -66,7 +68,7 @@ func runDemo(ctx context.Context, ios *IOStreams, yes, keep bool) error {
 	say("== aktual demo: a Pro-series update, end to end ==")
 	inst, err := server.Open(server.DataDir(filepath.Join(tmp, "server")), "")
 	if err != nil {
-		return fmt.Errorf("starting the reference server: %w", err)
+		return i18n.Errorf("starting the reference server: %w", err)
 	}
 	defer inst.Close()
 	admin := inst.Admin(nil)
@@ -75,7 +77,7 @@ func runDemo(ctx context.Context, ios *IOStreams, yes, keep bool) error {
 		_, err := admin.Publish(ctx, server.PublishParams{Product: demoProduct, Series: api.SeriesPro, Version: v,
 			OS: goos, Arch: arch, File: bytes.NewReader(demoProgram(v, demoSize)), AutoHealthCheck: true})
 		if err != nil {
-			return fmt.Errorf("publishing the demo release: %w", err)
+			return i18n.Errorf("publishing the demo release: %w", err)
 		}
 	}
 	act, err := admin.ActivatePro(ctx, demoCustomer, demoUpdates)
@@ -85,7 +87,7 @@ func runDemo(ctx context.Context, ios *IOStreams, yes, keep bool) error {
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return fmt.Errorf("starting the reference server: %w", err)
+		return i18n.Errorf("starting the reference server: %w", err)
 	}
 	var h http.Handler = inst.Server(version(), nil).Handler()
 	if ios.ErrTTY {
@@ -107,22 +109,22 @@ func runDemo(ctx context.Context, ios *IOStreams, yes, keep bool) error {
 	if err := os.WriteFile(target, demoProgram("1.0.0", demoSize), 0o755); err != nil {
 		return err
 	}
-	say("4. The customer has %s 1.0.0 at %s. Running it prints: %s", demoProduct, target, runDemoProgram(ctx, target))
+	say("4. The customer has %s 1.0.0 at %s. Running it prints: %s", demoProduct, target, runDemoProgram(ctx, P, target))
 	say("5. The customer runs: aktual update --server %s --product %s --target %s", url, demoProduct, target)
 	say("   and gives the update code when asked (here: %s).", act.Code)
-	say("")
+	fmt.Fprintln(ios.ErrOut)
 
 	p := newPrinter(ios, false)
-	u := &updater.Updater{Server: url, Trust: inst.Keys.Trust(), StateDir: filepath.Join(tmp, "state"), Events: p.event, Version: version()}
+	u := &updater.Updater{Server: url, Trust: inst.Keys.Trust(), StateDir: filepath.Join(tmp, "state"), Events: p.event, Version: version(), Lang: P.Lang().String()}
 	code, _ := api.ParseCode(act.Code)
 	o := &updateOptions{product: demoProduct, target: target, yes: yes}
 	res, err := doUpdate(ctx, ios, u, o, code)
 	if err != nil {
-		return report(p, resultOutcome(res, demoProduct), err)
+		return report(ios, p, resultOutcome(P, res, demoProduct), err)
 	}
-	_ = report(p, resultOutcome(res, demoProduct), nil)
-	say("")
-	say("6. Running it now prints: %s", runDemoProgram(ctx, target))
+	_ = report(ios, p, resultOutcome(P, res, demoProduct), nil)
+	fmt.Fprintln(ios.ErrOut)
+	say("6. Running it now prints: %s", runDemoProgram(ctx, P, target))
 	st, err := admin.ShowCode(ctx, act.Code)
 	if err != nil {
 		return err
@@ -130,24 +132,24 @@ func runDemo(ctx context.Context, ios *IOStreams, yes, keep bool) error {
 	say("7. The server's count for the code: purchased %d, remaining %d, consumed %d.", st.Purchased, st.Remaining, st.Consumed)
 	res, err = doUpdate(ctx, ios, u, &updateOptions{product: demoProduct, target: target, yes: true}, code)
 	if err != nil {
-		return report(p, resultOutcome(res, demoProduct), err)
+		return report(ios, p, resultOutcome(P, res, demoProduct), err)
 	}
-	say("8. Updating again finds nothing to do: %s", resultOutcome(res, demoProduct).Message)
+	say("8. Updating again finds nothing to do: %s", resultOutcome(P, res, demoProduct).Message)
 	say("== Done. In real use: aktuald serve, aktuald release publish, aktuald admin activate, aktual update (see README.md). ==")
 	return nil
 }
 
 // runDemoProgram runs the installed demo program and returns what it prints.
-func runDemoProgram(ctx context.Context, path string) string {
+func runDemoProgram(ctx context.Context, P *i18n.Printer, path string) string {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, path).Output()
 	if err != nil {
 		var ee *exec.Error
 		if errors.As(err, &ee) {
-			return "(cannot run it here: " + ee.Err.Error() + ")"
+			return P.Sprintf("(cannot run it here: %v)", ee.Err)
 		}
-		return "(it failed: " + err.Error() + ")"
+		return P.Sprintf("(it failed: %v)", err)
 	}
 	return strings.TrimSpace(string(out))
 }

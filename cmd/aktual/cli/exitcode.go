@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
+
+	"github.com/aktual/aktual/internal/i18n"
 
 	"github.com/aktual/aktual/updater"
 )
@@ -18,6 +21,9 @@ const (
 	ExitApply           = 7
 	ExitNotReported     = 8
 	ExitUpdateAvailable = 10
+	// ExitInterrupted: stopped by Ctrl-C or SIGTERM (128 + SIGINT, as
+	// shells report it). What was left is said, and nothing is lost.
+	ExitInterrupted = 130
 )
 
 // exitCode is the one place where an error becomes an exit code. The
@@ -30,6 +36,8 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.Is(err, context.Canceled) && !errors.As(err, new(*updater.Error)):
+		return ExitInterrupted
 	case errors.Is(err, updater.ErrUsage), errors.Is(err, updater.ErrInputNeeded),
 		errors.Is(err, updater.ErrDeclined), errors.Is(err, updater.ErrBusy), errors.Is(err, errFlag):
 		return ExitUsage
@@ -67,9 +75,43 @@ func outerKind(err error) error {
 // errFlag marks command-line mistakes found by cobra or by our checks.
 var errFlag = errors.New("usage")
 
-type flagError struct{ msg string }
+type flagError struct{ msg i18n.Message }
 
-func (e *flagError) Error() string { return e.msg }
-func (e *flagError) Unwrap() error { return errFlag }
+func (e *flagError) Error() string                  { return e.msg.String() }
+func (e *flagError) Unwrap() error                  { return errFlag }
+func (e *flagError) LocalizeArgs() (string, []any) { return e.msg.LocalizeArgs() }
 
-func usageError(msg string) error { return &flagError{msg: msg} }
+// usageError is a command-line mistake; msg says what to pass instead.
+func usageError(msg i18n.Message) error { return &flagError{msg: msg} }
+
+// errorCode names an error's kind for scripts: the result's error_code.
+func errorCode(err error) string {
+	switch exitCode(err) {
+	case ExitOK:
+		return ""
+	case ExitUsage:
+		if k := outerKind(err); k == updater.ErrInputNeeded {
+			return "input_needed"
+		} else if k == updater.ErrDeclined {
+			return "declined"
+		} else if k == updater.ErrBusy {
+			return "busy"
+		}
+		return "usage"
+	case ExitNoConnection:
+		return "no_connection"
+	case ExitCredential:
+		return "credential_rejected"
+	case ExitExhausted:
+		return "exhausted"
+	case ExitVerification:
+		return "verification_failed"
+	case ExitApply:
+		return "apply_failed"
+	case ExitNotReported:
+		return "not_reported"
+	case ExitInterrupted:
+		return "interrupted"
+	}
+	return "unexpected"
+}

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater"
 )
 
@@ -23,6 +24,11 @@ type IOStreams struct {
 	// InTTY: prompts may re-ask; ErrTTY: progress bars and decoration.
 	InTTY  bool
 	ErrTTY bool
+	// P renders messages in the reader's language (English until the
+	// command line is read).
+	P *i18n.Printer
+	// Quiet: only errors and the result reach stderr (--quiet).
+	Quiet bool
 
 	lines   *bufio.Reader
 	pending chan lineResult // a read still in flight from an interrupted prompt
@@ -35,7 +41,7 @@ type lineResult struct {
 
 // NewIOStreams detects terminals on real files.
 func NewIOStreams(in io.Reader, out, errOut io.Writer) *IOStreams {
-	return &IOStreams{In: in, Out: out, ErrOut: errOut, InTTY: isTerminal(in), ErrTTY: isTerminal(errOut)}
+	return &IOStreams{In: in, Out: out, ErrOut: errOut, InTTY: isTerminal(in), ErrTTY: isTerminal(errOut), P: i18n.NewPrinter(i18n.English)}
 }
 
 func isTerminal(v any) bool {
@@ -68,7 +74,7 @@ func (s *IOStreams) ReadLine() (string, error) {
 			return "", err
 		}
 		if b.Len()+len(chunk) > maxInputLine {
-			return "", fmt.Errorf("the input line is longer than %d characters", maxInputLine)
+			return "", i18n.Errorf("the input line is longer than %d characters", maxInputLine)
 		}
 		b.Write(chunk)
 		if !isPrefix || err == io.EOF {
@@ -77,10 +83,11 @@ func (s *IOStreams) ReadLine() (string, error) {
 	}
 }
 
-// Prompt writes question to stderr and reads the answer. what names the
-// answer for the message shown when none can be read. Ctrl-C (ctx) ends the
-// wait at once; the read left in flight is taken by the next prompt.
-func (s *IOStreams) Prompt(ctx context.Context, question, what, flagHint string) (string, error) {
+// Prompt writes question to stderr and reads the answer. needed is the
+// message shown when no answer can be read (standard input ended). Ctrl-C
+// (ctx) ends the wait at once; the read left in flight is taken by the
+// next prompt.
+func (s *IOStreams) Prompt(ctx context.Context, question string, needed i18n.Message) (string, error) {
 	fmt.Fprint(s.ErrOut, question)
 	if s.pending == nil {
 		s.pending = make(chan lineResult, 1)
@@ -101,8 +108,7 @@ func (s *IOStreams) Prompt(ctx context.Context, question, what, flagHint string)
 		fmt.Fprintln(s.ErrOut)
 	}
 	if errors.Is(r.err, errEndOfInput) {
-		return "", &updater.Error{Kind: updater.ErrInputNeeded, Err: r.err,
-			Msg: fmt.Sprintf("%s is needed but standard input ended; %s", what, flagHint)}
+		return "", &updater.Error{Kind: updater.ErrInputNeeded, Err: r.err, Msg: needed}
 	}
 	return r.line, r.err
 }

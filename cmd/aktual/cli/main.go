@@ -10,8 +10,10 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/aktual/aktual/internal/buildinfo"
+	"github.com/aktual/aktual/internal/i18n"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -26,14 +28,35 @@ var RootKeys = ""
 
 func version() string { return buildinfo.Version(Version) }
 
-// Main runs aktual with args and returns its exit code.
+// Main runs aktual with args and returns its exit code. The first Ctrl-C
+// (or SIGTERM) stops the command cleanly: it finishes or gives back what
+// it must and says what it left. A second one quits at once, which is as
+// safe as a crash: the journal lets the next run finish the work.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	return run(ctx, NewIOStreams(stdin, stdout, stderr), args)
+	ios := NewIOStreams(stdin, stdout, stderr)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; !ok {
+			return
+		}
+		cancel()
+		if _, ok := <-sigs; ok {
+			fmt.Fprintln(ios.ErrOut, "\n"+ios.P.Sprintf("aktual: stopped at once. Anything unfinished is finished by the next run, or by aktual recover."))
+			os.Exit(ExitInterrupted)
+		}
+	}()
+	return run(ctx, ios, args)
 }
 
 func run(ctx context.Context, ios *IOStreams, args []string) int {
+	if err := setLanguage(ios, args); err != nil {
+		fmt.Fprintf(ios.ErrOut, "aktual: %s\n", ios.P.Sprint(err))
+		return ExitUsage
+	}
 	root := newRootCmd(ios)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -45,11 +68,31 @@ func run(ctx context.Context, ios *IOStreams, args []string) int {
 		return ex.code // already reported
 	}
 	if errors.Is(err, errFlag) || isCobraUsage(err) {
-		fmt.Fprintf(ios.ErrOut, "aktual: %v\nRun 'aktual --help' for usage.\n", err)
+		fmt.Fprintf(ios.ErrOut, "aktual: %s\n%s\n", ios.P.Sprint(err), ios.P.Sprintf("Run 'aktual --help' for usage."))
 		return ExitUsage
 	}
-	fmt.Fprintln(ios.ErrOut, "aktual:", err)
+	fmt.Fprintln(ios.ErrOut, "aktual:", ios.P.Sprint(err))
 	return exitCode(err)
+}
+
+// setLanguage picks the language of everything aktual says, before the
+// commands are built (their help is translated too): --lang, then
+// AKTUAL_LANG, then the locale (LC_ALL, LC_MESSAGES, LANG).
+func setLanguage(ios *IOStreams, args []string) error {
+	explicit := os.Getenv("AKTUAL_LANG")
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if v, ok := strings.CutPrefix(a, "--lang="); ok {
+			explicit = v
+		} else if a == "--lang" && i+1 < len(args) {
+			explicit = args[i+1]
+		}
+	}
+	tag, err := i18n.Detect(explicit, os.Getenv)
+	ios.P = i18n.NewPrinter(tag)
+	return err
 }
 
 // exitError carries an exit code for an outcome the command already printed.
@@ -68,16 +111,17 @@ func isCobraUsage(err error) bool {
 }
 
 func newRootCmd(ios *IOStreams) *cobra.Command {
+	P := ios.P
 	root := &cobra.Command{
 		Use:   "aktual",
-		Short: "Install paid updates of your vendor's software",
-		Long: `aktual updates your vendor's software over the Internet: it finds the new
+		Short: P.Sprintf("Install paid updates of your vendor's software"),
+		Long: P.Sprintf(`aktual updates your vendor's software over the Internet: it finds the new
 version, downloads and verifies it, checks your right to update (a 25-digit
 update code, or a hardware key and an Internet code), installs it and tells
 the server, which then counts one of your paid updates as used.
 
 Every flag can also be given in the environment as AKTUAL_<FLAG>,
-e.g. AKTUAL_SERVER, AKTUAL_CODE, AKTUAL_STATE_DIR.`,
+e.g. AKTUAL_SERVER, AKTUAL_CODE, AKTUAL_STATE_DIR, AKTUAL_LANG.`),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -87,7 +131,10 @@ e.g. AKTUAL_SERVER, AKTUAL_CODE, AKTUAL_STATE_DIR.`,
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
-	root.PersistentFlags().String("state-dir", "", "folder for journals and install records (default: the per-user state folder)")
+	pf := root.PersistentFlags()
+	pf.String("state-dir", "", P.Sprintf("folder for journals and install records (default: the per-user state folder)"))
+	pf.String("lang", "", P.Sprintf("language of messages: bg or en (default: from LC_ALL, LC_MESSAGES or LANG)"))
+	pf.BoolVarP(&ios.Quiet, "quiet", "q", false, P.Sprintf("print only errors and the result"))
 	root.AddCommand(
 		newUpdateCmd(ios),
 		newCheckCmd(ios),
@@ -96,8 +143,9 @@ e.g. AKTUAL_SERVER, AKTUAL_CODE, AKTUAL_STATE_DIR.`,
 		newNetcheckCmd(ios),
 		newDemoCmd(ios),
 		newVersionCmd(ios),
+		newManCmd(ios),
 	)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err.Error()) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(i18n.M("%v", err)) })
 	return root
 }
 
@@ -112,7 +160,7 @@ func flagsFromEnv(fs *pflag.FlagSet) error {
 		name := "AKTUAL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(name); ok && v != "" {
 			if serr := fs.Set(f.Name, v); serr != nil {
-				err = usageError(fmt.Sprintf("%s=%q: %v", name, v, serr))
+				err = usageError(i18n.M("%s=%q: %v", name, v, serr))
 			}
 		}
 	})

@@ -4,14 +4,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater"
 )
 
 // outcome is the final object of a command: what happened, for a person
-// (text) or a script (one JSON line).
+// (text) or a script (one JSON line). The field names are the stable
+// schema of docs/scripting.md; message and error are in the reader's
+// language.
 type outcome struct {
 	Event       string `json:"event"` // always "result"
 	Status      string `json:"status"`
@@ -22,14 +27,23 @@ type outcome struct {
 	ExitCode    int    `json:"exit_code"`
 	Target      string `json:"target,omitempty"`
 	Reservation string `json:"reservation,omitempty"`
-	Message     string `json:"message,omitempty"`
-	Error       string `json:"error,omitempty"`
+	// WillUse: check with a credential; this update would use one of the
+	// remaining paid updates (false: it is free, or none is available).
+	WillUse *bool  `json:"will_use_update,omitempty"`
+	Message string `json:"message,omitempty"`
+	Error   string `json:"error,omitempty"`
+	// ErrorCode is the error's kind for scripts (e.g. no_connection).
+	ErrorCode string `json:"error_code,omitempty"`
+	// State says, after an interruption or failure, what was left: what a
+	// person or a script needs to know to go on.
+	State string `json:"state,omitempty"`
 }
 
 // Statuses beyond the updater's.
 const (
 	statusFailed          = "failed"
 	statusUpdateAvailable = "update_available"
+	statusInterrupted     = "interrupted"
 )
 
 // printer is how a command reports: text for people, JSON for scripts.
@@ -48,9 +62,25 @@ func newPrinter(io *IOStreams, asJSON bool) printer {
 	return &textPrinter{io: io}
 }
 
-type jsonPrinter struct{ io *IOStreams }
+type jsonPrinter struct {
+	io       *IOStreams
+	lastProg time.Time
+}
 
-func (p *jsonPrinter) event(e updater.Event) { p.line(e) }
+// jsonEvent is an event as scripts read it: the updater's fields, with
+// the message rendered in the reader's language.
+type jsonEvent struct {
+	updater.Event
+	Message string `json:"message,omitempty"`
+}
+
+func (p *jsonPrinter) event(e updater.Event) {
+	if e.URL != "" {
+		e.URL = pageURL(e.URL, p.io.P)
+	}
+	p.line(jsonEvent{Event: e, Message: p.io.P.Sprint(e.Message)})
+}
+
 func (p *jsonPrinter) result(o outcome) {
 	o.Event = "result"
 	p.line(o)
@@ -58,14 +88,18 @@ func (p *jsonPrinter) result(o outcome) {
 		fmt.Fprintln(p.io.ErrOut, "aktual:", o.Error)
 	}
 }
+
 func (p *jsonPrinter) note(format string, args ...any) {
-	fmt.Fprintf(p.io.ErrOut, format+"\n", args...)
+	if p.io.Quiet {
+		return
+	}
+	fmt.Fprintln(p.io.ErrOut, p.io.P.Sprintf(format, args...))
 }
 
 func (p *jsonPrinter) line(v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		fmt.Fprintln(p.io.ErrOut, "aktual: encoding output:", err)
+		fmt.Fprintln(p.io.ErrOut, "aktual:", err)
 		return
 	}
 	fmt.Fprintln(p.io.Out, string(b))
@@ -74,27 +108,42 @@ func (p *jsonPrinter) line(v any) {
 type textPrinter struct {
 	io  *IOStreams
 	bar *progressbar.ProgressBar
+	// lastLine: on a log file, a progress line at most every
+	// progressLogInterval.
+	lastLine time.Time
 }
 
+// progressLogInterval: how often a download's progress is written as a
+// line when stderr is not a terminal (a log file, support staff's script).
+const progressLogInterval = 10 * time.Second
+
 func (p *textPrinter) event(e updater.Event) {
+	if p.io.Quiet {
+		return
+	}
+	P := p.io.P
 	switch e.Event {
 	case updater.EventPhase:
 		p.endBar()
-		fmt.Fprintf(p.io.ErrOut, "%s…\n", capitalize(e.Message))
+		fmt.Fprintf(p.io.ErrOut, "%s…\n", capitalize(P.Sprint(e.Message)))
 	case updater.EventNotice:
 		p.endBar()
-		fmt.Fprintf(p.io.ErrOut, "%s.\n", capitalize(e.Message))
+		fmt.Fprintf(p.io.ErrOut, "%s.\n", capitalize(P.Sprint(e.Message)))
 	case updater.EventURL:
 		p.endBar()
-		fmt.Fprintf(p.io.ErrOut, "%s:\n  %s\n", capitalize(e.Message), e.URL)
+		fmt.Fprintf(p.io.ErrOut, "%s:\n  %s\n", capitalize(P.Sprint(e.Message)), pageURL(e.URL, P))
 	case updater.EventProgress:
-		if !p.io.ErrTTY || e.Total <= 0 {
-			return // a bar on a log file is noise; the phase line said it
+		if e.Total <= 0 {
+			return
+		}
+		if !p.io.ErrTTY {
+			p.logProgress(e)
+			return
 		}
 		if p.bar == nil {
 			p.bar = progressbar.NewOptions64(e.Total,
 				progressbar.OptionSetWriter(p.io.ErrOut),
-				progressbar.OptionSetDescription("  downloading"),
+				progressbar.OptionSetDescription("  "+P.Sprintf("downloading")),
 				progressbar.OptionShowBytes(true),
 				progressbar.OptionShowCount(),
 				progressbar.OptionSetPredictTime(true),
@@ -110,6 +159,25 @@ func (p *textPrinter) event(e updater.Event) {
 	}
 }
 
+// logProgress writes the download's progress as a line now and then: a bar
+// on a log file is noise, but a slow line's rate and time left are not.
+func (p *textPrinter) logProgress(e updater.Event) {
+	now := time.Now()
+	if e.Done < e.Total && now.Sub(p.lastLine) < progressLogInterval {
+		return
+	}
+	if p.lastLine.IsZero() && e.Done >= e.Total {
+		return // a fast download: the phase lines said it
+	}
+	p.lastLine = now
+	P := p.io.P
+	line := P.Sprintf("  downloaded %s of %s", sizeText(P, e.Done), sizeText(P, e.Total))
+	if e.Rate > 0 && e.Done < e.Total {
+		line += P.Sprintf(", %s/s, about %s left", sizeText(P, e.Rate), durationText(P, time.Duration(e.ETA)*time.Second))
+	}
+	fmt.Fprintln(p.io.ErrOut, line)
+}
+
 func (p *textPrinter) endBar() {
 	if p.bar != nil {
 		_ = p.bar.Finish()
@@ -122,19 +190,52 @@ func (p *textPrinter) result(o outcome) {
 	if o.Error != "" {
 		fmt.Fprintln(p.io.ErrOut, "aktual:", o.Error)
 	}
+	if o.State != "" && !p.io.Quiet {
+		fmt.Fprintln(p.io.ErrOut, o.State)
+	}
 	if o.Message != "" {
 		fmt.Fprintln(p.io.Out, o.Message)
 	}
 }
 
 func (p *textPrinter) note(format string, args ...any) {
+	if p.io.Quiet {
+		return
+	}
 	p.endBar()
-	fmt.Fprintf(p.io.ErrOut, format+"\n", args...)
+	fmt.Fprintln(p.io.ErrOut, p.io.P.Sprintf(format, args...))
 }
 
+// capitalize upper-cases the first letter, in any script.
 func capitalize(s string) string {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || !unicode.IsLower(r) {
 		return s
 	}
-	return string(s[0]-'a'+'A') + s[1:]
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// sizeText is a byte count for people: 1.5 MiB.
+func sizeText(P *i18n.Printer, n int64) string {
+	switch {
+	case n >= 1<<30:
+		return P.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return P.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return P.Sprintf("%.0f KiB", float64(n)/(1<<10))
+	}
+	return P.Sprintf("%d bytes", n)
+}
+
+// durationText is a time left for people: 3 min, 45 s, 2 h 5 min.
+func durationText(P *i18n.Printer, d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d >= time.Hour:
+		return P.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	case d >= time.Minute:
+		return P.Sprintf("%d min", int(d.Minutes()+0.5))
+	}
+	return P.Sprintf("%d s", int(d.Seconds()))
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/hwkey"
+	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater"
 )
 
@@ -21,6 +21,7 @@ type updateOptions struct {
 	code        string
 	fromVersion string
 	hwkey       string
+	file        string
 	noBrowser   bool
 	yes         bool
 	json        bool
@@ -30,25 +31,27 @@ type updateOptions struct {
 }
 
 func newUpdateCmd(ios *IOStreams) *cobra.Command {
+	P := ios.P
 	o := &updateOptions{browser: newBrowser(), pollInterval: defaultPollInterval}
 	cmd := &cobra.Command{
 		Use:   "update",
-		Short: "Download, verify and install the newest version, using one paid update",
+		Short: P.Sprintf("Download, verify and install the newest version, using one paid update"),
 		Example: `  aktual update --server https://updates.example.com --product ledger --target /opt/ledger/ledger
   AKTUAL_CODE=12345-67890-12345-67890-12345 aktual update --product ledger --target ./ledger --yes --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runUpdate(cmd, ios, o) },
 	}
-	o.addFlags(cmd)
+	o.addFlags(cmd, P)
 	f := cmd.Flags()
-	f.StringVar(&o.product, "product", "", "product to update, as the vendor names it")
-	f.StringVar(&o.target, "target", "", "path of the installed program to update")
-	f.StringVar(&o.code, "code", "", "Pro series: your 25-digit update code (asked for when not given)")
-	f.StringVar(&o.fromVersion, "from-version", "", "installed version, when it cannot be found from the file itself")
-	f.StringVar(&o.hwkey, "hwkey", "", "classic series: the hardware key's licence file (default: looked for beside the target and on removable media)")
-	f.BoolVar(&o.noBrowser, "no-browser", false, "classic series: print the Internet-code page's address instead of opening a browser")
-	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation")
-	f.BoolVar(&o.json, "json", false, "print JSON lines (events, then a result) on stdout")
+	f.StringVar(&o.product, "product", "", P.Sprintf("product to update, as the vendor names it"))
+	f.StringVar(&o.target, "target", "", P.Sprintf("path of the installed program to update"))
+	f.StringVar(&o.code, "code", "", P.Sprintf("Pro series: your 25-digit update code (asked for when not given)"))
+	f.StringVar(&o.fromVersion, "from-version", "", P.Sprintf("installed version, when it cannot be found from the file itself"))
+	f.StringVar(&o.hwkey, "hwkey", "", P.Sprintf("classic series: the hardware key's licence file (default: looked for beside the target and on removable media)"))
+	f.StringVar(&o.file, "file", "", P.Sprintf("install this release file (downloaded elsewhere) instead of downloading it; it is verified against the signed release exactly like a download"))
+	f.BoolVar(&o.noBrowser, "no-browser", false, P.Sprintf("classic series: print the Internet-code page's address instead of opening a browser"))
+	f.BoolVarP(&o.yes, "yes", "y", false, P.Sprintf("do not ask for confirmation"))
+	f.BoolVar(&o.json, "json", false, P.Sprintf("print JSON lines (events, then a result) on stdout"))
 	return cmd
 }
 
@@ -59,16 +62,20 @@ func runUpdate(cmd *cobra.Command, ios *IOStreams, o *updateOptions) error {
 	if o.code != "" {
 		c, err := api.ParseCode(o.code)
 		if err != nil {
-			return report(p, outcome{Product: o.product}, &updater.Error{Kind: updater.ErrCredentialRejected, Err: err, Msg: err.Error()})
+			return report(ios, p, outcome{Product: o.product}, &updater.Error{Kind: updater.ErrCredentialRejected, Err: err})
 		}
 		code = c
 	}
 	u, err := newEngine(cmd, &o.serverOptions, p, true)
 	if err != nil {
-		return report(p, outcome{Product: o.product}, err)
+		return report(ios, p, outcome{Product: o.product}, err)
 	}
 	res, err := doUpdate(cmd.Context(), ios, u, o, code)
-	return report(p, resultOutcome(res, o.product), err)
+	out := resultOutcome(ios.P, res, o.product)
+	if err != nil {
+		out.State = leftState(ios.P, u, o.target, err)
+	}
+	return report(ios, p, out, err)
 }
 
 // doUpdate runs the update flow with the prompts the options call for.
@@ -76,6 +83,7 @@ func doUpdate(ctx context.Context, ios *IOStreams, u *updater.Updater, o *update
 	var key hwkey.Key
 	req := updater.Request{
 		CheckRequest: updater.CheckRequest{Product: o.product, Target: o.target, FromVersion: o.fromVersion},
+		File:         o.file,
 		Prepare: func(ctx context.Context, plan *updater.Plan) (err error) {
 			key, err = credentialKind(ctx, plan, o, code)
 			return err
@@ -98,7 +106,7 @@ func doUpdate(ctx context.Context, ios *IOStreams, u *updater.Updater, o *update
 }
 
 // resultOutcome turns an update's result into the command's outcome.
-func resultOutcome(res *updater.Result, product string) outcome {
+func resultOutcome(P *i18n.Printer, res *updater.Result, product string) outcome {
 	if res == nil {
 		return outcome{Product: product}
 	}
@@ -106,28 +114,33 @@ func resultOutcome(res *updater.Result, product string) outcome {
 		Target: res.Target, Reservation: res.Reservation}
 	switch res.Status {
 	case updater.StatusUpdated:
-		o.Message = fmt.Sprintf("Updated %s from %s to %s.", res.Product, res.From, res.To)
+		o.Message = P.Sprintf("Updated %s from %s to %s.", res.Product, res.From, res.To)
 	case updater.StatusUpToDate:
-		o.Message = fmt.Sprintf("%s %s is up to date; nothing to do.", res.Product, res.From)
+		o.Message = P.Sprintf("%s %s is up to date; nothing to do.", res.Product, res.From)
 	case updater.StatusApplied:
-		o.Message = fmt.Sprintf("%s %s is installed; the server will be told on the next run.", res.Product, res.To)
+		o.Message = P.Sprintf("%s %s is installed; the server will be told on the next run.", res.Product, res.To)
 	}
 	if res.Remaining != nil && o.Message != "" {
-		o.Message += fmt.Sprintf(" Updates remaining: %d.", *res.Remaining)
+		o.Message += " " + P.Sprintf("Updates remaining: %d.", *res.Remaining)
 	}
 	return o
 }
 
 // report prints the outcome and returns an error carrying the exit code.
-func report(p printer, o outcome, err error) error {
+func report(ios *IOStreams, p printer, o outcome, err error) error {
 	o.ExitCode = exitCode(err)
 	if err != nil {
 		if o.Status == "" {
 			o.Status = statusFailed
 		}
-		o.Error = err.Error()
-		if errors.Is(err, context.Canceled) && !errors.As(err, new(*updater.Error)) {
-			o.Error = "interrupted; nothing was changed or used (aktual status shows any update still pending)"
+		o.Error = ios.P.Sprint(err)
+		o.ErrorCode = errorCode(err)
+		if o.ExitCode == ExitInterrupted {
+			o.Status = statusInterrupted
+			o.Error = ios.P.Sprintf("interrupted")
+			if o.State == "" {
+				o.State = ios.P.Sprintf("Nothing was changed or used.")
+			}
 		}
 	}
 	p.result(o)
@@ -144,8 +157,8 @@ const maxCodeAttempts = 3
 // typo is shown and asked again; from a pipe it fails at once.
 func askCode(ctx context.Context, ios *IOStreams) (api.UpdateCode, error) {
 	for attempt := 1; ; attempt++ {
-		line, err := ios.Prompt(ctx, "Enter your 25-digit update code: ", "the update code",
-			"pass --code (or AKTUAL_CODE), or pipe the code on standard input")
+		line, err := ios.Prompt(ctx, ios.P.Sprintf("Enter your 25-digit update code: "),
+			i18n.M("the update code is needed but standard input ended; pass --code (or AKTUAL_CODE), or pipe the code on standard input"))
 		if err != nil {
 			return "", err
 		}
@@ -154,21 +167,21 @@ func askCode(ctx context.Context, ios *IOStreams) (api.UpdateCode, error) {
 			return code, nil
 		}
 		if !ios.InTTY || attempt >= maxCodeAttempts {
-			return "", &updater.Error{Kind: updater.ErrCredentialRejected, Err: err, Msg: err.Error()}
+			return "", &updater.Error{Kind: updater.ErrCredentialRejected, Err: err}
 		}
-		fmt.Fprintf(ios.ErrOut, "%v.\n", capitalize(err.Error()))
+		fmt.Fprintf(ios.ErrOut, "%s.\n", capitalize(ios.P.Sprint(err)))
 	}
 }
 
 // confirm asks before anything is downloaded or reserved.
 func confirm(ctx context.Context, ios *IOStreams, plan *updater.Plan) (bool, error) {
-	q := fmt.Sprintf("Update %s from %s to %s at %s? This uses one paid update. [y/N] ",
+	q := ios.P.Sprintf("Update %s from %s to %s at %s? This uses one paid update. [y/N] ",
 		plan.Product, plan.From, plan.Latest.Version, plan.Target)
 	if plan.Downgrade {
-		q = fmt.Sprintf("The vendor withdrew %s %s. Replace it with %s at %s? This is free. [y/N] ",
+		q = ios.P.Sprintf("The vendor withdrew %s %s. Replace it with %s at %s? This is free. [y/N] ",
 			plan.Product, plan.From, plan.Latest.Version, plan.Target)
 	}
-	line, err := ios.Prompt(ctx, q, "a confirmation", "pass --yes to update without asking")
+	line, err := ios.Prompt(ctx, q, i18n.M("a confirmation is needed but standard input ended; pass --yes to update without asking"))
 	if err != nil {
 		return false, err
 	}

@@ -1,0 +1,107 @@
+package i18n
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+
+	"golang.org/x/text/language"
+)
+
+func TestDetect(t *testing.T) {
+	for _, tc := range []struct {
+		explicit string
+		env      map[string]string
+		want     language.Tag
+		wantErr  bool
+	}{
+		{"", nil, English, false},
+		{"", map[string]string{"LANG": "bg_BG.UTF-8"}, Bulgarian, false},
+		{"", map[string]string{"LANG": "bg_BG"}, Bulgarian, false},
+		{"", map[string]string{"LANG": "bg"}, Bulgarian, false},
+		{"", map[string]string{"LANG": "en_GB.UTF-8"}, English, false},
+		{"", map[string]string{"LANG": "de_DE.UTF-8"}, English, false}, // not spoken: English
+		{"", map[string]string{"LANG": "bg_BG.UTF-8", "LC_MESSAGES": "en_US.UTF-8"}, English, false},
+		{"", map[string]string{"LANG": "en_US.UTF-8", "LC_MESSAGES": "bg_BG.UTF-8"}, Bulgarian, false},
+		{"", map[string]string{"LC_MESSAGES": "bg_BG.UTF-8", "LC_ALL": "C"}, English, false}, // LC_ALL wins, even C
+		{"", map[string]string{"LC_ALL": "bg_BG.utf8@euro"}, Bulgarian, false},
+		{"en", map[string]string{"LANG": "bg_BG.UTF-8"}, English, false},
+		{"bg", nil, Bulgarian, false},
+		{"BG", nil, Bulgarian, false},
+		{"bg-BG", nil, Bulgarian, false},
+		{"български", nil, Bulgarian, false},
+		{"klingon", nil, English, true},
+		{"C", nil, English, true},
+	} {
+		got, err := Detect(tc.explicit, func(k string) string { return tc.env[k] })
+		if got != tc.want || (err != nil) != tc.wantErr {
+			t.Errorf("Detect(%q, %v) = %v, %v; want %v, error %v", tc.explicit, tc.env, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+func TestPrinterTranslatesAndFallsBack(t *testing.T) {
+	bg := NewPrinter(Bulgarian)
+	if got := bg.Sprintf("installing %s %s", "ledger", "2.0.0"); got != "инсталиране на ledger 2.0.0" {
+		t.Errorf("bg = %q", got)
+	}
+	en := NewPrinter(English)
+	if got := en.Sprintf("installing %s %s", "ledger", "2.0.0"); got != "installing ledger 2.0.0" {
+		t.Errorf("en = %q", got)
+	}
+	// A key without a translation falls back to English, formatted.
+	if got := bg.Sprintf("no such key %d", 7); got != "no such key 7" {
+		t.Errorf("fallback = %q", got)
+	}
+}
+
+func TestPlural(t *testing.T) {
+	bg := NewPrinter(Bulgarian)
+	for n, want := range map[int]string{1: "1 байт", 2: "2 байта", 0: "0 байта"} {
+		if got := bg.Sprintf("%d bytes", n); got != want {
+			t.Errorf("%d: %q, want %q", n, got, want)
+		}
+	}
+}
+
+// Messages nested in errors, and system causes, are rendered in the
+// printer's language; Error() stays English.
+func TestErrorsAreLocalisedThroughout(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	inner := Errorf("cannot reach the update server at %s (%v); check your Internet connection, or run: aktual netcheck --server %s", "http://x", refused, "http://x")
+	outer := fmt.Errorf("wrapped: %w", inner)
+	bg := NewPrinter(Bulgarian)
+	got := bg.Sprint(inner)
+	want := "сървърът за обновявания на http://x е недостъпен (връзката беше отказана (нищо не отговаря на този порт или защитна стена я отказва)); проверете интернет връзката си или изпълнете: aktual netcheck --server http://x"
+	if got != want {
+		t.Errorf("bg:\n got %q\nwant %q", got, want)
+	}
+	if en := inner.Error(); en != "cannot reach the update server at http://x (dial tcp: connect: connection refused); check your Internet connection, or run: aktual netcheck --server http://x" {
+		t.Errorf("Error() = %q", en)
+	}
+	// A plain wrapper adds text of its own: it is kept as Go wrote it.
+	if got := bg.Sprint(outer); got != outer.Error() {
+		t.Errorf("plain wrapper = %q", got)
+	}
+	if !errors.Is(outer, inner) {
+		t.Error("the cause is lost")
+	}
+}
+
+func TestErrorfWrapsLikeFmt(t *testing.T) {
+	a, b := errors.New("a"), errors.New("b")
+	err := Errorf("%w: the licence is too large", a)
+	if !errors.Is(err, a) || err.Error() != "a: the licence is too large" {
+		t.Errorf("one %%w: %v", err)
+	}
+	err = Errorf("%w and %w", a, b)
+	if !errors.Is(err, a) || !errors.Is(err, b) {
+		t.Error("two %w: a cause is lost")
+	}
+	if got := NewPrinter(Bulgarian).Sprint(Errorf("%w: the licence is too large", Errorf("hardware-key licence is malformed"))); got != "лицензът на хардуерния ключ е повреден: лицензът е твърде голям" {
+		t.Errorf("bg %%w = %q", got)
+	}
+}
