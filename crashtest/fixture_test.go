@@ -186,7 +186,7 @@ func (f *fixture) applied() int64 {
 }
 
 // debris are the files an interrupted update leaves beside its target.
-var debris = []string{".new", ".old", ".aktual-download"}
+var debris = []string{".new", ".old", ".aktual-download", ".aktual-download.json", ".aktual-file"}
 
 // problem is one violation of the invariant. key names it stably (the same
 // leftover file, the same count gone wrong by the same amount), so that a

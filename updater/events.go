@@ -30,8 +30,9 @@ type Event struct {
 	Done    int64        `json:"done,omitempty"`
 	Total   int64        `json:"total,omitempty"`
 	URL     string       `json:"url,omitempty"`
-	// Rate (bytes a second, over the last seconds) and ETA (seconds
-	// left at that rate) of a download's progress.
+	// Rate (bytes a second over the last 5 s) and ETA (seconds left at
+	// that rate) of a download's progress, once measured; Done counts a
+	// download continued from an earlier run from its first byte.
 	Rate int64 `json:"rate,omitempty"`
 	ETA  int64 `json:"eta_seconds,omitempty"`
 }

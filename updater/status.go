@@ -59,9 +59,5 @@ func (u *Updater) ReadStatus() (*Status, error) {
 // PartialDownload reports a download kept beside target for the next run
 // to continue: the bytes on disk and the release's size.
 func PartialDownload(target string) (have, total int64, ok bool) {
-	fi, err := os.Stat(downloadPath(target))
-	if err != nil || fi.Size() == 0 {
-		return 0, 0, false
-	}
-	return fi.Size(), 0, true
+	return partialDownload(target)
 }
