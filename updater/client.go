@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,9 +57,9 @@ func (u *Updater) endpoint(path string, query url.Values) string {
 	return s
 }
 
-// send performs a request and returns the response of a 2xx answer; an
-// error answer becomes *apiError, a transport failure ErrNoConnection.
-func (u *Updater) send(ctx context.Context, method, path string, query url.Values, body any) (*http.Response, error) {
+// newRequest builds a request to the server with the headers every call
+// carries: who asks (User-Agent) and in which language to answer.
+func (u *Updater) newRequest(ctx context.Context, method, path string, query url.Values, body any) (*http.Request, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -79,6 +80,16 @@ func (u *Updater) send(ctx context.Context, method, path string, query url.Value
 		// The server's messages (refusals, advice) in the reader's language.
 		req.Header.Set("Accept-Language", u.Lang)
 	}
+	return req, nil
+}
+
+// send performs a request and returns the response of a 2xx answer; an
+// error answer becomes *apiError, a transport failure ErrNoConnection.
+func (u *Updater) send(ctx context.Context, method, path string, query url.Values, body any) (*http.Response, error) {
+	req, err := u.newRequest(ctx, method, path, query, body)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := u.httpClient().Do(req)
 	if err != nil {
 		if cause := context.Cause(ctx); cause == errSlowAnswer || cause == errTooSlow {
@@ -95,12 +106,17 @@ func (u *Updater) send(ctx context.Context, method, path string, query url.Value
 		return resp, nil
 	}
 	defer resp.Body.Close()
+	return nil, errorAnswer(resp)
+}
+
+// errorAnswer reads a server's error answer (bounded).
+func errorAnswer(resp *http.Response) *apiError {
 	var eb api.ErrorBody
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	if json.Unmarshal(data, &eb) != nil || eb.Error.Code == "" {
-		eb.Error = api.ErrorDetail{Code: "http_" + fmt.Sprint(resp.StatusCode), Message: http.StatusText(resp.StatusCode)}
+		eb.Error = api.ErrorDetail{Code: "http_" + strconv.Itoa(resp.StatusCode), Message: http.StatusText(resp.StatusCode)}
 	}
-	return nil, &apiError{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message, RetryAfter: resp.Header.Get("Retry-After")}
+	return &apiError{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message, RetryAfter: resp.Header.Get("Retry-After")}
 }
 
 // callJSON sends a request and decodes a bounded JSON answer into out.

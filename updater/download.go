@@ -387,13 +387,9 @@ func (u *Updater) startOver(p *partial, pw *progressWriter) error {
 
 // getArtifact asks for the artifact, from the first byte not on disk.
 func (u *Updater) getArtifact(ctx context.Context, rel api.ReleaseStatement, p *partial) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", u.endpoint("/v1/artifacts/"+rel.SHA256, nil), nil)
+	req, err := u.newRequest(ctx, "GET", "/v1/artifacts/"+rel.SHA256, nil, nil)
 	if err != nil {
-		return nil, err // the same address answered the check
-	}
-	req.Header.Set("User-Agent", "aktual/"+u.version())
-	if u.Lang != "" {
-		req.Header.Set("Accept-Language", u.Lang)
+		return nil, err
 	}
 	// Byte offsets are the file's own: no transparent compression.
 	req.Header.Set("Accept-Encoding", "identity")
@@ -402,16 +398,6 @@ func (u *Updater) getArtifact(ctx context.Context, rel api.ReleaseStatement, p *
 		req.Header.Set("If-Range", p.ifRange())
 	}
 	return u.httpClient().Do(req)
-}
-
-// errorAnswer reads a server's error answer, as send does.
-func errorAnswer(resp *http.Response) *apiError {
-	var eb api.ErrorBody
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	if json.Unmarshal(data, &eb) != nil || eb.Error.Code == "" {
-		eb.Error = api.ErrorDetail{Code: "http_" + strconv.Itoa(resp.StatusCode), Message: http.StatusText(resp.StatusCode)}
-	}
-	return &apiError{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message, RetryAfter: resp.Header.Get("Retry-After")}
 }
 
 // contentRangeFits reports whether a 206's Content-Range is the rest of
