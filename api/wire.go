@@ -33,10 +33,42 @@ type ErrorDetail struct {
 
 // Credential proves the right to an update: a Pro update code, or (classic)
 // a session opened with a hardware key plus the Internet code its page shows.
+// An entitlement query takes a code, or HWKey: the key's proof that it is
+// present (a reserve never does).
 type Credential struct {
-	Code         string `json:"code,omitempty"`
-	Session      string `json:"session,omitempty"`
-	InternetCode string `json:"internet_code,omitempty"`
+	Code         string      `json:"code,omitempty"`
+	Session      string      `json:"session,omitempty"`
+	InternetCode string      `json:"internet_code,omitempty"`
+	HWKey        *HWKeyProof `json:"hwkey,omitempty"`
+}
+
+// HWKeyProof shows a hardware key is present, as ClassicSessionRequest
+// does: the key's signed licence, and its signature of a fresh server
+// challenge (POST /v1/classic/challenges).
+type HWKeyProof struct {
+	Licence   Envelope `json:"licence"`
+	Challenge []byte   `json:"challenge"`
+	Signature []byte   `json:"signature"`
+}
+
+// EntitlementQuery asks how many paid updates a credential has left for a
+// product (POST /v1/entitlements/query). It reserves nothing.
+type EntitlementQuery struct {
+	Credential Credential `json:"credential"`
+	Product    string     `json:"product"`
+}
+
+// EntitlementStatus answers an EntitlementQuery: an update of Product
+// would use one of Remaining (none left when 0). Held are reserved by
+// updates not yet finished; they return to Remaining if those fail. A
+// credential that is unknown, not active or for the other series is
+// refused with an error instead, so Active is true in every answer.
+type EntitlementStatus struct {
+	Product   string `json:"product"`
+	Series    string `json:"series"`
+	Active    bool   `json:"active"`
+	Remaining int64  `json:"remaining"`
+	Held      int64  `json:"held"`
 }
 
 // ReserveRequest asks to hold one update for (product, from, to, machine).

@@ -8,12 +8,12 @@ import (
 	"encoding/base32"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/hwkey"
+	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -55,15 +55,15 @@ func (s *Server) newChallenge(now time.Time) []byte {
 
 func (s *Server) checkChallenge(c []byte, now time.Time) error {
 	if len(c) != challengeSize {
-		return errors.New("the challenge is malformed")
+		return i18n.Errorf("the challenge is malformed; start again")
 	}
 	body := c[:8+challengeRandom]
 	if subtle.ConstantTimeCompare(c[8+challengeRandom:], s.mac("challenge", body)[:challengeMAC]) != 1 {
-		return errors.New("the challenge was not issued by this server")
+		return i18n.Errorf("the challenge was not issued by this server; start again")
 	}
 	issued := time.Unix(int64(binary.BigEndian.Uint64(c)), 0)
 	if now.Sub(issued) > ChallengeTTL || issued.Sub(now) > time.Minute {
-		return errors.New("the challenge has expired; start again")
+		return i18n.Errorf("the challenge has expired; start again")
 	}
 	return nil
 }
@@ -98,38 +98,13 @@ func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	if !checkUpdateFields(w, req.Product, req.FromVersion, req.ToVersion, req.MachineID) {
+	if !checkUpdateFields(w, r, req.Product, req.FromVersion, req.ToVersion, req.MachineID) {
 		return
 	}
 	now := s.now()
-	if err := s.checkChallenge(req.Challenge, now); err != nil {
-		writeError(w, http.StatusBadRequest, api.CodeExpired, err.Error())
-		return
-	}
-	lic, err := hwkey.VerifyLicence(req.Licence, s.Keys.KeySet.ReleaseKeys)
-	if err != nil {
-		at.fail()
-		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
-			"the hardware key's licence is not valid for this vendor ("+err.Error()+"); contact your vendor")
-		return
-	}
-	// Keyed by serial only once the vendor's signature vouches for it:
-	// nobody can block a key by naming its serial in a forged licence.
-	if !at.admit(w, keyHWKey, lic.Serial, lic.Serial) {
-		return
-	}
-	if !hwkey.VerifyChallenge(lic.PublicKey, req.Challenge, req.Signature) {
-		at.fail()
-		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
-			"the hardware key did not prove it is present (its signature does not match its licence); reconnect the key and try again")
-		return
-	}
-	if err := lic.Check(now, req.Product); errors.Is(err, hwkey.ErrExpired) {
-		writeError(w, http.StatusForbidden, api.CodeExpired, err.Error())
-		return
-	} else if err != nil {
-		at.fail()
-		writeError(w, http.StatusForbidden, api.CodeUnknownCredential, err.Error())
+	proof := api.HWKeyProof{Licence: req.Licence, Challenge: req.Challenge, Signature: req.Signature}
+	lic, ok := s.verifyKeyProof(w, r, proof, req.Product, now, at)
+	if !ok {
 		return
 	}
 	series, ok := s.productSeries(w, r, req.Product)
@@ -137,8 +112,7 @@ func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if series != api.SeriesClassic {
-		writeError(w, http.StatusForbidden, api.CodeWrongSeries,
-			fmt.Sprintf("%s is a Pro-series product: it is updated with a 25-digit update code, not a hardware key", req.Product))
+		writeError(w, r, http.StatusForbidden, api.CodeWrongSeries, wrongSeries(req.Product, series))
 		return
 	}
 	challengeHash := sha256.Sum256(req.Challenge)
@@ -148,10 +122,10 @@ func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
 		ChallengeHash: challengeHash[:], CreatedAt: now, ExpiresAt: now.Add(SessionTTL),
 	}
 	if err := s.Store.CreateSession(r.Context(), cs); errors.Is(err, store.ErrConflict) {
-		writeError(w, http.StatusConflict, api.CodeExpired, "this challenge was already used; start again")
+		writeError(w, r, http.StatusConflict, api.CodeExpired, i18n.M("this challenge was already used; start again"))
 		return
 	} else if err != nil {
-		s.internalError(w, "creating session", err)
+		s.internalError(w, r, "creating session", err)
 		return
 	}
 	at.succeed()
@@ -162,24 +136,64 @@ func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.sessionView(r, cs))
 }
 
+// verifyKeyProof checks that a hardware key is present: the challenge is
+// this server's and fresh, the licence is signed by the vendor and covers
+// product at now, and the key signed the challenge. A wrong licence or
+// signature counts as a failed attempt with at; the key's serial is
+// admitted to the limiter once the vendor's signature vouches for it. It
+// answers a refusal itself.
+func (s *Server) verifyKeyProof(w http.ResponseWriter, r *http.Request, p api.HWKeyProof, product string, now time.Time, at *attempt) (hwkey.LicenceStatement, bool) {
+	if err := s.checkChallenge(p.Challenge, now); err != nil {
+		writeError(w, r, http.StatusBadRequest, api.CodeExpired, localizable(err))
+		return hwkey.LicenceStatement{}, false
+	}
+	lic, err := hwkey.VerifyLicence(p.Licence, s.Keys.KeySet.ReleaseKeys)
+	if err != nil {
+		at.fail()
+		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential,
+			i18n.M("the hardware key's licence is not valid for this vendor (%v); contact your vendor", err))
+		return hwkey.LicenceStatement{}, false
+	}
+	// Keyed by serial only once the vendor's signature vouches for it:
+	// nobody can block a key by naming its serial in a forged licence.
+	if !at.admit(w, r, keyHWKey, lic.Serial, lic.Serial) {
+		return hwkey.LicenceStatement{}, false
+	}
+	if !hwkey.VerifyChallenge(lic.PublicKey, p.Challenge, p.Signature) {
+		at.fail()
+		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential,
+			i18n.M("the hardware key did not prove it is present (its signature does not match its licence); reconnect the key and try again"))
+		return hwkey.LicenceStatement{}, false
+	}
+	if err := lic.Check(now, product); errors.Is(err, hwkey.ErrExpired) {
+		writeError(w, r, http.StatusForbidden, api.CodeExpired, localizable(err))
+		return hwkey.LicenceStatement{}, false
+	} else if err != nil {
+		at.fail()
+		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential, localizable(err))
+		return hwkey.LicenceStatement{}, false
+	}
+	return lic, true
+}
+
 // sessionView is what the client learns of a session: its page, its state
-// and, when no code can be given, why.
+// and, when no code can be given, why (in the language r asks for).
 func (s *Server) sessionView(r *http.Request, cs store.ClassicSession) api.ClassicSession {
 	v := api.ClassicSession{ID: cs.ID, URL: s.baseURL(r) + "/classic/" + cs.ID, State: cs.State, ExpiresAt: cs.ExpiresAt}
 	if !s.now().Before(cs.ExpiresAt) && cs.State != api.SessionUsed {
 		v.State = api.SessionExpired
 	}
+	p := printer(r)
 	ent, err := s.Store.Entitlement(r.Context(), store.Credential{HWKeySerial: cs.Serial})
 	switch {
 	case errors.Is(err, store.ErrUnknownCredential) || (err == nil && !ent.Active):
-		v.Problem, v.Message = api.CodeInactive, fmt.Sprintf(
-			"site access is not enabled for hardware key %s; ask your vendor or regional distributor to activate updates for it", cs.Serial)
+		v.Problem, v.Message = api.CodeInactive, p.Sprint(keyNotEnabled(cs.Serial))
 	case err != nil:
 		s.logger().Error("session view", "err", err)
 	case ent.Remaining == 0 && cs.State != api.SessionUsed:
 		v.Remaining = &ent.Remaining
-		v.Problem, v.Message = api.CodeExhausted, fmt.Sprintf(
-			"no paid updates remain for hardware key %s; buy more updates from your vendor or regional distributor", cs.Serial)
+		v.Problem, v.Message = api.CodeExhausted, p.Sprint(i18n.M(
+			"no paid updates remain for hardware key %s; buy more updates from your vendor or regional distributor", cs.Serial))
 	default:
 		v.Remaining = &ent.Remaining
 	}
@@ -209,15 +223,15 @@ func (s *Server) handleSessionStatus(w http.ResponseWriter, r *http.Request) {
 func (s *Server) sessionFor(w http.ResponseWriter, r *http.Request) (store.ClassicSession, bool) {
 	id := r.PathValue("id")
 	if !ValidName(id) {
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "session id is not valid")
+		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("session id is not valid"))
 		return store.ClassicSession{}, false
 	}
 	cs, err := s.Store.Session(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, api.CodeNotFound, "no such session; start the update again in the installer")
+		writeError(w, r, http.StatusNotFound, api.CodeNotFound, i18n.M("no such session; start the update again in the installer"))
 		return cs, false
 	} else if err != nil {
-		s.internalError(w, "reading session", err)
+		s.internalError(w, r, "reading session", err)
 		return cs, false
 	}
 	return cs, true
@@ -230,30 +244,30 @@ func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api
 	cs, err := s.Store.Session(r.Context(), c.Session)
 	if errors.Is(err, store.ErrNotFound) {
 		at.fail()
-		writeError(w, http.StatusForbidden, api.CodeUnknownCredential, "this session is not known to the server; start the update again")
+		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential, i18n.M("this session is not known to the server; start the update again"))
 		return store.Credential{}, "", false
 	} else if err != nil {
-		s.internalError(w, "reading session", err)
+		s.internalError(w, r, "reading session", err)
 		return store.Credential{}, "", false
 	}
 	switch {
 	case cs.MachineID != req.MachineID:
 		at.fail()
-		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
-			"this Internet code was issued for another computer; start the update on this computer to get its own code")
+		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential,
+			i18n.M("this Internet code was issued for another computer; start the update on this computer to get its own code"))
 		return store.Credential{}, "", false
 	case cs.Product != req.Product || cs.ToVersion != req.ToVersion || cs.FromVersion != req.FromVersion:
 		at.fail()
-		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
-			"this Internet code was issued for another update; start the update again")
+		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential,
+			i18n.M("this Internet code was issued for another update; start the update again"))
 		return store.Credential{}, "", false
 	case cs.State == api.SessionLocked:
-		writeError(w, http.StatusForbidden, api.CodeExpired,
-			"too many wrong Internet codes were typed for this session; start the update again to get a new code")
+		writeError(w, r, http.StatusForbidden, api.CodeExpired,
+			i18n.M("too many wrong Internet codes were typed for this session; start the update again to get a new code"))
 		return store.Credential{}, "", false
 	case !s.now().Before(cs.ExpiresAt) && cs.State != api.SessionUsed:
-		writeError(w, http.StatusForbidden, api.CodeExpired,
-			"this Internet code has expired (codes are valid for 15 minutes); start the update again to get a new one")
+		writeError(w, r, http.StatusForbidden, api.CodeExpired,
+			i18n.M("this Internet code has expired (codes are valid for 15 minutes); start the update again to get a new one"))
 		return store.Credential{}, "", false
 	}
 	// A used session still checks a code given with it; a repeat of the
@@ -261,7 +275,7 @@ func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api
 	// any other is refused by the store.
 	if c.InternetCode == "" {
 		if cs.State != api.SessionConfirmed && cs.State != api.SessionUsed {
-			writeError(w, http.StatusBadRequest, api.CodeInvalidCode, "type the Internet code shown on the page, or press Continue there")
+			writeError(w, r, http.StatusBadRequest, api.CodeInvalidCode, i18n.M("type the Internet code shown on the page, or press Continue there"))
 			return store.Credential{}, "", false
 		}
 		return store.Credential{HWKeySerial: cs.Serial}, cs.ID, true
@@ -269,7 +283,7 @@ func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api
 	typed, err := api.ParseInternetCode(c.InternetCode)
 	if err != nil {
 		// Refused for its shape, not checked: counted neither here nor on the session.
-		writeError(w, http.StatusBadRequest, api.CodeInvalidCode, err.Error())
+		writeError(w, r, http.StatusBadRequest, api.CodeInvalidCode, localizable(err))
 		return store.Credential{}, "", false
 	}
 	want := api.DeriveInternetCode(s.Keys.CodeSecret, cs.ID)
@@ -277,15 +291,15 @@ func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api
 		at.fail()
 		after, err := s.Store.FailSessionAttempt(r.Context(), cs.ID, MaxInternetCodeAttempts)
 		if err != nil {
-			s.internalError(w, "counting attempt", err)
+			s.internalError(w, r, "counting attempt", err)
 			return store.Credential{}, "", false
 		}
-		msg := fmt.Sprintf("the Internet code is not the one on the page; check it and try again (%d attempts left)",
+		msg := i18n.M("the Internet code is not the one on the page; check it and try again (%d attempts left)",
 			MaxInternetCodeAttempts-after.Attempts)
 		if after.State == api.SessionLocked {
-			msg = "the Internet code is not the one on the page, and too many wrong codes were typed; start the update again to get a new code"
+			msg = i18n.M("the Internet code is not the one on the page, and too many wrong codes were typed; start the update again to get a new code")
 		}
-		writeError(w, http.StatusForbidden, api.CodeUnknownCredential, msg)
+		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential, msg)
 		return store.Credential{}, "", false
 	}
 	return store.Credential{HWKeySerial: cs.Serial}, cs.ID, true

@@ -250,6 +250,7 @@ var fuzzPostRoutes = []string{
 	"/v1/reservations/{id}/release",
 	"/v1/classic/challenges",
 	"/v1/classic/sessions",
+	"/v1/entitlements/query",
 }
 
 // FuzzServerRequests sends arbitrary bodies (and reservation IDs) to every
@@ -283,6 +284,9 @@ func FuzzServerRequests(f *testing.F) {
 		{4, "", strings.Replace(open, `"$SIG"`, `null`, 1)},
 		{4, "", strings.Replace(open, `"$CHALLENGE"`, `"not base64!"`, 1)},
 		{4, "", `{"licence":[],"product":1}`},
+		{5, "", `{"credential":{"code":"$CODE"},"product":"ledger"}`},
+		{5, "", `{"credential":{"hwkey":{"licence":$LICENCE,"challenge":"$CHALLENGE","signature":"$SIG"}},"product":"abacus"}`},
+		{5, "", `{"credential":{"code":"$CODE","hwkey":{}},"product":"ledger"}`},
 	} {
 		f.Add(seed.route, seed.id, []byte(seed.body))
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/fault"
+	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -29,7 +29,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	if err := s.Store.Ping(r.Context()); err != nil {
 		s.logger().Error("readiness: store does not answer", "err", err)
-		writeError(w, http.StatusServiceUnavailable, api.CodeInternal, "the database does not answer")
+		writeError(w, r, http.StatusServiceUnavailable, api.CodeInternal, i18n.M("the database does not answer"))
 		return
 	}
 	writeJSON(w, http.StatusOK, api.Health{Status: "ready", Version: s.Version})
@@ -44,27 +44,27 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 	goos, arch, current, nonce := q.Get("os"), q.Get("arch"), q.Get("current_sha256"), q.Get("nonce")
 	switch {
 	case !ValidName(product):
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "product name is not valid")
+		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("product name is not valid"))
 		return
 	case !ValidName(goos) || !ValidName(arch):
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "os and arch query parameters are required (e.g. ?os=linux&arch=amd64)")
+		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("os and arch query parameters are required (e.g. ?os=linux&arch=amd64)"))
 		return
 	case current != "" && !ValidSHA256(current):
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "current_sha256 must be 64 lowercase hex digits")
+		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("current_sha256 must be 64 lowercase hex digits"))
 		return
 	case nonce != "" && !nonceRE.MatchString(nonce):
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "nonce must be 16 to 64 letters, digits, '_' or '-'")
+		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("nonce must be 16 to 64 letters, digits, '_' or '-'"))
 		return
 	}
 	releases, err := s.Store.Releases(r.Context(), product, goos, arch)
 	if err != nil {
-		s.internalError(w, "listing releases", err)
+		s.internalError(w, r, "listing releases", err)
 		return
 	}
 	latest := newestRelease(releases)
 	if latest == nil {
-		writeError(w, http.StatusNotFound, api.CodeNotFound,
-			fmt.Sprintf("no release of %s is published for %s/%s", product, goos, arch))
+		writeError(w, r, http.StatusNotFound, api.CodeNotFound,
+			i18n.M("no release of %s is published for %s/%s", product, goos, arch))
 		return
 	}
 	now := s.now()
@@ -78,7 +78,7 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 		ExpiresAt:     now.Add(s.latestTTL()),
 	}
 	if err := json.Unmarshal(latest.Envelope, &st.Latest); err != nil {
-		s.internalError(w, "decoding stored release envelope", err)
+		s.internalError(w, r, "decoding stored release envelope", err)
 		return
 	}
 	if current != "" {
@@ -87,18 +87,18 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 		case err == nil:
 			var env api.Envelope
 			if err := json.Unmarshal(inst.Envelope, &env); err != nil {
-				s.internalError(w, "decoding stored release envelope", err)
+				s.internalError(w, r, "decoding stored release envelope", err)
 				return
 			}
 			st.Installed = &env
 		case !errors.Is(err, store.ErrNotFound):
-			s.internalError(w, "finding installed release", err)
+			s.internalError(w, r, "finding installed release", err)
 			return
 		}
 	}
 	payload, err := json.Marshal(st)
 	if err != nil {
-		s.internalError(w, "encoding latest answer", err)
+		s.internalError(w, r, "encoding latest answer", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, api.LatestResponse{
@@ -144,14 +144,14 @@ func downgradeFrom(r store.Release) []string {
 func (s *Server) handleArtifact(w http.ResponseWriter, r *http.Request) {
 	sum := r.PathValue("sha256")
 	if !ValidSHA256(sum) {
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "artifact name must be its sha256 in lowercase hex")
+		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("artifact name must be its sha256 in lowercase hex"))
 		return
 	}
 	// Only what a release names is served: a file that reached the blob
 	// folder but was never published (a refused publish) stays private.
 	published, err := s.Store.HasArtifact(r.Context(), sum)
 	if err != nil {
-		s.internalError(w, "looking up artifact", err)
+		s.internalError(w, r, "looking up artifact", err)
 		return
 	}
 	f, err := s.Blobs.Open(sum)
@@ -159,13 +159,13 @@ func (s *Server) handleArtifact(w http.ResponseWriter, r *http.Request) {
 		if f != nil {
 			f.Close()
 		}
-		writeError(w, http.StatusNotFound, api.CodeNotFound, "no artifact with sha256 "+sum)
+		writeError(w, r, http.StatusNotFound, api.CodeNotFound, i18n.M("no artifact with sha256 %s", sum))
 		return
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		s.internalError(w, "stat artifact", err)
+		s.internalError(w, r, "stat artifact", err)
 		return
 	}
 	h := w.Header()
@@ -187,10 +187,10 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ValidName(req.IdempotencyKey) {
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "idempotency_key is required (up to 128 letters, digits, '.', '_' or '-')")
+		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("idempotency_key is required (up to 128 letters, digits, '.', '_' or '-')"))
 		return
 	}
-	if !checkUpdateFields(w, req.Product, req.FromVersion, req.ToVersion, req.MachineID) {
+	if !checkUpdateFields(w, r, req.Product, req.FromVersion, req.ToVersion, req.MachineID) {
 		return
 	}
 	cred, session, ok := s.credential(w, r, req, at)
@@ -214,15 +214,14 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 		SessionID:      session,
 	})
 	if session != "" && (errors.Is(err, store.ErrUnknownCredential) || errors.Is(err, store.ErrInactive)) {
-		writeError(w, http.StatusForbidden, api.CodeInactive, fmt.Sprintf(
-			"site access is not enabled for hardware key %s; ask your vendor or regional distributor to activate updates for it", cred.HWKeySerial))
+		writeError(w, r, http.StatusForbidden, api.CodeInactive, keyNotEnabled(cred.HWKeySerial))
 		return
 	}
 	if err != nil {
 		if errors.Is(err, store.ErrUnknownCredential) {
 			at.fail()
 		}
-		s.storeError(w, err, req.Product, series)
+		s.storeError(w, r, err, req.Product, series)
 		return
 	}
 	at.succeed()
@@ -237,10 +236,10 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 func (s *Server) productSeries(w http.ResponseWriter, r *http.Request, product string) (string, bool) {
 	series, err := s.Store.ProductSeries(r.Context(), product)
 	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, api.CodeNotFound, "no product named "+product+" is published on this server")
+		writeError(w, r, http.StatusNotFound, api.CodeNotFound, i18n.M("no product named %s is published on this server", product))
 		return "", false
 	} else if err != nil {
-		s.internalError(w, "looking up product", err)
+		s.internalError(w, r, "looking up product", err)
 		return "", false
 	}
 	return series, true
@@ -248,19 +247,19 @@ func (s *Server) productSeries(w http.ResponseWriter, r *http.Request, product s
 
 // checkUpdateFields checks what every request about one update names: the
 // product, the versions and the machine. It answers a refusal itself.
-func checkUpdateFields(w http.ResponseWriter, product, from, to, machine string) bool {
-	msg := ""
+func checkUpdateFields(w http.ResponseWriter, r *http.Request, product, from, to, machine string) bool {
+	var msg i18n.Message
 	switch {
 	case !ValidName(product):
-		msg = "product is required"
+		msg = i18n.M("product is required")
 	case !api.ValidVersion(to) || (from != "" && !api.ValidVersion(from)):
-		msg = "from_version and to_version must be versions like 2.1.0"
+		msg = i18n.M("from_version and to_version must be versions like 2.1.0")
 	case !ValidName(machine):
-		msg = "machine_id is required"
+		msg = i18n.M("machine_id is required")
 	default:
 		return true
 	}
-	writeError(w, http.StatusBadRequest, api.CodeBadRequest, msg)
+	writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, msg)
 	return false
 }
 
@@ -270,32 +269,40 @@ func checkUpdateFields(w http.ResponseWriter, product, from, to, machine string)
 func (s *Server) credential(w http.ResponseWriter, r *http.Request, req api.ReserveRequest, at *attempt) (store.Credential, string, bool) {
 	c := req.Credential
 	switch {
-	case c.Code != "" && c.Session == "" && c.InternetCode == "":
-		code, err := api.ParseCode(c.Code)
-		if err != nil {
-			// Refused for its shape, not looked up: not counted.
-			writeError(w, http.StatusBadRequest, api.CodeInvalidCode, err.Error())
-			return store.Credential{}, "", false
-		}
-		hash := CodeHash(s.Keys.CodeSecret, code)
-		if !at.admit(w, keyCode, codeKey(hash), api.MaskCode(c.Code)) {
-			return store.Credential{}, "", false
-		}
-		return store.Credential{CodeHash: hash}, "", true
-	case c.Session != "" && c.Code == "":
+	case c.Code != "" && c.Session == "" && c.InternetCode == "" && c.HWKey == nil:
+		cred, ok := s.codeCredential(w, r, c.Code, at)
+		return cred, "", ok
+	case c.Session != "" && c.Code == "" && c.HWKey == nil:
 		if !ValidName(c.Session) {
-			writeError(w, http.StatusBadRequest, api.CodeBadRequest, "session is not valid")
+			writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("session is not valid"))
 			return store.Credential{}, "", false
 		}
-		if !at.admit(w, keySession, c.Session, maskSession(c.Session)) {
+		if !at.admit(w, r, keySession, c.Session, maskSession(c.Session)) {
 			return store.Credential{}, "", false
 		}
 		return s.classicCredential(w, r, c, req, at)
 	default:
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest,
-			"credential is required: an update code (Pro series), or a session with its Internet code (classic series)")
+		// A hardware key's proof alone opens a session; it reserves nothing.
+		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest,
+			i18n.M("credential is required: an update code (Pro series), or a session with its Internet code (classic series)"))
 		return store.Credential{}, "", false
 	}
+}
+
+// codeCredential parses an update code and admits it to the limiter,
+// answering the refusal itself.
+func (s *Server) codeCredential(w http.ResponseWriter, r *http.Request, typed string, at *attempt) (store.Credential, bool) {
+	code, err := api.ParseCode(typed)
+	if err != nil {
+		// Refused for its shape, not looked up: not counted.
+		writeError(w, r, http.StatusBadRequest, api.CodeInvalidCode, localizable(err))
+		return store.Credential{}, false
+	}
+	hash := CodeHash(s.Keys.CodeSecret, code)
+	if !at.admit(w, r, keyCode, codeKey(hash), api.MaskCode(typed)) {
+		return store.Credential{}, false
+	}
+	return store.Credential{CodeHash: hash}, true
 }
 
 func (s *Server) handleComplete(w http.ResponseWriter, r *http.Request) {
@@ -310,7 +317,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, what string,
 	op func(ctx context.Context, id string, now time.Time) (store.Reservation, store.Entitlement, error)) {
 	id := r.PathValue("id")
 	if !ValidName(id) {
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "reservation id is not valid")
+		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("reservation id is not valid"))
 		return
 	}
 	if !readEmptyBody(w, r) {
@@ -318,7 +325,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, what string,
 	}
 	res, ent, err := op(r.Context(), id, s.now())
 	if err != nil {
-		s.storeError(w, err, "", "")
+		s.storeError(w, r, err, "", "")
 		return
 	}
 	s.logger().Info(what, "reservation", res.ID, "customer", ent.Customer, "state", res.State, "remaining", ent.Remaining)
@@ -341,37 +348,54 @@ func reservationResponse(res store.Reservation, ent store.Entitlement) api.Reser
 
 // storeError maps a store condition to the API's error code and a message
 // that tells the customer what to do.
-func (s *Server) storeError(w http.ResponseWriter, err error, product, series string) {
+func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error, product, series string) {
 	switch {
 	case errors.Is(err, store.ErrUnknownCredential):
-		writeError(w, http.StatusForbidden, api.CodeUnknownCredential,
-			"this update code is not known to the server; check it against your receipt, or ask your vendor to activate it")
+		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential,
+			i18n.M("this update code is not known to the server; check it against your receipt, or ask your vendor to activate it"))
 	case errors.Is(err, store.ErrInactive):
-		writeError(w, http.StatusForbidden, api.CodeInactive,
-			"this credential is not active; contact your vendor or regional distributor")
+		writeError(w, r, http.StatusForbidden, api.CodeInactive,
+			i18n.M("this credential is not active; contact your vendor or regional distributor"))
 	case errors.Is(err, store.ErrWrongSeries):
-		writeError(w, http.StatusForbidden, api.CodeWrongSeries,
-			fmt.Sprintf("%s is a %s-series product and this credential is for the other series; use the credential that came with %s", product, series, product))
+		writeError(w, r, http.StatusForbidden, api.CodeWrongSeries, wrongSeries(product, series))
 	case errors.Is(err, store.ErrExhausted):
-		writeError(w, http.StatusConflict, api.CodeExhausted,
-			"no paid updates remain for this credential; buy more updates from your vendor or regional distributor")
+		writeError(w, r, http.StatusConflict, api.CodeExhausted,
+			i18n.M("no paid updates remain for this credential; buy more updates from your vendor or regional distributor"))
 	case errors.Is(err, store.ErrSessionUsed):
-		writeError(w, http.StatusConflict, api.CodeExpired,
-			"this Internet code was already used; start the update again to get a new one")
+		writeError(w, r, http.StatusConflict, api.CodeExpired,
+			i18n.M("this Internet code was already used; start the update again to get a new one"))
 	case errors.Is(err, store.ErrIdempotencyMismatch):
-		writeError(w, http.StatusConflict, api.CodeConflict,
-			"this request reuses the idempotency key of an earlier, different request; run the update again (a new request gets a new key)")
+		writeError(w, r, http.StatusConflict, api.CodeConflict,
+			i18n.M("this request reuses the idempotency key of an earlier, different request; run the update again (a new request gets a new key)"))
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, api.CodeNotFound, "no such reservation")
+		writeError(w, r, http.StatusNotFound, api.CodeNotFound, i18n.M("no such reservation"))
 	case errors.Is(err, store.ErrConflict):
-		writeError(w, http.StatusConflict, api.CodeConflict, err.Error())
+		writeError(w, r, http.StatusConflict, api.CodeConflict, localizable(err))
 	default:
-		s.internalError(w, "store", err)
+		s.internalError(w, r, "store", err)
 	}
 }
 
-func (s *Server) internalError(w http.ResponseWriter, what string, err error) {
+// wrongSeries is the refusal of a credential of the other series.
+func wrongSeries(product, series string) i18n.Message {
+	if series == api.SeriesClassic {
+		return i18n.M("%s is a classic-series product: it is updated with its hardware key, not with an update code", product)
+	}
+	return i18n.M("%s is a Pro-series product: it is updated with a 25-digit update code, not a hardware key", product)
+}
+
+// keyNotEnabled is the refusal of a hardware key whose site access is not
+// enabled (or that the server does not know).
+func keyNotEnabled(serial string) i18n.Message {
+	return i18n.M("site access is not enabled for hardware key %s; ask your vendor or regional distributor to activate updates for it", serial)
+}
+
+// localizable shows an error in the reader's language when it can say its
+// format (api, hwkey and i18n errors), else as Go wrote it.
+func localizable(err error) i18n.Message { return i18n.M("%v", err) }
+
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
 	s.logger().Error(what, "err", err)
-	writeError(w, http.StatusInternalServerError, api.CodeInternal,
-		"the server failed ("+strings.ReplaceAll(what, "\n", " ")+"); try again later, and tell your vendor if it persists")
+	writeError(w, r, http.StatusInternalServerError, api.CodeInternal,
+		i18n.M("the server failed (%s); try again later, and tell your vendor if it persists", strings.ReplaceAll(what, "\n", " ")))
 }

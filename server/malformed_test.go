@@ -110,6 +110,8 @@ func TestMalformedEveryEndpoint(t *testing.T) {
 		sessionsP = "/v1/classic/sessions/"
 	)
 	latest := "/v1/products/ledger" + latestQ
+	const queryP = "/v1/entitlements/query"
+	goodQuery := `{"credential":{"code":"` + code + `"},"product":"ledger"}`
 	page, cont := "/classic/"+s.ID, "/classic/"+s.ID+"/continue"
 
 	endpoints := []struct {
@@ -237,6 +239,25 @@ func TestMalformedEveryEndpoint(t *testing.T) {
 			{name: "DELETE", method: http.MethodDelete, path: "/v1/reservations/" + held + "/release", status: http.StatusMethodNotAllowed, says: notHere},
 			{name: "body not JSON", method: http.MethodPost, path: "/v1/reservations/" + held + "/release", body: "not json", status: http.StatusBadRequest, says: "must be a JSON object"},
 			{name: "body larger than MaxRequestBody", method: http.MethodPost, path: "/v1/reservations/" + held + "/release", body: "{}" + huge, status: http.StatusRequestEntityTooLarge, says: "larger than"},
+		}},
+		{"POST /v1/entitlements/query", []malformedRow{
+			{name: "empty body", method: http.MethodPost, path: queryP, body: "", status: http.StatusBadRequest, says: "request body is empty"},
+			{name: "null", method: http.MethodPost, path: queryP, body: "null", status: http.StatusBadRequest, says: "must be a JSON object"},
+			{name: "truncated", method: http.MethodPost, path: queryP, body: goodQuery[:len(goodQuery)/2], status: http.StatusBadRequest, says: notJSON},
+			{name: "trailing data", method: http.MethodPost, path: queryP, body: goodQuery + "x", status: http.StatusBadRequest, says: "after the JSON value"},
+			{name: "unknown field", method: http.MethodPost, path: queryP, body: strings.TrimSuffix(goodQuery, "}") + `,"reserve":true}`, status: http.StatusBadRequest, says: "unknown field"},
+			{name: "duplicate product", method: http.MethodPost, path: queryP, body: strings.TrimSuffix(goodQuery, "}") + `,"product":"abacus"}`, status: http.StatusBadRequest, says: "duplicate key"},
+			{name: "credential is an array", method: http.MethodPost, path: queryP, body: `{"credential":["` + code + `"],"product":"ledger"}`, status: http.StatusBadRequest, says: notJSON},
+			{name: "hwkey is a string", method: http.MethodPost, path: queryP, body: `{"credential":{"hwkey":"HK-1"},"product":"abacus"}`, status: http.StatusBadRequest, says: notJSON},
+			{name: "a session credential", method: http.MethodPost, path: queryP, body: `{"credential":{"session":"` + s.ID + `"},"product":"abacus"}`, status: http.StatusBadRequest, says: "credential is required"},
+			{name: "code with a fullwidth dash", method: http.MethodPost, path: queryP, body: `{"credential":{"code":"` + strings.Replace(code, "-", "\uff0d", 1) + `"},"product":"ledger"}`, status: http.StatusBadRequest, says: "only digits"},
+			{name: "product lookalike", method: http.MethodPost, path: queryP, body: `{"credential":{"code":"` + code + `"},"product":"l` + cyrillicE + `dger"}`, status: http.StatusBadRequest, says: "product"},
+			{name: "chunked body larger than MaxRequestBody", method: http.MethodPost, path: queryP, body: goodQuery + huge, chunked: true, status: http.StatusRequestEntityTooLarge, says: tooLarge},
+			{name: "form-encoded", method: http.MethodPost, path: queryP, contentType: form, body: "code=" + url.QueryEscape(code) + "&product=ledger", status: http.StatusBadRequest, says: notJSON},
+			{name: "GET", method: http.MethodGet, path: queryP, status: http.StatusMethodNotAllowed, says: notHere},
+			{name: "PUT", method: http.MethodPut, path: queryP, body: goodQuery, status: http.StatusMethodNotAllowed, says: notHere},
+			{name: "trailing slash", method: http.MethodPost, path: queryP + "/", body: goodQuery, status: http.StatusNotFound, says: noSuch},
+			{name: "encoded slash suffix", method: http.MethodPost, path: queryP + "%2F", body: goodQuery, status: http.StatusNotFound, says: noSuch},
 		}},
 		{"POST /v1/classic/challenges", []malformedRow{
 			{name: "body not JSON", method: http.MethodPost, path: "/v1/classic/challenges", body: `{"x":`, status: http.StatusBadRequest, says: notJSON},

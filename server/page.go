@@ -6,14 +6,15 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"golang.org/x/text/language"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -31,8 +32,7 @@ type pageText struct {
 	NotEnabled, NotEnabledDo, Exhausted, ExhaustedDo                         string
 }
 
-// pageTexts holds the page in every language it speaks; the first is the
-// default.
+// pageTexts holds the page in every language it speaks (i18n.Supported).
 var pageTexts = map[language.Tag]pageText{
 	language.English: {
 		Title: "Internet code", Heading: "Internet code for your update",
@@ -84,18 +84,25 @@ var pageTexts = map[language.Tag]pageText{
 	},
 }
 
-var pageMatcher = language.NewMatcher([]language.Tag{language.English, language.Bulgarian})
-
-// pageLanguage picks the page's language from Accept-Language.
-func pageLanguage(r *http.Request) (language.Tag, pageText) {
-	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
-	_, i, _ := pageMatcher.Match(tags...)
-	tag := []language.Tag{language.English, language.Bulgarian}[i]
-	return tag, pageTexts[tag]
+// pageLanguage picks the page's language: ?lang=bg or ?lang=en (the
+// installer opens the page in its own language) before Accept-Language.
+// chosen is the language the query chose, "" for none: the Continue form
+// carries it through its post and redirect.
+func pageLanguage(r *http.Request) (tag language.Tag, chosen string, t pageText) {
+	tag = requestLanguage(r)
+	// A language the page does not speak is ignored, not taken for English.
+	if q, err := language.Parse(r.URL.Query().Get("lang")); err == nil {
+		if _, i, conf := langMatcher.Match(q); conf != language.No {
+			tag = i18n.Supported[i]
+			chosen = tag.String()
+		}
+	}
+	return tag, chosen, pageTexts[tag]
 }
 
 type pageData struct {
 	Lang              string
+	ChosenLang        string // "bg" when the page's URL chose it (?lang=bg)
 	T                 pageText
 	Known             bool
 	Session           string
@@ -112,8 +119,8 @@ type pageData struct {
 // handlePage is the page a person opens in the browser: it shows the
 // Internet code, or says why there is none and what to do.
 func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
-	tag, t := pageLanguage(r)
-	d := pageData{Lang: tag.String(), T: t}
+	tag, chosen, t := pageLanguage(r)
+	d := pageData{Lang: tag.String(), ChosenLang: chosen, T: t}
 	status := http.StatusOK
 	id := r.PathValue("id")
 	cs, err := s.Store.Session(r.Context(), id)
@@ -121,12 +128,12 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	case !ValidName(id) || errors.Is(err, store.ErrNotFound):
 		status, d.Problem, d.Remedy = http.StatusNotFound, t.NotFound, t.NotFoundDo
 	case err != nil:
-		s.internalError(w, "reading session", err)
+		s.internalError(w, r, "reading session", err)
 		return
 	default:
 		d.fill(s, r, cs)
 	}
-	s.renderPage(w, status, d)
+	s.renderPage(w, r, status, d)
 }
 
 func (d *pageData) fill(s *Server, r *http.Request, cs store.ClassicSession) {
@@ -157,10 +164,10 @@ func (d *pageData) fill(s *Server, r *http.Request, cs store.ClassicSession) {
 	}
 }
 
-func (s *Server) renderPage(w http.ResponseWriter, status int, d pageData) {
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, d pageData) {
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, d); err != nil {
-		s.internalError(w, "rendering page", err)
+		s.internalError(w, r, "rendering page", err)
 		return
 	}
 	h := w.Header()
@@ -173,28 +180,47 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, d pageData) {
 	w.Write(buf.Bytes())
 }
 
+// langQuery is the query that keeps a chosen language ("" for none).
+func langQuery(chosen string) string {
+	if chosen == "" {
+		return ""
+	}
+	return "?" + url.Values{"lang": {chosen}}.Encode()
+}
+
 // handleContinue is the page's "Continue the update" button: the session
 // is confirmed and the installer, polling it, goes on by itself.
 func (s *Server) handleContinue(w http.ResponseWriter, r *http.Request) {
+	// The page's language comes in the form's URL (?lang=), so that even
+	// a form that cannot be read is answered in it.
+	tag, chosen, _ := pageLanguage(r)
+	p := i18n.NewPrinter(tag)
 	id := r.PathValue("id")
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		pageTextError(w, p, http.StatusBadRequest, i18n.M("bad form: reload the page and press the button again"))
 		return
 	}
 	want := hex.EncodeToString(s.mac("csrf", []byte(id)))
 	if !ValidName(id) || subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(want)) != 1 {
-		http.Error(w, "this form has expired; reload the page", http.StatusForbidden)
+		pageTextError(w, p, http.StatusForbidden, i18n.M("this form has expired; reload the page"))
 		return
 	}
 	cs, err := s.Store.Session(r.Context(), id)
 	if err == nil && s.now().Before(cs.ExpiresAt) && cs.State == api.SessionOpen {
 		if _, err := s.Store.ConfirmSession(r.Context(), id); err != nil && !errors.Is(err, store.ErrSessionUsed) {
-			s.internalError(w, "confirming session", err)
+			s.internalError(w, r, "confirming session", err)
 			return
 		}
 		s.logger().Info("classic session confirmed on its page", "session", maskSession(id))
 	}
-	// Post/redirect/get: the page now shows what happened.
-	http.Redirect(w, r, fmt.Sprintf("/classic/%s", id), http.StatusSeeOther)
+	// Post/redirect/get: the page now shows what happened, in its language.
+	http.Redirect(w, r, "/classic/"+id+langQuery(chosen), http.StatusSeeOther)
+}
+
+// pageTextError answers the Continue form with plain text in the page's
+// language.
+func pageTextError(w http.ResponseWriter, p *i18n.Printer, status int, msg i18n.Message) {
+	w.Header().Set("Content-Language", p.Lang().String())
+	http.Error(w, p.Sprint(msg), status)
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"container/list"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/i18n"
 )
 
 // Failed-attempt limits. A key (a client address, or one credential) may
@@ -316,10 +316,10 @@ func (s *Server) newAttempt() *attempt { return &attempt{s: s} }
 // admit asks for kind:id before anything about it is evaluated. Refused,
 // it answers 429 itself: the attempt then changes nothing and costs
 // nothing. shown is the identity as it may be logged.
-func (a *attempt) admit(w http.ResponseWriter, kind, id, shown string) bool {
+func (a *attempt) admit(w http.ResponseWriter, r *http.Request, kind, id, shown string) bool {
 	t, wait, ok := a.s.limiter().begin(attemptKey(kind, id))
 	if !ok {
-		writeRateLimited(w, kind, shown, wait)
+		writeRateLimited(w, r, kind, shown, wait)
 		return false
 	}
 	a.tickets = append(a.tickets, attemptTicket{ticket: t, kind: kind, shown: shown})
@@ -329,7 +329,7 @@ func (a *attempt) admit(w http.ResponseWriter, kind, id, shown string) bool {
 // admitAddr admits the request's client address.
 func (a *attempt) admitAddr(w http.ResponseWriter, r *http.Request) bool {
 	addr := clientAddr(r)
-	return a.admit(w, keyAddr, addr, addr)
+	return a.admit(w, r, keyAddr, addr, addr)
 }
 
 func (a *attempt) fail()    { a.outcome = failed }
@@ -347,30 +347,29 @@ func (a *attempt) end() {
 }
 
 // writeRateLimited answers an attempt refused while its key is blocked.
-func writeRateLimited(w http.ResponseWriter, kind, shown string, wait time.Duration) {
+func writeRateLimited(w http.ResponseWriter, r *http.Request, kind, shown string, wait time.Duration) {
 	secs := retryAfterSeconds(wait)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	what := "too many wrong codes from this address"
+	// Bulgarian counts seconds as English does: one, and the rest.
+	waitFor := i18n.M("%d seconds", secs)
+	if secs == 1 {
+		waitFor = i18n.M("1 second")
+	}
+	var msg i18n.Message
 	switch kind {
 	case keyCode:
-		what = "this update code was refused too many times (check it against your receipt)"
+		msg = i18n.M("this update code was refused too many times (check it against your receipt); wait %s and try again", waitFor)
 	case keySession:
-		what = "too many wrong Internet codes were typed for this session"
+		msg = i18n.M("too many wrong Internet codes were typed for this session; wait %s and try again", waitFor)
 	case keyHWKey:
-		what = "too many attempts with hardware key " + shown + " failed"
+		msg = i18n.M("too many attempts with hardware key %s failed; wait %s and try again", shown, waitFor)
+	default:
+		msg = i18n.M("too many wrong codes from this address; wait %s and try again", waitFor)
 	}
-	writeError(w, http.StatusTooManyRequests, api.CodeRateLimited,
-		fmt.Sprintf("%s; wait %s and try again", what, seconds(secs)))
+	writeError(w, r, http.StatusTooManyRequests, api.CodeRateLimited, msg)
 }
 
 // retryAfterSeconds is a wait in whole seconds, rounded up, at least 1.
 func retryAfterSeconds(d time.Duration) int {
 	return max(1, int((d+time.Second-1)/time.Second))
-}
-
-func seconds(n int) string {
-	if n == 1 {
-		return "1 second"
-	}
-	return strconv.Itoa(n) + " seconds"
 }

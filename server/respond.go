@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 
+	"golang.org/x/text/language"
+
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/i18n"
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -20,9 +22,36 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, api.ErrorBody{Error: api.ErrorDetail{Code: code, Message: message}})
+// writeError answers {"error": {"code", "message"}}, the message in the
+// language the request asks for (Accept-Language): the installer shows it
+// to the customer as it is. msg is an i18n.Message, or an error that can
+// say its format (api and hwkey errors).
+func writeError(w http.ResponseWriter, r *http.Request, status int, code string, msg i18n.Localizable) {
+	p := printer(r)
+	w.Header().Set("Content-Language", p.Lang().String())
+	writeJSON(w, status, api.ErrorBody{Error: api.ErrorDetail{Code: code, Message: p.Sprint(msg)}})
 }
+
+// langMatcher matches what a request asks for to the languages messages
+// are translated into.
+var langMatcher = language.NewMatcher(i18n.Supported)
+
+// requestLanguage is the language of the request's Accept-Language that
+// the server speaks, by the client's order of preference; English when it
+// names none ("fr, bg;q=0.5" is Bulgarian).
+func requestLanguage(r *http.Request) language.Tag {
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil || len(tags) == 0 {
+		return i18n.English
+	}
+	if _, i, conf := langMatcher.Match(tags...); conf != language.No {
+		return i18n.Supported[i]
+	}
+	return i18n.English
+}
+
+// printer renders messages for the reader of r's answer.
+func printer(r *http.Request) *i18n.Printer { return i18n.NewPrinter(requestLanguage(r)) }
 
 // readJSON reads a bounded body and decodes it strictly. It writes the
 // error response itself and reports whether the caller may go on.
@@ -31,11 +60,11 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, api.CodeBadRequest,
-				fmt.Sprintf("request body is larger than %d bytes", api.MaxRequestBody))
+			writeError(w, r, http.StatusRequestEntityTooLarge, api.CodeBadRequest,
+				i18n.M("request body is larger than %d bytes", api.MaxRequestBody))
 			return false
 		}
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "could not read the request body")
+		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("could not read the request body"))
 		return false
 	}
 	// Every request is a JSON object. encoding/json takes null as "set
@@ -43,14 +72,16 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	// request, refused later for a missing field rather than for its shape.
 	switch trimmed := bytes.TrimLeft(body, " \t\r\n"); {
 	case len(trimmed) == 0:
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "request body is empty; send a JSON object")
+		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("request body is empty; send a JSON object"))
 		return false
 	case trimmed[0] != '{':
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "request body is not valid JSON of the expected shape: it must be a JSON object")
+		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest,
+			i18n.M("request body is not valid JSON of the expected shape: it must be a JSON object"))
 		return false
 	}
 	if err := api.DecodeStrict(body, v); err != nil {
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "request body is not valid JSON of the expected shape: "+err.Error())
+		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest,
+			i18n.M("request body is not valid JSON of the expected shape: %v", err))
 		return false
 	}
 	return true

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -94,6 +95,7 @@ func (s *Server) Handler() http.Handler {
 		{"POST", "/v1/reservations", s.handleReserve},
 		{"POST", "/v1/reservations/{id}/complete", s.handleComplete},
 		{"POST", "/v1/reservations/{id}/release", s.handleRelease},
+		{"POST", "/v1/entitlements/query", s.handleEntitlementQuery},
 		{"POST", "/v1/classic/challenges", s.handleChallenge},
 		{"POST", "/v1/classic/sessions", s.handleOpenSession},
 		{"GET, HEAD", "/v1/classic/sessions/{id}", s.handleSessionStatus},
@@ -106,7 +108,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc(rt.pattern, methodNotAllowed(rt.methods))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, api.CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+		writeError(w, r, http.StatusNotFound, api.CodeNotFound, i18n.M("no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 	return securityHeaders(mux)
 }
@@ -114,7 +116,7 @@ func (s *Server) Handler() http.Handler {
 func methodNotAllowed(allowed string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allowed)
-		writeError(w, http.StatusMethodNotAllowed, api.CodeBadRequest, r.Method+" is not allowed here; use "+allowed)
+		writeError(w, r, http.StatusMethodNotAllowed, api.CodeBadRequest, i18n.M("%s is not allowed here; use %s", r.Method, allowed))
 	}
 }
 
