@@ -170,7 +170,16 @@ func TestClassicEndToEnd(t *testing.T) {
 	if !strings.HasPrefix(url, w.url+"/classic/s_") {
 		t.Fatalf("url event %v", ev)
 	}
-	status, html := page(t, url, "bg-BG,bg;q=0.9,en;q=0.5")
+	// The installer speaks English here, so the page it points to does
+	// too; without ?lang= the page follows the browser's languages.
+	base, query, _ := strings.Cut(url, "?")
+	if query != "lang=en" {
+		t.Errorf("url %q: want the installer's language as ?lang=en", url)
+	}
+	if _, html := page(t, url, "bg-BG,bg;q=0.9"); !strings.Contains(html, `lang="en"`) {
+		t.Errorf("?lang=en page is not in English:\n%s", html)
+	}
+	status, html := page(t, base, "bg-BG,bg;q=0.9,en;q=0.5")
 	m := internetCodeRE.FindStringSubmatch(html)
 	if status != 200 || m == nil {
 		t.Fatalf("page %d without #internet-code:\n%s", status, html)

@@ -15,15 +15,15 @@ import (
 
 // credentialKind checks, once the product's series is known from its
 // signed release, that the right kind of credential was given, and finds
-// the hardware key for a classic-series product.
-func credentialKind(ctx context.Context, plan *updater.Plan, o *updateOptions, code api.UpdateCode) (hwkey.Key, error) {
+// the hardware key for a classic-series product. keyPath is --hwkey.
+func credentialKind(ctx context.Context, plan *updater.Plan, keyPath string, code api.UpdateCode) (hwkey.Key, error) {
 	switch plan.Latest.Series {
 	case api.SeriesClassic:
 		if code != "" {
 			return nil, &updater.Error{Kind: updater.ErrCredentialRejected, Msg: i18n.M(
 				"%s is a classic-series product: it is updated with its hardware key and an Internet code, not an update code; drop --code", plan.Product)}
 		}
-		key, err := hwkey.Locate(ctx, o.hwkey, hwkey.Hint{TargetDir: filepath.Dir(plan.Target)}, hwkey.FileDriver{})
+		key, err := hwkey.Locate(ctx, keyPath, hwkey.Hint{TargetDir: filepath.Dir(plan.Target)}, hwkey.FileDriver{})
 		if errors.Is(err, hwkey.ErrNoKey) || errors.Is(err, hwkey.ErrSeveralKeys) {
 			return nil, &updater.Error{Kind: updater.ErrInputNeeded, Err: err}
 		} else if err != nil {
@@ -31,7 +31,7 @@ func credentialKind(ctx context.Context, plan *updater.Plan, o *updateOptions, c
 		}
 		return key, nil
 	default:
-		if o.hwkey != "" {
+		if keyPath != "" {
 			return nil, &updater.Error{Kind: updater.ErrCredentialRejected, Msg: i18n.M(
 				"%s is a Pro-series product: it is updated with a 25-digit update code, not a hardware key; drop --hwkey", plan.Product)}
 		}

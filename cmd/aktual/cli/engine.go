@@ -60,4 +60,3 @@ func newEngine(cmd *cobra.Command, o *serverOptions, p printer, needTrust bool) 
 	}
 	return u, nil
 }
-

@@ -77,8 +77,8 @@ var errFlag = errors.New("usage")
 
 type flagError struct{ msg i18n.Message }
 
-func (e *flagError) Error() string                  { return e.msg.String() }
-func (e *flagError) Unwrap() error                  { return errFlag }
+func (e *flagError) Error() string                 { return e.msg.String() }
+func (e *flagError) Unwrap() error                 { return errFlag }
 func (e *flagError) LocalizeArgs() (string, []any) { return e.msg.LocalizeArgs() }
 
 // usageError is a command-line mistake; msg says what to pass instead.

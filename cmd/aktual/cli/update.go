@@ -85,7 +85,7 @@ func doUpdate(ctx context.Context, ios *IOStreams, u *updater.Updater, o *update
 		CheckRequest: updater.CheckRequest{Product: o.product, Target: o.target, FromVersion: o.fromVersion},
 		File:         o.file,
 		Prepare: func(ctx context.Context, plan *updater.Plan) (err error) {
-			key, err = credentialKind(ctx, plan, o, code)
+			key, err = credentialKind(ctx, plan, o.hwkey, code)
 			return err
 		},
 		Credential: func(ctx context.Context, plan *updater.Plan) (api.Credential, error) {
