@@ -709,6 +709,9 @@ func TestClassicInternetCodeLock(t *testing.T) {
 	for i := 1; i <= server.MaxInternetCodeAttempts; i++ {
 		e := wantError(t, c.reserve(t, classicRequest(s.ID, otherCode(code, i), "guess")), http.StatusForbidden, api.CodeUnknownCredential)
 		want := fmt.Sprintf("(%d attempts left)", server.MaxInternetCodeAttempts-i)
+		if server.MaxInternetCodeAttempts-i == 1 {
+			want = "(1 attempt left)"
+		}
 		if i == server.MaxInternetCodeAttempts {
 			want = "too many wrong codes"
 		}
@@ -1182,7 +1185,7 @@ func TestClassicConcurrency(t *testing.T) {
 				t.Errorf("error code %q, want %q (a counted guess) or %q (already locked)", e.Code, api.CodeUnknownCredential, api.CodeExpired)
 			}
 			var k int
-			if _, err := fmt.Sscanf(e.Message[strings.LastIndex(e.Message, "(")+1:], "%d attempts left", &k); err == nil {
+			if _, err := fmt.Sscanf(e.Message[strings.LastIndex(e.Message, "(")+1:], "%d attempt", &k); err == nil {
 				left = append(left, k)
 				continue
 			}

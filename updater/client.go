@@ -157,11 +157,15 @@ func credentialError(err error) error {
 	case api.CodeExhausted:
 		return fail(ErrExhausted, err, "%s", ae.Message)
 	case api.CodeRateLimited:
-		wait := ae.RetryAfter
-		if wait == "" {
-			wait = "a few"
+		// The server's own message says which attempts and how long, in
+		// the language asked for; an older or foreign one may say less.
+		if ae.Message != "" {
+			return fail(ErrNoConnection, err, "%s", ae.Message)
 		}
-		return fail(ErrNoConnection, err, "the server is limiting attempts; wait %s seconds and try again", wait)
+		if secs, err2 := strconv.Atoi(ae.RetryAfter); err2 == nil && secs > 0 {
+			return fail(ErrNoConnection, err, "the server is limiting attempts; try again in %d seconds", secs)
+		}
+		return fail(ErrNoConnection, err, "the server is limiting attempts; try again in a few minutes")
 	}
 	return fail(nil, err, "%s", ae.Error())
 }

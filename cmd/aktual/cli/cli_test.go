@@ -135,8 +135,15 @@ func TestRunUsage(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"update", "--nope"}, nil, ExitUsage, "unknown flag: --nope"},
-		{[]string{"nosuch"}, nil, ExitUsage, "unknown command"},
+		{[]string{"update", "--nope"}, nil, ExitUsage, "aktual: unknown flag --nope\nRun 'aktual --help' for usage."},
+		{[]string{"update", "-z"}, nil, ExitUsage, "unknown flag -z\n"},
+		{[]string{"update", "-zy"}, nil, ExitUsage, "unknown flag -z (in -zy)"},
+		{[]string{"update", "--code"}, nil, ExitUsage, "--code needs a value: --code VALUE"},
+		{[]string{"update", "--quiet=maybe"}, nil, ExitUsage, `--quiet takes true or false, not "maybe"`},
+		{[]string{"update", "ledger"}, nil, ExitUsage, `aktual update takes no arguments, but "ledger" was given; options are given as --flag VALUE`},
+		{[]string{"nosuch"}, nil, ExitUsage, `unknown command "nosuch" for aktual`},
+		{[]string{"updat"}, nil, ExitUsage, `unknown command "updat" for aktual; did you mean update?`},
+		{[]string{"--lang", "bg", "update", "--nope"}, nil, ExitUsage, "непозната опция --nope"},
 		{[]string{"update", "--product", "p", "--target", "t", "--yes"}, nil, ExitUsage, "--server is required"},
 		{[]string{"update", "--target", "t", "--yes"}, map[string]string{"AKTUAL_SERVER": "gopher://x"}, ExitUsage, "not an http(s) URL"},
 		{[]string{"update", "--server", "http://127.0.0.1:9", "--code", "11111"}, nil, ExitCredential, "has 5 digits"},

@@ -58,7 +58,7 @@ func runCheck(cmd *cobra.Command, ios *IOStreams, o *checkOptions) error {
 	}
 	plan, err := u.Check(cmd.Context(), updater.CheckRequest{Product: o.product, Target: o.target, FromVersion: o.fromVersion})
 	if err != nil {
-		return report(ios, p, outcome{Product: o.product}, err)
+		return report(ios, p, outcome{Product: o.product}, explainNoConnection(cmd.Context(), P, o.server, err))
 	}
 	out := outcome{Product: plan.Product, From: plan.From, To: plan.Latest.Version, Target: plan.Target}
 	available := false
@@ -79,7 +79,7 @@ func runCheck(cmd *cobra.Command, ios *IOStreams, o *checkOptions) error {
 	}
 	if o.code != "" || o.hwkey != "" {
 		if err := checkEntitlement(cmd.Context(), ios, u, plan, o, &out, available); err != nil {
-			return report(ios, p, out, err)
+			return report(ios, p, out, explainNoConnection(cmd.Context(), P, o.server, err))
 		}
 	}
 	if available {

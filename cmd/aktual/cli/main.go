@@ -67,7 +67,10 @@ func run(ctx context.Context, ios *IOStreams, args []string) int {
 	if errors.As(err, &ex) {
 		return ex.code // already reported
 	}
-	if errors.Is(err, errFlag) || isCobraUsage(err) {
+	if !errors.Is(err, errFlag) && isCobraUsage(err) {
+		err = usageError(usageProblem(err))
+	}
+	if errors.Is(err, errFlag) {
 		fmt.Fprintf(ios.ErrOut, "aktual: %s\n%s\n", ios.P.Sprint(err), ios.P.Sprintf("Run 'aktual --help' for usage."))
 		return ExitUsage
 	}
@@ -145,7 +148,7 @@ e.g. AKTUAL_SERVER, AKTUAL_CODE, AKTUAL_STATE_DIR, AKTUAL_LANG.`),
 		newVersionCmd(ios),
 		newManCmd(ios),
 	)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(i18n.M("%v", err)) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(usageProblem(err)) })
 	return root
 }
 

@@ -1,14 +1,17 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/netcheck"
+	"github.com/aktual/aktual/updater"
 )
 
 func newNetcheckCmd(ios *IOStreams) *cobra.Command {
@@ -160,4 +163,34 @@ func writeNetcheck(ios *IOStreams, rep *netcheck.Report) {
 	default:
 		fmt.Fprintln(ios.Out, P.Sprintf("The update server can be reached, but a problem remains: %s.", checkLabel(P, f.Name)))
 	}
+}
+
+// Bounds of the quick checks that explain a failed connection: the
+// updater has already waited, so they must not make the person wait long.
+const (
+	explainStepTimeout = 5 * time.Second
+	explainTimeout     = 15 * time.Second
+)
+
+// explainNoConnection: when the update server could not be reached, the
+// quick checks (address, proxy, DNS, TCP, TLS) find the step that failed,
+// and the error says that step and what to do, in place of the
+// transport's raw error. When every step passes (the server answered too
+// slowly, or the line broke mid-answer), err is kept as it is.
+func explainNoConnection(ctx context.Context, P *i18n.Printer, server string, err error) error {
+	// Only when the run failed for the connection (exit 3): an update
+	// applied but not yet reported (exit 8) keeps its kind and message.
+	if exitCode(err) != ExitNoConnection || ctx.Err() != nil || server == "" {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, explainTimeout)
+	defer cancel()
+	rep := (&netcheck.Client{Timeout: explainStepTimeout}).Quick(ctx, server)
+	f := rep.FirstFailure()
+	if f == nil || ctx.Err() != nil {
+		return err
+	}
+	return &updater.Error{Kind: updater.ErrNoConnection, Err: err, Msg: i18n.M(
+		"cannot reach the update server at %[1]s; the step that failed: %[2]s: %[3]v. What to do: %[4]v (all the checks: aktual netcheck --server %[1]s)",
+		server, checkLabel(P, f.Name), f.Detail, f.Remedy)}
 }

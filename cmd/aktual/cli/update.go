@@ -71,6 +71,7 @@ func runUpdate(cmd *cobra.Command, ios *IOStreams, o *updateOptions) error {
 		return report(ios, p, outcome{Product: o.product}, err)
 	}
 	res, err := doUpdate(cmd.Context(), ios, u, o, code)
+	err = explainNoConnection(cmd.Context(), ios.P, o.server, err)
 	out := resultOutcome(ios.P, res, o.product)
 	if err != nil {
 		out.State = leftState(ios.P, u, o.target, err)
