@@ -149,6 +149,7 @@ e.g. AKTUAL_SERVER, AKTUAL_CODE, AKTUAL_STATE_DIR, AKTUAL_LANG.`),
 		newManCmd(ios),
 	)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(usageProblem(err)) })
+	localizeHelp(root, P)
 	return root
 }
 

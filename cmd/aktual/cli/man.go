@@ -32,7 +32,8 @@ func newManCmd(ios *IOStreams) *cobra.Command {
 			}
 			root := cmd.Root()
 			root.DisableAutoGenTag = true // reproducible pages: no generation date
-			header := &doc.GenManHeader{Title: "AKTUAL", Section: "1", Source: "aktual " + version(), Manual: P.Sprintf("aktual manual")}
+			// No Title: each page is titled by its command (AKTUAL-UPDATE).
+			header := &doc.GenManHeader{Section: "1", Source: "aktual " + version(), Manual: P.Sprintf("aktual manual")}
 			if err := doc.GenManTree(root, header, dir); err != nil {
 				return &updater.Error{Kind: updater.ErrUsage, Err: err, Msg: i18n.M("writing the manual pages into %s failed (%v)", dir, err)}
 			}
