@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -123,6 +125,7 @@ func actionText(P *i18n.Printer, action string) string {
 func newStatusCmd(ios *IOStreams) *cobra.Command {
 	P := ios.P
 	var asJSON bool
+	var target string
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: P.Sprintf("Show what aktual installed and any update not yet finished"),
@@ -136,13 +139,18 @@ func newStatusCmd(ios *IOStreams) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			kept, err := keptDownloads(st, target)
+			if err != nil {
+				return err
+			}
 			if asJSON {
 				(&jsonPrinter{io: ios}).line(struct {
-					StateDir string                  `json:"state_dir"`
-					Pending  []updater.Journal       `json:"pending"`
-					Installs []updater.InstallRecord `json:"installs"`
-					Problems []string                `json:"problems"`
-				}{state, st.Pending, st.Installs, st.Problems})
+					StateDir  string                  `json:"state_dir"`
+					Pending   []updater.Journal       `json:"pending"`
+					Installs  []updater.InstallRecord `json:"installs"`
+					Downloads []keptDownload          `json:"downloads"`
+					Problems  []string                `json:"problems"`
+				}{state, st.Pending, st.Installs, kept, st.Problems})
 				return nil
 			}
 			tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
@@ -159,14 +167,52 @@ func newStatusCmd(ios *IOStreams) *cobra.Command {
 				fmt.Fprintln(ios.Out, P.Sprintf("Unfinished: %s %s → %s at %s (%s); it is finished on the next run, or by aktual recover.",
 					j.Product, j.From, j.To, j.Target, stateText(P, j.State)))
 			}
+			for _, k := range kept {
+				fmt.Fprintln(ios.Out, P.Sprintf("A download for %s is kept (%s of %s): running the update again continues it.",
+					k.Target, sizeText(P, k.Have), sizeText(P, k.Total)))
+			}
 			for _, p := range st.Problems {
 				fmt.Fprintln(ios.ErrOut, P.Sprintf("aktual: problem: %s", p))
 			}
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&target, "target", "", P.Sprintf("also look for a kept download beside this program (one aktual has not updated before)"))
 	cmd.Flags().BoolVar(&asJSON, "json", false, P.Sprintf("print JSON on stdout"))
 	return cmd
+}
+
+// keptDownload is a partial download beside a target, which the next
+// update continues.
+type keptDownload struct {
+	Target string `json:"target"`
+	Have   int64  `json:"have"`
+	Total  int64  `json:"total"`
+}
+
+// keptDownloads finds the partial downloads beside the programs aktual
+// installed, and beside extra (the --target of status) when given.
+func keptDownloads(st *updater.Status, extra string) ([]keptDownload, error) {
+	targets := make([]string, 0, len(st.Installs)+1)
+	for _, r := range st.Installs {
+		targets = append(targets, r.Target)
+	}
+	if extra != "" {
+		abs, err := filepath.Abs(extra)
+		if err != nil {
+			return nil, &updater.Error{Kind: updater.ErrUsage, Err: err}
+		}
+		if !slices.Contains(targets, abs) {
+			targets = append(targets, abs)
+		}
+	}
+	kept := []keptDownload{}
+	for _, t := range targets {
+		if have, total, ok := updater.PartialDownload(t); ok {
+			kept = append(kept, keptDownload{Target: t, Have: have, Total: total})
+		}
+	}
+	return kept, nil
 }
 
 // stateText names a journal's state for people.
