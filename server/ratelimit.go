@@ -350,11 +350,7 @@ func (a *attempt) end() {
 func writeRateLimited(w http.ResponseWriter, r *http.Request, kind, shown string, wait time.Duration) {
 	secs := retryAfterSeconds(wait)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	// Bulgarian counts seconds as English does: one, and the rest.
-	waitFor := i18n.M("%d seconds", secs)
-	if secs == 1 {
-		waitFor = i18n.M("1 second")
-	}
+	waitFor := i18n.M("%d seconds", secs) // the catalogs have its plural forms
 	var msg i18n.Message
 	switch kind {
 	case keyCode:

@@ -59,10 +59,25 @@ func TestPrinterTranslatesAndFallsBack(t *testing.T) {
 }
 
 func TestPlural(t *testing.T) {
-	bg := NewPrinter(Bulgarian)
-	for n, want := range map[int]string{1: "1 байт", 2: "2 байта", 0: "0 байта"} {
-		if got := bg.Sprintf("%d bytes", n); got != want {
-			t.Errorf("%d: %q, want %q", n, got, want)
+	tests := []struct {
+		lang   language.Tag
+		format string
+		n      int
+		want   string
+	}{
+		{Bulgarian, "%d bytes", 1, "1 байт"},
+		{Bulgarian, "%d bytes", 2, "2 байта"},
+		{Bulgarian, "%d bytes", 0, "0 байта"},
+		{Bulgarian, "%d seconds", 1, "1 секунда"},
+		{Bulgarian, "%d seconds", 21, "21 секунди"},
+		{English, "%d seconds", 1, "1 second"},
+		{English, "%d seconds", 0, "0 seconds"},
+		{English, "%d bytes", 1, "1 byte"},
+		{English, "%d bytes", 1024, "1,024 bytes"}, // numbers are grouped as the language does
+	}
+	for _, tt := range tests {
+		if got := NewPrinter(tt.lang).Sprintf(tt.format, tt.n); got != tt.want {
+			t.Errorf("%v %q %d: %q, want %q", tt.lang, tt.format, tt.n, got, tt.want)
 		}
 	}
 }
