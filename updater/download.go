@@ -419,10 +419,24 @@ func (u *Updater) retrying(rel api.ReleaseStatement, p *partial, le *lineError, 
 		u.notice("the download stalled at %.1f of %.1f MiB; trying again in %d s (attempt %d of %d)", mib(p.have), mib(rel.Size), seconds(wait), next, attempts)
 	case lineBusy:
 		u.notice("the server is busy (%d %s); trying again in %d s (attempt %d of %d)", le.status, le.code, seconds(wait), next, attempts)
+	case lineCut:
+		if !cutOff(le.err) {
+			u.notice("the connection broke after %.1f of %.1f MiB (%v); trying again in %d s (attempt %d of %d)",
+				mib(p.have), mib(rel.Size), rootCause(le.err), seconds(wait), next, attempts)
+			return
+		}
+		u.notice("the connection broke after %.1f of %.1f MiB; trying again in %d s (attempt %d of %d)",
+			mib(p.have), mib(rel.Size), seconds(wait), next, attempts)
 	default:
 		u.notice("the connection broke after %.1f of %.1f MiB (%v); trying again in %d s (attempt %d of %d)",
 			mib(p.have), mib(rel.Size), rootCause(le.err), seconds(wait), next, attempts)
 	}
+}
+
+// cutOff reports whether the line simply ended mid-answer: the message
+// then says so itself, without the cause's words repeating it.
+func cutOff(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
 // gaveUp is the error after the last try: what failed, and what was kept.
@@ -441,6 +455,8 @@ func (u *Updater) gaveUp(rel api.ReleaseStatement, p *partial, le *lineError, at
 			rel.Product, rel.Version, mib(p.have), mib(rel.Size), orDefault(u.MinDownloadRate, DefaultMinDownloadRate), orDefault(u.StallWindow, DefaultStallWindow))
 	case le.kind == lineBusy:
 		what = i18n.M("the server cannot send %s %s now (%d %s)", rel.Product, rel.Version, le.status, le.code)
+	case cutOff(le.err):
+		what = i18n.M("the download of %s %s broke off at %.1f of %.1f MiB", rel.Product, rel.Version, mib(p.have), mib(rel.Size))
 	default:
 		what = i18n.M("the download of %s %s broke off at %.1f of %.1f MiB (%v)", rel.Product, rel.Version, mib(p.have), mib(rel.Size), rootCause(le.err))
 	}
@@ -451,9 +467,9 @@ func (u *Updater) gaveUp(rel api.ReleaseStatement, p *partial, le *lineError, at
 	case !until.IsZero():
 		left = i18n.M("nothing was installed; run the update again then")
 	case p.have > 0:
-		left = i18n.M("attempts: %d; nothing was installed; the %.1f MiB downloaded so far are kept: run the update again, and it continues from there", attempts, mib(p.have))
+		left = i18n.M("it gave up after %d attempts; nothing was installed; the %.1f MiB downloaded so far are kept: run the update again, and it continues from there", attempts, mib(p.have))
 	default:
-		left = i18n.M("attempts: %d; nothing was installed; try again later", attempts)
+		left = i18n.M("it gave up after %d attempts; nothing was installed; try again later", attempts)
 	}
 	*keep = p.have > 0
 	return fail(ErrNoConnection, le, "%v; %v", what, left)

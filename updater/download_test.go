@@ -418,7 +418,7 @@ func TestDownloadRetriesExhausted(t *testing.T) {
 	}
 	_, err := h.update(h.code)
 	wantKind(t, err, ErrNoConnection)
-	for _, part := range []string{"broke off", "attempts: 5", "kept"} {
+	for _, part := range []string{"broke off", "after 5 attempts", "kept"} {
 		if !strings.Contains(err.Error(), part) {
 			t.Errorf("error %q does not say %q", err, part)
 		}
@@ -450,7 +450,7 @@ func TestDownloadServerDownKeepsNothing(t *testing.T) {
 	}
 	_, err := h.update(h.code)
 	wantKind(t, err, ErrNoConnection)
-	if !strings.Contains(err.Error(), "attempts: 3") || !strings.Contains(err.Error(), "try again later") {
+	if !strings.Contains(err.Error(), "after 3 attempts") || !strings.Contains(err.Error(), "try again later") {
 		t.Errorf("error %q", err)
 	}
 	equalRanges(t, p.requests(), "", "", "")
