@@ -128,9 +128,14 @@ func (f *fixture) newState() string {
 
 // startUpdate starts aktual update of target, armed with step when set.
 func (f *fixture) startUpdate(target, state, step string) *running {
-	return start(f.ctx, step, aktualBin, "update", "--server", f.url, "--trust", f.trust,
+	return start(f.ctx, step, aktualBin, f.updateArgs(target, state)...)
+}
+
+// updateArgs are the arguments of aktual update of target.
+func (f *fixture) updateArgs(target, state string) []string {
+	return []string{"update", "--server", f.url, "--trust", f.trust,
 		"--product", product, "--target", target, "--code", f.code,
-		"--yes", "--json", "--state-dir", state)
+		"--yes", "--json", "--state-dir", state}
 }
 
 func (f *fixture) update(target, state, step string) proc {

@@ -60,6 +60,7 @@ type result struct {
 	ExitCode  int    `json:"exit_code"`
 	Target    string `json:"target"`
 	Error     string `json:"error"`
+	State     string `json:"state"`
 }
 
 // results are the result objects among the JSON lines of stdout.
@@ -105,13 +106,22 @@ type running struct {
 // start runs bin with args and an environment of our own: the inherited one
 // without any AKTUAL_ variable, plus AKTUAL_FAULT=step when step is set.
 func start(ctx context.Context, step, bin string, args ...string) *running {
+	return startEnv(ctx, nil, step, bin, args...)
+}
+
+// startEnv is start with extra variables (KEY=value) added to the
+// environment, e.g. AKTUAL_FAULT_MODE.
+func startEnv(ctx context.Context, extra []string, step, bin string, args ...string) *running {
 	ctx, cancel := context.WithTimeout(ctx, procTimeout)
 	r := &running{name: bin + " " + strings.Join(args, " "), cancel: cancel, ctx: ctx}
 	if step != "" {
 		r.name = fault.Env + "=" + step + " " + r.name
 	}
+	if len(extra) > 0 {
+		r.name = strings.Join(extra, " ") + " " + r.name
+	}
 	r.cmd = exec.CommandContext(ctx, bin, args...)
-	r.cmd.Env = environ(step)
+	r.cmd.Env = append(environ(step), extra...)
 	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
 	r.cmd.WaitDelay = 2 * time.Second
 	if err := r.cmd.Start(); err != nil {

@@ -82,8 +82,12 @@ func commit(target, sha256hex string) (rollbackFailed bool, err error) {
 	if fault.Armed(fault.BetweenRenames) {
 		// Crash tests only: the instant inside CommitBinary between its
 		// two renames, where no hook reaches: the target renamed aside,
-		// the new file still staged.
-		os.Rename(target, opts.OldSavePath)
+		// the new file still staged. A Ctrl-C there (interrupt mode) only
+		// cancels a context CommitBinary never looks at, so it is sent
+		// here, before both renames, and CommitBinary does them itself.
+		if !fault.Interrupting() {
+			os.Rename(target, opts.OldSavePath)
+		}
 		fault.Hit(fault.BetweenRenames)
 	}
 	if err := selfupdate.CommitBinary(opts); err != nil {

@@ -221,7 +221,7 @@ func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target
 	pw := &progressWriter{u: u, done: p.have, total: rel.Size}
 	pw.restart(p.have)
 	if p.resumed {
-		u.notice("continuing the download from %.1f of %.1f MiB", mib(p.have), mib(rel.Size))
+		u.notice("continuing the download from %v of %v", i18n.Size(p.have), i18n.Size(rel.Size))
 		pw.flush()
 	}
 	var waited time.Duration
@@ -416,20 +416,20 @@ func (u *Updater) retrying(rel api.ReleaseStatement, p *partial, le *lineError, 
 	case lineUnreachable:
 		u.notice("cannot reach the update server (%v); trying again in %d s (attempt %d of %d)", rootCause(le.err), seconds(wait), next, attempts)
 	case lineStall:
-		u.notice("the download stalled at %.1f of %.1f MiB; trying again in %d s (attempt %d of %d)", mib(p.have), mib(rel.Size), seconds(wait), next, attempts)
+		u.notice("the download stalled at %v of %v; trying again in %d s (attempt %d of %d)", i18n.Size(p.have), i18n.Size(rel.Size), seconds(wait), next, attempts)
 	case lineBusy:
 		u.notice("the server is busy (%d %s); trying again in %d s (attempt %d of %d)", le.status, le.code, seconds(wait), next, attempts)
 	case lineCut:
 		if !cutOff(le.err) {
-			u.notice("the connection broke after %.1f of %.1f MiB (%v); trying again in %d s (attempt %d of %d)",
-				mib(p.have), mib(rel.Size), rootCause(le.err), seconds(wait), next, attempts)
+			u.notice("the connection broke after %v of %v (%v); trying again in %d s (attempt %d of %d)",
+				i18n.Size(p.have), i18n.Size(rel.Size), rootCause(le.err), seconds(wait), next, attempts)
 			return
 		}
-		u.notice("the connection broke after %.1f of %.1f MiB; trying again in %d s (attempt %d of %d)",
-			mib(p.have), mib(rel.Size), seconds(wait), next, attempts)
+		u.notice("the connection broke after %v of %v; trying again in %d s (attempt %d of %d)",
+			i18n.Size(p.have), i18n.Size(rel.Size), seconds(wait), next, attempts)
 	default:
-		u.notice("the connection broke after %.1f of %.1f MiB (%v); trying again in %d s (attempt %d of %d)",
-			mib(p.have), mib(rel.Size), rootCause(le.err), seconds(wait), next, attempts)
+		u.notice("the connection broke after %v of %v (%v); trying again in %d s (attempt %d of %d)",
+			i18n.Size(p.have), i18n.Size(rel.Size), rootCause(le.err), seconds(wait), next, attempts)
 	}
 }
 
@@ -451,23 +451,23 @@ func (u *Updater) gaveUp(rel api.ReleaseStatement, p *partial, le *lineError, at
 		what = i18n.M("cannot reach the update server at %s to download %s %s (%v); check your Internet connection, or run: aktual netcheck --server %s",
 			u.Server, rel.Product, rel.Version, rootCause(le.err), u.Server)
 	case le.kind == lineStall:
-		what = i18n.M("the download of %s %s stalled at %.1f of %.1f MiB (less than %d bytes a second for %v: a very slow line, or a server holding it back)",
-			rel.Product, rel.Version, mib(p.have), mib(rel.Size), orDefault(u.MinDownloadRate, DefaultMinDownloadRate), orDefault(u.StallWindow, DefaultStallWindow))
+		what = i18n.M("the download of %s %s stalled at %v of %v (less than %d bytes a second for %v: a very slow line, or a server holding it back)",
+			rel.Product, rel.Version, i18n.Size(p.have), i18n.Size(rel.Size), orDefault(u.MinDownloadRate, DefaultMinDownloadRate), orDefault(u.StallWindow, DefaultStallWindow))
 	case le.kind == lineBusy:
 		what = i18n.M("the server cannot send %s %s now (%d %s)", rel.Product, rel.Version, le.status, le.code)
 	case cutOff(le.err):
-		what = i18n.M("the download of %s %s broke off at %.1f of %.1f MiB", rel.Product, rel.Version, mib(p.have), mib(rel.Size))
+		what = i18n.M("the download of %s %s broke off at %v of %v", rel.Product, rel.Version, i18n.Size(p.have), i18n.Size(rel.Size))
 	default:
-		what = i18n.M("the download of %s %s broke off at %.1f of %.1f MiB (%v)", rel.Product, rel.Version, mib(p.have), mib(rel.Size), rootCause(le.err))
+		what = i18n.M("the download of %s %s broke off at %v of %v (%v)", rel.Product, rel.Version, i18n.Size(p.have), i18n.Size(rel.Size), rootCause(le.err))
 	}
 	var left i18n.Message
 	switch {
 	case p.have > 0 && !until.IsZero():
-		left = i18n.M("nothing was installed; the %.1f MiB downloaded so far are kept: run the update again then, and it continues from there", mib(p.have))
+		left = i18n.M("nothing was installed; the %v downloaded so far are kept: run the update again then, and it continues from there", i18n.Size(p.have))
 	case !until.IsZero():
 		left = i18n.M("nothing was installed; run the update again then")
 	case p.have > 0:
-		left = i18n.M("it gave up after %d attempts; nothing was installed; the %.1f MiB downloaded so far are kept: run the update again, and it continues from there", attempts, mib(p.have))
+		left = i18n.M("it gave up after %d attempts; nothing was installed; the %v downloaded so far are kept: run the update again, and it continues from there", attempts, i18n.Size(p.have))
 	default:
 		left = i18n.M("it gave up after %d attempts; nothing was installed; try again later", attempts)
 	}
@@ -482,8 +482,8 @@ func (u *Updater) stopped(ctx context.Context, rel api.ReleaseStatement, p *part
 		return ctx.Err()
 	}
 	*keep = true
-	return fail(nil, ctx.Err(), "the download of %s %s was stopped at %.1f of %.1f MiB; nothing was installed; what arrived is kept: run the update again, and it continues from there",
-		rel.Product, rel.Version, mib(p.have), mib(rel.Size))
+	return fail(nil, ctx.Err(), "the download of %s %s was stopped at %v of %v; nothing was installed; what arrived is kept: run the update again, and it continues from there",
+		rel.Product, rel.Version, i18n.Size(p.have), i18n.Size(rel.Size))
 }
 
 // clock is a time for people: the time of day when it is today, else the
@@ -495,9 +495,6 @@ func clock(t, now time.Time) string {
 	}
 	return t.Format("2006-01-02 15:04")
 }
-
-// mib is a byte count in MiB, for messages.
-func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
 // errTooSlow is the cause of a download cut for being too slow.
 var errTooSlow = errors.New("the download is too slow")

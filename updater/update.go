@@ -214,6 +214,9 @@ func (u *Updater) removeStaleIntent(target string) error {
 // reports it.
 func (u *Updater) apply(ctx context.Context, plan *Plan, j *Journal, verified string) (*Result, error) {
 	var err error
+	if ctx.Err() != nil {
+		return nil, u.stopBeforeSwap(ctx, j)
+	}
 	u.phase(PhaseApply, "installing %s %s", plan.Product, plan.Latest.Version)
 	if err := stage(plan.Target, verified, plan.Latest.SHA256); err != nil {
 		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot write the new version beside %s (%v)", plan.Target, rootCause(err)))
@@ -226,6 +229,9 @@ func (u *Updater) apply(ctx context.Context, plan *Plan, j *Journal, verified st
 		return nil, u.abandon(ctx, j, err)
 	}
 	fault.Hit(fault.AfterStaging)
+	if ctx.Err() != nil {
+		return nil, u.stopBeforeSwap(ctx, j)
+	}
 	if rollbackFailed, err := commit(plan.Target, plan.Latest.SHA256); rollbackFailed {
 		// The old file is aside and the new one staged: the journal stays
 		// at "staged" so recovery finishes the swap; nothing is given up.
@@ -352,6 +358,27 @@ func (u *Updater) abandon(ctx context.Context, j *Journal, cause error) error {
 	}
 	_ = u.removeJournal(j.Target)
 	return fail(ErrApply, cause, "%v; %s is unchanged and no update was used", cause, j.Target)
+}
+
+// stopBeforeSwap ends a run stopped (Ctrl-C) before the swap began:
+// nothing is installed, so the held update is given back and the error
+// reads as an interruption. From the swap on, a run is finished instead:
+// the update is then really applied, and half an install helps nobody.
+func (u *Updater) stopBeforeSwap(ctx context.Context, j *Journal) error {
+	cleanStaging(j.Target)
+	if j.Free {
+		_ = u.removeJournal(j.Target)
+		return fail(nil, ctx.Err(), "stopped before installing %s %s; %s is unchanged", j.Product, j.To, j.Target)
+	}
+	rctx, cancel := detached(ctx)
+	defer cancel()
+	if err := u.release(rctx, j.ReservationID); err != nil {
+		// The journal stays at "reserved": the next run gives it back.
+		return fail(nil, ctx.Err(), "stopped before installing %s %s; %s is unchanged. The held update could not be given back yet (%v); it is given back the next time aktual runs, or by itself when the reservation expires",
+			j.Product, j.To, j.Target, rootCause(err))
+	}
+	_ = u.removeJournal(j.Target)
+	return fail(nil, ctx.Err(), "stopped before installing %s %s; %s is unchanged and the held update was given back", j.Product, j.To, j.Target)
 }
 
 // report tells the server the update was applied, then forgets the journal.

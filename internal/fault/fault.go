@@ -2,10 +2,25 @@
 // that prove no paid update is lost or spent twice. Only a binary built
 // with the aktualfault tag can be killed: in every other build Hit does
 // nothing. The step is chosen by the environment variable AKTUAL_FAULT.
+//
+// With AKTUAL_FAULT_MODE=interrupt the armed step does not kill the
+// process but interrupts it, as a Ctrl-C pressed at that instant would
+// (SIGINT to itself, on Unix; nothing on Windows), for the tests that
+// prove a Ctrl-C at any moment stops cleanly and loses nothing.
 package fault
 
 // Env names the variable that arms a step in an aktualfault build.
 const Env = "AKTUAL_FAULT"
+
+// ModeEnv names the variable that chooses what the armed step does:
+// ModeKill (the default, also when unset) or ModeInterrupt.
+const ModeEnv = "AKTUAL_FAULT_MODE"
+
+// Modes of an armed step.
+const (
+	ModeKill      = "kill"      // SIGKILL (TerminateProcess on Windows): a crash
+	ModeInterrupt = "interrupt" // SIGINT to itself, then carry on: a Ctrl-C
+)
 
 // Steps of the client's update, in order, and of the server.
 const (

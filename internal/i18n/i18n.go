@@ -181,3 +181,16 @@ func noWrap(format string) string {
 	s = strings.ReplaceAll(s, "%w", "%v")
 	return strings.ReplaceAll(s, "\x00", "%%")
 }
+
+// Size is a byte count as people read it: 1.5 MiB, 36 KiB, 512 bytes.
+func Size(n int64) Message {
+	switch {
+	case n >= 1<<30:
+		return M("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return M("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return M("%.0f KiB", float64(n)/(1<<10))
+	}
+	return M("%d bytes", n)
+}

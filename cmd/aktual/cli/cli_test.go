@@ -36,6 +36,11 @@ func TestExitCode(t *testing.T) {
 		{&updater.Error{Kind: updater.ErrApply, Err: &updater.Error{Kind: updater.ErrNoConnection}}, ExitApply},
 		{&updater.Error{Err: &updater.Error{Kind: updater.ErrVerification}}, ExitVerification},
 		{context.Canceled, ExitInterrupted},
+		// A download stopped by Ctrl-C says what it kept: still 130.
+		{&updater.Error{Err: context.Canceled}, ExitInterrupted},
+		{fmt.Errorf("wrapped: %w", &updater.Error{Err: context.Canceled}), ExitInterrupted},
+		// A kind decides even over a cancellation inside it.
+		{&updater.Error{Kind: updater.ErrNotReported, Err: context.Canceled}, ExitNotReported},
 	}
 	for _, tt := range tests {
 		if got := exitCode(tt.err); got != tt.want {

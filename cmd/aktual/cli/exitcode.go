@@ -36,7 +36,12 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.Is(err, context.Canceled) && !errors.As(err, new(*updater.Error)):
+	case errors.Is(err, context.Canceled):
+		// An interruption, also when the updater says what it left
+		// in an Error of no kind (a stopped download: "what arrived is
+		// kept"); an Error with a kind was decided above. Excluding
+		// every *updater.Error made a Ctrl-C mid-download exit 1,
+		// "unexpected".
 		return ExitInterrupted
 	case errors.Is(err, updater.ErrUsage), errors.Is(err, updater.ErrInputNeeded),
 		errors.Is(err, updater.ErrDeclined), errors.Is(err, updater.ErrBusy), errors.Is(err, errFlag):

@@ -216,17 +216,7 @@ func capitalize(s string) string {
 }
 
 // sizeText is a byte count for people: 1.5 MiB.
-func sizeText(P *i18n.Printer, n int64) string {
-	switch {
-	case n >= 1<<30:
-		return P.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return P.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return P.Sprintf("%.0f KiB", float64(n)/(1<<10))
-	}
-	return P.Sprintf("%d bytes", n)
-}
+func sizeText(P *i18n.Printer, n int64) string { return P.Sprint(i18n.Size(n)) }
 
 // durationText is a time left for people: 3 min, 45 s, 2 h 5 min.
 func durationText(P *i18n.Printer, d time.Duration) string {
