@@ -3,6 +3,8 @@ package crashtest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -193,6 +195,31 @@ func (f *fixture) applied() int64 {
 // debris are the files an interrupted update leaves beside its target.
 var debris = []string{".new", ".old", ".aktual-download", ".aktual-download.json", ".aktual-file"}
 
+// keptDownload reports whether beside target, still at 1.0.0, is a
+// download kept for the next run: 2.0.0's first bytes (or all of them),
+// with the sidecar that names the release. That is state, not debris: an
+// update refused (no updates left) or stopped keeps what it downloaded.
+func (f *fixture) keptDownload(target string) bool {
+	if f.isNew(target) {
+		return false
+	}
+	dl := filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".aktual-download")
+	b, err := os.ReadFile(dl)
+	if err != nil || len(b) == 0 || !bytes.HasPrefix(f.v2, b) {
+		return false
+	}
+	var side struct {
+		SHA256 string `json:"sha256"`
+		Size   int64  `json:"size"`
+	}
+	sb, err := os.ReadFile(dl + ".json")
+	if err != nil || json.Unmarshal(sb, &side) != nil {
+		return false
+	}
+	sum := sha256.Sum256(f.v2)
+	return side.SHA256 == hex.EncodeToString(sum[:]) && side.Size == int64(len(f.v2))
+}
+
 // problem is one violation of the invariant. key names it stably (the same
 // leftover file, the same count gone wrong by the same amount), so that a
 // long run tells a new problem from one it already reported.
@@ -221,8 +248,12 @@ func (f *fixture) check(targets []string) []problem {
 		if fi, err := os.Stat(t); err == nil && fi.Mode().Perm() != targetMode {
 			add("mode:"+t, "target %s has mode %v, want %v", t, fi.Mode().Perm(), os.FileMode(targetMode))
 		}
+		kept := f.keptDownload(t)
 		for _, suffix := range debris {
 			d := filepath.Join(filepath.Dir(t), "."+filepath.Base(t)+suffix)
+			if kept && strings.HasPrefix(suffix, ".aktual-download") {
+				continue
+			}
 			if _, err := os.Lstat(d); err == nil {
 				add("debris:"+d, "debris left: %s", d)
 			}

@@ -102,8 +102,9 @@ func commit(target, sha256hex string) (rollbackFailed bool, err error) {
 	return false, nil
 }
 
-// cleanStaging removes files an interrupted update may have left.
+// cleanStaging removes files an interrupted update may have left: the
+// staged new version, and the download it came from.
 func cleanStaging(target string) {
-	os.Remove(downloadPath(target))
+	discardPartial(target)
 	os.Remove(stagedPath(target))
 }

@@ -211,16 +211,20 @@ func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target
 		if cerr := p.f.Close(); err == nil && cerr != nil {
 			err = fail(ErrApply, cerr, "writing the download failed: %v", cerr)
 		}
-		switch {
-		case err == nil:
-			os.Remove(sidecarPath(target))
-		case !keep:
+		if err != nil && !keep {
 			discardPartial(target)
 		}
+		// A verified download keeps its sidecar until the update is done
+		// (Update removes both): a run that fails before the install
+		// leaves it for the next, which hashes it again.
 	}()
 	pw := &progressWriter{u: u, done: p.have, total: rel.Size}
 	pw.restart(p.have)
-	if p.resumed {
+	switch {
+	case p.resumed && p.have == rel.Size:
+		u.notice("the download is complete from an earlier run; it is checked again")
+		pw.flush()
+	case p.resumed:
 		u.notice("continuing the download from %v of %v", i18n.Size(p.have), i18n.Size(rel.Size))
 		pw.flush()
 	}

@@ -125,12 +125,25 @@ func (h *harness) expect(target []byte, remaining, held, consumed int64) {
 	if err != nil || !rep.OK() {
 		h.t.Errorf("audit: %+v %v", rep.Violations, err)
 	}
-	// No staging debris beside the target.
-	for _, p := range []string{downloadPath(h.target), stagedPath(h.target)} {
-		if fileExists(p) {
-			h.t.Errorf("left behind %s", filepath.Base(p))
-		}
+	// No staging debris beside the target; a download only when kept
+	// whole for the next run.
+	if fileExists(stagedPath(h.target)) {
+		h.t.Errorf("left behind %s", filepath.Base(stagedPath(h.target)))
 	}
+	if fileExists(downloadPath(h.target)) && !keptWhole(h.target) {
+		h.t.Errorf("left behind %s, not a whole verified download", filepath.Base(downloadPath(h.target)))
+	}
+}
+
+// keptWhole reports whether beside target is a verified download kept
+// for the next run: the whole file, with the sidecar that names it. A run
+// that fails before the install (a refused code, no updates left, a cut
+// line at the reserve, Ctrl-C) keeps it, so that it is not downloaded again.
+func keptWhole(target string) bool {
+	info, ok := readSidecar(target)
+	got, err := hashFile(downloadPath(target))
+	fi, serr := os.Stat(downloadPath(target))
+	return ok && err == nil && serr == nil && got == info.SHA256 && fi.Size() == info.Size
 }
 
 func wantKind(t *testing.T, err, kind error) {

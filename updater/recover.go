@@ -226,7 +226,9 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		rec.Action, rec.Result = ActionReported, res
 		return rec
 	}
-	cleanStaging(j.Target)
+	// Never applied: the staged file goes; a verified download stays for
+	// the next update, which checks it again.
+	os.Remove(stagedPath(j.Target))
 	if j.Free {
 		_ = u.removeJournal(j.Target)
 		rec.Action = ActionDropped

@@ -72,6 +72,17 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	res, err := u.updatePlanned(ctx, req, plan)
+	if err != nil && res == nil {
+		// What was planned, for the caller's report of the failure.
+		res = &Result{Product: plan.Product, Target: plan.Target, From: plan.From, To: plan.Latest.Version}
+	}
+	return res, err
+}
+
+// updatePlanned carries out a plan: confirm, download (or take --file),
+// ask for the credential, reserve, apply, report.
+func (u *Updater) updatePlanned(ctx context.Context, req Request, plan *Plan) (_ *Result, err error) {
 	res := &Result{Product: plan.Product, Target: plan.Target, From: plan.From, To: plan.Latest.Version}
 	if plan.UpToDate {
 		res.Status, res.To = StatusUpToDate, plan.From
@@ -103,7 +114,18 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(verified)
+	defer func() {
+		switch {
+		case req.File != "":
+			os.Remove(verified) // a copy of the release file
+		case err == nil || isApplied(plan.Target, plan.Latest.SHA256):
+			discardPartial(plan.Target)
+		default:
+			// Not installed: a refused code, a cut line at the reserve,
+			// Ctrl-C. The verified download stays for the next run, which
+			// hashes it again instead of downloading it again.
+		}
+	}()
 	if plan.Downgrade {
 		return u.downgrade(ctx, plan, verified)
 	}
@@ -360,12 +382,18 @@ func (u *Updater) abandon(ctx context.Context, j *Journal, cause error) error {
 	return fail(ErrApply, cause, "%v; %s is unchanged and no update was used", cause, j.Target)
 }
 
+// isApplied reports whether target holds the release with sha256hex.
+func isApplied(target, sha256hex string) bool {
+	got, err := hashFile(target)
+	return err == nil && got == sha256hex
+}
+
 // stopBeforeSwap ends a run stopped (Ctrl-C) before the swap began:
 // nothing is installed, so the held update is given back and the error
 // reads as an interruption. From the swap on, a run is finished instead:
 // the update is then really applied, and half an install helps nobody.
 func (u *Updater) stopBeforeSwap(ctx context.Context, j *Journal) error {
-	cleanStaging(j.Target)
+	os.Remove(stagedPath(j.Target)) // the verified download is kept
 	if j.Free {
 		_ = u.removeJournal(j.Target)
 		return fail(nil, ctx.Err(), "stopped before installing %s %s; %s is unchanged", j.Product, j.To, j.Target)

@@ -86,18 +86,23 @@ func doUpdate(ctx context.Context, ios *IOStreams, u *updater.Updater, o *update
 		CheckRequest: updater.CheckRequest{Product: o.product, Target: o.target, FromVersion: o.fromVersion},
 		File:         o.file,
 		Prepare: func(ctx context.Context, plan *updater.Plan) (err error) {
-			key, err = credentialKind(ctx, plan, o.hwkey, code)
+			if key, err = credentialKind(ctx, plan, o.hwkey, code); err != nil {
+				return err
+			}
+			// A Pro code is asked for before the download, so a person can
+			// leave a slow download to run; it is only used at the reserve.
+			// (The classic series' Internet code comes from a page that
+			// opens after the download: its session is short-lived.)
+			if key == nil && code == "" && !plan.Downgrade {
+				code, err = askCode(ctx, ios)
+			}
 			return err
 		},
 		Credential: func(ctx context.Context, plan *updater.Plan) (api.Credential, error) {
 			if key != nil {
 				return classicCredential(ctx, ios, u, plan, key, o)
 			}
-			if code != "" {
-				return api.Credential{Code: string(code)}, nil
-			}
-			c, err := askCode(ctx, ios)
-			return api.Credential{Code: string(c)}, err
+			return api.Credential{Code: string(code)}, nil
 		},
 	}
 	if !o.yes {
