@@ -16,6 +16,9 @@ func FuzzNoProxyMatches(f *testing.F) {
 		{"[::1]:443,::1", "::1", "443"},
 		{" , ,.", "x", ""},
 		{"*", "anything", "1"},
+		{"*:80", "updates.example.com", "80"},
+		{"*:", "x", "443"},
+		{"*.", "x.", ""},
 	} {
 		f.Add(s[0], s[1], s[2], "other.example")
 	}

@@ -130,7 +130,14 @@ func noProxyMatches(list, host, port string) bool {
 			}
 			continue
 		}
-		phost = strings.TrimPrefix(phost, "*")
+		// "*.name" means ".name", as golang.org/x/net/http/httpproxy reads
+		// it; a lone "*" with a port, or "*x", names no host.
+		if strings.HasPrefix(phost, "*.") {
+			phost = phost[1:]
+		}
+		if phost == "." || strings.HasPrefix(phost, "*") {
+			continue
+		}
 		matchHost := phost[0] != '.'
 		if matchHost {
 			phost = "." + phost

@@ -231,9 +231,16 @@ func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target
 	var waited time.Duration
 	attempts := u.downloadAttempts()
 	for attempt := 1; p.have < rel.Size; attempt++ {
+		before := p.have
 		ferr := u.fetch(ctx, rel, p, pw)
 		if ferr == nil {
 			break
+		}
+		if p.have > before {
+			// The try moved the download on: only tries in a row that
+			// bring nothing count toward giving up, so a line that breaks
+			// every few megabytes still gets the whole file.
+			attempt = 1
 		}
 		var le *lineError
 		switch {

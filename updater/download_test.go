@@ -401,8 +401,9 @@ func TestDownloadServerIgnoresRange(t *testing.T) {
 	}
 }
 
-// A line that keeps breaking: every try continues from the last, and
-// when the tries run out, what arrived is kept for the next run.
+// A line that keeps breaking: every try continues from the last; a try
+// that brings bytes starts the count of tries again, so only tries in a
+// row that bring nothing run out; what arrived is kept for the next run.
 func TestDownloadRetriesExhausted(t *testing.T) {
 	h := newHarness(t, 2)
 	p := h.proxy()
@@ -410,11 +411,15 @@ func TestDownloadRetriesExhausted(t *testing.T) {
 	var broken atomic.Bool
 	broken.Store(true)
 	p.spoil = func(n int, w http.ResponseWriter, r *http.Request, next http.Handler) bool {
-		if broken.Load() {
-			cutAfter(each, w, r, next)
-			return true
+		switch {
+		case !broken.Load():
+			return false
+		case n < 6:
+			cutAfter(each, w, r, next) // six tries, each 20 kB further
+		default:
+			cutAfter(0, w, r, next) // then nothing at all
 		}
-		return false
+		return true
 	}
 	_, err := h.update(h.code)
 	wantKind(t, err, ErrNoConnection)
@@ -423,10 +428,12 @@ func TestDownloadRetriesExhausted(t *testing.T) {
 			t.Errorf("error %q does not say %q", err, part)
 		}
 	}
-	h.kept(5 * each)
-	equalRanges(t, p.requests(), "", "bytes=20000-", "bytes=40000-", "bytes=60000-", "bytes=80000-")
-	if got := p.served.Load(); got != 5*each {
-		t.Errorf("server sent %d bytes, want %d", got, 5*each)
+	h.kept(6 * each)
+	// The sixth try, which brought bytes, is the first of five.
+	equalRanges(t, p.requests(), "", "bytes=20000-", "bytes=40000-", "bytes=60000-", "bytes=80000-",
+		"bytes=100000-", "bytes=120000-", "bytes=120000-", "bytes=120000-", "bytes=120000-")
+	if got := p.served.Load(); got != 6*each {
+		t.Errorf("server sent %d bytes, want %d", got, 6*each)
 	}
 
 	broken.Store(false)
