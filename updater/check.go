@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"github.com/aktual/aktual/internal/i18n"
 	"io"
 	"io/fs"
 	"net/url"
@@ -180,7 +181,7 @@ func (u *Updater) latest(ctx context.Context, product, goos, arch, current strin
 	if errors.As(err, &ae) && ae.Code == api.CodeNotFound {
 		return nil, nil, fail(ErrUsage, err, "the server publishes no release of %s for %s/%s; check --product", product, goos, arch)
 	} else if errors.As(err, &ae) && (ae.Status >= 500 || ae.Code == api.CodeRateLimited) {
-		return nil, nil, transientError(err, "checking for a new version")
+		return nil, nil, transientError(err, i18n.M("checking for a new version"))
 	} else if errors.As(err, &ae) {
 		return nil, nil, fail(nil, err, "the server refused the check: %s", ae.Message)
 	} else if err != nil {

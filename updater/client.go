@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/i18n"
 )
 
 // maxErrorBody bounds how much of an error response is read.
@@ -93,7 +94,7 @@ func (u *Updater) send(ctx context.Context, method, path string, query url.Value
 	resp, err := u.httpClient().Do(req)
 	if err != nil {
 		if cause := context.Cause(ctx); cause == errSlowAnswer || cause == errTooSlow {
-			return nil, fail(ErrNoConnection, err, "the server at %s answers too slowly (%v); try again later, or run: aktual netcheck --server %s", u.Server, cause, u.Server)
+			return nil, fail(ErrNoConnection, err, "the server at %s answers too slowly; try again later, or run: aktual netcheck --server %s", u.Server, u.Server)
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -139,7 +140,9 @@ func (u *Updater) callJSON(ctx context.Context, method, path string, query url.V
 		return fail(ErrVerification, nil, "the server's answer to %s is too large; refusing it", path)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fail(ErrVerification, err, "the server's answer to %s is not valid JSON; is %s an aktual server?", path, u.Server)
+		// Not an aktual server's answer: often a network's login page or
+		// filter answering in its place. Nothing was taken from it.
+		return fail(ErrNoConnection, err, "the answer to %s is not an aktual server's (it is not JSON): a network login page or filter may be answering in place of %s; run: aktual netcheck --server %s", path, u.Server, u.Server)
 	}
 	return nil
 }
@@ -166,6 +169,9 @@ func credentialError(err error) error {
 			return fail(ErrNoConnection, err, "the server is limiting attempts; try again in %d seconds", secs)
 		}
 		return fail(ErrNoConnection, err, "the server is limiting attempts; try again in a few minutes")
+	}
+	if ae.Status >= 500 {
+		return transientError(err, i18n.M("the server could not check the right to update"))
 	}
 	return fail(nil, err, "%s", ae.Error())
 }

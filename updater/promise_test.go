@@ -3,6 +3,7 @@ package updater
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -156,4 +157,45 @@ func TestInterruptAtCompletionStillReports(t *testing.T) {
 		t.Fatalf("update = %+v, %v", res, err)
 	}
 	h.expect(h.v2, 1, 0, 1)
+}
+
+// A network's login page answering in the server's place (200, HTML) is a
+// connection problem, said as such, not a bad signature; nothing changes.
+func TestLoginPageAnswering(t *testing.T) {
+	h := newHarness(t, 1)
+	h.wrap = func(http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, "<html><body>Please log in to the hotel Wi-Fi</body></html>")
+		})
+	}
+	_, err := h.update(h.code)
+	wantKind(t, err, ErrNoConnection)
+	if !strings.Contains(err.Error(), "login page") || !strings.Contains(err.Error(), "netcheck") {
+		t.Errorf("error %q does not name a login page and netcheck", err)
+	}
+	h.wrap = nil
+	h.expect(h.v1, 1, 0, 0)
+}
+
+// A 5xx to a reserve is the server's trouble (exit 3), with its wait.
+func TestReserveServerErrorIsTransient(t *testing.T) {
+	h := newHarness(t, 1)
+	h.wrap = func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/v1/reservations") {
+				w.Header().Set("Retry-After", "120")
+				http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	_, err := h.update(h.code)
+	wantKind(t, err, ErrNoConnection)
+	if !strings.Contains(err.Error(), "try again in 120 seconds") {
+		t.Errorf("error %q does not pass on the server's wait", err)
+	}
+	h.wrap = nil
+	h.expect(h.v1, 1, 0, 0)
 }

@@ -244,7 +244,7 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		rec.Action = ActionDropped
 		return rec
 	case err != nil:
-		rec.Action, rec.Err = ActionPending, transientError(err, "giving back the update")
+		rec.Action, rec.Err = ActionPending, transientError(err, i18n.M("giving back the update"))
 		return rec
 	}
 	_ = u.removeJournal(j.Target)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"github.com/aktual/aktual/internal/i18n"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aktual/aktual/api"
@@ -179,7 +180,7 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 		}
 		// Unknown whether the reserve reached the server: the journal
 		// keeps the key, and the next run settles it.
-		return nil, transientError(err, "the server did not answer the reserve")
+		return nil, transientError(err, i18n.M("the server did not answer the reserve"))
 	}
 	if rr.Reservation.State != api.StateHeld {
 		// A resumed key whose reservation has since expired or ended.
@@ -320,13 +321,13 @@ func (u *Updater) settleIntent(ctx context.Context, p *Plan, cred api.Credential
 	switch {
 	case err == nil && rr.Reservation.State == api.StateHeld:
 		if err := u.release(ctx, rr.Reservation.ID); err != nil {
-			return "", false, transientError(err, "an earlier interrupted update could not be settled")
+			return "", false, transientError(err, i18n.M("an earlier interrupted update could not be settled"))
 		}
 	case errors.As(err, &ae) && ae.Status < 500 && ae.Code != api.CodeRateLimited:
 		// Refused (another credential, nothing left): nothing of ours
 		// is held under that key, or it is not ours to give back.
 	case err != nil:
-		return "", false, transientError(err, "an earlier interrupted update could not be settled")
+		return "", false, transientError(err, i18n.M("an earlier interrupted update could not be settled"))
 	}
 	if err := u.removeJournal(p.Target); err != nil {
 		return "", false, err
@@ -337,10 +338,13 @@ func (u *Updater) settleIntent(ctx context.Context, p *Plan, cred api.Credential
 
 // transientError keeps the kind of a connection failure and names a
 // server's 5xx answer as one.
-func transientError(err error, what string) error {
+func transientError(err error, what i18n.Message) error {
 	var ae *apiError
 	if errors.As(err, &ae) {
-		return fail(ErrNoConnection, err, "%s: the server is unavailable (%d %s); try again later", what, ae.Status, ae.Code)
+		if secs, err2 := strconv.Atoi(ae.RetryAfter); err2 == nil && secs > 0 {
+			return fail(ErrNoConnection, err, "%v: the server is unavailable (%d %s); try again in %d seconds", what, ae.Status, ae.Code, secs)
+		}
+		return fail(ErrNoConnection, err, "%v: the server is unavailable (%d %s); try again later", what, ae.Status, ae.Code)
 	}
 	return err
 }
