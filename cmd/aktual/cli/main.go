@@ -82,18 +82,23 @@ func run(ctx context.Context, ios *IOStreams, args []string) int {
 // commands are built (their help is translated too): --lang, then
 // AKTUAL_LANG, then the locale (LC_ALL, LC_MESSAGES, LANG).
 func setLanguage(ios *IOStreams, args []string) error {
-	explicit := os.Getenv("AKTUAL_LANG")
+	explicit, source := os.Getenv("AKTUAL_LANG"), "AKTUAL_LANG"
 	for i, a := range args {
 		if a == "--" {
 			break
 		}
 		if v, ok := strings.CutPrefix(a, "--lang="); ok {
-			explicit = v
+			explicit, source = v, "--lang"
 		} else if a == "--lang" && i+1 < len(args) {
-			explicit = args[i+1]
+			explicit, source = args[i+1], "--lang"
 		}
 	}
 	tag, err := i18n.Detect(explicit, os.Getenv)
+	if err != nil {
+		// Said in the locale's language, naming where the choice came from.
+		tag, _ = i18n.Detect("", os.Getenv)
+		err = usageError(i18n.M("%s %q is not a language aktual speaks; use bg or en", source, explicit))
+	}
 	ios.P = i18n.NewPrinter(tag)
 	return err
 }
@@ -164,7 +169,11 @@ func flagsFromEnv(fs *pflag.FlagSet) error {
 		name := "AKTUAL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(name); ok && v != "" {
 			if serr := fs.Set(f.Name, v); serr != nil {
-				err = usageError(i18n.M("%s=%q: %v", name, v, serr))
+				if f.Value.Type() == "bool" {
+					err = usageError(i18n.M("%s takes true or false, not %q", name, v))
+				} else {
+					err = usageError(i18n.M("%s=%q: %v", name, v, serr))
+				}
 			}
 		}
 	})
