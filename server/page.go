@@ -32,64 +32,44 @@ type pageText struct {
 	NotEnabled, NotEnabledDo, Exhausted, ExhaustedDo                         string
 }
 
-// pageTexts holds the page in every language it speaks (i18n.Supported).
-var pageTexts = map[language.Tag]pageText{
-	language.English: {
-		Title: "Internet code", Heading: "Internet code for your update",
-		Product: "Product", Installed: "Installed version", NewVersion: "New version", HWKey: "Hardware key",
-		Remaining: "Updates remaining",
-		CopyCode:  "Type this code into the installer, exactly as shown:",
-		CodeLabel: "Internet code",
-		Validity:  "The code is valid for 15 minutes, for this update on this computer only.",
-		OrContinue: "Or, if the installer is running on this computer, press the button: " +
-			"the installer then continues by itself and nothing needs to be typed.",
-		Continue:     "Continue the update",
-		Continued:    "Done: the installer continues by itself. You can close this page.",
-		NotFound:     "This link is not valid.",
-		NotFoundDo:   "Start the update again in the installer; it opens a new page.",
-		Expired:      "This page has expired.",
-		ExpiredDo:    "Internet codes are valid for 15 minutes. Start the update again in the installer to get a new code.",
-		Used:         "This Internet code has already been used.",
-		UsedDo:       "The update is continuing in the installer. To update again, start the installer again.",
-		Locked:       "Too many wrong codes were typed.",
-		LockedDo:     "Start the update again in the installer to get a new code.",
-		NotEnabled:   "Site access is not enabled for this hardware key.",
-		NotEnabledDo: "Ask your vendor or regional distributor to activate updates for this key, then start the update again.",
-		Exhausted:    "No paid updates remain for this hardware key.",
-		ExhaustedDo:  "Buy more updates from your vendor or regional distributor, then start the update again.",
-	},
-	language.Bulgarian: {
-		Title: "Интернет код", Heading: "Интернет код за вашето обновяване",
-		Product: "Продукт", Installed: "Инсталирана версия", NewVersion: "Нова версия", HWKey: "Хардуерен ключ",
-		Remaining: "Оставащи обновявания",
-		CopyCode:  "Въведете този код в инсталатора точно както е показан:",
-		CodeLabel: "Интернет код",
-		Validity:  "Кодът е валиден 15 минути, само за това обновяване на този компютър.",
-		OrContinue: "Или, ако инсталаторът работи на този компютър, натиснете бутона: " +
-			"инсталаторът ще продължи сам и не е нужно да въвеждате нищо.",
-		Continue:     "Продължи обновяването",
-		Continued:    "Готово: инсталаторът продължава сам. Можете да затворите тази страница.",
-		NotFound:     "Тази връзка не е валидна.",
-		NotFoundDo:   "Стартирайте обновяването отново от инсталатора; той ще отвори нова страница.",
-		Expired:      "Валидността на тази страница изтече.",
-		ExpiredDo:    "Интернет кодовете са валидни 15 минути. Стартирайте обновяването отново, за да получите нов код.",
-		Used:         "Този Интернет код вече е използван.",
-		UsedDo:       "Обновяването продължава в инсталатора. За ново обновяване стартирайте инсталатора отново.",
-		Locked:       "Въведени са твърде много грешни кодове.",
-		LockedDo:     "Стартирайте обновяването отново от инсталатора, за да получите нов код.",
-		NotEnabled:   "Достъпът до сайта не е активиран за този хардуерен ключ.",
-		NotEnabledDo: "Помолете доставчика или регионалния дистрибутор да активира обновявания за този ключ, след което стартирайте обновяването отново.",
-		Exhausted:    "Не остават платени обновявания за този хардуерен ключ.",
-		ExhaustedDo:  "Купете още обновявания от доставчика или регионалния дистрибутор, след което стартирайте обновяването отново.",
-	},
+// newPageText renders the page's phrases in p's language. The English
+// texts are the catalog keys (translations: internal/i18n/locales/<lang>/page.json).
+func newPageText(p *i18n.Printer) pageText {
+	return pageText{
+		Title:        p.Sprintf("Internet code"),
+		Heading:      p.Sprintf("Internet code for your update"),
+		Product:      p.Sprintf("Product"),
+		Installed:    p.Sprintf("Installed version"),
+		NewVersion:   p.Sprintf("New version"),
+		HWKey:        p.Sprintf("Hardware key"),
+		Remaining:    p.Sprintf("Updates remaining"),
+		CopyCode:     p.Sprintf("Type this code into the installer, exactly as shown:"),
+		CodeLabel:    p.Sprintf("Internet code"),
+		Validity:     p.Sprintf("The code is valid for 15 minutes, for this update on this computer only."),
+		OrContinue:   p.Sprintf("Or, if the installer is running on this computer, press the button: the installer then continues by itself and nothing needs to be typed."),
+		Continue:     p.Sprintf("Continue the update"),
+		Continued:    p.Sprintf("Done: the installer continues by itself. You can close this page."),
+		NotFound:     p.Sprintf("This link is not valid."),
+		NotFoundDo:   p.Sprintf("Start the update again in the installer; it opens a new page."),
+		Expired:      p.Sprintf("This page has expired."),
+		ExpiredDo:    p.Sprintf("Internet codes are valid for 15 minutes. Start the update again in the installer to get a new code."),
+		Used:         p.Sprintf("This Internet code has already been used."),
+		UsedDo:       p.Sprintf("The update is continuing in the installer. To update again, start the installer again."),
+		Locked:       p.Sprintf("Too many wrong codes were typed."),
+		LockedDo:     p.Sprintf("Start the update again in the installer to get a new code."),
+		NotEnabled:   p.Sprintf("Site access is not enabled for this hardware key."),
+		NotEnabledDo: p.Sprintf("Ask your vendor or regional distributor to activate updates for this key, then start the update again."),
+		Exhausted:    p.Sprintf("No paid updates remain for this hardware key."),
+		ExhaustedDo:  p.Sprintf("Buy more updates from your vendor or regional distributor, then start the update again."),
+	}
 }
 
 // pageLanguage picks the page's language: ?lang=bg or ?lang=en (the
 // installer opens the page in its own language) before Accept-Language.
 // chosen is the language the query chose, "" for none: the Continue form
 // carries it through its post and redirect.
-func pageLanguage(r *http.Request) (tag language.Tag, chosen string, t pageText) {
-	tag = requestLanguage(r)
+func pageLanguage(r *http.Request) (p *i18n.Printer, chosen string) {
+	tag := requestLanguage(r)
 	// A language the page does not speak is ignored, not taken for English.
 	if q, err := language.Parse(r.URL.Query().Get("lang")); err == nil {
 		if _, i, conf := langMatcher.Match(q); conf != language.No {
@@ -97,7 +77,7 @@ func pageLanguage(r *http.Request) (tag language.Tag, chosen string, t pageText)
 			chosen = tag.String()
 		}
 	}
-	return tag, chosen, pageTexts[tag]
+	return i18n.NewPrinter(tag), chosen
 }
 
 type pageData struct {
@@ -119,8 +99,9 @@ type pageData struct {
 // handlePage is the page a person opens in the browser: it shows the
 // Internet code, or says why there is none and what to do.
 func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
-	tag, chosen, t := pageLanguage(r)
-	d := pageData{Lang: tag.String(), ChosenLang: chosen, T: t}
+	p, chosen := pageLanguage(r)
+	t := newPageText(p)
+	d := pageData{Lang: p.Lang().String(), ChosenLang: chosen, T: t}
 	status := http.StatusOK
 	id := r.PathValue("id")
 	cs, err := s.Store.Session(r.Context(), id)
@@ -193,8 +174,7 @@ func langQuery(chosen string) string {
 func (s *Server) handleContinue(w http.ResponseWriter, r *http.Request) {
 	// The page's language comes in the form's URL (?lang=), so that even
 	// a form that cannot be read is answered in it.
-	tag, chosen, _ := pageLanguage(r)
-	p := i18n.NewPrinter(tag)
+	p, chosen := pageLanguage(r)
 	id := r.PathValue("id")
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	if err := r.ParseForm(); err != nil {
