@@ -46,27 +46,67 @@ type Trust struct {
 	RootKeys []PublicKey `json:"root_keys"`
 }
 
+// TrustError says what is wrong with a trust file or a key set. It says
+// what, not what to do: the caller knows where the file came from and
+// adds the remedy (the installer: get a fresh trust.json from the vendor).
+type TrustError struct {
+	// The reason as an English format and its arguments, so the
+	// installer can show it in the customer's language.
+	format string
+	args   []any
+	err    error // fmt.Errorf(format, args...): the English text, and what %w wrapped
+	kind   error // a sentinel it is too (ErrSignature, ErrKeySetExpired), or nil
+}
+
+func (e *TrustError) Error() string { return e.err.Error() }
+
+// LocalizeArgs gives the reason's English format and arguments (the
+// installer's message catalog translates it).
+func (e *TrustError) LocalizeArgs() (string, []any) { return e.format, e.args }
+
+// Unwrap gives the sentinel and what the format's %w wrapped.
+func (e *TrustError) Unwrap() []error {
+	var errs []error
+	if e.kind != nil {
+		errs = append(errs, e.kind)
+	}
+	switch u := e.err.(type) {
+	case interface{ Unwrap() []error }:
+		errs = append(errs, u.Unwrap()...)
+	case interface{ Unwrap() error }:
+		errs = append(errs, u.Unwrap())
+	}
+	return errs
+}
+
+// refuse makes a TrustError, saying why a trust file or key set is
+// refused; format is an English message, the key of its translations,
+// and may wrap with %w as fmt.Errorf does.
+func refuse(format string, args ...any) *TrustError {
+	return &TrustError{format: format, args: args, err: fmt.Errorf(format, args...)}
+}
+
 // ParseTrust reads a trust file strictly.
 func ParseTrust(data []byte) (*Trust, error) {
 	var probe struct {
 		Version int `json:"version"`
 	}
 	if err := json.Unmarshal(data, &probe); err == nil && probe.Version == 1 {
-		return nil, fmt.Errorf("trust file version 1 (from an aktuald without root keys) is no longer read; get a fresh trust.json from your vendor")
+		return nil, refuse("trust file version 1 (from an aktuald without root keys) is no longer read")
 	}
 	var t Trust
 	if err := DecodeStrict(data, &t); err != nil {
-		return nil, fmt.Errorf("trust file is malformed: %w", err)
+		return nil, refuse("trust file is malformed: %w", err)
 	}
 	if t.Version != TrustVersion {
-		return nil, fmt.Errorf("trust file version %d is not supported (this aktual reads version %d)", t.Version, TrustVersion)
+		return nil, refuse("trust file version %d is not supported (this aktual reads version %d)", t.Version, TrustVersion)
 	}
 	if len(t.RootKeys) == 0 {
-		return nil, fmt.Errorf("trust file names no root key")
+		return nil, refuse("trust file names no root key")
 	}
 	for _, k := range t.RootKeys {
 		if err := k.check(); err != nil {
-			return nil, fmt.Errorf("trust file: %w", err)
+			return nil, refuse("trust file: %w", err)
 		}
 	}
 	return &t, nil
@@ -77,7 +117,7 @@ func (t *Trust) Marshal() ([]byte, error) { return json.MarshalIndent(t, "", "  
 
 func (k PublicKey) check() error {
 	if len(k.Ed25519) != ed25519.PublicKeySize || k.ID != KeyID(k.Ed25519) {
-		return fmt.Errorf("key %q is not a well-formed Ed25519 public key with its ID", k.ID)
+		return refuse("key %q is not a well-formed Ed25519 public key with its ID", k.ID)
 	}
 	return nil
 }
@@ -96,10 +136,10 @@ func (ks *KeySet) Active(role string) PublicKey {
 // envelope it signed can never pass as a release or an answer.
 func (ks *KeySet) Check(trust *Trust) error {
 	if ks.Version < 1 {
-		return fmt.Errorf("key set version %d is not positive", ks.Version)
+		return refuse("key set version %d is not positive", ks.Version)
 	}
 	if len(ks.ReleaseKeys) == 0 || len(ks.OnlineKeys) == 0 {
-		return fmt.Errorf("key set names no release key or no online key")
+		return refuse("key set names no release key or no online key")
 	}
 	seen := map[string]string{}
 	for _, k := range trust.RootKeys {
@@ -111,12 +151,24 @@ func (ks *KeySet) Check(trust *Trust) error {
 				return err
 			}
 			if other, dup := seen[k.ID]; dup {
-				return fmt.Errorf("key %s is listed as a %s key and as a %s key; each key has one role", k.ID, role, other)
+				return roleClash(k.ID, role, other)
 			}
 			seen[k.ID] = role
 		}
 	}
 	return nil
+}
+
+// roleClash: key id is listed in role and other. Each pair has its own
+// message, so that no role is named by its English word.
+func roleClash(id, role, other string) *TrustError {
+	switch {
+	case other == RoleRoot && role == RoleRelease:
+		return refuse("key %s is a root key and is listed as a release key too; each key has one role", id)
+	case other == RoleRoot:
+		return refuse("key %s is a root key and is listed as an online key too; each key has one role", id)
+	}
+	return refuse("key %s is listed as a release key and as an online key; each key has one role", id)
 }
 
 // VerifyKeySet checks that env is a key set signed by a root key of trust,
@@ -127,10 +179,14 @@ func VerifyKeySet(env *Envelope, trust *Trust, now time.Time) (*KeySet, error) {
 		return nil, err
 	}
 	if err := ks.Check(trust); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSignature, err)
+		e := refuse("the key set is not valid: %w", err)
+		e.kind = ErrSignature
+		return nil, e
 	}
 	if !now.Before(ks.ExpiresAt) {
-		return nil, fmt.Errorf("%w at %s", ErrKeySetExpired, ks.ExpiresAt.Format(time.RFC3339))
+		e := refuse("the key set expired at %s", ks.ExpiresAt.Format(time.RFC3339))
+		e.kind = ErrKeySetExpired
+		return nil, e
 	}
 	return &ks, nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aktual/aktual/internal/i18n"
 )
 
 func genKey(t testing.TB) ed25519.PrivateKey {
@@ -74,7 +76,7 @@ func TestParseTrust(t *testing.T) {
 		t.Fatalf("good trust: %v", err)
 	}
 	for _, tc := range []struct{ name, data, want string }{
-		{"version 1", `{"version":1,"release_keys":[],"online_keys":[]}`, "fresh trust.json"},
+		{"version 1", `{"version":1,"release_keys":[],"online_keys":[]}`, "no longer read"},
 		{"version 3", `{"version":3,"root_keys":[]}`, "not supported"},
 		{"no root", `{"version":2,"root_keys":[]}`, "no root key"},
 		{"unknown field", `{"version":2,"root_keys":[],"extra":1}`, "malformed"},
@@ -82,8 +84,14 @@ func TestParseTrust(t *testing.T) {
 		{"not JSON", `trust me`, "malformed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := ParseTrust([]byte(tc.data)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			_, err := ParseTrust([]byte(tc.data))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one saying %q", err, tc.want)
+			}
+			// What to do is the caller's to say (the installer: get a
+			// fresh trust.json); said here too, it was said twice.
+			if err != nil && strings.Contains(err.Error(), "vendor") {
+				t.Errorf("error %q gives advice; its callers do", err)
 			}
 		})
 	}
@@ -138,4 +146,61 @@ func FuzzParseTrust(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The trust file and key set errors read in Bulgarian, their causes
+// still found by errors.Is and errors.As.
+func TestTrustErrorsInBulgarian(t *testing.T) {
+	bg := i18n.NewPrinter(i18n.Bulgarian)
+	root, rel, on := genKey(t), genKey(t), genKey(t)
+	trust := &Trust{Version: TrustVersion, RootKeys: []PublicKey{pubOf(root)}}
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	good := KeySet{Version: 3, IssuedAt: now, ExpiresAt: now.Add(time.Hour), ReleaseKeys: []PublicKey{pubOf(rel)}, OnlineKeys: []PublicKey{pubOf(on)}}
+	bad := func(edit func(*KeySet)) *Envelope { ks := good; edit(&ks); return ptr(signedKeySet(t, ks, root)) }
+	verify := func(env *Envelope, at time.Time) error { _, err := VerifyKeySet(env, trust, at); return err }
+	parse := func(s string) error { _, err := ParseTrust([]byte(s)); return err }
+	var syntax *json.SyntaxError
+	for _, tc := range []struct {
+		name string
+		err  error
+		is   error // wrapped, or nil
+		as   any   // errors.As target, or nil
+		want string
+	}{
+		{"version 1", parse(`{"version":1}`), nil, nil,
+			"файлът за доверие е версия 1 (от aktuald без основни ключове), която вече не се чете"},
+		{"version 3", parse(`{"version":3,"root_keys":[]}`), nil, nil,
+			"версия 3 на файла за доверие не се поддържа (този aktual чете версия 2)"},
+		{"no root", parse(`{"version":2,"root_keys":[]}`), nil, nil, "във файла за доверие няма основен ключ"},
+		{"not JSON", parse(`trust me`), nil, &syntax, "файлът за доверие е повреден: invalid character"},
+		{"short key", parse(`{"version":2,"root_keys":[{"id":"00","ed25519":"AAAA"}]}`), nil, nil,
+			`файл за доверие: ключът "00" не е правилен публичен ключ Ed25519`},
+		{"expired", verify(ptr(signedKeySet(t, good, root)), now.Add(2*time.Hour)), ErrKeySetExpired, nil,
+			"срокът на списъка с ключове изтече на 2030-01-01T01:00:00Z"},
+		{"zero version", verify(bad(func(k *KeySet) { k.Version = 0 }), now), ErrSignature, nil,
+			"списъкът с ключове е невалиден: версията на списъка с ключове е 0, а трябва да е положително число"},
+		{"no online key", verify(bad(func(k *KeySet) { k.OnlineKeys = nil }), now), ErrSignature, nil,
+			"в списъка с ключове няма ключ за издания или няма онлайн ключ"},
+		{"release and online", verify(bad(func(k *KeySet) { k.OnlineKeys = k.ReleaseKeys }), now), ErrSignature, nil,
+			"е посочен и като ключ за издания, и като онлайн ключ; всеки ключ има само една роля"},
+		{"root as release", verify(bad(func(k *KeySet) { k.ReleaseKeys = []PublicKey{pubOf(root)} }), now), ErrSignature, nil,
+			"е основен, но е посочен и като ключ за издания; всеки ключ има само една роля"},
+		{"root as online", verify(bad(func(k *KeySet) { k.OnlineKeys = []PublicKey{pubOf(root)} }), now), ErrSignature, nil,
+			"е основен, но е посочен и като онлайн ключ; всеки ключ има само една роля"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.err == nil {
+				t.Fatal("no error")
+			}
+			if got := bg.Sprint(tc.err); !strings.Contains(got, tc.want) {
+				t.Errorf("in Bulgarian: %q, want it to say %q", got, tc.want)
+			}
+			if tc.is != nil && !errors.Is(tc.err, tc.is) {
+				t.Errorf("%v does not wrap %v", tc.err, tc.is)
+			}
+			if tc.as != nil && !errors.As(tc.err, tc.as) {
+				t.Errorf("%v does not wrap its cause %T", tc.err, tc.as)
+			}
+		})
+	}
 }

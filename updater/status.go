@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/aktual/aktual/internal/i18n"
 )
 
 // Status is what the state directory says: updates not yet finished and
@@ -14,13 +16,16 @@ import (
 type Status struct {
 	Pending  []Journal
 	Installs []InstallRecord
-	Problems []string // unreadable files, named
+	// Problems are the files that could not be read, each an error that
+	// names the file and says what to do; an i18n.Printer shows it in the
+	// reader's language.
+	Problems []error
 }
 
 // ReadStatus reads the state directory. It changes nothing and needs no
 // server.
 func (u *Updater) ReadStatus() (*Status, error) {
-	st := &Status{Pending: []Journal{}, Installs: []InstallRecord{}, Problems: []string{}}
+	st := &Status{Pending: []Journal{}, Installs: []InstallRecord{}, Problems: []error{}}
 	paths, err := u.journals()
 	if err != nil {
 		return nil, err
@@ -28,7 +33,7 @@ func (u *Updater) ReadStatus() (*Status, error) {
 	for _, p := range paths {
 		j, err := readJournal(p)
 		if err != nil {
-			st.Problems = append(st.Problems, err.Error())
+			st.Problems = append(st.Problems, unreadable(p, err))
 			continue
 		}
 		if j != nil {
@@ -44,16 +49,34 @@ func (u *Updater) ReadStatus() (*Status, error) {
 		if !strings.HasSuffix(e.Name(), ".json") {
 			continue
 		}
-		r, err := readInstallRecord(filepath.Join(dir, e.Name()))
-		if err != nil {
-			st.Problems = append(st.Problems, e.Name()+": "+err.Error())
-			continue
+		path := filepath.Join(dir, e.Name())
+		r, err := readInstallRecord(path)
+		var pathErr *fs.PathError
+		var msg i18n.Localizable
+		switch {
+		case err == nil:
+			st.Installs = append(st.Installs, *r)
+		case errors.As(err, &pathErr), errors.As(err, &msg):
+			st.Problems = append(st.Problems, unreadable(path, err))
+		default: // the bytes were read, but are not a record
+			st.Problems = append(st.Problems, i18n.Errorf(
+				"the install record %s is damaged (%v); aktual ignores it: delete it, and the next update of that program writes a new one", path, err))
 		}
-		st.Installs = append(st.Installs, *r)
 	}
 	sort.Slice(st.Installs, func(a, b int) bool { return st.Installs[a].Target < st.Installs[b].Target })
 	sort.Slice(st.Pending, func(a, b int) bool { return st.Pending[a].Target < st.Pending[b].Target })
 	return st, nil
+}
+
+// unreadable is the problem of a state file that could not be read: err
+// itself when it is a message (it names the file), else one that names
+// the file, as a bare system error (permission denied) does not.
+func unreadable(path string, err error) error {
+	var msg i18n.Localizable
+	if errors.As(err, &msg) {
+		return err
+	}
+	return i18n.Errorf("cannot read %s (%v); check the state directory's permissions", path, err)
 }
 
 // PartialDownload reports a download kept beside target for the next run

@@ -3,22 +3,26 @@
 package dirs
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
+
+	"github.com/aktual/aktual/internal/i18n"
 )
 
 // State is the per-user state directory of the installer (journals,
-// install records).
-func State() (string, error) { return userDir(stateBase, "aktual") }
+// install records). Its error names aktual's --state-dir.
+func State() (string, error) { return userDir(stateBase, "aktual", "--state-dir") }
 
-// Data is the per-user data directory of the reference server.
-func Data() (string, error) { return userDir(dataBase, "aktuald") }
+// Data is the per-user data directory of the reference server. Its error
+// names aktuald's --data.
+func Data() (string, error) { return userDir(dataBase, "aktuald", "--data") }
 
-func userDir(base func() (string, error), name string) (string, error) {
+// userDir is name under base; flag is the option of the program asking
+// that names a folder instead.
+func userDir(base func() (string, error), name, flag string) (string, error) {
 	b, err := base()
 	if err != nil || b == "" {
-		return "", errors.New("cannot find a per-user folder (is HOME set?); name one with --state-dir or --data")
+		return "", i18n.Errorf("cannot find a per-user folder (is %s set?); name one with %s", homeVar, flag)
 	}
 	return filepath.Join(b, name), nil
 }

@@ -7,6 +7,9 @@ import (
 	"os"
 )
 
+// homeVar is the environment variable the folders are found from.
+const homeVar = "%LocalAppData%"
+
 // Both live under %LocalAppData%: they belong to this machine, not to a
 // roaming profile.
 func localAppData() (string, error) {

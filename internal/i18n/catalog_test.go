@@ -24,6 +24,7 @@ var messageFuncs = map[string]int{
 	"M":       0, // i18n.M
 	"Errorf":  0, // i18n.Errorf (not fmt.Errorf)
 	"problem": 0, // api and hwkey errors that name a customer's mistake
+	"refuse":  0, // api: why a trust file or a key set is refused
 	"Sprintf": 0, // (*i18n.Printer).Sprintf
 	"Fprintf": 1, // (*i18n.Printer).Fprintf
 	"phase":   1, // updater: u.phase(phase, format, args…)
@@ -203,9 +204,8 @@ func checkVerbs(t *testing.T, lang, key string, e Entry, nargs int) {
 	}
 	for _, s := range texts {
 		got := verbs(s)
-		if e.Plural {
+		if e.Plural && !strings.Contains(s, "%[") {
 			// A form may leave out the counted number ("one update").
-			got = slices.DeleteFunc(slices.Clone(got), func(v string) bool { return false })
 			if !subset(got, want) {
 				t.Errorf("%s %q: form %q has verbs %v, the key %v", lang, key, s, got, want)
 			}

@@ -86,7 +86,7 @@ type typedCode struct {
 func askInternetCode(ctx context.Context, ios *IOStreams) (api.InternetCode, error) {
 	for attempt := 1; ; attempt++ {
 		line, err := ios.Prompt(ctx, ios.P.Sprintf("Type the Internet code shown on the page (or press \"Continue the update\" there): "),
-			i18n.M("the Internet code is needed but standard input ended; pipe the code on standard input, or keep it open and press Continue on the page"))
+			i18n.M("the Internet code is needed but standard input ended; pipe the code on standard input, or keep it open and press \"Continue the update\" on the page"))
 		if err != nil {
 			return "", err
 		}

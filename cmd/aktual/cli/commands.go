@@ -115,7 +115,7 @@ func actionText(P *i18n.Printer, action string) string {
 	case updater.ActionResume:
 		return P.Sprintf("waiting for the server's answer")
 	case updater.ActionDropped:
-		return P.Sprintf("dropped")
+		return P.Sprintf("there was nothing left to do")
 	case updater.ActionPending:
 		return P.Sprintf("still pending")
 	}
@@ -144,13 +144,17 @@ func newStatusCmd(ios *IOStreams) *cobra.Command {
 				return err
 			}
 			if asJSON {
+				problems := make([]string, 0, len(st.Problems))
+				for _, p := range st.Problems {
+					problems = append(problems, P.Sprint(p))
+				}
 				(&jsonPrinter{io: ios}).line(struct {
 					StateDir  string                  `json:"state_dir"`
 					Pending   []updater.Journal       `json:"pending"`
 					Installs  []updater.InstallRecord `json:"installs"`
 					Downloads []keptDownload          `json:"downloads"`
 					Problems  []string                `json:"problems"`
-				}{state, st.Pending, st.Installs, kept, st.Problems})
+				}{state, st.Pending, st.Installs, kept, problems})
 				return nil
 			}
 			tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
