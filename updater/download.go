@@ -236,7 +236,8 @@ func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target
 		if ferr == nil {
 			break
 		}
-		if p.have > before {
+		progressed := p.have > before
+		if progressed {
 			// The try moved the download on: only tries in a row that
 			// bring nothing count toward giving up, so a line that breaks
 			// every few megabytes still gets the whole file.
@@ -259,7 +260,7 @@ func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target
 		case attempt >= attempts || waited+wait > maxRetryWaiting:
 			return "", u.gaveUp(rel, p, le, attempt, time.Time{}, &keep)
 		}
-		u.retrying(rel, p, le, wait, attempt+1, attempts)
+		u.retrying(rel, p, le, wait, attempt+1, attempts, progressed)
 		if sleep(ctx, wait) != nil {
 			return "", u.stopped(ctx, rel, p, &keep)
 		}
@@ -421,8 +422,17 @@ func contentRangeFits(cr string, offset, size int64) bool {
 	return cr == fmt.Sprintf("bytes %d-%d/%d", first, last, total) && first == offset && last == size-1 && total == size
 }
 
-// retrying tells that a try failed and when the next one starts.
-func (u *Updater) retrying(rel api.ReleaseStatement, p *partial, le *lineError, wait time.Duration, next, attempts int) {
+// retrying tells that a try failed and when the next one starts. After a
+// try that brought bytes the count starts again, so it is not shown.
+func (u *Updater) retrying(rel api.ReleaseStatement, p *partial, le *lineError, wait time.Duration, next, attempts int, progressed bool) {
+	if progressed && (le.kind == lineCut || le.kind == lineStall) {
+		if le.kind == lineStall {
+			u.notice("the download stalled at %v of %v; trying again in %d s", i18n.Size(p.have), i18n.Size(rel.Size), seconds(wait))
+		} else {
+			u.notice("the connection broke after %v of %v; trying again in %d s", i18n.Size(p.have), i18n.Size(rel.Size), seconds(wait))
+		}
+		return
+	}
 	switch le.kind {
 	case lineUnreachable:
 		u.notice("cannot reach the update server (%v); trying again in %d s (attempt %d of %d)", rootCause(le.err), seconds(wait), next, attempts)

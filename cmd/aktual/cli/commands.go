@@ -172,6 +172,11 @@ func newStatusCmd(ios *IOStreams) *cobra.Command {
 					j.Product, j.From, j.To, j.Target, stateText(P, j.State)))
 			}
 			for _, k := range kept {
+				if k.Have == k.Total {
+					fmt.Fprintln(ios.Out, P.Sprintf("A whole download for %s is kept (%s): the next update uses it without downloading it again.",
+						k.Target, sizeText(P, k.Total)))
+					continue
+				}
 				fmt.Fprintln(ios.Out, P.Sprintf("A download for %s is kept (%s of %s): running the update again continues it.",
 					k.Target, sizeText(P, k.Have), sizeText(P, k.Total)))
 			}

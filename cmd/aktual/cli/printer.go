@@ -140,17 +140,22 @@ func (p *textPrinter) event(e updater.Event) {
 			p.logProgress(e)
 			return
 		}
-		if p.bar == nil {
+		created := p.bar == nil
+		if created {
+			// The bar draws the bar; the sizes, rate and time left are
+			// ours, so they read in the reader's language and units. No
+			// throttle of its own: the updater sends at most five events
+			// a second, and each must show, the last one above all.
 			p.bar = progressbar.NewOptions64(e.Total,
 				progressbar.OptionSetWriter(p.io.ErrOut),
-				progressbar.OptionSetDescription("  "+P.Sprintf("downloading")),
-				progressbar.OptionShowBytes(true),
-				progressbar.OptionShowCount(),
-				progressbar.OptionSetPredictTime(true),
-				progressbar.OptionThrottle(65*time.Millisecond),
+				progressbar.OptionSetDescription(p.progressText(e)),
+				progressbar.OptionSetPredictTime(false),
 				progressbar.OptionSetWidth(30),
 				progressbar.OptionOnCompletion(func() { fmt.Fprintln(p.io.ErrOut) }),
 			)
+		}
+		if !created {
+			p.bar.Describe(p.progressText(e))
 		}
 		_ = p.bar.Set64(e.Done)
 		if e.Done >= e.Total {
@@ -170,17 +175,29 @@ func (p *textPrinter) logProgress(e updater.Event) {
 		return // a fast download: the phase lines said it
 	}
 	p.lastLine = now
+	fmt.Fprintln(p.io.ErrOut, p.progressText(e))
+}
+
+// progressText is how far a download is: "  downloaded 1.4 MiB of 1.9 MiB,
+// 52 KiB/s, about 10 s left".
+func (p *textPrinter) progressText(e updater.Event) string {
 	P := p.io.P
 	line := P.Sprintf("  downloaded %s of %s", sizeText(P, e.Done), sizeText(P, e.Total))
 	if e.Rate > 0 && e.Done < e.Total {
 		line += P.Sprintf(", %s/s, about %s left", sizeText(P, e.Rate), durationText(P, time.Duration(e.ETA)*time.Second))
 	}
-	fmt.Fprintln(p.io.ErrOut, line)
+	return line
 }
 
+// endBar ends the bar where it stands: a download cut short must not be
+// drawn as complete.
 func (p *textPrinter) endBar() {
 	if p.bar != nil {
-		_ = p.bar.Finish()
+		if st := p.bar.State(); st.CurrentNum >= p.bar.GetMax64() {
+			_ = p.bar.Finish()
+		} else {
+			_ = p.bar.Exit() // its completion hook ends the line
+		}
 		p.bar = nil
 	}
 }

@@ -39,7 +39,10 @@ func leftState(P *i18n.Printer, u *updater.Updater, target string, err error) st
 			}
 		}
 	}
-	if have, total, ok := updater.PartialDownload(abs); ok {
+	if have, total, ok := updater.PartialDownload(abs); ok && have == total {
+		return P.Sprintf("%s is unchanged and no update was used. The verified download (%s) is kept: running the update again uses it without downloading it again.",
+			abs, sizeText(P, total))
+	} else if ok {
 		return P.Sprintf("%s is unchanged and no update was used. The download is kept (%s of %s): running the update again continues it.",
 			abs, sizeText(P, have), sizeText(P, total))
 	}
