@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strconv"
 )
 
@@ -83,10 +82,10 @@ func Sign(payloadType string, payload []byte, key ed25519.PrivateKey) Envelope {
 // signature by one of keys, and returns the signed payload bytes.
 func (e *Envelope) Verify(payloadType string, keys []PublicKey) ([]byte, error) {
 	if e.PayloadType != payloadType {
-		return nil, fmt.Errorf("%w: document is a %q, expected a %q", ErrSignature, e.PayloadType, payloadType)
+		return nil, refuseSignature("the signed document is a %q, not the %q expected", e.PayloadType, payloadType)
 	}
 	if len(e.Payload) > MaxEnvelopeSize {
-		return nil, fmt.Errorf("%w: payload too large", ErrSignature)
+		return nil, refuseSignature("the signed document is too large")
 	}
 	msg := pae(e.PayloadType, e.Payload)
 	for _, s := range e.Signatures {
@@ -100,9 +99,9 @@ func (e *Envelope) Verify(payloadType string, keys []PublicKey) ([]byte, error) 
 		}
 	}
 	if len(e.Signatures) == 0 {
-		return nil, fmt.Errorf("%w: the document is not signed", ErrSignature)
+		return nil, refuseSignature("the document is not signed")
 	}
-	return nil, fmt.Errorf("%w: no signature by a trusted key (signed by %s)", ErrSignature, e.Signatures[0].KeyID)
+	return nil, refuseSignature("no signature by a trusted key (it is signed by key %s)", e.Signatures[0].KeyID)
 }
 
 // VerifyInto verifies the envelope and strictly decodes its payload into v.
@@ -112,7 +111,15 @@ func (e *Envelope) VerifyInto(payloadType string, keys []PublicKey, v any) error
 		return err
 	}
 	if err := DecodeStrict(payload, v); err != nil {
-		return fmt.Errorf("%w: signed payload is malformed: %v", ErrSignature, err)
+		return refuseSignature("the signed document is malformed: %v", err)
 	}
 	return nil
+}
+
+// refuseSignature is a signature check that fails: ErrSignature, with the
+// reason in a form the installer shows in the customer's language.
+func refuseSignature(format string, args ...any) *TrustError {
+	e := refuse(format, args...)
+	e.kind = ErrSignature
+	return e
 }

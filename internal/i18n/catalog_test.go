@@ -20,17 +20,18 @@ import (
 // format, i.e. a catalog key. A call named like fmt's Sprintf or Fprintf
 // on anything but fmt is an i18n Printer's.
 var messageFuncs = map[string]int{
-	"fail":    2, // updater.fail(kind, cause, format, args…)
-	"M":       0, // i18n.M
-	"Errorf":  0, // i18n.Errorf (not fmt.Errorf)
-	"problem": 0, // api and hwkey errors that name a customer's mistake
-	"refuse":  0, // api: why a trust file or a key set is refused
-	"Sprintf": 0, // (*i18n.Printer).Sprintf
-	"Fprintf": 1, // (*i18n.Printer).Fprintf
-	"phase":   1, // updater: u.phase(phase, format, args…)
-	"notice":  0, // updater: u.notice(format, args…)
-	"say":     0, // the demo's narration
-	"note":    0, // cli printers' notes
+	"fail":            2, // updater.fail(kind, cause, format, args…)
+	"M":               0, // i18n.M
+	"Errorf":          0, // i18n.Errorf (not fmt.Errorf)
+	"problem":         0, // api and hwkey errors that name a customer's mistake
+	"refuse":          0, // api: why a trust file or a key set is refused
+	"refuseSignature": 0, // api: why a signature check fails
+	"Sprintf":         0, // (*i18n.Printer).Sprintf
+	"Fprintf":         1, // (*i18n.Printer).Fprintf
+	"phase":           1, // updater: u.phase(phase, format, args…)
+	"notice":          0, // updater: u.notice(format, args…)
+	"say":             0, // the demo's narration
+	"note":            0, // cli printers' notes
 }
 
 type use struct {
