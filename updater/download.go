@@ -435,7 +435,7 @@ func (u *Updater) retrying(rel api.ReleaseStatement, p *partial, le *lineError, 
 	}
 	switch le.kind {
 	case lineUnreachable:
-		u.notice("cannot reach the update server (%v); trying again in %d s (attempt %d of %d)", rootCause(le.err), seconds(wait), next, attempts)
+		u.notice("cannot reach the update server: %v; trying again in %d s (attempt %d of %d)", rootCause(le.err), seconds(wait), next, attempts)
 	case lineStall:
 		u.notice("the download stalled at %v of %v; trying again in %d s (attempt %d of %d)", i18n.Size(p.have), i18n.Size(rel.Size), seconds(wait), next, attempts)
 	case lineBusy:
