@@ -11,7 +11,12 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
+	"strings"
 	"time"
+
+	"github.com/aktual/aktual/api"
 )
 
 // Conditions callers act on. Implementations wrap them with context.
@@ -84,6 +89,11 @@ type Release struct {
 	Size        int64
 	Envelope    []byte // the signed release envelope (JSON), served as is
 	PublishedAt time.Time
+	// URL is where the artifact's bytes are served from when they are not
+	// in the server's own blob store: an external origin or CDN. It is not
+	// signed and need not be trusted: the client checks the bytes against
+	// the signed sha256 and size. "" means the local blob store.
+	URL string
 }
 
 // Reservation is one update held for (product, from, to, machine).
@@ -184,9 +194,11 @@ type Store interface {
 	// Entitlements lists all, by ID.
 	Entitlements(ctx context.Context) ([]Entitlement, error)
 
-	// PutRelease records a release; the same release again is a no-op,
-	// a different one under the same (product, version, os, arch) is
-	// ErrConflict, and so is a product published under another series.
+	// PutRelease records a release; the same release again keeps its
+	// first envelope and takes the new URL (the artifact moved to another
+	// origin, or back to the blob store); a different artifact under the
+	// same (product, version, os, arch) is ErrConflict, and so is a
+	// product published under another series.
 	PutRelease(ctx context.Context, r Release) error
 	// Releases lists a product's releases for a platform (any order).
 	Releases(ctx context.Context, product, os, arch string) ([]Release, error)
@@ -203,6 +215,10 @@ type Store interface {
 	ProductSeries(ctx context.Context, product string) (string, error)
 	// HasArtifact reports whether any release has this sha256.
 	HasArtifact(ctx context.Context, sha256 string) (bool, error)
+	// ArtifactURL returns where the artifact with this sha256 is served
+	// from: the URL of the first release published with it, "" for the
+	// local blob store; ErrNotFound when no release names it.
+	ArtifactURL(ctx context.Context, sha256 string) (string, error)
 
 	// Reserve moves one unit remaining → held (see ReserveParams). Errors:
 	// ErrUnknownCredential, ErrInactive, ErrWrongSeries, ErrExhausted,
@@ -243,4 +259,61 @@ type Store interface {
 	// Ping checks the store answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Validate checks what every store refuses in a release: the stores share
+// it so that they refuse the same things with the same words.
+func (r Release) Validate() error {
+	switch {
+	case r.Product == "" || r.Version == "" || r.OS == "" || r.Arch == "":
+		return errors.New("product, version, os and arch are required")
+	case r.Series != api.SeriesPro && r.Series != api.SeriesClassic:
+		return fmt.Errorf("unknown series %q", r.Series)
+	case !isLowerHex(r.SHA256, 64):
+		return fmt.Errorf("sha256 %q is not 64 lowercase hex digits", r.SHA256)
+	case r.Size < 0:
+		return fmt.Errorf("negative size %d", r.Size)
+	case len(r.Envelope) == 0:
+		return errors.New("no signed envelope")
+	}
+	if r.URL != "" {
+		if err := ValidOrigin(r.URL); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidOrigin checks an artifact origin URL: absolute http or https, with
+// a host, no credentials (they would be sent to every client in a
+// redirect) and no fragment.
+func ValidOrigin(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("artifact URL %q: %w", raw, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("artifact URL %q: must start with https:// or http://", raw)
+	case u.Host == "":
+		return fmt.Errorf("artifact URL %q: has no host", raw)
+	case u.User != nil:
+		return fmt.Errorf("artifact URL %q: must not carry a user name or password; every client is sent to it", raw)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Errorf("artifact URL %q: must not have a #fragment", raw)
+	case len(raw) > 2048:
+		return fmt.Errorf("artifact URL is %d characters long; at most 2048", len(raw))
+	}
+	return nil
+}
+
+func isLowerHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -6,17 +6,17 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server/store"
 )
 
 // PutRelease records a release. Publishing the same artifact again under
-// the same (product, version, os, arch) is a no-op that keeps the first
-// envelope: a re-run publish signs a new PublishedAt, so envelope and time
-// differ while the release is the same. A different artifact (sha256 or
-// size) there, or the product under another series, is ErrConflict.
+// the same (product, version, os, arch) keeps the first envelope (a re-run
+// publish signs a new PublishedAt, so envelope and time differ while the
+// release is the same) and takes the new URL: the bytes moved to another
+// origin. A different artifact (sha256 or size) there, or the product under
+// another series, is ErrConflict.
 func (s *Store) PutRelease(ctx context.Context, r store.Release) error {
-	if err := checkRelease(r); err != nil {
+	if err := r.Validate(); err != nil {
 		return fmt.Errorf("recording release: %w", err)
 	}
 	name := fmt.Sprintf("%s %s for %s/%s", r.Product, r.Version, r.OS, r.Arch)
@@ -41,6 +41,10 @@ func (s *Store) PutRelease(ctx context.Context, r store.Release) error {
 			r.Product, r.Version, r.OS, r.Arch).Scan(&sum, &size)
 		switch {
 		case err == nil && sum == r.SHA256 && size == r.Size:
+			if _, err := tx.ExecContext(ctx, `UPDATE releases SET url = ? WHERE product = ? AND version = ? AND os = ? AND arch = ? AND url <> ?`,
+				r.URL, r.Product, r.Version, r.OS, r.Arch, r.URL); err != nil {
+				return fmt.Errorf("recording the artifact's origin: %w", err)
+			}
 			return nil
 		case err == nil:
 			return fmt.Errorf("already published with other contents: %w", store.ErrConflict)
@@ -48,9 +52,9 @@ func (s *Store) PutRelease(ctx context.Context, r store.Release) error {
 			return fmt.Errorf("looking up release: %w", err)
 		}
 		_, err = tx.ExecContext(ctx, `
-			INSERT INTO releases (product, version, os, arch, sha256, size, envelope, published_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.Product, r.Version, r.OS, r.Arch, r.SHA256, r.Size, r.Envelope, formatTime(r.PublishedAt))
+			INSERT INTO releases (product, version, os, arch, sha256, size, envelope, published_at, url)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.Product, r.Version, r.OS, r.Arch, r.SHA256, r.Size, r.Envelope, formatTime(r.PublishedAt), r.URL)
 		if err != nil {
 			return fmt.Errorf("inserting release: %w", err)
 		}
@@ -60,34 +64,6 @@ func (s *Store) PutRelease(ctx context.Context, r store.Release) error {
 		return fmt.Errorf("recording release %s: %w", name, err)
 	}
 	return nil
-}
-
-func checkRelease(r store.Release) error {
-	switch {
-	case r.Product == "" || r.Version == "" || r.OS == "" || r.Arch == "":
-		return errors.New("product, version, os and arch are required")
-	case r.Series != api.SeriesPro && r.Series != api.SeriesClassic:
-		return fmt.Errorf("unknown series %q", r.Series)
-	case !isLowerHex(r.SHA256, 64):
-		return fmt.Errorf("sha256 %q is not 64 lowercase hex digits", r.SHA256)
-	case r.Size < 0:
-		return fmt.Errorf("negative size %d", r.Size)
-	case len(r.Envelope) == 0:
-		return errors.New("no signed envelope")
-	}
-	return nil
-}
-
-func isLowerHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // Releases lists a product's releases for a platform (any order).
@@ -177,8 +153,21 @@ func (s *Store) HasArtifact(ctx context.Context, sha256 string) (bool, error) {
 	return found, nil
 }
 
+// ArtifactURL returns where the artifact is served from: the URL of the
+// first release published with this sha256 ("" for the blob store).
+func (s *Store) ArtifactURL(ctx context.Context, sha256 string) (string, error) {
+	var u string
+	err := s.db.QueryRowContext(ctx, `SELECT url FROM releases WHERE sha256 = ? ORDER BY rowid LIMIT 1`, sha256).Scan(&u)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("artifact %s: %w", sha256, store.ErrNotFound)
+	} else if err != nil {
+		return "", fmt.Errorf("looking up artifact %s: %w", sha256, err)
+	}
+	return u, nil
+}
+
 const (
-	releaseColumns = `r.product, p.series, r.version, r.os, r.arch, r.sha256, r.size, r.envelope, r.published_at`
+	releaseColumns = `r.product, p.series, r.version, r.os, r.arch, r.sha256, r.size, r.envelope, r.published_at, r.url`
 	releaseFrom    = ` FROM releases r JOIN products p ON p.name = r.product`
 )
 
@@ -187,7 +176,7 @@ func scanRelease(sc scanner) (store.Release, error) {
 		r         store.Release
 		published string
 	)
-	err := sc.Scan(&r.Product, &r.Series, &r.Version, &r.OS, &r.Arch, &r.SHA256, &r.Size, &r.Envelope, &published)
+	err := sc.Scan(&r.Product, &r.Series, &r.Version, &r.OS, &r.Arch, &r.SHA256, &r.Size, &r.Envelope, &published, &r.URL)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Release{}, err
 	} else if err != nil {

@@ -8,7 +8,7 @@ import (
 
 // migrations[i] takes the schema from version i to i+1 (PRAGMA
 // user_version). Append only: a shipped migration is never edited.
-var migrations = []string{schemaV1, schemaV2}
+var migrations = []string{schemaV1, schemaV2, schemaV3}
 
 // schemaV1 is the first schema. The constraints repeat what the Go code
 // already ensures, as a second line of defence: a bug or a hand-typed
@@ -120,6 +120,12 @@ CREATE TABLE classic_sessions (
 	expires_at     TEXT    NOT NULL,
 	CHECK ((state = 'used') = (reservation_id IS NOT NULL))
 ) STRICT;
+`
+
+// schemaV3 lets a release's bytes live at an external origin or CDN: url
+// is where they are, '' for the local blob store.
+const schemaV3 = `
+ALTER TABLE releases ADD COLUMN url TEXT NOT NULL DEFAULT '';
 `
 
 // migrate brings the schema to the newest version in one IMMEDIATE

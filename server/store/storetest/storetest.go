@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PutRelease", testPutRelease},
 		{"ReleaseQueries", testReleaseQueries},
 		{"ResignRelease", testResignRelease},
+		{"ArtifactOrigin", testArtifactOrigin},
 		{"ReserveHappyPath", testReserveHappyPath},
 		{"ReserveErrors", testReserveErrors},
 		{"ReserveIdempotent", testReserveIdempotent},
