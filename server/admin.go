@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -20,6 +21,9 @@ type Admin struct {
 	Blobs Blobs
 	Keys  *Keys
 	Now   func() time.Time
+	// HTTPClient fetches a release from its origin (PublishParams.URL);
+	// nil: one with generous timeouts and the environment's proxy.
+	HTTPClient *http.Client
 }
 
 func (a *Admin) now() time.Time {
@@ -194,6 +198,11 @@ type PublishParams struct {
 	// withdrew them); they are no longer offered, and clients that have
 	// them may move back to this one. Signed into the release.
 	DowngradeFrom []string
+	// URL, when set, is an external origin or CDN that serves the
+	// release's bytes: they are not stored here, and clients asking this
+	// server for the artifact are redirected there. File may be nil (the
+	// origin's bytes are the release) or the same bytes (checked).
+	URL string
 }
 
 // Publish stores the artifact, signs the release with the release key and
@@ -230,6 +239,9 @@ func (a *Admin) Publish(ctx context.Context, p PublishParams) (api.ReleaseStatem
 	// never move off it.
 	if err := a.carryWithdrawals(ctx, &p); err != nil {
 		return api.ReleaseStatement{}, err
+	}
+	if p.URL != "" {
+		return a.publishAtOrigin(ctx, p)
 	}
 	head, file, err := peekHead(p.File)
 	if err != nil {
@@ -296,7 +308,7 @@ func (a *Admin) publishStored(ctx context.Context, p PublishParams, sum string, 
 	}
 	err = a.Store.PutRelease(ctx, store.Release{
 		Product: st.Product, Series: st.Series, Version: st.Version, OS: st.OS, Arch: st.Arch,
-		SHA256: st.SHA256, Size: st.Size, Envelope: env, PublishedAt: st.PublishedAt,
+		SHA256: st.SHA256, Size: st.Size, Envelope: env, PublishedAt: st.PublishedAt, URL: p.URL,
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return api.ReleaseStatement{}, fmt.Errorf("%s %s for %s/%s is already published with other contents; publish a new version instead", p.Product, p.Version, p.OS, p.Arch)

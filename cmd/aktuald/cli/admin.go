@@ -159,20 +159,27 @@ func newReleaseCmd(e *env) *cobra.Command {
 	var p server.PublishParams
 	var file, health string
 	publish := &cobra.Command{
-		Use:     "publish",
-		Short:   "Store a release file and sign its release statement with the release key",
-		Example: `  aktuald release publish --product ledger --series pro --version 2.0.0 --os linux --arch amd64 --file dist/ledger`,
-		Args:    cobra.NoArgs,
+		Use:   "publish",
+		Short: "Store a release file and sign its release statement with the release key",
+		Example: `  aktuald release publish --product ledger --series pro --version 2.0.0 --os linux --arch amd64 --file dist/ledger
+  aktuald release publish --product ledger --series pro --version 2.0.0 --os linux --arch amd64 \
+      --url https://cdn.example.com/ledger/2.0.0/ledger-linux-amd64`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if file == "" {
-				return usagef("--file is required: the release's file")
+			switch {
+			case file == "" && p.URL == "":
+				return usagef("--file or --url is required: the release's file, or where an origin or CDN serves it")
+			case file != "":
+				f, err := os.Open(file)
+				if err != nil {
+					return usagef("cannot read --file: %v", err)
+				}
+				defer f.Close()
+				if fi, err := f.Stat(); err == nil && fi.IsDir() {
+					return usagef("--file %s is a folder; give the release's file", file)
+				}
+				p.File = f
 			}
-			f, err := os.Open(file)
-			if err != nil {
-				return usagef("cannot read --file: %v", err)
-			}
-			defer f.Close()
-			p.File = f
 			switch health {
 			case "auto":
 				p.AutoHealthCheck = true
@@ -195,11 +202,18 @@ func newReleaseCmd(e *env) *cobra.Command {
 			}
 			text := fmt.Sprintf("Published %s %s (%s series) for %s/%s: %d bytes, sha256 %s\nHealth check after install: %s\n",
 				st.Product, st.Version, st.Series, st.OS, st.Arch, st.Size, st.SHA256, check)
+			if p.URL != "" {
+				text += fmt.Sprintf("Served from: %s (clients asking this server are redirected there)\n", p.URL)
+			}
 			if len(st.DowngradeFrom) > 0 {
 				text += fmt.Sprintf("Withdrawn: %s (no longer offered; installations of them move back to %s free of charge)\n",
 					strings.Join(st.DowngradeFrom, ", "), st.Version)
 			}
-			e.print(st, text)
+			// The statement's fields as before, and where the bytes are.
+			e.print(struct {
+				api.ReleaseStatement
+				URL string `json:"url,omitempty"`
+			}{st, p.URL}, text)
 			return nil
 		},
 	}
@@ -209,7 +223,8 @@ func newReleaseCmd(e *env) *cobra.Command {
 	f.StringVar(&p.Version, "version", "", "version, e.g. 2.0.0")
 	f.StringVar(&p.OS, "os", runtime.GOOS, "operating system (GOOS names: linux, windows, darwin)")
 	f.StringVar(&p.Arch, "arch", runtime.GOARCH, "architecture (GOARCH names: amd64, arm64)")
-	f.StringVar(&file, "file", "", "the release's file")
+	f.StringVar(&file, "file", "", "the release's file (stored in the data folder's artifact store, unless --url is given)")
+	f.StringVar(&p.URL, "url", "", "serve the release's bytes from this external origin or CDN: they are read once to sign their sha256 and size (and must equal --file if given), and clients are redirected there")
 	f.StringVar(&health, "health-check", "auto", `after installing, run the program with these arguments; it must exit 0 or the old version is put back ("auto": --version for a program, none for a data file; "none")`)
 	f.StringSliceVar(&p.DowngradeFrom, "downgrade-from", nil, "withdraw these newer versions: they are no longer offered, and their installations move back to this release free of charge (comma-separated)")
 	cmd.AddCommand(publish)

@@ -123,7 +123,7 @@ CREATE TABLE classic_sessions (
 `
 
 // schemaV3 lets a release's bytes live at an external origin or CDN: url
-// is where they are, '' for the local blob store.
+// is where they are, empty for the local blob store.
 const schemaV3 = `
 ALTER TABLE releases ADD COLUMN url TEXT NOT NULL DEFAULT '';
 `
