@@ -24,7 +24,10 @@ func onSent(ctx context.Context, step string) context.Context {
 func (u *Updater) reserve(ctx context.Context, req api.ReserveRequest) (*api.ReservationResponse, error) {
 	ctx = onSent(ctx, fault.ReserveSent)
 	var out api.ReservationResponse
-	if err := u.callJSON(ctx, "POST", "/v1/reservations", nil, req, &out); err != nil {
+	err := u.retryIdempotent(ctx, callReserve, func() error {
+		return u.callJSON(ctx, "POST", "/v1/reservations", nil, req, &out)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -40,7 +43,12 @@ func (u *Updater) finishReservation(ctx context.Context, id, action string) (*ap
 
 func (u *Updater) complete(ctx context.Context, id string) (*api.ReservationResponse, error) {
 	ctx = onSent(ctx, fault.CompleteSent)
-	return u.finishReservation(ctx, id, "complete")
+	var rr *api.ReservationResponse
+	err := u.retryIdempotent(ctx, callComplete, func() (err error) {
+		rr, err = u.finishReservation(ctx, id, "complete")
+		return err
+	})
+	return rr, err
 }
 
 // release gives the held update back. A reservation the server no longer
