@@ -43,11 +43,13 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"waitfile": cmdWaitFile,
-			"getjson":  cmdGetJSON,
-			"putlines": cmdPutLines,
-			"corrupt":  cmdCorrupt,
-			"gencert":  cmdGenCert,
+			"waitfile":    cmdWaitFile,
+			"getjson":     cmdGetJSON,
+			"putlines":    cmdPutLines,
+			"corrupt":     cmdCorrupt,
+			"gencert":     cmdGenCert,
+			"startserver": cmdStartServer,
+			"stopserver":  cmdStopServer,
 		},
 	})
 }
