@@ -32,10 +32,16 @@ type cluster struct {
 // (e.g. AKTUALD_DB=postgres://…) added to this process's environment, in
 // dir. logs receives their standard error.
 func startCluster(dir, data string, n int, env []string, logs *syncBuffer) (*cluster, error) {
+	return startClusterArgs(dir, data, n, env, nil, logs)
+}
+
+// startClusterArgs is startCluster with global flags (--db URL) for aktuald.
+func startClusterArgs(dir, data string, n int, env, global []string, logs *syncBuffer) (*cluster, error) {
 	c := &cluster{}
 	for i := range n {
 		ready := filepath.Join(dir, fmt.Sprintf(".replica-%d-%d.url", i, time.Now().UnixNano()))
-		cmd := exec.Command("aktuald", "--data", data, "serve", "--addr", "127.0.0.1:0", "--ready-file", ready)
+		args := append(append([]string{}, global...), "--data", data, "serve", "--addr", "127.0.0.1:0", "--ready-file", ready)
+		cmd := exec.Command("aktuald", args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), env...)
 		if logs != nil {

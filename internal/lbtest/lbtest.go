@@ -50,6 +50,11 @@ type Balancer struct {
 	// request just before the request is sent to it (a test kills the
 	// replica there to die mid-request).
 	OnForward func(replica int, r *http.Request)
+	// OnAnswer, when set, is called with the replica's answer before it
+	// is passed on; returning true drops the answer and gives the client
+	// 502, as when the replica dies after doing the work but before its
+	// answer leaves (the test kills it there).
+	OnAnswer func(replica int, r *http.Request, resp *http.Response) (drop bool)
 }
 
 type replica struct {
@@ -176,6 +181,12 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				continue // it never got the request: another may take it
 			}
 			http.Error(w, "the replica failed mid-request: "+err.Error(), http.StatusBadGateway)
+			return
+		}
+		if b.OnAnswer != nil && b.OnAnswer(idx, out, resp) {
+			resp.Body.Close()
+			rep.markDown(time.Now())
+			http.Error(w, "the replica failed before it answered", http.StatusBadGateway)
 			return
 		}
 		rep.served.Add(1)
