@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // classicWorld is a reference server (the real aktuald binary) with two
@@ -26,13 +25,17 @@ type classicWorld struct {
 	key     string
 	trust   string
 	v1, v2  []byte
-	serverC *exec.Cmd
+	db      string // "" for the data folder's SQLite; or postgres://…
+	cluster *cluster
 }
 
 // run runs one of the binaries testscript put on PATH and returns stdout.
 func (w *classicWorld) run(name string, args ...string) string {
 	w.t.Helper()
 	var out, errOut bytes.Buffer
+	if name == "aktuald" && w.db != "" {
+		args = append([]string{"--db", w.db}, args...)
+	}
 	cmd := exec.CommandContext(w.t.Context(), name, args...)
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
@@ -42,7 +45,14 @@ func (w *classicWorld) run(name string, args ...string) string {
 }
 
 func newClassicWorld(t *testing.T, updates string) *classicWorld {
-	w := &classicWorld{t: t, dir: t.TempDir(), v1: []byte("abacus 1.0.0\n"), v2: []byte("abacus 2.0.0, better\n")}
+	return newClassicWorldOn(t, updates, "", 1)
+}
+
+// newClassicWorldOn is newClassicWorld on the database db ("" for the
+// embedded SQLite) with the given number of aktuald replicas behind a
+// load balancer.
+func newClassicWorldOn(t *testing.T, updates, db string, replicas int) *classicWorld {
+	w := &classicWorld{t: t, dir: t.TempDir(), db: db, v1: []byte("abacus 1.0.0\n"), v2: []byte("abacus 2.0.0, better\n")}
 	w.data = filepath.Join(w.dir, "srv")
 	w.key = filepath.Join(w.dir, "acme.aktual-licence")
 	w.trust = filepath.Join(w.data, "trust.json")
@@ -55,20 +65,18 @@ func newClassicWorld(t *testing.T, updates string) *classicWorld {
 	if updates != "" {
 		w.run("aktuald", "--data", w.data, "admin", "activate", "--customer", "Acme", "--series", "classic", "--hwkey", "HK-7", "--updates", updates)
 	}
-	ready := filepath.Join(w.dir, "url")
-	w.serverC = exec.Command("aktuald", "--data", w.data, "serve", "--addr", "127.0.0.1:0", "--ready-file", ready)
-	if err := w.serverC.Start(); err != nil {
-		t.Fatal(err)
+	var global []string
+	if db != "" {
+		global = []string{"--db", db}
 	}
-	t.Cleanup(func() { w.serverC.Process.Kill(); w.serverC.Wait() })
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if b, _ := os.ReadFile(ready); len(b) > 0 {
-			w.url = strings.TrimSpace(string(b))
-			return w
-		}
+	logs := &syncBuffer{}
+	c, err := startClusterArgs(w.dir, w.data, replicas, nil, global, logs)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs)
 	}
-	t.Fatal("aktuald did not start")
-	return nil
+	t.Cleanup(c.Stop)
+	w.cluster, w.url = c, c.URL
+	return w
 }
 
 func (w *classicWorld) target(name string) string {
@@ -161,7 +169,16 @@ func page(t *testing.T, url, lang string) (status int, html string) {
 // page's URL, the page shows the Internet code, the code typed back
 // reserves, the update is applied and reported.
 func TestClassicEndToEnd(t *testing.T) {
-	w := newClassicWorld(t, "2")
+	classicEndToEnd(t, newClassicWorld(t, "2"))
+}
+
+// The same on PostgreSQL with two replicas: the page, the session and the
+// reservation may each be served by another replica.
+func TestClassicEndToEndReplicas(t *testing.T) {
+	classicEndToEnd(t, newClassicWorldOn(t, "2", postgresDB(t), 2))
+}
+
+func classicEndToEnd(t *testing.T, w *classicWorld) {
 	target := w.target("app")
 	u := w.startUpdate(target)
 

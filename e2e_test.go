@@ -37,21 +37,62 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
-		Setup: func(env *testscript.Env) error {
-			env.Setenv("XDG_STATE_HOME", filepath.Join(env.WorkDir, ".state-home"))
-			env.Setenv("XDG_DATA_HOME", filepath.Join(env.WorkDir, ".data-home"))
-			return nil
-		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"waitfile":    cmdWaitFile,
-			"getjson":     cmdGetJSON,
-			"putlines":    cmdPutLines,
-			"corrupt":     cmdCorrupt,
-			"gencert":     cmdGenCert,
-			"startserver": cmdStartServer,
-			"stopserver":  cmdStopServer,
-		},
+		Setup:               scriptSetup(nil),
+		Cmds:                scriptCmds,
 	})
+}
+
+// TestScriptsReplicas runs the scripts that start their server with
+// startserver again, on PostgreSQL with two aktuald replicas behind a load
+// balancer: a fresh database for each script, named by AKTUALD_DB to every
+// aktuald the script runs.
+func TestScriptsReplicas(t *testing.T) {
+	postgresDB(t) // skips (or fails, where PostgreSQL is required) without one
+	all, err := filepath.Glob(filepath.Join("testdata", "script", "*.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, f := range all {
+		if b, err := os.ReadFile(f); err == nil && strings.Contains(string(b), "\nstartserver ") {
+			files = append(files, f)
+		}
+	}
+	if len(files) < 4 {
+		t.Fatalf("only %d scripts use startserver: %v", len(files), files)
+	}
+	testscript.Run(t, testscript.Params{
+		Files:               files,
+		RequireExplicitExec: true,
+		Setup: scriptSetup(func(env *testscript.Env) {
+			env.Setenv("AKTUALD_DB", postgresDB(t))
+			env.Setenv("AKTUAL_E2E_REPLICAS", "2")
+		}),
+		Cmds: scriptCmds,
+	})
+}
+
+// scriptSetup gives each script its own per-user folders, then more.
+func scriptSetup(more func(env *testscript.Env)) func(env *testscript.Env) error {
+	return func(env *testscript.Env) error {
+		env.Setenv("XDG_STATE_HOME", filepath.Join(env.WorkDir, ".state-home"))
+		env.Setenv("XDG_DATA_HOME", filepath.Join(env.WorkDir, ".data-home"))
+		if more != nil {
+			more(env)
+		}
+		return nil
+	}
+}
+
+// scriptCmds are the scripts' own commands.
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"waitfile":    cmdWaitFile,
+	"getjson":     cmdGetJSON,
+	"putlines":    cmdPutLines,
+	"corrupt":     cmdCorrupt,
+	"gencert":     cmdGenCert,
+	"startserver": cmdStartServer,
+	"stopserver":  cmdStopServer,
 }
 
 // waitfile FILE VAR: wait until FILE has content (a server's --ready-file),
