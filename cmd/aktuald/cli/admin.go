@@ -13,8 +13,9 @@ import (
 )
 
 func newAdminCmd(e *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "admin", Short: "Activate updates, look at counts, audit the ledger"}
+	cmd := &cobra.Command{Use: "admin", Short: "Activate updates, look at counts, audit the ledger, back up and restore"}
 	cmd.AddCommand(newActivateCmd(e), newShowCmd(e), newAuditCmd(e), newHWKeyCmd(e))
+	cmd.AddCommand(newBackupCmd(e), newRestoreCmd(e))
 	return cmd
 }
 
