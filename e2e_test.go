@@ -21,12 +21,15 @@ import (
 
 	aktual "github.com/aktual/aktual/cmd/aktual/cli"
 	aktuald "github.com/aktual/aktual/cmd/aktuald/cli"
+	"github.com/aktual/aktual/internal/pgtest"
 )
 
 // TestMain lets the test binary be `aktual` and `aktuald` for the scripts:
 // each `exec aktual …` runs the real Main in its own process.
+// The PostgreSQL server the replica tests use, if pgtest started one, is
+// stopped when the tests end.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(pgtestMain{m}, map[string]func(){
 		"aktual":  func() { os.Exit(aktual.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 		"aktuald": func() { os.Exit(aktuald.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
@@ -94,6 +97,10 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"startserver": cmdStartServer,
 	"stopserver":  cmdStopServer,
 }
+
+type pgtestMain struct{ m *testing.M }
+
+func (p pgtestMain) Run() int { return pgtest.Main(p.m) }
 
 // waitfile FILE VAR: wait until FILE has content (a server's --ready-file),
 // then set VAR to it.

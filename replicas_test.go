@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aktual/aktual/internal/pgtest"
 )
 
 // replicaWorld is a vendor's server beyond one machine: releases 1.0.0 and
@@ -248,8 +250,7 @@ func TestReplicaKilledMidRequest(t *testing.T) {
 	}
 }
 
-// postgresDB returns a fresh PostgreSQL database for one test.
-func postgresDB(t *testing.T) string {
-	t.Skip("PostgreSQL: not wired yet")
-	return ""
-}
+// postgresDB returns a fresh PostgreSQL database for one test (see
+// internal/pgtest: the server AKTUAL_TEST_POSTGRES names, or a throwaway
+// one; without either the test is skipped, or fails where CI requires it).
+func postgresDB(t *testing.T) string { return pgtest.URL(t) }

@@ -150,6 +150,7 @@ func (s *Server) verifyKeyProof(w http.ResponseWriter, r *http.Request, p api.HW
 	lic, err := hwkey.VerifyLicence(p.Licence, s.Keys.KeySet.ReleaseKeys)
 	if err != nil {
 		at.fail()
+		s.metrics().credentialFailed(credClassicKey)
 		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential,
 			i18n.M("the hardware key's licence is not valid for this vendor (%v); contact your vendor", err))
 		return hwkey.LicenceStatement{}, false
@@ -161,6 +162,7 @@ func (s *Server) verifyKeyProof(w http.ResponseWriter, r *http.Request, p api.HW
 	}
 	if !hwkey.VerifyChallenge(lic.PublicKey, p.Challenge, p.Signature) {
 		at.fail()
+		s.metrics().credentialFailed(credClassicKey)
 		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential,
 			i18n.M("the hardware key did not prove it is present (its signature does not match its licence); reconnect the key and try again"))
 		return hwkey.LicenceStatement{}, false
@@ -170,6 +172,7 @@ func (s *Server) verifyKeyProof(w http.ResponseWriter, r *http.Request, p api.HW
 		return hwkey.LicenceStatement{}, false
 	} else if err != nil {
 		at.fail()
+		s.metrics().credentialFailed(credClassicKey)
 		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential, localizable(err))
 		return hwkey.LicenceStatement{}, false
 	}
@@ -244,6 +247,7 @@ func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api
 	cs, err := s.Store.Session(r.Context(), c.Session)
 	if errors.Is(err, store.ErrNotFound) {
 		at.fail()
+		s.metrics().credentialFailed(credInternetCode)
 		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential, i18n.M("this session is not known to the server; start the update again"))
 		return store.Credential{}, "", false
 	} else if err != nil {
@@ -253,11 +257,13 @@ func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api
 	switch {
 	case cs.MachineID != req.MachineID:
 		at.fail()
+		s.metrics().credentialFailed(credInternetCode)
 		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential,
 			i18n.M("this Internet code was issued for another computer; start the update on this computer to get its own code"))
 		return store.Credential{}, "", false
 	case cs.Product != req.Product || cs.ToVersion != req.ToVersion || cs.FromVersion != req.FromVersion:
 		at.fail()
+		s.metrics().credentialFailed(credInternetCode)
 		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential,
 			i18n.M("this Internet code was issued for another update; start the update again"))
 		return store.Credential{}, "", false
@@ -289,6 +295,7 @@ func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api
 	want := api.DeriveInternetCode(s.Keys.CodeSecret, cs.ID)
 	if subtle.ConstantTimeCompare([]byte(typed), []byte(want)) != 1 {
 		at.fail()
+		s.metrics().credentialFailed(credInternetCode)
 		after, err := s.Store.FailSessionAttempt(r.Context(), cs.ID, MaxInternetCodeAttempts)
 		if err != nil {
 			s.internalError(w, r, "counting attempt", err)

@@ -58,6 +58,7 @@ func (s *Server) answerCodeQuery(w http.ResponseWriter, r *http.Request, product
 	switch {
 	case errors.Is(err, store.ErrUnknownCredential):
 		at.fail()
+		s.metrics().credentialFailed(credProCode)
 		s.storeError(w, r, err, product, series)
 	case err != nil:
 		s.internalError(w, r, "looking up entitlement", err)

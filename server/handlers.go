@@ -27,6 +27,10 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeError(w, r, http.StatusServiceUnavailable, api.CodeInternal, i18n.M("the server is shutting down; try again in a moment"))
+		return
+	}
 	if err := s.Store.Ping(r.Context()); err != nil {
 		s.logger().Error("readiness: store does not answer", "err", err)
 		writeError(w, r, http.StatusServiceUnavailable, api.CodeInternal, i18n.M("the database does not answer"))
@@ -210,6 +214,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	now := s.now()
 	res, ent, err := s.Store.Reserve(r.Context(), store.ReserveParams{
 		IdempotencyKey: req.IdempotencyKey,
 		Credential:     cred,
@@ -218,7 +223,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 		FromVersion:    req.FromVersion,
 		ToVersion:      req.ToVersion,
 		MachineID:      req.MachineID,
-		Now:            s.now(),
+		Now:            now,
 		TTL:            s.reservationTTL(),
 		SessionID:      session,
 	})
@@ -229,11 +234,13 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if errors.Is(err, store.ErrUnknownCredential) {
 			at.fail()
+			s.metrics().credentialFailed(credProCode)
 		}
 		s.storeError(w, r, err, req.Product, series)
 		return
 	}
 	at.succeed()
+	noteOutcome(r, reserveOutcome(res, now))
 	fault.Hit(fault.ServerAfterReserveCommit)
 	s.logger().Info("reserved", "reservation", res.ID, "customer", ent.Customer, "product", res.Product,
 		"from", res.FromVersion, "to", res.ToVersion, "machine", res.MachineID, "remaining", ent.Remaining)
@@ -332,11 +339,13 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, what string,
 	if !readEmptyBody(w, r) {
 		return
 	}
-	res, ent, err := op(r.Context(), id, s.now())
+	now := s.now()
+	res, ent, err := op(r.Context(), id, now)
 	if err != nil {
 		s.storeError(w, r, err, "", "")
 		return
 	}
+	noteOutcome(r, finishOutcome(what, res, now))
 	s.logger().Info(what, "reservation", res.ID, "customer", ent.Customer, "state", res.State, "remaining", ent.Remaining)
 	writeJSON(w, http.StatusOK, reservationResponse(res, ent))
 }

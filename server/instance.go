@@ -1,15 +1,23 @@
 package server
 
 import (
+	"context"
 	"crypto/ed25519"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/server/store/postgres"
 	"github.com/aktual/aktual/server/store/sqlite"
 )
+
+// postgresOpenTimeout bounds connecting to PostgreSQL and migrating its
+// schema (waiting for another replica that migrates it at the same time).
+const postgresOpenTimeout = time.Minute
 
 // Instance is an opened data directory: keys, blobs and the store.
 type Instance struct {
@@ -20,7 +28,8 @@ type Instance struct {
 }
 
 // Open initialises dir if needed and opens its store: the embedded SQLite
-// database in dir, unless dbURL names another.
+// database in dir, unless dbURL names another (sqlite:PATH, or a
+// postgres:// or postgresql:// URL shared by several replicas).
 func Open(dir DataDir, dbURL string) (*Instance, error) { return OpenWithRoot(dir, dbURL, nil) }
 
 // OpenWithRoot is Open with the root key staff keep off the server: a new
@@ -38,13 +47,28 @@ func OpenWithRoot(dir DataDir, dbURL string, root ed25519.PrivateKey) (*Instance
 			path = dir.Path(DBFile)
 		}
 		st, err = sqlite.Open(path)
+	case strings.HasPrefix(dbURL, "postgres://") || strings.HasPrefix(dbURL, "postgresql://"):
+		// Keys and blobs stay in dir; only the store is shared by replicas.
+		ctx, cancel := context.WithTimeout(context.Background(), postgresOpenTimeout)
+		st, err = postgres.Open(ctx, dbURL)
+		cancel()
 	default:
-		return nil, fmt.Errorf("--db %q: only the embedded SQLite database (sqlite:PATH, or nothing) is supported by this build", dbURL)
+		return nil, fmt.Errorf("--db %s: not a database this build knows; give postgres://USER:PASSWORD@HOST/DB (or postgresql://…), sqlite:PATH, or nothing for the embedded SQLite database", redacted(dbURL))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
 	return &Instance{Dir: dir, Keys: keys, Blobs: Blobs{Dir: dir.BlobDir()}, Store: st}, nil
+}
+
+// redacted is dbURL for a message: without its password, which would end
+// up in logs.
+func redacted(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	return strconv.Quote(u.Redacted())
 }
 
 // Close closes the store.

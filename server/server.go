@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aktual/aktual/api"
@@ -41,6 +42,13 @@ type Server struct {
 	// per credential; nil: one with the defaults, on Now.
 	Limiter     *AttemptLimiter
 	limiterOnce sync.Once
+	// SeparateMetrics leaves /metrics out of Handler: MetricsHandler
+	// serves it, on a listener of its own.
+	SeparateMetrics bool
+	metricsOnce     sync.Once
+	met             *metrics
+	draining        atomic.Bool  // set by Drain
+	inFlight        atomic.Int64 // requests being served
 }
 
 func (s *Server) now() time.Time {
@@ -82,7 +90,7 @@ func CodeHash(secret []byte, code api.UpdateCode) []byte {
 
 // Handler returns the HTTP API.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+	rt := newRouter()
 	routes := []struct {
 		methods string // allowed, for the 405 answer
 		pattern string
@@ -102,15 +110,66 @@ func (s *Server) Handler() http.Handler {
 		{"GET, HEAD", "/classic/{id}", s.handlePage},
 		{"POST", "/classic/{id}/continue", s.handleContinue},
 	}
-	for _, rt := range routes {
-		method, _, _ := strings.Cut(rt.methods, ",")
-		mux.HandleFunc(method+" "+rt.pattern, rt.handler) // GET also answers HEAD
-		mux.HandleFunc(rt.pattern, methodNotAllowed(rt.methods))
+	for _, r := range routes {
+		rt.handle(r.methods, r.pattern, r.handler)
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, http.StatusNotFound, api.CodeNotFound, i18n.M("no such endpoint: %s %s", r.Method, r.URL.Path))
-	})
-	return securityHeaders(mux)
+	if !s.SeparateMetrics {
+		rt.handle("GET, HEAD", MetricsPath, s.handleMetrics)
+	}
+	return s.instrument(rt)
+}
+
+// MetricsHandler serves only /metrics, for a listener of its own (see
+// SeparateMetrics). Its requests are counted and logged as Handler's are.
+func (s *Server) MetricsHandler() http.Handler {
+	rt := newRouter()
+	rt.handle("GET, HEAD", MetricsPath, s.handleMetrics)
+	return s.instrument(rt)
+}
+
+// Drain marks the server as shutting down, before its listener closes:
+// /readyz answers 503, so a load balancer stops sending it requests, and
+// every answer asks its client to close the connection. Requests are still
+// served.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// InFlight is the number of requests being served.
+func (s *Server) InFlight() int64 { return s.inFlight.Load() }
+
+// router is a ServeMux that knows its patterns: metrics and logs name a
+// request by the pattern it matched, and only by one of these.
+type router struct {
+	mux      *http.ServeMux
+	h        http.Handler // mux, with the security headers
+	patterns map[string]bool
+}
+
+// newRouter returns a router that answers not_found for any path it is
+// not given a handler for.
+func newRouter() *router {
+	mux := http.NewServeMux()
+	rt := &router{mux: mux, h: securityHeaders(mux), patterns: map[string]bool{}}
+	rt.add("/", noSuchEndpoint)
+	return rt
+}
+
+func (rt *router) add(pattern string, h http.HandlerFunc) {
+	rt.mux.HandleFunc(pattern, h)
+	rt.patterns[pattern] = true
+}
+
+// handle registers h for the first of methods (GET also answers HEAD), and
+// for any other method an answer that names them.
+func (rt *router) handle(methods, pattern string, h http.HandlerFunc) {
+	method, _, _ := strings.Cut(methods, ",")
+	rt.add(method+" "+pattern, h)
+	rt.add(pattern, methodNotAllowed(methods))
+}
+
+func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) { rt.h.ServeHTTP(w, r) }
+
+func noSuchEndpoint(w http.ResponseWriter, r *http.Request) {
+	writeError(w, r, http.StatusNotFound, api.CodeNotFound, i18n.M("no such endpoint: %s %s", r.Method, r.URL.Path))
 }
 
 func methodNotAllowed(allowed string) http.HandlerFunc {

@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/aktual/aktual/internal/buildinfo"
 	"github.com/aktual/aktual/internal/dirs"
@@ -152,9 +153,18 @@ func newRootCmd(e *env) *cobra.Command {
 		Use:   "aktuald",
 		Short: "The aktual reference update server",
 		Long: `aktuald keeps customers' paid updates, publishes signed releases, serves
-artifacts and the update API, and lets vendor staff activate updates.`,
+artifacts and the update API, and lets vendor staff activate updates.
+
+Every flag can also be given in the environment as AKTUALD_<FLAG>, dashes
+as underscores (e.g. AKTUALD_DATA, AKTUALD_DB, AKTUALD_ADDR,
+AKTUALD_TLS_CERT); a flag on the command line wins.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// No subcommand may set its own PersistentPreRun(E): cobra would
+		// run it instead of this one (TestNoCommandHidesTheEnvironment).
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return flagsFromEnv(cmd.Flags(), os.LookupEnv)
+		},
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&e.data, "data", "", "data folder: database, keys, artifacts, trust.json (default: the per-user data folder)")
@@ -169,4 +179,39 @@ artifacts and the update API, and lets vendor staff activate updates.`,
 	})
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	return root
+}
+
+// envPrefix: every flag of every command may be set in the environment as
+// AKTUALD_<FLAG>, as the installer's are as AKTUAL_<FLAG>.
+const envPrefix = "AKTUALD_"
+
+// envName is the variable that sets a flag: --tls-cert is AKTUALD_TLS_CERT.
+func envName(flag string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// flagsFromEnv sets every flag of fs (the command's own and those it
+// inherits) that the command line did not set from its AKTUALD_<FLAG>, when
+// that is set and not empty. A value the flag refuses is a usage error
+// naming the variable.
+func flagsFromEnv(fs *pflag.FlagSet, lookup func(string) (string, bool)) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed || f.Name == "help" {
+			return
+		}
+		name := envName(f.Name)
+		v, ok := lookup(name)
+		if !ok || v == "" {
+			return
+		}
+		if serr := fs.Set(f.Name, v); serr != nil {
+			if f.Value.Type() == "bool" {
+				err = usagef("%s=%q: --%s takes true or false", name, v, f.Name)
+				return
+			}
+			err = usagef("%s=%q: %v", name, v, serr) // serr names the flag
+		}
+	})
+	return err
 }

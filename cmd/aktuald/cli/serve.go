@@ -5,10 +5,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,69 +23,198 @@ import (
 // sweepInterval: how often expired reservations are given back.
 const sweepInterval = time.Minute
 
+// DefaultShutdownTimeout bounds how long a stopping server waits for the
+// requests it is serving (a large download on a slow line can take longer:
+// it is then cut off, and the client resumes it elsewhere with Range).
+const DefaultShutdownTimeout = 30 * time.Second
+
+// serveOptions are serve's flags.
+type serveOptions struct {
+	addr, readyFile, tlsCert, tlsKey string
+	metricsAddr                      string
+	logFormat                        logFormat
+	logLevel                         logLevel
+	shutdownTimeout, drainDelay      time.Duration
+}
+
 func newServeCmd(e *env) *cobra.Command {
-	var addr, readyFile, tlsCert, tlsKey string
+	o := serveOptions{logFormat: "text", logLevel: logLevel(slog.LevelInfo)}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the update API (initialises the data folder on first start)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			// Checked before anything starts, so a typo never leaves a
-			// half-started server.
-			tlsConfig, err := loadTLS(tlsCert, tlsKey)
-			if err != nil {
-				return err
-			}
-			inst, err := e.open()
-			if err != nil {
-				return err
-			}
-			defer inst.Close()
-			logger := slog.New(slog.NewTextHandler(e.errOut, nil))
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return usagef("cannot listen on %s: %v; choose another --addr", addr, err)
-			}
-			srv := server.HTTPServer(addr, inst.Server(version(), logger).Handler())
-			// net/http's own complaints (TLS handshakes that fail, say) go
-			// to the same structured log.
-			srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
-			url := "http://" + ln.Addr().String()
-			serve := func() error { return srv.Serve(ln) }
-			if tlsConfig != nil {
-				url = "https://" + ln.Addr().String()
-				srv.TLSConfig = tlsConfig
-				serve = func() error { return srv.ServeTLS(ln, "", "") } // the pair is in TLSConfig
-			}
-			ctx := cmd.Context()
-			go sweep(ctx, inst, logger)
-			errc := make(chan error, 1)
-			go func() { errc <- serve() }()
-			logger.Info("serving", "url", url, "data", string(inst.Dir), "trust", inst.Dir.Path(server.TrustFile))
-			if readyFile != "" {
-				if err := os.WriteFile(readyFile, []byte(url+"\n"), 0o644); err != nil {
-					return fmt.Errorf("writing --ready-file: %w", err)
-				}
-			}
-			select {
-			case err := <-errc:
-				return err
-			case <-ctx.Done():
-			}
-			logger.Info("shutting down")
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
-		},
+		Long: `Serve the update API (initialises the data folder on first start).
+
+Prometheus metrics are served at /metrics: on the API's own listener, or
+with --metrics-addr only on that address (keep it private). Each request is
+logged to stderr, one line, at info (errors at error). On SIGTERM or Ctrl-C
+the server answers /readyz with 503, waits --drain-delay, stops accepting,
+finishes the requests in flight (at most --shutdown-timeout) and exits 0; a
+second signal cuts them off at once.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), e, o) },
 	}
-	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8420", "address to listen on")
-	cmd.Flags().StringVar(&readyFile, "ready-file", "", "write the server's URL to this file once it accepts connections")
-	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain); needs --tls-key")
-	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8420", "address to listen on")
+	f.StringVar(&o.readyFile, "ready-file", "", "write the server's URL to this file once it accepts connections")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain); needs --tls-key")
+	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve /metrics only on this address, in plain HTTP (default: on --addr)")
+	f.Var(&o.logFormat, "log-format", "request and server log format on stderr: text or json")
+	f.Var(&o.logLevel, "log-level", "lowest level logged: debug, info, warn or error (health checks and scrapes are logged at debug)")
+	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "on SIGTERM, wait this long at most for the requests in flight (downloads included) before cutting them off")
+	f.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGTERM, keep serving this long with /readyz answering 503 before closing the listener, so a load balancer stops sending requests first")
 	return cmd
+}
+
+func runServe(ctx context.Context, e *env, o serveOptions) error {
+	// Checked before anything starts, so a typo never leaves a
+	// half-started server.
+	if o.shutdownTimeout <= 0 || o.drainDelay < 0 {
+		return usagef("--shutdown-timeout must be positive and --drain-delay not negative (e.g. --shutdown-timeout 30s --drain-delay 5s)")
+	}
+	tlsConfig, err := loadTLS(o.tlsCert, o.tlsKey)
+	if err != nil {
+		return err
+	}
+	logger := o.logger(e.errOut)
+	// Held until the database is closed: admin restore refuses meanwhile.
+	release, err := e.holdDatabase()
+	if err != nil {
+		return err
+	}
+	defer release()
+	inst, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return usagef("cannot listen on %s: %v; choose another --addr", o.addr, err)
+	}
+	defer ln.Close()
+	service := inst.Server(version(), logger)
+	service.SeparateMetrics = o.metricsAddr != ""
+	srv := server.HTTPServer(o.addr, service.Handler())
+	// net/http's own complaints (TLS handshakes that fail, say) go
+	// to the same structured log.
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	url := "http://" + ln.Addr().String()
+	serve := func() error { return srv.Serve(ln) }
+	if tlsConfig != nil {
+		url = "https://" + ln.Addr().String()
+		srv.TLSConfig = tlsConfig
+		serve = func() error { return srv.ServeTLS(ln, "", "") } // the pair is in TLSConfig
+	}
+	errc := make(chan error, 2)
+	var msrv *http.Server
+	if o.metricsAddr != "" {
+		mln, err := net.Listen("tcp", o.metricsAddr)
+		if err != nil {
+			return usagef("cannot listen on %s: %v; choose another --metrics-addr", o.metricsAddr, err)
+		}
+		defer mln.Close()
+		msrv = server.HTTPServer(o.metricsAddr, service.MetricsHandler())
+		msrv.ErrorLog = srv.ErrorLog
+		go func() { errc <- msrv.Serve(mln) }()
+		logger.Info("serving metrics", "url", "http://"+mln.Addr().String()+server.MetricsPath)
+	}
+	go sweep(ctx, inst, logger)
+	go func() { errc <- serve() }()
+	logger.Info("serving", "url", url, "data", string(inst.Dir), "trust", inst.Dir.Path(server.TrustFile))
+	if o.readyFile != "" {
+		if err := os.WriteFile(o.readyFile, []byte(url+"\n"), 0o644); err != nil {
+			return fmt.Errorf("writing --ready-file: %w", err)
+		}
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	return shutdown(service, srv, msrv, o, logger)
+}
+
+// shutdown stops a server that was told to (SIGTERM, Ctrl-C): not ready
+// at once, the listener closed after the drain delay, the requests in
+// flight finished within the timeout. A second signal cuts them off.
+func shutdown(service *server.Server, srv, msrv *http.Server, o serveOptions, logger *slog.Logger) error {
+	force := make(chan os.Signal, 1)
+	signal.Notify(force, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(force)
+	service.Drain()
+	logger.Info("shutting down", "in_flight", service.InFlight(),
+		"drain_delay", o.drainDelay, "shutdown_timeout", o.shutdownTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), o.drainDelay+o.shutdownTimeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-force:
+			logger.Warn("second signal: stopping at once")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if o.drainDelay > 0 {
+		select {
+		case <-time.After(o.drainDelay):
+		case <-ctx.Done():
+		}
+	}
+	logger.Info("not accepting connections; finishing requests in flight", "in_flight", service.InFlight())
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Warn("shutdown: requests in flight cut off", "in_flight", service.InFlight(), "err", err)
+		srv.Close()
+	}
+	if msrv != nil {
+		// The metrics stay up until the API is down, so a scrape sees
+		// the drain; they have nothing long to finish.
+		mctx, mcancel := context.WithTimeout(context.Background(), time.Second)
+		defer mcancel()
+		if msrv.Shutdown(mctx) != nil {
+			msrv.Close()
+		}
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// logger is the server's structured log on w, as --log-format and
+// --log-level say.
+func (o serveOptions) logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.Level(o.logLevel)}
+	if o.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// logFormat is --log-format: a wrong value is refused when it is set, so
+// AKTUALD_LOG_FORMAT is checked as the flag is.
+type logFormat string
+
+func (f *logFormat) String() string { return string(*f) }
+func (f *logFormat) Type() string   { return "format" }
+func (f *logFormat) Set(v string) error {
+	if v != "text" && v != "json" {
+		return errors.New("the log format is text or json")
+	}
+	*f = logFormat(v)
+	return nil
+}
+
+// logLevel is --log-level: debug, info, warn or error.
+type logLevel slog.Level
+
+func (l *logLevel) String() string { return strings.ToLower(slog.Level(*l).String()) }
+func (l *logLevel) Type() string   { return "level" }
+func (l *logLevel) Set(v string) error {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(v)); err != nil {
+		return errors.New("the log level is debug, info, warn or error")
+	}
+	*l = logLevel(lv)
+	return nil
 }
 
 // loadTLS returns the TLS configuration for --tls-cert and --tls-key, or nil

@@ -1,0 +1,236 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server/store"
+)
+
+// Activate adds paid updates (see store.ActivateParams). Activation also
+// sets the entitlement active: staff activating a credential mean it to be
+// usable.
+//
+// Two replicas activating a new customer at once both find no entitlement
+// and both insert; the second insert waits for the first to commit and
+// then does nothing (ON CONFLICT DO NOTHING). That is a lost race, not a
+// conflict: the second looks again, finds the entitlement the first made
+// and adds to it, as SQLite's serialised writers would. Only a credential
+// that belongs to another customer is store.ErrConflict.
+func (s *Store) Activate(ctx context.Context, p store.ActivateParams) (store.Entitlement, bool, error) {
+	if p.Customer == "" {
+		return store.Entitlement{}, false, errors.New("activating: no customer given")
+	}
+	if p.Updates < 1 {
+		return store.Entitlement{}, false, fmt.Errorf("activating for %s: %d updates; give at least 1", p.Customer, p.Updates)
+	}
+	if p.Series != api.SeriesPro && p.Series != api.SeriesClassic {
+		return store.Entitlement{}, false, fmt.Errorf("activating for %s: unknown series %q", p.Customer, p.Series)
+	}
+	now := orNow(p.Now)
+	var (
+		e       store.Entitlement
+		created bool
+	)
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		created = false
+		id, found, err := activationTarget(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if !found {
+			if id, created, err = insertEntitlement(ctx, tx, p, now); err != nil {
+				return err
+			}
+		}
+		if !found && !created {
+			// Read committed: this statement sees what the insert ran into.
+			if id, found, err = activationTarget(ctx, tx, p); err != nil {
+				return err
+			} else if !found {
+				return fmt.Errorf("the credential is already in use: %w", store.ErrConflict)
+			}
+		}
+		if err := move(ctx, tx, id, "", store.LedgerPurchase, purchase(p.Updates), now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE entitlements SET active = true WHERE id = $1 AND NOT active`, id); err != nil {
+			return fmt.Errorf("activating entitlement %d: %w", id, err)
+		}
+		e, err = entitlementWhere(ctx, tx, "id = $1", id)
+		return err
+	})
+	if err != nil {
+		return store.Entitlement{}, false, fmt.Errorf("activating %s updates for %s: %w", p.Series, p.Customer, err)
+	}
+	return e, created, nil
+}
+
+// activationTarget finds and locks the entitlement an activation adds to:
+// the customer's Pro entitlement, or the classic one of the key's serial.
+func activationTarget(ctx context.Context, tx pgx.Tx, p store.ActivateParams) (id int64, found bool, err error) {
+	if p.Series == api.SeriesPro {
+		e, err := entitlementWhere(ctx, tx, "series = 'pro' AND customer = $1"+forUpdate, p.Customer)
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, false, nil
+		}
+		return e.ID, err == nil, err
+	}
+	if p.Credential.HWKeySerial == "" || len(p.Credential.CodeHash) != 0 {
+		return 0, false, errors.New("a classic-series activation takes a hardware-key serial and no code")
+	}
+	e, err := entitlementWhere(ctx, tx, "hwkey_serial = $1"+forUpdate, p.Credential.HWKeySerial)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, err
+	case e.Customer != p.Customer:
+		return 0, false, fmt.Errorf("hardware key %s belongs to another customer: %w", p.Credential.HWKeySerial, store.ErrConflict)
+	}
+	return e.ID, true, nil
+}
+
+// forUpdate locks the rows a lookup finds until the transaction ends.
+// NO KEY UPDATE, not UPDATE: the transaction changes counts, never the key,
+// so inserts elsewhere that refer to the row (their foreign-key check takes
+// KEY SHARE) need not wait for it.
+const forUpdate = " FOR NO KEY UPDATE"
+
+// insertEntitlement makes an empty entitlement; the purchase that follows
+// in the same transaction gives it its units. inserted is false when a
+// committed entitlement already has the credential or, for the Pro series,
+// the customer: the caller looks again.
+func insertEntitlement(ctx context.Context, tx pgx.Tx, p store.ActivateParams, now time.Time) (id int64, inserted bool, err error) {
+	c := p.Credential
+	var (
+		kind   string
+		hash   []byte  // NULL unless set
+		serial *string // NULL unless set
+		hint   string
+	)
+	switch p.Series {
+	case api.SeriesPro:
+		if len(c.CodeHash) == 0 || c.HWKeySerial != "" {
+			return 0, false, errors.New("a new Pro-series entitlement takes a code hash and no hardware-key serial")
+		}
+		kind, hash, hint = store.KindCode, c.CodeHash, p.CodeHint
+	default:
+		kind, serial = store.KindHWKey, &c.HWKeySerial
+	}
+	at, atNS := storedTime(now)
+	// ON CONFLICT without a target covers every unique index, the partial
+	// one-Pro-per-customer index included; it waits for a concurrent insert
+	// of the same key to commit or roll back before it decides.
+	err = tx.QueryRow(ctx, `
+		INSERT INTO entitlements (customer, series, kind, code_hash, code_hint, hwkey_serial,
+		    created_at, created_at_ns, updated_at, updated_at_ns)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $8)
+		ON CONFLICT DO NOTHING
+		RETURNING id`,
+		p.Customer, p.Series, kind, hash, hint, serial, at, atNS).Scan(&id)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("creating entitlement: %w", err)
+	}
+	return id, true, nil
+}
+
+// Entitlement finds by credential: ErrUnknownCredential when none, and for
+// a credential that does not set exactly one of its fields.
+func (s *Store) Entitlement(ctx context.Context, c store.Credential) (store.Entitlement, error) {
+	e, err := entitlementByCredential(ctx, s.pool, c, "")
+	return e, scrub(err, s.secret)
+}
+
+// entitlementByCredential looks the credential up; lock is "" or forUpdate.
+func entitlementByCredential(ctx context.Context, q querier, c store.Credential, lock string) (store.Entitlement, error) {
+	var (
+		e   store.Entitlement
+		err error
+	)
+	switch {
+	case len(c.CodeHash) != 0 && c.HWKeySerial == "":
+		e, err = entitlementWhere(ctx, q, "code_hash = $1"+lock, c.CodeHash)
+	case len(c.CodeHash) == 0 && c.HWKeySerial != "":
+		e, err = entitlementWhere(ctx, q, "hwkey_serial = $1"+lock, c.HWKeySerial)
+	default:
+		return store.Entitlement{}, fmt.Errorf("a credential needs exactly one of a code hash or a hardware-key serial: %w", store.ErrUnknownCredential)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Entitlement{}, fmt.Errorf("looking up credential: %w", store.ErrUnknownCredential)
+	}
+	return e, err
+}
+
+// ProEntitlement finds a customer's Pro entitlement: ErrNotFound when none.
+func (s *Store) ProEntitlement(ctx context.Context, customer string) (store.Entitlement, error) {
+	e, err := entitlementWhere(ctx, s.pool, "series = 'pro' AND customer = $1", customer)
+	if err != nil {
+		return store.Entitlement{}, scrub(fmt.Errorf("Pro entitlement of %s: %w", customer, err), s.secret)
+	}
+	return e, nil
+}
+
+// Entitlements lists all, by ID.
+func (s *Store) Entitlements(ctx context.Context) ([]store.Entitlement, error) {
+	all, err := allEntitlements(ctx, s.pool)
+	return all, scrub(err, s.secret)
+}
+
+func allEntitlements(ctx context.Context, q querier) ([]store.Entitlement, error) {
+	rows, err := q.Query(ctx, `SELECT `+entitlementColumns+` FROM entitlements ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("listing entitlements: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Entitlement
+	for rows.Next() {
+		e, err := scanEntitlement(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing entitlements: %w", err)
+	}
+	return out, nil
+}
+
+const entitlementColumns = `id, customer, series, kind, code_hint, coalesce(hwkey_serial, ''), active,
+	purchased, remaining, held, consumed, overdraft, created_at, created_at_ns, updated_at, updated_at_ns`
+
+// entitlementWhere finds the one entitlement matching cond: ErrNotFound
+// when none. cond is always a constant of this package, never input.
+func entitlementWhere(ctx context.Context, q querier, cond string, args ...any) (store.Entitlement, error) {
+	e, err := scanEntitlement(q.QueryRow(ctx, `SELECT `+entitlementColumns+` FROM entitlements WHERE `+cond, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Entitlement{}, fmt.Errorf("entitlement: %w", store.ErrNotFound)
+	}
+	return e, err
+}
+
+func scanEntitlement(r pgx.Row) (store.Entitlement, error) {
+	var (
+		e                    store.Entitlement
+		created, updated     time.Time
+		createdNS, updatedNS int16
+	)
+	err := r.Scan(&e.ID, &e.Customer, &e.Series, &e.Kind, &e.CodeHint, &e.HWKeySerial, &e.Active,
+		&e.Purchased, &e.Remaining, &e.Held, &e.Consumed, &e.Overdraft, &created, &createdNS, &updated, &updatedNS)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Entitlement{}, err
+	} else if err != nil {
+		return store.Entitlement{}, fmt.Errorf("reading entitlement: %w", err)
+	}
+	e.CreatedAt, e.UpdatedAt = loadedTime(created, createdNS), loadedTime(updated, updatedNS)
+	return e, nil
+}
