@@ -9,62 +9,11 @@ import (
 	"github.com/aktual/aktual/server/store"
 )
 
-// evidence is what the other tables say about one entitlement.
-type evidence struct {
-	HeldReservations     int64  // reservations in state held
-	ConsumedReservations int64  // reservations in state consumed
-	Ledger               counts // the ledger's deltas, summed
-}
+// evidence is what the other tables say about one entitlement; the rules
+// are the store package's, shared by every store.
+type evidence = store.Evidence
 
-// checkEntitlement returns one violation per broken rule. It is pure, and
-// the SQLite store's word for word (same rules, same messages, so `aktuald
-// admin audit` says the same on either database); it belongs in package
-// store, shared, as Release.Validate is.
-func checkEntitlement(e store.Entitlement, ev evidence) []store.Violation {
-	var problems []string
-	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-
-	if sum := e.Remaining + e.Held + e.Consumed; e.Purchased != sum {
-		add("purchased %d != remaining %d + held %d + consumed %d (= %d)", e.Purchased, e.Remaining, e.Held, e.Consumed, sum)
-	}
-	for _, c := range []struct {
-		name string
-		n    int64
-	}{{"purchased", e.Purchased}, {"remaining", e.Remaining}, {"held", e.Held}, {"consumed", e.Consumed}, {"overdraft", e.Overdraft}} {
-		if c.n < 0 {
-			add("%s is negative (%d)", c.name, c.n)
-		}
-	}
-	if e.Held != ev.HeldReservations {
-		add("held %d != %d reservations in state held", e.Held, ev.HeldReservations)
-	}
-	// Every consumed reservation either consumed a purchased unit or was
-	// recorded as an overdraft (see Complete).
-	if n := e.Consumed + e.Overdraft; n != ev.ConsumedReservations {
-		add("consumed %d + overdraft %d (= %d) != %d reservations in state consumed", e.Consumed, e.Overdraft, n, ev.ConsumedReservations)
-	}
-	l := ev.Ledger
-	for _, c := range []struct {
-		name         string
-		have, replay int64
-	}{
-		{"purchased", e.Purchased, l.Purchased},
-		{"remaining", e.Remaining, l.Remaining},
-		{"held", e.Held, l.Held},
-		{"consumed", e.Consumed, l.Consumed},
-		{"overdraft", e.Overdraft, l.Overdraft},
-	} {
-		if c.have != c.replay {
-			add("%s is %d but the ledger replays to %d", c.name, c.have, c.replay)
-		}
-	}
-
-	var out []store.Violation
-	for _, p := range problems {
-		out = append(out, store.Violation{EntitlementID: e.ID, Customer: e.Customer, Problem: p})
-	}
-	return out
-}
+var checkEntitlement = store.CheckEntitlement
 
 // Audit checks every entitlement (see checkEntitlement) over one snapshot,
 // so a reservation made during the audit cannot look like a violation.

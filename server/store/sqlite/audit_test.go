@@ -10,7 +10,7 @@ import (
 func TestCheckEntitlement(t *testing.T) {
 	// good: 10 bought, 2 held, 3 consumed, one overdraft; the ledger agrees.
 	good := store.Entitlement{ID: 7, Customer: "Acme", Purchased: 10, Remaining: 5, Held: 2, Consumed: 3, Overdraft: 1}
-	goodEv := evidence{HeldReservations: 2, ConsumedReservations: 4, Ledger: counts{10, 5, 2, 3, 1}}
+	goodEv := evidence{HeldReservations: 2, ConsumedReservations: 4, Ledger: counts{Purchased: 10, Remaining: 5, Held: 2, Consumed: 3, Overdraft: 1}}
 
 	tests := []struct {
 		name   string

@@ -11,9 +11,7 @@ import (
 )
 
 // counts is a change of an entitlement's counts (or, summed, its totals).
-type counts struct {
-	Purchased, Remaining, Held, Consumed, Overdraft int64
-}
+type counts = store.Counts
 
 // moves says what each ledger kind does to the counts; a purchase is
 // LedgerPurchase with its own amount (see purchase).
