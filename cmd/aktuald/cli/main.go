@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -47,6 +48,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	for _, release := range env.holds {
+		release()
+	}
 	var ce *codeError
 	switch {
 	case err == nil:
@@ -92,6 +96,9 @@ type env struct {
 	db          string
 	rootKey     string // --root-key: the root key kept off the server
 	json        bool
+	// holds release the database in-use locks open took (see
+	// server.HoldDatabase); Main releases them when the command ends.
+	holds []func()
 }
 
 func (e *env) dataDir() (server.DataDir, error) {
@@ -112,6 +119,13 @@ func (e *env) open() (*server.Instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every command that opens the database holds it in use, as serve
+	// does, so an admin restore cannot replace the file under it.
+	release, err := server.HoldDatabase(dir, e.db)
+	if err != nil {
+		return nil, err
+	}
+	e.holds = append(e.holds, release)
 	root, err := e.root()
 	if err != nil {
 		return nil, err
@@ -173,9 +187,15 @@ AKTUALD_TLS_CERT); a flag on the command line wins.`,
 	pf.StringVar(&e.rootKey, "root-key", "", "the root key file, when it is kept off the server (for init and key changes)")
 	root.AddCommand(newServeCmd(e), newInitCmd(e), newAdminCmd(e), newReleaseCmd(e), newKeysCmd(e), &cobra.Command{
 		Use:   "version",
-		Short: "Print aktuald's version",
+		Short: "Print aktuald's version, commit, date, Go version and platform (--json: as one object)",
 		Args:  cobra.NoArgs,
-		Run:   func(*cobra.Command, []string) { fmt.Fprintln(e.out, "aktuald", version()) },
+		// The first line stays "aktuald VERSION" for scripts that read it.
+		Run: func(*cobra.Command, []string) {
+			i := buildinfo.Read(Version)
+			orUnknown := func(s string) string { return cmp.Or(s, "unknown") }
+			e.print(i, fmt.Sprintf("aktuald %s\n  commit    %s\n  date      %s\n  Go        %s\n  platform  %s/%s\n",
+				i.Version, orUnknown(i.Commit), orUnknown(i.Date), i.Go, i.OS, i.Arch))
+		},
 	})
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	return root
