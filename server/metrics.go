@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -178,7 +177,8 @@ func (m *metrics) credentialFailed(kind string) { m.credentialFailures.WithLabel
 
 // requestInfo is what a handler tells the middleware about its request.
 type requestInfo struct {
-	outcome string // what the request achieved; "" for a refusal
+	outcome   string // what the request achieved; "" for a refusal
+	errorCode string // the API error code writeError answered with
 }
 
 type requestInfoKey struct{}
@@ -186,6 +186,13 @@ type requestInfoKey struct{}
 // noteOutcome records what a request achieved, for the metrics of its
 // route. A handler calls it where it succeeds: a refusal is known by the
 // error code of its answer.
+// noteErrorCode records the API error code of a refusal (writeError).
+func noteErrorCode(r *http.Request, code string) {
+	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+		info.errorCode = code
+	}
+}
+
 func noteOutcome(r *http.Request, outcome string) {
 	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
 		info.outcome = outcome
@@ -274,7 +281,7 @@ func (s *Server) observe(rt *router, r *http.Request, rec *recorder, info *reque
 	case patternRelease:
 		m.releases.WithLabelValues(rec.outcome(info, status)).Inc()
 	}
-	s.logRequest(r, pattern, route, method, status, rec, took)
+	s.logRequest(r, pattern, route, method, status, rec, info, took)
 }
 
 // probePatterns are asked every few seconds by load balancers and
@@ -286,7 +293,7 @@ var probePatterns = map[string]bool{"GET /healthz": true, "GET /readyz": true, "
 // the path or the query, which may carry a session), how it was answered,
 // and for a refusal its error code. Credentials travel in bodies, which are
 // never logged.
-func (s *Server) logRequest(r *http.Request, pattern, route, method string, status int, rec *recorder, took time.Duration) {
+func (s *Server) logRequest(r *http.Request, pattern, route, method string, status int, rec *recorder, info *requestInfo, took time.Duration) {
 	level := slog.LevelInfo
 	switch {
 	case status >= 500:
@@ -306,7 +313,7 @@ func (s *Server) logRequest(r *http.Request, pattern, route, method string, stat
 		slog.Duration("duration", took),
 		slog.String("remote", r.RemoteAddr),
 	}
-	if code := rec.errorCode(); code != "" {
+	if code := errorCode(info, status); code != "" {
 		attrs = append(attrs, slog.String("error", code))
 	}
 	log.LogAttrs(r.Context(), level, "request", attrs...)
@@ -354,18 +361,12 @@ func downloadResult(status int) string {
 	return "refused"
 }
 
-// maxErrorSniff bounds what the recorder keeps of an error answer: enough
-// for {"error": {"code", "message"}} with the longest message.
-const maxErrorSniff = 4 << 10
-
 // recorder is the ResponseWriter the middleware hands on: it notes the
-// status, the body's size and the start of an error answer, whose code
-// says why a request was refused.
+// status and the body's size.
 type recorder struct {
 	http.ResponseWriter
-	status  int
-	bytes   int64
-	errBody []byte
+	status int
+	bytes  int64
 }
 
 func (w *recorder) WriteHeader(code int) {
@@ -378,9 +379,6 @@ func (w *recorder) WriteHeader(code int) {
 func (w *recorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
-	}
-	if w.status >= 400 && len(w.errBody) < maxErrorSniff {
-		w.errBody = append(w.errBody, b[:min(len(b), maxErrorSniff-len(w.errBody))]...)
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
@@ -410,18 +408,14 @@ func (w *recorder) Flush() {
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// errorCode is the API error code of a refusal answered with
-// {"error": {"code", "message"}}, when it is one of ours; else "".
-func (w *recorder) errorCode() string {
-	if w.status < 400 || len(w.errBody) == 0 {
+// errorCode is the API error code of a refusal, when it is one of ours;
+// else "".
+func errorCode(info *requestInfo, status int) string {
+	if status < 400 {
 		return ""
 	}
-	var eb api.ErrorBody
-	if json.Unmarshal(w.errBody, &eb) != nil {
-		return ""
-	}
-	if eb.Error.Code == api.CodeInternal || refusalCodes[eb.Error.Code] {
-		return eb.Error.Code
+	if c := info.errorCode; c == api.CodeInternal || refusalCodes[c] {
+		return c
 	}
 	return ""
 }
@@ -435,7 +429,7 @@ func (w *recorder) outcome(info *requestInfo, status int) string {
 	if status >= 500 {
 		return outcomeError
 	}
-	if code := w.errorCode(); code != "" {
+	if code := errorCode(info, status); code != "" {
 		return code
 	}
 	if status == http.StatusTooManyRequests {

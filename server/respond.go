@@ -27,6 +27,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // to the customer as it is. msg is an i18n.Message, or an error that can
 // say its format (api and hwkey errors).
 func writeError(w http.ResponseWriter, r *http.Request, status int, code string, msg i18n.Localizable) {
+	noteErrorCode(r, code) // for the metrics and the request log
 	p := printer(r)
 	w.Header().Set("Content-Language", p.Lang().String())
 	writeJSON(w, status, api.ErrorBody{Error: api.ErrorDetail{Code: code, Message: p.Sprint(msg)}})
