@@ -28,6 +28,11 @@ type Request struct {
 	// File, when set, is the release's artifact downloaded elsewhere: it
 	// is used instead of a download, after the same checks.
 	File string
+	// free marks aktual's own update (set only by SelfUpdate, for product
+	// aktual at the running executable; unexported so that no other caller
+	// can skip a product's reservation): nothing is reserved, completed or
+	// given back, and no credential is asked.
+	free bool
 }
 
 // Result statuses.
@@ -53,6 +58,11 @@ type Result struct {
 // update is released; only a completion that could not be reported leaves
 // work for recovery (ErrNotReported). One update of a target runs at a time.
 func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
+	if req.Product == SelfProduct && !req.free {
+		// aktual itself is free (SelfUpdate): a paid update of it would
+		// spend one of the customer's updates for nothing.
+		return nil, fail(ErrUsage, nil, "aktual updates itself free of charge: run aktual self-update; aktual update is for the programs your vendor sells")
+	}
 	target, err := resolveTarget(req.Target)
 	if err != nil {
 		return nil, err
@@ -127,6 +137,9 @@ func (u *Updater) updatePlanned(ctx context.Context, req Request, plan *Plan) (_
 			// hashes it again instead of downloading it again.
 		}
 	}()
+	if req.free {
+		return u.applySelf(ctx, plan, verified) // selfupdate.go: free, journaled
+	}
 	if plan.Downgrade {
 		return u.downgrade(ctx, plan, verified)
 	}
@@ -255,7 +268,11 @@ func (u *Updater) apply(ctx context.Context, plan *Plan, j *Journal, verified st
 	if ctx.Err() != nil {
 		return nil, u.stopBeforeSwap(ctx, j)
 	}
-	if rollbackFailed, err := commit(plan.Target, plan.Latest.SHA256); rollbackFailed {
+	swap := commit
+	if j.Product == SelfProduct {
+		swap = swapSelf // aktual's own file: never an instant without one (selfupdate_unix.go)
+	}
+	if rollbackFailed, err := swap(plan.Target, plan.Latest.SHA256); rollbackFailed {
 		// The old file is aside and the new one staged: the journal stays
 		// at "staged" so recovery finishes the swap; nothing is given up.
 		return nil, fail(nil, err, "replacing %s failed and the old file could not be put back (%v); run aktual recover to finish the update", plan.Target, err)
@@ -418,9 +435,10 @@ func (u *Updater) stopBeforeSwap(ctx context.Context, j *Journal) error {
 // definitive refusal (the server no longer knows the reservation) cannot
 // be retried away and is said so.
 func (u *Updater) report(ctx context.Context, j *Journal) (*Result, error) {
-	u.phase(PhaseComplete, "reporting the completed update")
 	res := &Result{Product: j.Product, Target: j.Target, From: j.From, To: j.To, Reservation: j.ReservationID, Remaining: j.Remaining}
 	if j.Free {
+		// Nothing to report (a downgrade, aktual's own update): no
+		// "complete" phase either, which would say the server is told.
 		res.Status = StatusUpdated
 		_ = u.writeInstallRecord(InstallRecord{Target: j.Target, Product: j.Product, Version: j.To, SHA256: j.NewSHA256})
 		if err := u.removeJournal(j.Target); err != nil {
@@ -428,6 +446,7 @@ func (u *Updater) report(ctx context.Context, j *Journal) (*Result, error) {
 		}
 		return res, nil
 	}
+	u.phase(PhaseComplete, "reporting the completed update")
 	cctx, cancel := detached(ctx)
 	defer cancel()
 	rr, err := u.complete(cctx, j.ReservationID)
