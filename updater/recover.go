@@ -15,6 +15,9 @@ import (
 // Recovery actions.
 const (
 	ActionReported = "reported" // the update was applied; the server now counts it
+	// ActionInstalled: a free update (a self-update, a downgrade staff
+	// published) was applied; there is nothing to tell the server.
+	ActionInstalled = "installed"
 	ActionReleased = "released" // the update never applied; the held unit is back
 	ActionPending  = "pending"  // could not finish now (server unreachable); kept
 	ActionResume   = "resume"   // the reserve's answer never came; the next update of this target resumes it
@@ -32,7 +35,7 @@ type Recovered struct {
 	From    string
 	To      string
 	Action  string
-	Result  *Result // set when Action is ActionReported
+	Result  *Result // set when Action is ActionReported or ActionInstalled
 	Err     error   // why Action is ActionPending
 }
 
@@ -113,6 +116,8 @@ func (u *Updater) recoverOthers(ctx context.Context, target string) {
 		switch rec.Action {
 		case ActionReported:
 			u.notice("an interrupted update of %s at %s was finished: it was installed, and the server is now told", j.Product, j.Target)
+		case ActionInstalled:
+			u.notice("an interrupted update of %s at %s was finished: it was installed (free: nothing to tell the server)", j.Product, j.Target)
 		case ActionReleased:
 			u.notice("an interrupted update of %s at %s was finished: it was not installed, and the held update was given back", j.Product, j.Target)
 		case ActionPending:
@@ -132,6 +137,9 @@ func (u *Updater) recoverTarget(ctx context.Context, target string) (*Result, er
 	switch rec.Action {
 	case ActionReported:
 		u.notice("an earlier update of %s to %s had been applied; it is now reported", j.Product, j.To)
+		return rec.Result, nil
+	case ActionInstalled:
+		u.notice("an earlier update of %s to %s had been applied", j.Product, j.To)
 		return rec.Result, nil
 	case ActionPending:
 		if errors.Is(rec.Err, ErrNotReported) {
@@ -224,6 +232,9 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 			return rec
 		}
 		rec.Action, rec.Result = ActionReported, res
+		if j.Free {
+			rec.Action = ActionInstalled
+		}
 		return rec
 	}
 	// Never applied: the staged file goes; a verified download stays for

@@ -268,9 +268,9 @@ func TestSelfUpdateCrashRecovery(t *testing.T) {
 		{"old aside by link, not swapped", func(h *selfHarness) files { return files{exe: h.v1, staged: h.v2, old: h.v1} },
 			ActionDropped, func(h *selfHarness) []byte { return h.v1 }, false},
 		{"swapped, health check not finished", func(h *selfHarness) files { return files{exe: h.v2, old: h.v1} },
-			ActionReported, func(h *selfHarness) []byte { return h.v2 }, true},
+			ActionInstalled, func(h *selfHarness) []byte { return h.v2 }, true},
 		{"between selfupdate's renames (Windows)", func(h *selfHarness) files { return files{staged: h.v2, old: h.v1} },
-			ActionReported, func(h *selfHarness) []byte { return h.v2 }, true},
+			ActionInstalled, func(h *selfHarness) []byte { return h.v2 }, true},
 	}
 	write := func(t *testing.T, path string, b []byte) {
 		os.Remove(path)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aktual/aktual/internal/buildinfo"
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater"
 )
@@ -53,7 +54,7 @@ func runCheck(cmd *cobra.Command, ios *IOStreams, o *checkOptions) error {
 	// Every run first finishes what a crash left unfinished.
 	if recs, err := u.Recover(cmd.Context()); err == nil {
 		for _, r := range recs {
-			if r.Action == updater.ActionReported || r.Action == updater.ActionReleased {
+			if r.Action == updater.ActionReported || r.Action == updater.ActionReleased || r.Action == updater.ActionInstalled {
 				p.note("An interrupted update of %s at %s was finished (%s).", r.Product, r.Target, actionText(P, r.Action))
 			}
 		}
@@ -110,6 +111,8 @@ func actionText(P *i18n.Printer, action string) string {
 	switch action {
 	case updater.ActionReported:
 		return P.Sprintf("reported to the server")
+	case updater.ActionInstalled:
+		return P.Sprintf("installed; it was free, so there was nothing to report")
 	case updater.ActionReleased:
 		return P.Sprintf("the held update was given back")
 	case updater.ActionResume:
@@ -300,11 +303,37 @@ func newRecoverCmd(ios *IOStreams) *cobra.Command {
 	return cmd
 }
 
+// newVersionCmd: the first line stays "aktual VERSION" for scripts that
+// read it; the lines after it (commit, date, Go, platform) are for people,
+// and --json gives scripts all of it.
 func newVersionCmd(ios *IOStreams) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "version",
 		Short: ios.P.Sprintf("Print aktual's version"),
 		Args:  cobra.NoArgs,
-		Run:   func(*cobra.Command, []string) { fmt.Fprintln(ios.Out, "aktual", version()) },
+		Run: func(*cobra.Command, []string) {
+			info := buildinfo.Read(Version)
+			if asJSON {
+				(&jsonPrinter{io: ios}).line(info)
+				return
+			}
+			P := ios.P
+			orUnknown := func(s string) string {
+				if s == "" {
+					return P.Sprintf("unknown")
+				}
+				return s
+			}
+			fmt.Fprintln(ios.Out, "aktual", info.Version)
+			tw := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintf(tw, "  %s\t%s\n", P.Sprintf("commit"), orUnknown(info.Commit))
+			fmt.Fprintf(tw, "  %s\t%s\n", P.Sprintf("date"), orUnknown(info.Date))
+			fmt.Fprintf(tw, "  %s\t%s\n", P.Sprintf("Go"), info.Go)
+			fmt.Fprintf(tw, "  %s\t%s/%s\n", P.Sprintf("platform"), info.OS, info.Arch)
+			tw.Flush()
+		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, ios.P.Sprintf("print JSON on stdout"))
+	return cmd
 }

@@ -75,7 +75,7 @@ func runSelfCheck(cmd *cobra.Command, ios *IOStreams, p printer, u *updater.Upda
 	// Every run first finishes what a crash left unfinished.
 	if recs, err := u.Recover(cmd.Context()); err == nil {
 		for _, r := range recs {
-			if r.Action == updater.ActionReported || r.Action == updater.ActionReleased {
+			if r.Action == updater.ActionReported || r.Action == updater.ActionReleased || r.Action == updater.ActionInstalled {
 				p.note("An interrupted update of %s at %s was finished (%s).", r.Product, r.Target, actionText(P, r.Action))
 			}
 		}
