@@ -124,8 +124,8 @@ type ReserveParams struct {
 	FromVersion    string
 	ToVersion      string
 	MachineID      string
-	Now            time.Time
-	TTL            time.Duration
+	Now            time.Time     // zero: the current time
+	TTL            time.Duration // zero or less: DefaultTTL
 	// SessionID, for the classic series, is the session whose Internet
 	// code (or confirmation) was presented: in the same transaction it
 	// goes from open or confirmed to used, so one session yields one

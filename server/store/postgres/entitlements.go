@@ -23,16 +23,10 @@ import (
 // and adds to it, as SQLite's serialised writers would. Only a credential
 // that belongs to another customer is store.ErrConflict.
 func (s *Store) Activate(ctx context.Context, p store.ActivateParams) (store.Entitlement, bool, error) {
-	if p.Customer == "" {
-		return store.Entitlement{}, false, errors.New("activating: no customer given")
+	if err := p.Validate(); err != nil {
+		return store.Entitlement{}, false, err
 	}
-	if p.Updates < 1 {
-		return store.Entitlement{}, false, fmt.Errorf("activating for %s: %d updates; give at least 1", p.Customer, p.Updates)
-	}
-	if p.Series != api.SeriesPro && p.Series != api.SeriesClassic {
-		return store.Entitlement{}, false, fmt.Errorf("activating for %s: unknown series %q", p.Customer, p.Series)
-	}
-	now := orNow(p.Now)
+	now := store.OrNow(p.Now)
 	var (
 		e       store.Entitlement
 		created bool
@@ -56,7 +50,7 @@ func (s *Store) Activate(ctx context.Context, p store.ActivateParams) (store.Ent
 				return fmt.Errorf("the credential is already in use: %w", store.ErrConflict)
 			}
 		}
-		if err := move(ctx, tx, id, "", store.LedgerPurchase, purchase(p.Updates), now); err != nil {
+		if err := move(ctx, tx, id, "", store.LedgerPurchase, store.Purchase(p.Updates), now); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE entitlements SET active = true WHERE id = $1 AND NOT active`, id); err != nil {
@@ -81,17 +75,19 @@ func activationTarget(ctx context.Context, tx pgx.Tx, p store.ActivateParams) (i
 		}
 		return e.ID, err == nil, err
 	}
-	if p.Credential.HWKeySerial == "" || len(p.Credential.CodeHash) != 0 {
-		return 0, false, errors.New("a classic-series activation takes a hardware-key serial and no code")
+	serial, err := p.ClassicSerial()
+	if err != nil {
+		return 0, false, err
 	}
-	e, err := entitlementWhere(ctx, tx, "hwkey_serial = $1"+forUpdate, p.Credential.HWKeySerial)
+	e, err := entitlementWhere(ctx, tx, "hwkey_serial = $1"+forUpdate, serial)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return 0, false, nil
 	case err != nil:
 		return 0, false, err
-	case e.Customer != p.Customer:
-		return 0, false, fmt.Errorf("hardware key %s belongs to another customer: %w", p.Credential.HWKeySerial, store.ErrConflict)
+	}
+	if err := p.CheckOwner(e); err != nil {
+		return 0, false, err
 	}
 	return e.ID, true, nil
 }
@@ -116,10 +112,11 @@ func insertEntitlement(ctx context.Context, tx pgx.Tx, p store.ActivateParams, n
 	)
 	switch p.Series {
 	case api.SeriesPro:
-		if len(c.CodeHash) == 0 || c.HWKeySerial != "" {
-			return 0, false, errors.New("a new Pro-series entitlement takes a code hash and no hardware-key serial")
+		code, err := p.NewProCode()
+		if err != nil {
+			return 0, false, err
 		}
-		kind, hash, hint = store.KindCode, c.CodeHash, p.CodeHint
+		kind, hash, hint = store.KindCode, code, p.CodeHint
 	default:
 		kind, serial = store.KindHWKey, &c.HWKeySerial
 	}
@@ -152,17 +149,17 @@ func (s *Store) Entitlement(ctx context.Context, c store.Credential) (store.Enti
 
 // entitlementByCredential looks the credential up; lock is "" or forUpdate.
 func entitlementByCredential(ctx context.Context, q querier, c store.Credential, lock string) (store.Entitlement, error) {
+	if err := c.Validate(); err != nil {
+		return store.Entitlement{}, err
+	}
 	var (
 		e   store.Entitlement
 		err error
 	)
-	switch {
-	case len(c.CodeHash) != 0 && c.HWKeySerial == "":
+	if len(c.CodeHash) != 0 {
 		e, err = entitlementWhere(ctx, q, "code_hash = $1"+lock, c.CodeHash)
-	case len(c.CodeHash) == 0 && c.HWKeySerial != "":
+	} else {
 		e, err = entitlementWhere(ctx, q, "hwkey_serial = $1"+lock, c.HWKeySerial)
-	default:
-		return store.Entitlement{}, fmt.Errorf("a credential needs exactly one of a code hash or a hardware-key serial: %w", store.ErrUnknownCredential)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Entitlement{}, fmt.Errorf("looking up credential: %w", store.ErrUnknownCredential)

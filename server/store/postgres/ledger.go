@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -14,26 +13,10 @@ import (
 // counts is a change of an entitlement's counts (or, summed, its totals).
 type counts = store.Counts
 
-// moves says what each ledger kind does to the counts; a purchase is
-// LedgerPurchase with its own amount (see purchase).
-var moves = map[string]counts{
-	store.LedgerReserve:   {Remaining: -1, Held: +1},
-	store.LedgerComplete:  {Held: -1, Consumed: +1},
-	store.LedgerRelease:   {Held: -1, Remaining: +1},
-	store.LedgerExpire:    {Held: -1, Remaining: +1},
-	store.LedgerRetake:    {Remaining: -1, Consumed: +1},
-	store.LedgerOverdraft: {Overdraft: +1},
-}
-
-func purchase(n int64) counts { return counts{Purchased: n, Remaining: n} }
-
-// errWouldGoNegative: the move needs a unit the entitlement does not have.
-var errWouldGoNegative = errors.New("not enough units for this move")
-
 // move changes an entitlement's counts by d and appends the ledger row that
 // says so, in tx. It is the only code that changes counts, so no change can
 // go unrecorded. The WHERE clause refuses a move that would take any count
-// below zero (errWouldGoNegative); for a reserve it is the decrement
+// below zero (store.ErrWouldGoNegative); for a reserve it is the decrement
 // "remaining = remaining - 1 WHERE remaining > 0" that decides, not an
 // earlier read. The UPDATE locks the row (if the caller has not already)
 // until the transaction ends; under READ COMMITTED a concurrent move's
@@ -51,7 +34,7 @@ func move(ctx context.Context, tx pgx.Tx, entitlementID int64, reservationID, ki
 		return fmt.Errorf("%s on entitlement %d: %w", kind, entitlementID, err)
 	}
 	if tag.RowsAffected() != 1 {
-		return fmt.Errorf("%s on entitlement %d: %w", kind, entitlementID, errWouldGoNegative)
+		return fmt.Errorf("%s on entitlement %d: %w", kind, entitlementID, store.ErrWouldGoNegative)
 	}
 	var resID *string // NULL for purchases
 	if reservationID != "" {

@@ -43,10 +43,6 @@ import (
 	"github.com/aktual/aktual/server/store"
 )
 
-// DefaultTTL is how long a reservation is held when ReserveParams.TTL is
-// zero (DESIGN.md: default 7 days), as in the SQLite store.
-const DefaultTTL = 7 * 24 * time.Hour
-
 // maxAttempts bounds how often a transaction is run when PostgreSQL asks
 // for a retry (serialization failure, deadlock).
 const maxAttempts = 10
@@ -243,12 +239,4 @@ func storedTime(t time.Time) (time.Time, int16) {
 // loadedTime joins what storedTime split, in UTC.
 func loadedTime(t time.Time, ns int16) time.Time {
 	return t.UTC().Add(time.Duration(ns))
-}
-
-// orNow lets callers leave Now zero; the server passes its own clock.
-func orNow(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Now().UTC()
-	}
-	return t.UTC()
 }

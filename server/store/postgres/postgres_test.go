@@ -125,7 +125,7 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Errorf("after reopening: %+v, %v; want remaining 2, held 1", e, err)
 	}
 	got, err := s.Reservation(t.Context(), r.ID)
-	if err != nil || got.State != api.StateHeld || !got.ExpiresAt.Equal(t0.Add(DefaultTTL)) {
+	if err != nil || got.State != api.StateHeld || !got.ExpiresAt.Equal(t0.Add(store.DefaultTTL)) {
 		t.Errorf("after reopening: %+v, %v", got, err)
 	}
 }

@@ -35,8 +35,8 @@ func (s *Store) PutRelease(ctx context.Context, r store.Release) error {
 		if err := tx.QueryRow(ctx, `SELECT series FROM products WHERE name = $1`, r.Product).Scan(&series); err != nil {
 			return fmt.Errorf("looking up product: %w", err)
 		}
-		if series != r.Series {
-			return fmt.Errorf("%s is published as a %s-series product, not %s: %w", r.Product, series, r.Series, store.ErrConflict)
+		if err := r.CheckProductSeries(series); err != nil {
+			return err
 		}
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO releases (product, version, os, arch, sha256, size, envelope, published_at, published_at_ns, url)
@@ -55,11 +55,11 @@ func (s *Store) PutRelease(ctx context.Context, r store.Release) error {
 		)
 		err = tx.QueryRow(ctx, `SELECT sha256, size FROM releases WHERE product = $1 AND version = $2 AND os = $3 AND arch = $4`+forUpdate,
 			r.Product, r.Version, r.OS, r.Arch).Scan(&sum, &size)
-		switch {
-		case err != nil:
+		if err != nil {
 			return fmt.Errorf("looking up release: %w", err)
-		case sum != r.SHA256 || size != r.Size:
-			return fmt.Errorf("already published with other contents: %w", store.ErrConflict)
+		}
+		if err := r.CheckSameArtifact(sum, size); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE releases SET url = $1 WHERE product = $2 AND version = $3 AND os = $4 AND arch = $5 AND url <> $1`,
 			r.URL, r.Product, r.Version, r.OS, r.Arch); err != nil {

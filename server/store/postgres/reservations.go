@@ -3,8 +3,6 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,14 +14,11 @@ import (
 	"github.com/aktual/aktual/server/store"
 )
 
-// Reserve moves one unit remaining → held (see store.ReserveParams). A zero
-// TTL means DefaultTTL; a zero Now means the current time.
+// Reserve moves one unit remaining → held (see store.ReserveParams).
 //
 // The idempotency key is looked up first, so a repeat is answered however
-// the entitlement has changed since (exhausted, deactivated). A repeat
-// matches when the credential leads to the same entitlement as the first
-// request and product, versions and machine are equal; Series and TTL are
-// not compared: the server derives them, they are not the client's request.
+// the entitlement has changed since (exhausted, deactivated);
+// store.ReserveParams.CheckRepeat says what a repeat must match.
 //
 // Between replicas: the entitlement row is locked before anything is
 // decided, so reservations of one entitlement take turns; a repeat of the
@@ -32,14 +27,10 @@ import (
 // NOTHING), and once the first commits it is answered with the first's
 // reservation. Should the first fail instead, the repeat proceeds as new.
 func (s *Store) Reserve(ctx context.Context, p store.ReserveParams) (store.Reservation, store.Entitlement, error) {
-	if p.IdempotencyKey == "" || p.Product == "" || p.ToVersion == "" || p.MachineID == "" || p.Series == "" {
-		return store.Reservation{}, store.Entitlement{}, errors.New("reserving: idempotency key, series, product, to-version and machine are required")
+	if err := p.Validate(); err != nil {
+		return store.Reservation{}, store.Entitlement{}, err
 	}
-	now := orNow(p.Now)
-	ttl := p.TTL
-	if ttl <= 0 {
-		ttl = DefaultTTL
-	}
+	now := store.OrNow(p.Now)
 	var (
 		r store.Reservation
 		e store.Entitlement
@@ -54,27 +45,11 @@ func (s *Store) Reserve(ctx context.Context, p store.ReserveParams) (store.Reser
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		e, err = entitlementByCredential(ctx, tx, p.Credential, forUpdate)
-		switch {
-		case err != nil:
+		if e, err = entitlementByCredential(ctx, tx, p.Credential, forUpdate); err != nil {
 			return err
-		case !e.Active:
-			return store.ErrInactive
-		case e.Series != p.Series:
-			return fmt.Errorf("%s is a %s-series product, the credential is for the %s series: %w", p.Product, p.Series, e.Series, store.ErrWrongSeries)
 		}
-		r = store.Reservation{
-			ID:             newReservationID(),
-			IdempotencyKey: p.IdempotencyKey,
-			EntitlementID:  e.ID,
-			Product:        p.Product,
-			FromVersion:    p.FromVersion,
-			ToVersion:      p.ToVersion,
-			MachineID:      p.MachineID,
-			State:          api.StateHeld,
-			CreatedAt:      now,
-			UpdatedAt:      now,
-			ExpiresAt:      now.Add(ttl),
+		if r, err = p.NewReservation(e, now); err != nil {
+			return err
 		}
 		// Inserted before the move: the ledger row refers to it.
 		inserted, err := insertReservation(ctx, tx, r)
@@ -96,8 +71,8 @@ func (s *Store) Reserve(ctx context.Context, p store.ReserveParams) (store.Reser
 				return err
 			}
 		}
-		err = move(ctx, tx, e.ID, r.ID, store.LedgerReserve, moves[store.LedgerReserve], now)
-		if errors.Is(err, errWouldGoNegative) {
+		err = move(ctx, tx, e.ID, r.ID, store.LedgerReserve, store.LedgerMoves[store.LedgerReserve], now)
+		if errors.Is(err, store.ErrWouldGoNegative) {
 			return store.ErrExhausted
 		} else if err != nil {
 			return err
@@ -111,35 +86,11 @@ func (s *Store) Reserve(ctx context.Context, p store.ReserveParams) (store.Reser
 	return r, e, nil
 }
 
-// repeatedEntitlement checks that p asks for what prior was made for and
-// returns the entitlement as it now is.
+// repeatedEntitlement checks that p asks for what prior was made for (see
+// store.ReserveParams.CheckRepeat) and returns the entitlement as it now is.
 func repeatedEntitlement(ctx context.Context, tx pgx.Tx, prior store.Reservation, p store.ReserveParams) (store.Entitlement, error) {
 	e, err := entitlementByCredential(ctx, tx, p.Credential, "")
-	switch {
-	case errors.Is(err, store.ErrUnknownCredential):
-		return store.Entitlement{}, fmt.Errorf("another credential: %w", store.ErrIdempotencyMismatch)
-	case err != nil:
-		return store.Entitlement{}, err
-	case e.ID != prior.EntitlementID:
-		return store.Entitlement{}, fmt.Errorf("another credential: %w", store.ErrIdempotencyMismatch)
-	case p.Product != prior.Product || p.FromVersion != prior.FromVersion ||
-		p.ToVersion != prior.ToVersion || p.MachineID != prior.MachineID:
-		return store.Entitlement{}, fmt.Errorf("first used for %s %s→%s on machine %s: %w",
-			prior.Product, prior.FromVersion, prior.ToVersion, prior.MachineID, store.ErrIdempotencyMismatch)
-	}
-	return e, nil
-}
-
-// reservationIDEncoding is lowercase base32 without padding: 128 bits in
-// 26 characters that are safe in URLs and file names.
-var reservationIDEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newReservationID returns "r_" and 128 random bits: unguessable, so an ID
-// seen in a log cannot be used to complete or release someone else's update.
-func newReservationID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
-	return "r_" + reservationIDEncoding.EncodeToString(b[:])
+	return p.CheckRepeat(prior, e, err)
 }
 
 // insertReservation inserts r unless its idempotency key is taken by a
@@ -162,55 +113,34 @@ func insertReservation(ctx context.Context, tx pgx.Tx, r store.Reservation) (ins
 	return tag.RowsAffected() == 1, nil
 }
 
-// Complete moves held → consumed; idempotent. A completion that arrives
-// after the reservation expired still ends consumed, since the update was
-// applied: it re-takes a unit (LedgerRetake) or, with none remaining,
-// records an overdraft (LedgerOverdraft). One the client released (never
-// applied, it said) is refused with store.ErrConflict.
-//
-// An overdraft changes no count but Overdraft: Consumed does not go up, as
-// there is no purchased unit to consume. Consumed and the invariant
-// purchased = remaining + held + consumed are about purchased units;
-// overdraft counts updates given beyond them, for staff to settle.
+// Complete moves held → consumed; idempotent. store.CompleteKind decides
+// what it records for a reservation in each state.
 func (s *Store) Complete(ctx context.Context, id string, now time.Time) (store.Reservation, store.Entitlement, error) {
-	now = orNow(now)
+	now = store.OrNow(now)
 	return s.finish(ctx, id, "completing", func(tx pgx.Tx, r store.Reservation) (string, error) {
-		switch r.State {
-		case api.StateConsumed:
-			return "", nil
-		case api.StateReleased:
-			// The client gave it back as never applied: a completion now
-			// contradicts it and is refused, never charged.
-			return "", fmt.Errorf("the update was given back as never applied: %w", store.ErrConflict)
-		case api.StateHeld:
-			return api.StateConsumed, move(ctx, tx, r.EntitlementID, r.ID, store.LedgerComplete, moves[store.LedgerComplete], now)
-		}
-		// Expired: whether a unit remains decides the kind, so the row is
-		// locked before it is read.
-		e, err := entitlementWhere(ctx, tx, "id = $1"+forUpdate, r.EntitlementID)
-		if err != nil {
+		kind, err := store.CompleteKind(r.State, func() (int64, error) {
+			// Expired: whether a unit remains decides the kind, so the row
+			// is locked before it is read.
+			e, err := entitlementWhere(ctx, tx, "id = $1"+forUpdate, r.EntitlementID)
+			return e.Remaining, err
+		})
+		if kind == "" || err != nil {
 			return "", err
 		}
-		kind := store.LedgerRetake
-		if e.Remaining == 0 {
-			kind = store.LedgerOverdraft
-		}
-		return api.StateConsumed, move(ctx, tx, r.EntitlementID, r.ID, kind, moves[kind], now)
+		return api.StateConsumed, move(ctx, tx, r.EntitlementID, r.ID, kind, store.LedgerMoves[kind], now)
 	}, now)
 }
 
 // Release moves held → remaining; idempotent for released or expired
-// reservations; ErrConflict for a consumed one, whose update was applied.
+// reservations (see store.ReleaseKind).
 func (s *Store) Release(ctx context.Context, id string, now time.Time) (store.Reservation, store.Entitlement, error) {
-	now = orNow(now)
+	now = store.OrNow(now)
 	return s.finish(ctx, id, "releasing", func(tx pgx.Tx, r store.Reservation) (string, error) {
-		switch r.State {
-		case api.StateReleased, api.StateExpired:
-			return "", nil
-		case api.StateConsumed:
-			return "", fmt.Errorf("the update was already reported applied: %w", store.ErrConflict)
+		kind, err := store.ReleaseKind(r.State)
+		if kind == "" || err != nil {
+			return "", err
 		}
-		return api.StateReleased, move(ctx, tx, r.EntitlementID, r.ID, store.LedgerRelease, moves[store.LedgerRelease], now)
+		return api.StateReleased, move(ctx, tx, r.EntitlementID, r.ID, kind, store.LedgerMoves[kind], now)
 	}, now)
 }
 
@@ -273,7 +203,7 @@ func setState(ctx context.Context, tx pgx.Tx, id, from, to string, now time.Time
 // locked a reservation first is waited for and then seen (the reservation
 // is no longer held and is left out).
 func (s *Store) ExpireReservations(ctx context.Context, now time.Time) (int, error) {
-	now = orNow(now)
+	now = store.OrNow(now)
 	var n int
 	err := s.write(ctx, func(tx pgx.Tx) error {
 		due, err := dueReservations(ctx, tx, now)
@@ -282,7 +212,7 @@ func (s *Store) ExpireReservations(ctx context.Context, now time.Time) (int, err
 		}
 		slices.SortStableFunc(due, func(a, b store.Reservation) int { return cmp.Compare(a.EntitlementID, b.EntitlementID) })
 		for _, r := range due {
-			if err := move(ctx, tx, r.EntitlementID, r.ID, store.LedgerExpire, moves[store.LedgerExpire], now); err != nil {
+			if err := move(ctx, tx, r.EntitlementID, r.ID, store.LedgerExpire, store.LedgerMoves[store.LedgerExpire], now); err != nil {
 				return err
 			}
 			if err := setState(ctx, tx, r.ID, api.StateHeld, api.StateExpired, now); err != nil {

@@ -19,7 +19,7 @@ const sessionColumns = `id, serial, product, from_version, to_version, machine_i
 // store.ErrConflict, also when two replicas are handed it at once (the
 // second insert waits for the first and then breaks the UNIQUE index).
 func (s *Store) CreateSession(ctx context.Context, cs store.ClassicSession) error {
-	created, createdNS := storedTime(orNow(cs.CreatedAt))
+	created, createdNS := storedTime(store.OrNow(cs.CreatedAt))
 	expires, expiresNS := storedTime(cs.ExpiresAt)
 	return s.write(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `
@@ -43,8 +43,8 @@ func (s *Store) Session(ctx context.Context, id string) (store.ClassicSession, e
 	return cs, scrub(err, s.secret)
 }
 
-// ConfirmSession moves open → confirmed; idempotent for confirmed. The row
-// is locked before its state is judged.
+// ConfirmSession moves open → confirmed (see store.ClassicSession.CheckConfirm).
+// The row is locked before its state is judged.
 func (s *Store) ConfirmSession(ctx context.Context, id string) (store.ClassicSession, error) {
 	var cs store.ClassicSession
 	err := s.write(ctx, func(tx pgx.Tx) error {
@@ -52,12 +52,8 @@ func (s *Store) ConfirmSession(ctx context.Context, id string) (store.ClassicSes
 		if cs, err = sessionWhere(ctx, tx, id, forUpdate); err != nil {
 			return err
 		}
-		switch cs.State {
-		case api.SessionConfirmed:
-			return nil
-		case api.SessionOpen:
-		default:
-			return store.ErrSessionUsed
+		if change, err := cs.CheckConfirm(); !change || err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE classic_sessions SET state = $1 WHERE id = $2 AND state = $3`,
 			api.SessionConfirmed, id, api.SessionOpen); err != nil {

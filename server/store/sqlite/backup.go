@@ -452,7 +452,7 @@ func Restore(ctx context.Context, from, dbPath string, opts RestoreOptions) (res
 				ErrWouldLoseLedger, rows, sum.LedgerRows, rows-sum.LedgerRows)
 		}
 		res.PreviousLedgerRows = rows
-		if res.Kept, err = keep(dst, orNow(opts.Now)); err != nil {
+		if res.Kept, err = keep(dst, store.OrNow(opts.Now)); err != nil {
 			return res, err
 		}
 	}

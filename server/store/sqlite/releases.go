@@ -30,8 +30,10 @@ func (s *Store) PutRelease(ctx context.Context, r store.Release) error {
 			}
 		case err != nil:
 			return fmt.Errorf("looking up product: %w", err)
-		case series != r.Series:
-			return fmt.Errorf("%s is published as a %s-series product, not %s: %w", r.Product, series, r.Series, store.ErrConflict)
+		default:
+			if err := r.CheckProductSeries(series); err != nil {
+				return err
+			}
 		}
 		var (
 			sum  string
@@ -40,14 +42,15 @@ func (s *Store) PutRelease(ctx context.Context, r store.Release) error {
 		err = tx.QueryRowContext(ctx, `SELECT sha256, size FROM releases WHERE product = ? AND version = ? AND os = ? AND arch = ?`,
 			r.Product, r.Version, r.OS, r.Arch).Scan(&sum, &size)
 		switch {
-		case err == nil && sum == r.SHA256 && size == r.Size:
+		case err == nil:
+			if err := r.CheckSameArtifact(sum, size); err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, `UPDATE releases SET url = ? WHERE product = ? AND version = ? AND os = ? AND arch = ? AND url <> ?`,
 				r.URL, r.Product, r.Version, r.OS, r.Arch, r.URL); err != nil {
 				return fmt.Errorf("recording the artifact's origin: %w", err)
 			}
 			return nil
-		case err == nil:
-			return fmt.Errorf("already published with other contents: %w", store.ErrConflict)
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("looking up release: %w", err)
 		}

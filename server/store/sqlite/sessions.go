@@ -23,7 +23,7 @@ func (s *Store) CreateSession(ctx context.Context, cs store.ClassicSession) erro
 			    challenge_hash, state, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			cs.ID, cs.Serial, cs.Product, cs.FromVersion, cs.ToVersion, cs.MachineID,
-			cs.ChallengeHash, api.SessionOpen, formatTime(orNow(cs.CreatedAt)), formatTime(cs.ExpiresAt))
+			cs.ChallengeHash, api.SessionOpen, formatTime(store.OrNow(cs.CreatedAt)), formatTime(cs.ExpiresAt))
 		if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: classic_sessions.challenge_hash") {
 			return fmt.Errorf("the challenge was already used: %w", store.ErrConflict)
 		} else if err != nil {
@@ -38,7 +38,7 @@ func (s *Store) Session(ctx context.Context, id string) (store.ClassicSession, e
 	return sessionWhere(ctx, s.db, id)
 }
 
-// ConfirmSession moves open → confirmed; idempotent for confirmed.
+// ConfirmSession moves open → confirmed (see store.ClassicSession.CheckConfirm).
 func (s *Store) ConfirmSession(ctx context.Context, id string) (store.ClassicSession, error) {
 	var cs store.ClassicSession
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -46,12 +46,8 @@ func (s *Store) ConfirmSession(ctx context.Context, id string) (store.ClassicSes
 		if cs, err = sessionWhere(ctx, tx, id); err != nil {
 			return err
 		}
-		switch cs.State {
-		case api.SessionConfirmed:
-			return nil
-		case api.SessionOpen:
-		default:
-			return store.ErrSessionUsed
+		if change, err := cs.CheckConfirm(); !change || err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE classic_sessions SET state = ? WHERE id = ? AND state = ?`,
 			api.SessionConfirmed, id, api.SessionOpen); err != nil {

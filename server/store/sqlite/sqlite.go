@@ -32,10 +32,6 @@ import (
 // transaction before giving up with SQLITE_BUSY.
 const busyTimeout = 10 * time.Second
 
-// DefaultTTL is how long a reservation is held when ReserveParams.TTL is
-// zero (DESIGN.md: default 7 days).
-const DefaultTTL = 7 * 24 * time.Hour
-
 // Store is a store.Store in one SQLite file. Safe for concurrent use.
 type Store struct {
 	db *sql.DB
@@ -176,12 +172,4 @@ func parseTime(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
 	}
 	return t.UTC(), nil
-}
-
-// orNow lets callers leave Now zero; the server passes its own clock.
-func orNow(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Now().UTC()
-	}
-	return t.UTC()
 }

@@ -90,7 +90,7 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Errorf("after reopening: remaining %d held %d, want 2 and 1", e.Remaining, e.Held)
 	}
 	got, err := s.Reservation(t.Context(), r.ID)
-	if err != nil || got.State != api.StateHeld || !got.ExpiresAt.Equal(t0.Add(DefaultTTL)) {
+	if err != nil || got.State != api.StateHeld || !got.ExpiresAt.Equal(t0.Add(store.DefaultTTL)) {
 		t.Errorf("after reopening: %+v, %v", got, err)
 	}
 }
@@ -267,20 +267,6 @@ func TestTwoStoresOneFile(t *testing.T) {
 		t.Errorf("%d reserved, want 10", ok)
 	}
 	storetest.RequireClean(t, stores[1])
-}
-
-func TestReservationIDs(t *testing.T) {
-	seen := map[string]bool{}
-	for range 1000 {
-		id := newReservationID()
-		if len(id) != 28 || !strings.HasPrefix(id, "r_") || strings.Trim(id[2:], "abcdefghijklmnopqrstuvwxyz234567") != "" {
-			t.Fatalf("malformed ID %q", id)
-		}
-		if seen[id] {
-			t.Fatalf("ID %q repeated", id)
-		}
-		seen[id] = true
-	}
 }
 
 func TestPing(t *testing.T) {
