@@ -165,7 +165,7 @@ func usageTemplate(P *i18n.Printer) string {
 {{.Example}}{{end}}{{if .HasAvailableSubCommands}}
 
 ` + P.Sprintf("Commands:") + `{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
-  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
+  {{rpad .Name .NamePadding }}  {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
 
 ` + P.Sprintf("Flags:") + `
 {{flagUsages .LocalFlags}}{{end}}{{if .HasAvailableInheritedFlags}}
