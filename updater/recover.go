@@ -18,10 +18,10 @@ const (
 	// ActionInstalled: a free update (a self-update, a downgrade staff
 	// published) was applied; there is nothing to tell the server.
 	ActionInstalled = "installed"
-	ActionReleased = "released" // the update never applied; the held unit is back
-	ActionPending  = "pending"  // could not finish now (server unreachable); kept
-	ActionResume   = "resume"   // the reserve's answer never came; the next update of this target resumes it
-	ActionDropped  = "dropped"  // nothing left to do
+	ActionReleased  = "released" // the update never applied; the held unit is back
+	ActionPending   = "pending"  // could not finish now (server unreachable); kept
+	ActionResume    = "resume"   // the reserve's answer never came; the next update of this target resumes it
+	ActionDropped   = "dropped"  // nothing left to do
 )
 
 // intentLifetime: after this, an unanswered reserve has expired on the
