@@ -7,6 +7,7 @@ toolchain go1.26.11
 require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/denisbrodbeck/machineid v1.0.1
+	github.com/kr/binarydist v0.1.0
 	github.com/minio/selfupdate v0.6.0
 	github.com/pkg/browser v0.0.0-20240102092130-5ac0b6a4141c
 	github.com/rogpeppe/go-internal v1.16.0

@@ -58,6 +58,25 @@ type LatestStatement struct {
 	Nonce     string    `json:"nonce,omitempty"`
 	Latest    Envelope  `json:"latest"`              // a release envelope
 	Installed *Envelope `json:"installed,omitempty"` // the release whose hash is CurrentSHA256
-	IssuedAt  time.Time `json:"issued_at"`
-	ExpiresAt time.Time `json:"expires_at"`
+	// Patch is sent only to a client that asked for patches (query
+	// patch=bsdiff): an older client parses strictly and would refuse
+	// the unknown field.
+	Patch     *PatchOffer `json:"patch,omitempty"`
+	IssuedAt  time.Time   `json:"issued_at"`
+	ExpiresAt time.Time   `json:"expires_at"`
+}
+
+// PatchBSDiff is the bsdiff 4 patch format (BSDIFF40, bzip2 blocks), the
+// one minio/selfupdate's patcher applies.
+const PatchBSDiff = "bsdiff"
+
+// PatchOffer is a binary patch from the installed file (FromSHA256) to the
+// latest release, served as the artifact SHA256. It saves bytes, nothing
+// more: the client keeps the patch's output only if it is the latest
+// release's signed sha256 and size, and downloads the whole file otherwise.
+type PatchOffer struct {
+	FromSHA256 string `json:"from_sha256"`
+	SHA256     string `json:"sha256"`
+	Size       int64  `json:"size"`
+	Format     string `json:"format"`
 }

@@ -24,6 +24,12 @@ type Admin struct {
 	// HTTPClient fetches a release from its origin (PublishParams.URL);
 	// nil: one with generous timeouts and the environment's proxy.
 	HTTPClient *http.Client
+	// Patches says which delta patches Publish and MakePatches make
+	// (patches.go); the zero value takes the defaults.
+	Patches PatchPolicy
+	// catalog tells the Server of the same Instance that what its latest
+	// answers say may have changed (latest_cache.go).
+	catalog *catalogChanges
 }
 
 func (a *Admin) now() time.Time {
@@ -203,11 +209,16 @@ type PublishParams struct {
 	// server for the artifact are redirected there. File may be nil (the
 	// origin's bytes are the release) or the same bytes (checked).
 	URL string
+	// OnPatch, when set, hears what became of each delta patch made to
+	// the new release (patches.go). A patch that fails never fails the
+	// publish. Releases at a URL get no patches.
+	OnPatch func(PatchResult)
 }
 
 // Publish stores the artifact, signs the release with the release key and
 // records it.
 func (a *Admin) Publish(ctx context.Context, p PublishParams) (api.ReleaseStatement, error) {
+	defer a.catalog.changed() // after its patches too
 	switch {
 	case !ValidName(p.Product):
 		return api.ReleaseStatement{}, errors.New("--product must be a name of letters, digits, '.', '_' or '-'")
@@ -264,8 +275,10 @@ func (a *Admin) Publish(ctx context.Context, p PublishParams) (api.ReleaseStatem
 		if used, herr := a.Store.HasArtifact(ctx, sum); herr == nil && !used {
 			_ = a.Blobs.Remove(sum)
 		}
+		return st, err
 	}
-	return st, err
+	a.patchNew(ctx, st, p.OnPatch)
+	return st, nil
 }
 
 func (a *Admin) carryWithdrawals(ctx context.Context, p *PublishParams) error {
@@ -323,6 +336,7 @@ func (a *Admin) publishStored(ctx context.Context, p PublishParams, sum string, 
 // (after keeping is false for the key being revoked): what a revoked key
 // signed stays installable. It returns how many were re-signed.
 func (a *Admin) ResignReleases(ctx context.Context, keep func(keyID string) bool) (int, error) {
+	defer a.catalog.changed()
 	all, err := a.Store.AllReleases(ctx)
 	if err != nil {
 		return 0, err

@@ -60,55 +60,66 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("nonce must be 16 to 64 letters, digits, '_' or '-'"))
 		return
 	}
-	releases, err := s.Store.Releases(r.Context(), product, goos, arch)
+	// Cached per question; signed afresh for each nonce (latest_cache.go).
+	lq := latestQuery{Product: product, OS: goos, Arch: arch, Current: current, Patch: current != "" && wantsPatch(q.Get("patch"))}
+	body, err := s.latestAnswer(r.Context(), lq, nonce)
+	var le *latestError
+	switch {
+	case errors.Is(err, errNoRelease):
+		writeError(w, r, http.StatusNotFound, api.CodeNotFound,
+			i18n.M("no release of %s is published for %s/%s", product, goos, arch))
+	case errors.As(err, &le):
+		s.internalError(w, r, le.what, le.err)
+	case err != nil:
+		s.internalError(w, r, "answering latest", err)
+	default:
+		writeJSONBody(w, http.StatusOK, body)
+	}
+}
+
+// errNoRelease: no release of the product is offered for the platform.
+var errNoRelease = errors.New("no release published")
+
+// latestStatement reads from the store what the answer to q says: the
+// newest release and, when the current hash is one, the installed
+// release (and the patch from it, when asked). Nonce and times are left
+// to signLatest.
+func (s *Server) latestStatement(ctx context.Context, q latestQuery) (api.LatestStatement, error) {
+	releases, err := s.Store.Releases(ctx, q.Product, q.OS, q.Arch)
 	if err != nil {
-		s.internalError(w, r, "listing releases", err)
-		return
+		return api.LatestStatement{}, &latestError{"listing releases", err}
 	}
 	latest := newestRelease(releases)
 	if latest == nil {
-		writeError(w, r, http.StatusNotFound, api.CodeNotFound,
-			i18n.M("no release of %s is published for %s/%s", product, goos, arch))
-		return
+		return api.LatestStatement{}, errNoRelease
 	}
-	now := s.now()
 	st := api.LatestStatement{
-		Product:       product,
-		OS:            goos,
-		Arch:          arch,
-		CurrentSHA256: current,
-		Nonce:         nonce,
-		IssuedAt:      now,
-		ExpiresAt:     now.Add(s.latestTTL()),
+		Product:       q.Product,
+		OS:            q.OS,
+		Arch:          q.Arch,
+		CurrentSHA256: q.Current,
 	}
 	if err := json.Unmarshal(latest.Envelope, &st.Latest); err != nil {
-		s.internalError(w, r, "decoding stored release envelope", err)
-		return
+		return api.LatestStatement{}, &latestError{"decoding stored release envelope", err}
 	}
-	if current != "" {
-		inst, err := s.Store.ReleaseBySHA256(r.Context(), product, current)
+	if q.Current != "" {
+		inst, err := s.Store.ReleaseBySHA256(ctx, q.Product, q.Current)
 		switch {
 		case err == nil:
 			var env api.Envelope
 			if err := json.Unmarshal(inst.Envelope, &env); err != nil {
-				s.internalError(w, r, "decoding stored release envelope", err)
-				return
+				return api.LatestStatement{}, &latestError{"decoding stored release envelope", err}
 			}
 			st.Installed = &env
 		case !errors.Is(err, store.ErrNotFound):
-			s.internalError(w, r, "finding installed release", err)
-			return
+			return api.LatestStatement{}, &latestError{"finding installed release", err}
 		}
 	}
-	payload, err := json.Marshal(st)
-	if err != nil {
-		s.internalError(w, r, "encoding latest answer", err)
-		return
+	if q.Patch {
+		// Only to a client that asked: older ones refuse unknown fields.
+		st.Patch = s.patchOffer(ctx, q.Product, q.OS, q.Arch, q.Current, latest.SHA256)
 	}
-	writeJSON(w, http.StatusOK, api.LatestResponse{
-		Keys:   s.Keys.KeySetEnvelope,
-		Answer: api.Sign(api.PayloadLatest, payload, s.Keys.Online),
-	})
+	return st, nil
 }
 
 // newestRelease picks the highest stable version that no release
@@ -151,8 +162,9 @@ func (s *Server) handleArtifact(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("artifact name must be its sha256 in lowercase hex"))
 		return
 	}
-	// Only what a release names is served: a file that reached the blob
-	// folder but was never published (a refused publish) stays private.
+	// Only what a release or a patch names is served: a file that reached
+	// the blob folder but was never published (a refused publish) stays
+	// private.
 	origin, err := s.Store.ArtifactURL(r.Context(), sum)
 	published := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -25,6 +25,9 @@ type Instance struct {
 	Keys  *Keys
 	Blobs Blobs
 	Store store.Store
+	// catalog: a publish through this Instance's Admin is seen at once
+	// by its Server's cached latest answers.
+	catalog *catalogChanges
 }
 
 // Open initialises dir if needed and opens its store: the embedded SQLite
@@ -58,7 +61,7 @@ func OpenWithRoot(dir DataDir, dbURL string, root ed25519.PrivateKey) (*Instance
 	if err != nil {
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
-	return &Instance{Dir: dir, Keys: keys, Blobs: Blobs{Dir: dir.BlobDir()}, Store: st}, nil
+	return &Instance{Dir: dir, Keys: keys, Blobs: Blobs{Dir: dir.BlobDir()}, Store: st, catalog: &catalogChanges{}}, nil
 }
 
 // redacted is dbURL for a message: without its password, which would end
@@ -76,10 +79,10 @@ func (in *Instance) Close() error { return in.Store.Close() }
 
 // Admin returns the admin service over this instance.
 func (in *Instance) Admin(now func() time.Time) *Admin {
-	return &Admin{Store: in.Store, Blobs: in.Blobs, Keys: in.Keys, Now: now}
+	return &Admin{Store: in.Store, Blobs: in.Blobs, Keys: in.Keys, Now: now, catalog: in.catalog}
 }
 
 // Server returns the HTTP service over this instance.
 func (in *Instance) Server(version string, logger *slog.Logger) *Server {
-	return &Server{Store: in.Store, Blobs: in.Blobs, Keys: in.Keys, Version: version, Logger: logger}
+	return &Server{Store: in.Store, Blobs: in.Blobs, Keys: in.Keys, Version: version, Logger: logger, catalog: in.catalog}
 }

@@ -49,6 +49,10 @@ type Server struct {
 	met             *metrics
 	draining        atomic.Bool  // set by Drain
 	inFlight        atomic.Int64 // requests being served
+	// latest caches the latest answers; catalog, shared with the Admin of
+	// the same Instance, tells it of a publish (latest_cache.go).
+	latest  latestCache
+	catalog *catalogChanges
 }
 
 func (s *Server) now() time.Time {

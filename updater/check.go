@@ -45,6 +45,10 @@ type Plan struct {
 	// older, to replace it (signed into the release). It is free: no paid
 	// update is reserved for it.
 	Downgrade bool
+	// Patch is the server's signed offer of a patch from the installed
+	// file to Latest, when it made one and this client can use it: tried
+	// before the whole download (delta.go).
+	Patch *api.PatchOffer
 }
 
 // How the installed version was found (Plan.FromSource).
@@ -85,7 +89,8 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{Product: req.Product, Target: target, CurrentSHA256: current, Latest: latest}
+	plan := &Plan{Product: req.Product, Target: target, CurrentSHA256: current, Latest: latest,
+		Patch: usablePatch(st.Patch, current, latest)}
 	switch {
 	case st.Installed != nil:
 		inst, err := u.verifyRelease(st.Installed, ks, req.Product, "", "")
@@ -175,6 +180,9 @@ func (u *Updater) latest(ctx context.Context, product, goos, arch, current strin
 		return nil, nil, err
 	}
 	q := url.Values{"os": {goos}, "arch": {arch}, "current_sha256": {current}, "nonce": {nonce}}
+	if !u.NoPatch {
+		q.Set("patch", api.PatchBSDiff) // delta.go
+	}
 	var resp api.LatestResponse
 	err = u.callJSON(ctx, "GET", "/v1/products/"+url.PathEscape(product)+"/latest", q, nil, &resp)
 	var ae *apiError

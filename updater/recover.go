@@ -237,14 +237,16 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		}
 		return rec
 	}
-	// Never applied: the staged file goes; a verified download stays for
-	// the next update, which checks it again.
-	os.Remove(stagedPath(j.Target))
+	// Never applied: the staged file, the verified download renamed, is
+	// kept as the download for the next update, which checks it again
+	// (apply.go's unstage), once the journal no longer names it.
 	if j.Free {
 		_ = u.removeJournal(j.Target)
+		unstage(j.Target, j.NewSHA256, j.StagedID)
 		rec.Action = ActionDropped
 		return rec
 	}
+	unstage(j.Target, j.NewSHA256, u.forgetStaged(j))
 	err = u.release(ctx, j.ReservationID)
 	var ae *apiError
 	switch {

@@ -120,11 +120,13 @@ func (u *Updater) updatePlanned(ctx context.Context, req Request, plan *Plan) (_
 	if req.File != "" {
 		verified, err = u.useFile(ctx, plan.Latest, plan.Target, req.File)
 	} else {
-		verified, err = u.download(ctx, plan.Latest, plan.Target)
+		verified, err = u.fetchRelease(ctx, plan) // a patch, or the whole download
 	}
 	if err != nil {
 		return nil, err
 	}
+	// Hashed as it was written: stage need not read it again (apply.go).
+	markVerified(verified, plan.Latest.SHA256)
 	defer func() {
 		switch {
 		case req.File != "":
@@ -414,11 +416,14 @@ func isApplied(target, sha256hex string) bool {
 // reads as an interruption. From the swap on, a run is finished instead:
 // the update is then really applied, and half an install helps nobody.
 func (u *Updater) stopBeforeSwap(ctx context.Context, j *Journal) error {
-	os.Remove(stagedPath(j.Target)) // the verified download is kept
+	// The staged file is the verified download: it is kept (apply.go's
+	// unstage), once the journal no longer names it.
 	if j.Free {
 		_ = u.removeJournal(j.Target)
+		unstage(j.Target, j.NewSHA256, j.StagedID)
 		return fail(nil, ctx.Err(), "stopped before installing %s %s; %s is unchanged", j.Product, j.To, j.Target)
 	}
+	unstage(j.Target, j.NewSHA256, u.forgetStaged(j))
 	rctx, cancel := detached(ctx)
 	defer cancel()
 	if err := u.release(rctx, j.ReservationID); err != nil {

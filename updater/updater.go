@@ -50,6 +50,9 @@ type Updater struct {
 	// A server's Retry-After overrides it.
 	DownloadAttempts int
 	RetryDelay       time.Duration
+	// NoPatch never asks the server for a patch (delta.go): every update
+	// downloads the whole release.
+	NoPatch bool
 }
 
 // Defaults of the bounds on slow servers.

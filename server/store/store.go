@@ -213,12 +213,22 @@ type Store interface {
 	// ProductSeries returns the series a product was published under:
 	// ErrNotFound for an unknown product.
 	ProductSeries(ctx context.Context, product string) (string, error)
-	// HasArtifact reports whether any release has this sha256.
+	// HasArtifact reports whether any release or patch has this sha256.
 	HasArtifact(ctx context.Context, sha256 string) (bool, error)
 	// ArtifactURL returns where the artifact with this sha256 is served
 	// from: the URL of the first release published with it, "" for the
-	// local blob store; ErrNotFound when no release names it.
+	// local blob store (a patch's bytes are always there); ErrNotFound
+	// when no release or patch names it.
 	ArtifactURL(ctx context.Context, sha256 string) (string, error)
+
+	// PutPatch records the patch from one release to another (both
+	// published for its product and platform, else ErrNotFound); a patch
+	// between the same two releases again replaces the first.
+	PutPatch(ctx context.Context, p Patch) error
+	// Patch finds the patch between two releases: ErrNotFound when none.
+	Patch(ctx context.Context, product, os, arch, fromSHA256, toSHA256 string) (Patch, error)
+	// Patches lists a product's patches for a platform (any order).
+	Patches(ctx context.Context, product, os, arch string) ([]Patch, error)
 
 	// Reserve moves one unit remaining → held (see ReserveParams). Errors:
 	// ErrUnknownCredential, ErrInactive, ErrWrongSeries, ErrExhausted,

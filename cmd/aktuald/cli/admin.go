@@ -159,6 +159,8 @@ func newReleaseCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "release", Short: "Publish releases"}
 	var p server.PublishParams
 	var file, health string
+	var patches int
+	var pf patchFlags
 	publish := &cobra.Command{
 		Use:   "publish",
 		Short: "Store a release file and sign its release statement with the release key",
@@ -188,12 +190,23 @@ func newReleaseCmd(e *env) *cobra.Command {
 			default:
 				p.HealthCheck = strings.Fields(health)
 			}
+			if patches < 0 {
+				return usagef("--patches must be 0 (none) or more")
+			}
+			pol, err := pf.policy(patches)
+			if err != nil {
+				return err
+			}
+			made := []server.PatchResult{}
+			p.OnPatch = func(r server.PatchResult) { made = append(made, r) }
 			inst, err := e.open()
 			if err != nil {
 				return err
 			}
 			defer inst.Close()
-			st, err := inst.Admin(nil).Publish(cmd.Context(), p)
+			admin := inst.Admin(nil)
+			admin.Patches = pol
+			st, err := admin.Publish(cmd.Context(), p)
 			if err != nil {
 				return usagef("%v", err)
 			}
@@ -210,11 +223,17 @@ func newReleaseCmd(e *env) *cobra.Command {
 				text += fmt.Sprintf("Withdrawn: %s (no longer offered; installations of them move back to %s free of charge)\n",
 					strings.Join(st.DowngradeFrom, ", "), st.Version)
 			}
-			// The statement's fields as before, and where the bytes are.
+			text += patchesText(made)
+			if perr := patchErrors(made); perr != nil {
+				fmt.Fprintln(e.errOut, "aktuald: warning: the release is published, but", perr)
+			}
+			// The statement's fields as before, where the bytes are, and
+			// the delta patches made to it.
 			e.print(struct {
 				api.ReleaseStatement
-				URL string `json:"url,omitempty"`
-			}{st, p.URL}, text)
+				URL     string               `json:"url,omitempty"`
+				Patches []server.PatchResult `json:"patches"`
+			}{st, p.URL, made}, text)
 			return nil
 		},
 	}
@@ -228,6 +247,8 @@ func newReleaseCmd(e *env) *cobra.Command {
 	f.StringVar(&p.URL, "url", "", "serve the release's bytes from this external origin or CDN: they are read once to sign their sha256 and size (and must equal --file if given), and clients are redirected there")
 	f.StringVar(&health, "health-check", "auto", `after installing, run the program with these arguments; it must exit 0 or the old version is put back ("auto": --version for a program, none for a data file; "none")`)
 	f.StringSliceVar(&p.DowngradeFrom, "downgrade-from", nil, "withdraw these newer versions: they are no longer offered, and their installations move back to this release free of charge (comma-separated)")
-	cmd.AddCommand(publish)
+	f.IntVar(&patches, "patches", server.DefaultPatchFrom, "make a delta patch to this release from each of this many earlier releases (0: none); see aktuald release patches")
+	pf.add(f)
+	cmd.AddCommand(publish, newPatchesCmd(e))
 	return cmd
 }

@@ -148,10 +148,11 @@ func (s *Store) ProductSeries(ctx context.Context, product string) (string, erro
 	return series, nil
 }
 
-// HasArtifact reports whether any release has this sha256.
+// HasArtifact reports whether any release or patch has this sha256.
 func (s *Store) HasArtifact(ctx context.Context, sha256 string) (bool, error) {
 	var found bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM releases WHERE sha256 = $1)`, sha256).Scan(&found)
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM releases WHERE sha256 = $1)
+		OR EXISTS (SELECT 1 FROM patches WHERE patch_sha256 = $1)`, sha256).Scan(&found)
 	if err != nil {
 		return false, scrub(fmt.Errorf("looking up artifact %s: %w", sha256, err), s.secret)
 	}
@@ -159,10 +160,14 @@ func (s *Store) HasArtifact(ctx context.Context, sha256 string) (bool, error) {
 }
 
 // ArtifactURL returns where the artifact is served from: the URL of the
-// first release published with this sha256 ("" for the blob store).
+// first release published with this sha256 ("" for the blob store), or ""
+// for a patch's bytes.
 func (s *Store) ArtifactURL(ctx context.Context, sha256 string) (string, error) {
 	var u string
-	err := s.pool.QueryRow(ctx, `SELECT url FROM releases WHERE sha256 = $1 ORDER BY seq LIMIT 1`, sha256).Scan(&u)
+	err := s.pool.QueryRow(ctx, `SELECT url FROM (
+			SELECT url, 0 AS patch, seq FROM releases WHERE sha256 = $1
+			UNION ALL SELECT '', 1, 0 FROM patches WHERE patch_sha256 = $1) AS found
+		ORDER BY patch, seq LIMIT 1`, sha256).Scan(&u)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("artifact %s: %w", sha256, store.ErrNotFound)
 	} else if err != nil {

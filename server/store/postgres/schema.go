@@ -10,8 +10,9 @@ import (
 // migrations[i] takes the schema from version i to i+1, recorded in
 // schema_migrations. Append only: a shipped migration is never edited.
 // The versions mean what the SQLite store's do (v2 adds classic sessions,
-// v3 a release's url), so "schema version 3" names one schema everywhere.
-var migrations = []string{schemaV1, schemaV2, schemaV3}
+// v3 a release's url, v4 patches), so "schema version 3" names one schema
+// everywhere.
+var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4}
 
 // schemaV1 is the first schema: the SQLite store's, in PostgreSQL's types.
 // The constraints repeat what the Go code already ensures, as a second line
@@ -155,6 +156,25 @@ CREATE TABLE classic_sessions (
 // is where they are, empty for the local blob store.
 const schemaV3 = `
 ALTER TABLE releases ADD COLUMN url text NOT NULL DEFAULT '';
+`
+
+// schemaV4 adds delta patches: a bsdiff patch from one release's artifact
+// to another's, of one product and platform, stored as a blob under its
+// own sha256 (patch_sha256), which is then served like an artifact.
+const schemaV4 = `
+CREATE TABLE patches (
+	product      text   NOT NULL REFERENCES products (name),
+	os           text   NOT NULL CHECK (os <> ''),
+	arch         text   NOT NULL CHECK (arch <> ''),
+	from_sha256  text   NOT NULL CHECK (from_sha256 ~ '^[0-9a-f]{64}$'),
+	to_sha256    text   NOT NULL CHECK (to_sha256 ~ '^[0-9a-f]{64}$'),
+	patch_sha256 text   NOT NULL CHECK (patch_sha256 ~ '^[0-9a-f]{64}$'),
+	patch_size   bigint NOT NULL CHECK (patch_size > 0),
+	PRIMARY KEY (product, os, arch, from_sha256, to_sha256),
+	CHECK (from_sha256 <> to_sha256)
+);
+
+CREATE INDEX patches_by_sha256 ON patches (patch_sha256);
 `
 
 // migrationLock is the pg_advisory_xact_lock key under which migrations

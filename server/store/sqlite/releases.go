@@ -146,10 +146,11 @@ func (s *Store) ProductSeries(ctx context.Context, product string) (string, erro
 	return series, nil
 }
 
-// HasArtifact reports whether any release has this sha256.
+// HasArtifact reports whether any release or patch has this sha256.
 func (s *Store) HasArtifact(ctx context.Context, sha256 string) (bool, error) {
 	var found bool
-	err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM releases WHERE sha256 = ?)`, sha256).Scan(&found)
+	err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM releases WHERE sha256 = ?)
+		OR EXISTS (SELECT 1 FROM patches WHERE patch_sha256 = ?)`, sha256, sha256).Scan(&found)
 	if err != nil {
 		return false, fmt.Errorf("looking up artifact %s: %w", sha256, err)
 	}
@@ -157,10 +158,14 @@ func (s *Store) HasArtifact(ctx context.Context, sha256 string) (bool, error) {
 }
 
 // ArtifactURL returns where the artifact is served from: the URL of the
-// first release published with this sha256 ("" for the blob store).
+// first release published with this sha256 ("" for the blob store), or ""
+// for a patch's bytes.
 func (s *Store) ArtifactURL(ctx context.Context, sha256 string) (string, error) {
 	var u string
-	err := s.db.QueryRowContext(ctx, `SELECT url FROM releases WHERE sha256 = ? ORDER BY rowid LIMIT 1`, sha256).Scan(&u)
+	err := s.db.QueryRowContext(ctx, `SELECT url FROM (
+			SELECT url, 0 AS patch, rowid AS seq FROM releases WHERE sha256 = ?
+			UNION ALL SELECT '', 1, 0 FROM patches WHERE patch_sha256 = ?)
+		ORDER BY patch, seq LIMIT 1`, sha256, sha256).Scan(&u)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("artifact %s: %w", sha256, store.ErrNotFound)
 	} else if err != nil {

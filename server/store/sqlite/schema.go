@@ -8,7 +8,7 @@ import (
 
 // migrations[i] takes the schema from version i to i+1 (PRAGMA
 // user_version). Append only: a shipped migration is never edited.
-var migrations = []string{schemaV1, schemaV2, schemaV3}
+var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4}
 
 // schemaV1 is the first schema. The constraints repeat what the Go code
 // already ensures, as a second line of defence: a bug or a hand-typed
@@ -126,6 +126,25 @@ CREATE TABLE classic_sessions (
 // is where they are, empty for the local blob store.
 const schemaV3 = `
 ALTER TABLE releases ADD COLUMN url TEXT NOT NULL DEFAULT '';
+`
+
+// schemaV4 adds delta patches: a bsdiff patch from one release's artifact
+// to another's, of one product and platform, stored as a blob under its
+// own sha256 (patch_sha256), which is then served like an artifact.
+const schemaV4 = `
+CREATE TABLE patches (
+	product      TEXT    NOT NULL REFERENCES products (name),
+	os           TEXT    NOT NULL CHECK (os <> ''),
+	arch         TEXT    NOT NULL CHECK (arch <> ''),
+	from_sha256  TEXT    NOT NULL CHECK (length(from_sha256) = 64),
+	to_sha256    TEXT    NOT NULL CHECK (length(to_sha256) = 64),
+	patch_sha256 TEXT    NOT NULL CHECK (length(patch_sha256) = 64),
+	patch_size   INTEGER NOT NULL CHECK (patch_size > 0),
+	PRIMARY KEY (product, os, arch, from_sha256, to_sha256),
+	CHECK (from_sha256 <> to_sha256)
+) STRICT;
+
+CREATE INDEX patches_by_sha256 ON patches (patch_sha256);
 `
 
 // migrate brings the schema to the newest version in one IMMEDIATE

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReleaseQueries", testReleaseQueries},
 		{"ResignRelease", testResignRelease},
 		{"ArtifactOrigin", testArtifactOrigin},
+		{"Patches", testPatches},
 		{"ReserveHappyPath", testReserveHappyPath},
 		{"ReserveErrors", testReserveErrors},
 		{"ReserveIdempotent", testReserveIdempotent},

@@ -1,0 +1,113 @@
+package server
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/aktual/aktual/api"
+)
+
+// benchServer is a real instance (SQLite, keys, blobs) with releaseCount
+// releases of one product for linux/amd64, and its HTTP handler.
+func benchServer(b *testing.B, releaseCount int) (*Server, http.Handler, []byte) {
+	b.Helper()
+	inst, err := Open(DataDir(b.TempDir()), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { inst.Close() })
+	admin := inst.Admin(nil)
+	var first []byte
+	for i := range releaseCount {
+		data := []byte(fmt.Sprintf("app %d.0.0\n", i+1))
+		if i == 0 {
+			first = data
+		}
+		if _, err := admin.Publish(b.Context(), PublishParams{Product: "app", Series: api.SeriesPro, Version: fmt.Sprintf("%d.0.0", i+1),
+			OS: "linux", Arch: "amd64", File: bytes.NewReader(data)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s := inst.Server("bench", nil)
+	return s, s.Handler(), first
+}
+
+// BenchmarkLatest is the latest endpoint through the whole handler
+// (router, metrics, validation), without the network: cached and
+// uncached, with and without a client nonce, as an installed client asks
+// (current_sha256 of the oldest of 10 releases). An answer to a nonce is
+// always signed for it; the cache saves it the store's reading.
+func BenchmarkLatest(b *testing.B) {
+	s, h, installed := benchServer(b, 10)
+	base := "/v1/products/app/latest?os=linux&arch=amd64&current_sha256=" + benchSHA256(installed)
+	for _, cached := range []bool{true, false} {
+		for _, nonce := range []bool{false, true} {
+			name := map[bool]string{true: "cached", false: "uncached"}[cached] + "/" +
+				map[bool]string{true: "nonce", false: "shared"}[nonce]
+			b.Run(name, func(b *testing.B) {
+				s.latest.off = !cached
+				url := base
+				if nonce {
+					url += "&nonce=0123456789abcdef0123456789abcdef"
+				}
+				req := httptest.NewRequest(http.MethodGet, url, nil)
+				b.ReportAllocs()
+				for b.Loop() {
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, req)
+					if w.Code != http.StatusOK {
+						b.Fatalf("status %d: %s", w.Code, w.Body)
+					}
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+			})
+		}
+	}
+	s.latest.off = false
+}
+
+// BenchmarkLatestParallel is the same over real HTTP on loopback, from
+// as many clients as GOMAXPROCS: requests per second as a client sees
+// them (the benchmark's own client shares the machine).
+func BenchmarkLatestParallel(b *testing.B) {
+	s, h, installed := benchServer(b, 10)
+	ts := httptest.NewServer(h)
+	b.Cleanup(ts.Close)
+	url := ts.URL + "/v1/products/app/latest?os=linux&arch=amd64&current_sha256=" + benchSHA256(installed)
+	client := ts.Client()
+	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+	for _, cached := range []bool{true, false} {
+		b.Run(map[bool]string{true: "cached", false: "uncached"}[cached]+"/shared", func(b *testing.B) {
+			s.latest.off = !cached
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					resp, err := client.Get(url)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					var buf bytes.Buffer
+					buf.ReadFrom(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						b.Errorf("status %d", resp.StatusCode)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		})
+	}
+	s.latest.off = false
+}
+
+func benchSHA256(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,300 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aktual/aktual/api"
+)
+
+// The "latest" answer is the server's hot path: on a release day every
+// installation asks it at once. Building it reads the store (the
+// platform's releases, the installed release) and decodes every release's
+// envelope; signing it costs an Ed25519 signature and an encoding. Both
+// are cached per question (latestQuery), in two layers:
+//
+//   - the statement read from the store is reused for latestRecheck, then
+//     read again; the answer to a client's nonce is signed from it afresh
+//     each time (the nonce is inside what is signed, so no two clients can
+//     share that answer);
+//   - the answer without a nonce is signed once and served, byte for byte,
+//     until what it says changes (a release published or re-signed, the
+//     keys changed) or less than a tenth of its validity is left.
+//
+// A publish or re-sign through this process's Admin (the same Instance)
+// is seen at once (catalogChanges). One by another process — aktuald
+// release publish, aktuald keys, another replica on the same PostgreSQL —
+// cannot be seen in memory: it shows within latestRecheck, when the store
+// is read again. A short bound was chosen over a store query per request
+// (a "newest change" counter would need a new store method and schema in
+// both stores) because the store read it saves is most of the answer's
+// cost, and five seconds late is nothing for an update published once.
+
+// latestRecheck bounds how long a statement read from the store is used
+// before it is read again: the longest a release published by another
+// process or replica takes to show in the answers.
+const latestRecheck = 5 * time.Second
+
+// latestRefreshShare is the share of a signed answer's validity that, once
+// left, has the shared answer signed anew: 1/10.
+const latestRefreshShare = 10
+
+// maxLatestEntries bounds the cache: questions differ by product,
+// platform and the client's current hash, which a client may make up. A
+// full cache drops an arbitrary entry for a new one.
+const maxLatestEntries = 4096
+
+// latestQuery is a latest question without its nonce: every input of the
+// answer, and so the cache's key. A query parameter that changes the
+// answer must be a field here, or one question's answer would be given to
+// another.
+type latestQuery struct {
+	Product, OS, Arch string
+	Current           string // current_sha256; "" when not asked
+	Patch             bool   // a patch from Current is asked for (patch=bsdiff)
+}
+
+// catalogChanges counts changes to what latest answers say, made through
+// an Admin that shares it with the Server (both from one Instance): a
+// cached statement read before the last change is read again.
+type catalogChanges struct{ n atomic.Uint64 }
+
+func (c *catalogChanges) changed() {
+	if c != nil {
+		c.n.Add(1)
+	}
+}
+
+func (c *catalogChanges) count() uint64 {
+	if c == nil {
+		return 0
+	}
+	return c.n.Load()
+}
+
+// latestCache holds the statements and shared answers, per question.
+type latestCache struct {
+	mu      sync.Mutex
+	entries map[latestQuery]*latestEntry
+	// off serves every answer uncached: for benchmarks and tests that
+	// compare with the cache.
+	off  bool
+	keys atomic.Pointer[keysEncoding]
+}
+
+type latestEntry struct {
+	// refresh is held by the one request that reads the store or signs
+	// the shared answer for the entry; the others wait for its result
+	// rather than doing the same work.
+	refresh sync.Mutex
+	snap    atomic.Pointer[latestSnapshot]
+}
+
+// latestSnapshot is one reading of the store for a question, immutable
+// but for the shared answer signed from it.
+type latestSnapshot struct {
+	st      api.LatestStatement // no nonce, no times
+	stable  []byte              // st encoded: a new reading is compared with it
+	checked time.Time           // when the store was read
+	changes uint64              // catalogChanges then
+	keys    *Keys
+	shared  atomic.Pointer[signedLatest]
+}
+
+// signedLatest is an encoded, signed answer.
+type signedLatest struct {
+	body      []byte
+	issued    time.Time
+	refreshAt time.Time // sign anew from here: less than a tenth of its validity left
+}
+
+// current reports whether the snapshot may answer at now without reading
+// the store again.
+func (p *latestSnapshot) current(now time.Time, changes uint64, keys *Keys) bool {
+	return p != nil && p.changes == changes && p.keys == keys &&
+		!now.Before(p.checked) && now.Sub(p.checked) < latestRecheck
+}
+
+// snapshotCurrent is current, and the patch the snapshot offers, if any,
+// still in the blob store: a patch whose file is gone is not offered (a
+// stat, far cheaper than the store read it saves).
+func (s *Server) snapshotCurrent(p *latestSnapshot, now time.Time, changes uint64) bool {
+	if !p.current(now, changes, s.Keys) {
+		return false
+	}
+	if p.st.Patch == nil {
+		return true
+	}
+	_, err := os.Stat(s.Blobs.path(p.st.Patch.SHA256))
+	return err == nil
+}
+
+// usable reports whether a shared answer may still be served at now.
+func (a *signedLatest) usable(now time.Time) bool {
+	return a != nil && !now.Before(a.issued) && now.Before(a.refreshAt)
+}
+
+func (c *latestCache) entry(q latestQuery) *latestEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[q]; ok {
+		return e
+	}
+	if c.entries == nil {
+		c.entries = make(map[latestQuery]*latestEntry)
+	}
+	if len(c.entries) >= maxLatestEntries {
+		for k := range c.entries {
+			delete(c.entries, k)
+			break
+		}
+	}
+	e := &latestEntry{}
+	c.entries[q] = e
+	return e
+}
+
+// latestAnswer is the encoded, signed answer to q with nonce ("" for
+// none): errNoRelease, a *latestError, or the body.
+func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string) ([]byte, error) {
+	now := s.now()
+	if s.latest.off {
+		st, err := s.latestStatement(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		a, err := s.signLatest(st, nonce, now)
+		if err != nil {
+			return nil, err
+		}
+		return a.body, nil
+	}
+	e := s.latest.entry(q)
+	snap, err := s.latestSnapshot(ctx, e, q, now)
+	if err != nil {
+		return nil, err
+	}
+	if nonce != "" {
+		a, err := s.signLatest(snap.st, nonce, now)
+		if err != nil {
+			return nil, err
+		}
+		return a.body, nil
+	}
+	if a := snap.shared.Load(); a.usable(now) {
+		return a.body, nil
+	}
+	e.refresh.Lock()
+	defer e.refresh.Unlock()
+	if a := snap.shared.Load(); a.usable(now) {
+		return a.body, nil // signed by the request this one waited for
+	}
+	a, err := s.signLatest(snap.st, "", now)
+	if err != nil {
+		return nil, err
+	}
+	snap.shared.Store(a)
+	return a.body, nil
+}
+
+// latestSnapshot returns the entry's statement, reading the store again
+// when it is older than latestRecheck or the catalogue or keys changed
+// since. A reading that says the same as the last keeps its signed
+// answer: nothing is signed for a question whose answer did not change.
+func (s *Server) latestSnapshot(ctx context.Context, e *latestEntry, q latestQuery, now time.Time) (*latestSnapshot, error) {
+	changes := s.catalog.count()
+	if p := e.snap.Load(); s.snapshotCurrent(p, now, changes) {
+		return p, nil
+	}
+	e.refresh.Lock()
+	defer e.refresh.Unlock()
+	old := e.snap.Load()
+	if s.snapshotCurrent(old, now, changes) {
+		return old, nil // read by the request this one waited for
+	}
+	st, err := s.latestStatement(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	stable, err := json.Marshal(st)
+	if err != nil {
+		return nil, &latestError{"encoding latest answer", err}
+	}
+	p := &latestSnapshot{st: st, stable: stable, checked: now, changes: changes, keys: s.Keys}
+	if old != nil && old.keys == s.Keys && bytes.Equal(old.stable, stable) {
+		p.shared.Store(old.shared.Load())
+	}
+	e.snap.Store(p)
+	return p, nil
+}
+
+// signLatest dates st at now, adds the nonce, signs it with the online key
+// and encodes the whole answer.
+func (s *Server) signLatest(st api.LatestStatement, nonce string, now time.Time) (*signedLatest, error) {
+	ttl := s.latestTTL()
+	st.Nonce, st.IssuedAt, st.ExpiresAt = nonce, now, now.Add(ttl)
+	payload, err := json.Marshal(st)
+	if err != nil {
+		return nil, &latestError{"encoding latest answer", err}
+	}
+	body, err := s.latest.encode(s.Keys, api.Sign(api.PayloadLatest, payload, s.Keys.Online))
+	if err != nil {
+		return nil, &latestError{"encoding latest answer", err}
+	}
+	return &signedLatest{body: body, issued: now, refreshAt: now.Add(ttl - ttl/latestRefreshShare)}, nil
+}
+
+// keysEncoding is the key set envelope of keys, encoded as it stands in
+// every answer.
+type keysEncoding struct {
+	keys *Keys
+	json []byte
+}
+
+// encode encodes the answer exactly as writeJSON encodes an
+// api.LatestResponse (TestLatestEncodingIsWriteJSONs), with the key set's
+// part, the same in every answer, encoded once per key set: indenting it
+// anew was a third of the cost of an answer to a nonce.
+func (c *latestCache) encode(keys *Keys, answer api.Envelope) ([]byte, error) {
+	k := c.keys.Load()
+	if k == nil || k.keys != keys {
+		b, err := json.MarshalIndent(keys.KeySetEnvelope, "  ", "  ")
+		if err != nil {
+			return nil, err
+		}
+		k = &keysEncoding{keys, b}
+		c.keys.Store(k)
+	}
+	a, err := json.MarshalIndent(answer, "  ", "  ")
+	if err != nil {
+		return nil, err
+	}
+	const head, mid, tail = "{\n  \"keys\": ", ",\n  \"answer\": ", "\n}\n"
+	body := make([]byte, 0, len(head)+len(k.json)+len(mid)+len(a)+len(tail))
+	body = append(append(append(append(append(body, head...), k.json...), mid...), a...), tail...)
+	return body, nil
+}
+
+// latestError is a failure of the server's own (the store, an encoding):
+// what failed, for the log.
+type latestError struct {
+	what string
+	err  error
+}
+
+func (e *latestError) Error() string { return e.what + ": " + e.err.Error() }
+func (e *latestError) Unwrap() error { return e.err }
+
+// writeJSONBody writes an encoded answer with writeJSON's headers.
+func writeJSONBody(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

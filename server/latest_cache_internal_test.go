@@ -1,0 +1,89 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/aktual/aktual/api"
+)
+
+// Clients choose the current hash in the question: the cache holds at
+// most maxLatestEntries questions whatever they send.
+func TestLatestCacheIsBounded(t *testing.T) {
+	var c latestCache
+	for i := range maxLatestEntries + 100 {
+		c.entry(latestQuery{Product: "app", OS: "linux", Arch: "amd64", Current: fmt.Sprintf("%064x", i)})
+		if len(c.entries) > maxLatestEntries {
+			t.Fatalf("%d entries after %d questions; want at most %d", len(c.entries), i+1, maxLatestEntries)
+		}
+	}
+	q := latestQuery{Product: "app", OS: "linux", Arch: "amd64"}
+	if c.entry(q) != c.entry(q) {
+		t.Error("one question, two entries")
+	}
+}
+
+// Keys that change (a rotated online key) have the answer signed anew
+// with the new key at once, even though the store says the same.
+func TestLatestCacheFollowsTheKeys(t *testing.T) {
+	inst, err := Open(DataDir(t.TempDir()), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	if _, err := inst.Admin(nil).Publish(t.Context(), PublishParams{Product: "app", Series: api.SeriesPro, Version: "1.0.0",
+		OS: "linux", Arch: "amd64", File: bytes.NewReader([]byte("app 1.0.0"))}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	s := inst.Server("test", nil)
+	s.Now = func() time.Time { return now }
+	q := latestQuery{Product: "app", OS: "linux", Arch: "amd64"}
+	first, err := s.latestAnswer(t.Context(), q, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, online, err := inst.Dir.RotateKey(api.RoleOnline, nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Keys = keys
+	second, err := s.latestAnswer(t.Context(), q, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp api.LatestResponse
+	if err := json.Unmarshal(second, &resp); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(first, second) || resp.Answer.Signatures[0].KeyID != online.ID {
+		t.Errorf("after the online key was rotated the answer is signed by %s, want the new key %s", resp.Answer.Signatures[0].KeyID, online.ID)
+	}
+}
+
+// The answer latestCache.encode splices together is byte for byte the
+// one writeJSON writes for an api.LatestResponse.
+func TestLatestEncodingIsWriteJSONs(t *testing.T) {
+	inst, err := Open(DataDir(t.TempDir()), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	answer := api.Sign(api.PayloadLatest, []byte(`{"product":"app","note":"<&>"}`), inst.Keys.Online)
+	var c latestCache
+	for range 2 { // encoding the key set, then reusing it
+		got, err := c.encode(inst.Keys, answer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		writeJSON(w, 200, api.LatestResponse{Keys: inst.Keys.KeySetEnvelope, Answer: answer})
+		if !bytes.Equal(got, w.Body.Bytes()) {
+			t.Fatalf("encode:\n%s\nwriteJSON:\n%s", got, w.Body.Bytes())
+		}
+	}
+}
