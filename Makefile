@@ -109,3 +109,9 @@ fuzz:
 
 demo:
 	$(GO) run ./cmd/aktual demo
+
+## bench: the benchmark suite of issue 8 (docs/benchmarks.md): one table of
+## figures against curl, nginx and pgbench; BENCH_FLAGS=--quick for a short run
+.PHONY: bench
+bench:
+	bash bench/run $(BENCH_FLAGS)

@@ -1,0 +1,39 @@
+// Command benchtable reads the raw figures bench/run collects (a file of
+// "key value…" lines, see package report) and prints the results table in
+// Markdown on stdout.
+//
+//	benchtable RAWFILE
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/aktual/aktual/bench/report"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: benchtable RAWFILE")
+		return 2
+	}
+	f, err := os.Open(args[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "benchtable:", err)
+		return 1
+	}
+	defer f.Close()
+	res, err := report.Parse(f)
+	if err != nil {
+		fmt.Fprintf(stderr, "benchtable: %s: %v\n", args[0], err)
+		return 1
+	}
+	if err := report.Markdown(stdout, report.Rows(res)); err != nil {
+		fmt.Fprintln(stderr, "benchtable:", err)
+		return 1
+	}
+	return 0
+}
