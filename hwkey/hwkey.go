@@ -12,9 +12,9 @@ package hwkey
 
 import (
 	"context"
-	"github.com/aktual/aktual/internal/i18n"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/i18n"
 )
 
 // PayloadLicence is the api.Envelope payload type of a licence, so a

@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"github.com/aktual/aktual/internal/i18n"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -21,12 +20,10 @@ const MaxCustomerName = 256
 // MaxProducts bounds how many products one licence lists.
 const MaxProducts = 1000
 
-// nameRE is the shape of serials and product names: short, printable, no
-// path tricks. It matches the server's names.
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-
-// ValidSerial reports whether s may be a hardware key's serial.
-func ValidSerial(s string) bool { return nameRE.MatchString(s) }
+// ValidSerial reports whether s may be a hardware key's serial: the
+// shape of every name in the protocol (api.ValidName), so printable and
+// free of path tricks.
+func ValidSerial(s string) bool { return api.ValidName(s) }
 
 // LicenceStatement is what the vendor signs (with its release key) when it
 // issues a key.
@@ -82,7 +79,7 @@ func (l *LicenceStatement) validate() error {
 		return i18n.Errorf("the licence lists more than %d products", MaxProducts)
 	}
 	for _, p := range l.Products {
-		if !nameRE.MatchString(p) {
+		if !api.ValidName(p) {
 			return i18n.Errorf("%q is not a product name", p)
 		}
 	}

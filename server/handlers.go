@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -15,12 +14,10 @@ import (
 	"github.com/aktual/aktual/server/store"
 )
 
-// nameRE bounds product names, platform names, idempotency keys and
-// machine IDs: short, printable, no path tricks.
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-
-// ValidName reports whether s may be a product, OS or arch name.
-func ValidName(s string) bool { return nameRE.MatchString(s) }
+// ValidName reports whether s may be a product, OS or arch name, an
+// idempotency key or a machine ID: short, printable, no path tricks (see
+// api.ValidName).
+func ValidName(s string) bool { return api.ValidName(s) }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.Health{Status: "ok", Version: s.Version})
@@ -39,8 +36,20 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.Health{Status: "ready", Version: s.Version})
 }
 
-// nonceRE: the client's freshness nonce (it sends 32 hex digits).
-var nonceRE = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+// validNonce: the client's freshness nonce (it sends 32 hex digits) is
+// 16 to 64 of [A-Za-z0-9_-].
+func validNonce(s string) bool {
+	if len(s) < 16 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 	product := r.PathValue("product")
@@ -56,7 +65,7 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 	case current != "" && !ValidSHA256(current):
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("current_sha256 must be 64 lowercase hex digits"))
 		return
-	case nonce != "" && !nonceRE.MatchString(nonce):
+	case nonce != "" && !validNonce(nonce):
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("nonce must be 16 to 64 letters, digits, '_' or '-'"))
 		return
 	}

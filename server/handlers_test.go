@@ -457,7 +457,12 @@ func TestLatestEchoesNonce(t *testing.T) {
 	if st.Nonce != nonce {
 		t.Errorf("nonce %q, want %q echoed", st.Nonce, nonce)
 	}
-	for _, bad := range []string{"short", strings.Repeat("a", 65), "has%20space0123456789", "%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00"} {
+	for _, good := range []string{strings.Repeat("Z", 16), strings.Repeat("9", 64), "abc-DEF_0123456789"} {
+		if st, _ := f.latest(t, "app", "os=linux&arch=amd64&nonce="+good); st.Nonce != good {
+			t.Errorf("nonce %q, want %q echoed", st.Nonce, good)
+		}
+	}
+	for _, bad := range []string{"short", strings.Repeat("a", 15), strings.Repeat("a", 65), "0123456789abcdef.", "has%20space0123456789", "%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00"} {
 		resp, err := f.http.Get(f.url + "/v1/products/app/latest?os=linux&arch=amd64&nonce=" + bad)
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/language"
 
@@ -21,7 +22,11 @@ import (
 //go:embed page.html
 var pageHTML string
 
-var pageTemplate = template.Must(template.New("page").Parse(pageHTML))
+// pageTemplate is parsed on first use, not at start-up: aktual links the
+// server for its demo, and every aktual command would pay for the parse.
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(pageHTML))
+})
 
 // pageText is every phrase of the Internet-code page, in one language.
 type pageText struct {
@@ -147,7 +152,7 @@ func (d *pageData) fill(s *Server, r *http.Request, cs store.ClassicSession) {
 
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, d pageData) {
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, d); err != nil {
+	if err := pageTemplate().Execute(&buf, d); err != nil {
 		s.internalError(w, r, "rendering page", err)
 		return
 	}

@@ -12,13 +12,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/aktual/aktual/api"
 )
-
-var productRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // CheckRequest names what to check: a product installed at Target.
 // FromVersion is the last resort when neither the server's catalogue nor an
@@ -61,7 +58,7 @@ const (
 // Check finds the installed version and the newest release, verifying the
 // server's signed answer. It changes nothing.
 func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
-	if !productRE.MatchString(req.Product) {
+	if !api.ValidName(req.Product) {
 		return nil, fail(ErrUsage, nil, "--product is required: the product's name as the vendor publishes it")
 	}
 	if req.FromVersion != "" && !api.ValidVersion(req.FromVersion) {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+	"sync"
 
 	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
@@ -54,20 +55,24 @@ func (e *Entry) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Catalogs are the translations by language and English key, as read from
-// locales/<lang>/*.json.
-var Catalogs map[language.Tag]map[string]Entry
+// Catalogs are read and built on first use, one language at a time, so
+// a command that prints nothing translated (aktual version) does not pay
+// for parsing them at start-up. A broken catalog panics then; the catalog
+// tests read every file, so it cannot ship.
+var built = map[language.Tag]func() catalog.Catalog{
+	English:   sync.OnceValue(func() catalog.Catalog { return mustBuild(English) }),
+	Bulgarian: sync.OnceValue(func() catalog.Catalog { return mustBuild(English, Bulgarian) }),
+}
 
-var builtCatalog = mustBuild()
-
-func mustBuild() catalog.Catalog {
-	cats, err := readCatalogs(locales)
-	if err != nil {
-		panic(err)
-	}
-	Catalogs = cats
+// mustBuild builds a catalog of the given languages' translations,
+// falling back to English (the keys) for what a language lacks.
+func mustBuild(tags ...language.Tag) catalog.Catalog {
 	b := catalog.NewBuilder(catalog.Fallback(English))
-	for tag, entries := range cats {
+	for _, tag := range tags {
+		entries, err := readCatalog(locales, tag)
+		if err != nil {
+			panic(err)
+		}
 		for key, e := range entries {
 			if err := b.Set(tag, noWrap(key), e.message()); err != nil {
 				panic(fmt.Sprintf("i18n: %s %q: %v", tag, key, err))
@@ -104,6 +109,8 @@ func formRank(k string) string {
 	return "m" + k
 }
 
+// readCatalogs reads every language folder under locales: the
+// translations by language and English key.
 func readCatalogs(fsys fs.FS) (map[language.Tag]map[string]Entry, error) {
 	cats := map[language.Tag]map[string]Entry{}
 	dirs, err := fs.ReadDir(fsys, "locales")
@@ -115,27 +122,36 @@ func readCatalogs(fsys fs.FS) (map[language.Tag]map[string]Entry, error) {
 		if err != nil || !d.IsDir() {
 			return nil, fmt.Errorf("i18n: locales/%s is not a language folder", d.Name())
 		}
-		cats[tag] = map[string]Entry{}
-		files, err := fs.Glob(fsys, path.Join("locales", d.Name(), "*.json"))
-		if err != nil {
+		if cats[tag], err = readCatalog(fsys, tag); err != nil {
 			return nil, err
-		}
-		for _, f := range files {
-			b, err := fs.ReadFile(fsys, f)
-			if err != nil {
-				return nil, err
-			}
-			var entries map[string]Entry
-			if err := json.Unmarshal(b, &entries); err != nil {
-				return nil, fmt.Errorf("i18n: %s: %w", f, err)
-			}
-			for k, e := range entries {
-				if _, dup := cats[tag][k]; dup {
-					return nil, fmt.Errorf("i18n: %s: %q is translated in another file too", f, k)
-				}
-				cats[tag][k] = e
-			}
 		}
 	}
 	return cats, nil
+}
+
+// readCatalog reads locales/<tag>/*.json; a language with no folder has
+// no entries.
+func readCatalog(fsys fs.FS, tag language.Tag) (map[string]Entry, error) {
+	cat := map[string]Entry{}
+	files, err := fs.Glob(fsys, path.Join("locales", tag.String(), "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		b, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, err
+		}
+		var entries map[string]Entry
+		if err := json.Unmarshal(b, &entries); err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", f, err)
+		}
+		for k, e := range entries {
+			if _, dup := cat[k]; dup {
+				return nil, fmt.Errorf("i18n: %s: %q is translated in another file too", f, k)
+			}
+			cat[k] = e
+		}
+	}
+	return cat, nil
 }

@@ -159,6 +159,10 @@ func verbs(s string) []string {
 
 func TestEveryMessageIsTranslated(t *testing.T) {
 	uses := messages(t)
+	catalogs, err := readCatalogs(locales)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(uses) < 50 {
 		t.Fatalf("found only %d messages; is the scan broken?", len(uses))
 	}
@@ -171,13 +175,13 @@ func TestEveryMessageIsTranslated(t *testing.T) {
 			keys[u.key] = u.nargs
 		}
 		for _, tag := range Supported[1:] {
-			if _, ok := Catalogs[tag][u.key]; !ok {
+			if _, ok := catalogs[tag][u.key]; !ok {
 				t.Errorf("%s: no %s translation of %q", u.pos, tag, u.key)
 				continue
 			}
 		}
 	}
-	for tag, entries := range Catalogs {
+	for tag, entries := range catalogs {
 		for k, e := range entries {
 			nargs, used := keys[k]
 			if !used {
@@ -239,7 +243,25 @@ func subset(a, b []string) bool {
 // TestCatalogFilesAreValid reads the catalog files strictly: a malformed
 // file or a duplicate key fails here rather than at start-up.
 func TestCatalogFilesAreValid(t *testing.T) {
-	if _, err := readCatalogs(os.DirFS(".")); err != nil {
+	cats, err := readCatalogs(os.DirFS("."))
+	if err != nil {
 		t.Fatal(err)
+	}
+	// Every language with a folder is spoken, and every spoken language
+	// has a catalog that builds (they are built lazily, on first use).
+	for tag := range cats {
+		if !slices.Contains(Supported, tag) {
+			t.Errorf("locales/%s: %s is not in Supported", tag, tag)
+		}
+	}
+	for _, tag := range Supported {
+		if built[tag] == nil {
+			t.Errorf("%s is in Supported but has no catalog in built", tag)
+			continue
+		}
+		if got := NewPrinter(tag).Lang(); got != tag {
+			t.Errorf("NewPrinter(%s) speaks %s", tag, got)
+		}
+		built[tag]() // panics on an entry x/text refuses
 	}
 }

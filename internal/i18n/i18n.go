@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -82,8 +83,9 @@ func (e *msgError) Unwrap() []error {
 
 // Printer formats messages in one language.
 type Printer struct {
-	tag language.Tag
-	p   *message.Printer
+	tag  language.Tag
+	once sync.Once
+	p    *message.Printer // built on first use: see built
 }
 
 // english renders English; used for Error() and String().
@@ -92,7 +94,13 @@ var english = NewPrinter(English)
 // NewPrinter returns a printer for tag, matched to a supported language.
 func NewPrinter(tag language.Tag) *Printer {
 	tag = Match(tag)
-	return &Printer{tag: tag, p: message.NewPrinter(tag, message.Catalog(builtCatalog))}
+	return &Printer{tag: tag}
+}
+
+// printer is x/text's printer for p's language, over its catalog.
+func (p *Printer) printer() *message.Printer {
+	p.once.Do(func() { p.p = message.NewPrinter(p.tag, message.Catalog(built[p.tag]())) })
+	return p.p
 }
 
 // Lang is the printer's language.
@@ -109,7 +117,7 @@ func (p *Printer) Sprintf(format string, args ...any) string {
 	if p == nil {
 		p = english
 	}
-	return p.p.Sprintf(noWrap(format), p.localArgs(args)...)
+	return p.printer().Sprintf(noWrap(format), p.localArgs(args)...)
 }
 
 // Fprintf writes Sprintf's text to w.
