@@ -289,6 +289,10 @@ func (s *Server) observe(rt *router, r *http.Request, rec *recorder, info *reque
 // requests of customers.
 var probePatterns = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET " + MetricsPath: true}
 
+// RequestLogMessage is the message of the line logged for each request;
+// aktuald serve buffers these lines (and only these) before writing them.
+const RequestLogMessage = "request"
+
 // logRequest writes the request's line: what was asked (the route, never
 // the path or the query, which may carry a session), how it was answered,
 // and for a refusal its error code. Credentials travel in bodies, which are
@@ -316,7 +320,7 @@ func (s *Server) logRequest(r *http.Request, pattern, route, method string, stat
 	if code := errorCode(info, status); code != "" {
 		attrs = append(attrs, slog.String("error", code))
 	}
-	log.LogAttrs(r.Context(), level, "request", attrs...)
+	log.LogAttrs(r.Context(), level, RequestLogMessage, attrs...)
 }
 
 // routeLabel is a pattern without its method ("/v1/artifacts/{sha256}");

@@ -35,6 +35,7 @@ type serveOptions struct {
 	logFormat                        logFormat
 	logLevel                         logLevel
 	shutdownTimeout, drainDelay      time.Duration
+	logFlushInterval                 time.Duration
 }
 
 func newServeCmd(e *env) *cobra.Command {
@@ -46,7 +47,9 @@ func newServeCmd(e *env) *cobra.Command {
 
 Prometheus metrics are served at /metrics: on the API's own listener, or
 with --metrics-addr only on that address (keep it private). Each request is
-logged to stderr, one line, at info (errors at error). On SIGTERM or Ctrl-C
+logged to stderr, one line, at info (errors at error); request lines are
+written together, at most --log-flush-interval after the first, and every
+other line at once. On SIGTERM or Ctrl-C
 the server answers /readyz with 503, waits --drain-delay, stops accepting,
 finishes the requests in flight (at most --shutdown-timeout) and exits 0; a
 second signal cuts them off at once.`,
@@ -60,6 +63,7 @@ second signal cuts them off at once.`,
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve /metrics only on this address, in plain HTTP (default: on --addr)")
 	f.Var(&o.logFormat, "log-format", "request and server log format on stderr: text or json")
+	f.DurationVar(&o.logFlushInterval, "log-flush-interval", DefaultLogFlushInterval, "request log lines wait in memory at most this long before they are written together (0: write each at once); other lines are written at once")
 	f.Var(&o.logLevel, "log-level", "lowest level logged: debug, info, warn or error (health checks and scrapes are logged at debug)")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "on SIGTERM, wait this long at most for the requests in flight (downloads included) before cutting them off")
 	f.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGTERM, keep serving this long with /readyz answering 503 before closing the listener, so a load balancer stops sending requests first")
@@ -72,11 +76,15 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 	if o.shutdownTimeout <= 0 || o.drainDelay < 0 {
 		return usagef("--shutdown-timeout must be positive and --drain-delay not negative (e.g. --shutdown-timeout 30s --drain-delay 5s)")
 	}
+	if o.logFlushInterval < 0 || o.logFlushInterval > maxLogFlushInterval {
+		return usagef("--log-flush-interval must be between 0 (write each line at once) and %s (e.g. --log-flush-interval 100ms)", maxLogFlushInterval)
+	}
 	tlsConfig, err := loadTLS(o.tlsCert, o.tlsKey)
 	if err != nil {
 		return err
 	}
-	logger := o.logger(e.errOut)
+	logger, flushLog := o.logger(e.errOut)
+	defer flushLog()
 	// Held until the database is closed: admin restore refuses meanwhile.
 	release, err := e.holdDatabase()
 	if err != nil {
@@ -179,14 +187,24 @@ func shutdown(service *server.Server, srv, msrv *http.Server, o serveOptions, lo
 	return nil
 }
 
-// logger is the server's structured log on w, as --log-format and
-// --log-level say.
-func (o serveOptions) logger(w io.Writer) *slog.Logger {
+// logger is the server's structured log on w, as --log-format,
+// --log-level and --log-flush-interval say, and the function that writes
+// what it still holds (see logBuffer).
+func (o serveOptions) logger(w io.Writer) (*slog.Logger, func()) {
 	opts := &slog.HandlerOptions{Level: slog.Level(o.logLevel)}
-	if o.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+	var buf *logBuffer
+	if o.logFlushInterval > 0 {
+		buf = newLogBuffer(w, o.logFlushInterval)
+		w = buf
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if o.logFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	if buf == nil {
+		return slog.New(h), func() {}
+	}
+	return slog.New(flushingHandler{h, buf}), func() { _ = buf.Flush() }
 }
 
 // logFormat is --log-format: a wrong value is refused when it is set, so

@@ -346,3 +346,38 @@ func TestShutdownTimeout(t *testing.T) {
 		t.Errorf("the log does not say a request was cut off:\n%s", d.stderr.String())
 	}
 }
+
+// TestRequestLinesWaitThenReachTheLog: with a long --log-flush-interval a
+// request's line waits in memory, and a stop writes it before "stopped".
+func TestRequestLinesWaitThenReachTheLog(t *testing.T) {
+	bin := buildDaemon(t)
+	data := filepath.Join(t.TempDir(), "srv")
+	d := startDaemon(t, bin, nil, "--data", data, "--addr", "127.0.0.1:0", "--log-format", "json", "--log-flush-interval", "10s")
+	resp, err := http.Get(d.url + "/v1/products/nothing/latest?os=linux&arch=amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("status %d, want 404", resp.StatusCode)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if strings.Contains(d.stderr.String(), `"msg":"request"`) {
+		t.Fatalf("the request line was written at once with --log-flush-interval 10s:\n%s", d.stderr.String())
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := d.exitCode(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit %d, want 0", code)
+	}
+	var order []string
+	for _, l := range d.logLines(t) {
+		if l["msg"] == "request" && l["status"] == float64(404) || l["msg"] == "stopped" {
+			order = append(order, l["msg"].(string))
+		}
+	}
+	if strings.Join(order, ",") != "request,stopped" {
+		t.Errorf("lines %v, want the request line, then \"stopped\":\n%s", order, d.stderr.String())
+	}
+}
