@@ -271,6 +271,9 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 // productSeries finds the series a product is published under, answering
 // not_found for an unknown product.
 func (s *Server) productSeries(w http.ResponseWriter, r *http.Request, product string) (string, bool) {
+	if series, ok := s.series.Load(product); ok {
+		return series.(string), true
+	}
 	series, err := s.Store.ProductSeries(r.Context(), product)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, r, http.StatusNotFound, api.CodeNotFound, i18n.M("no product named %s is published on this server", product))
@@ -279,6 +282,7 @@ func (s *Server) productSeries(w http.ResponseWriter, r *http.Request, product s
 		s.internalError(w, r, "looking up product", err)
 		return "", false
 	}
+	s.series.Store(product, series)
 	return series, true
 }
 

@@ -53,6 +53,11 @@ type Server struct {
 	// the same Instance, tells it of a publish (latest_cache.go).
 	latest  latestCache
 	catalog *catalogChanges
+	// series remembers each product's series once the store has named
+	// it: a product keeps its series for good (a publish under another
+	// is refused, and releases are never removed), so every reserve need
+	// not ask the database. Unknown products are not remembered.
+	series sync.Map // product → series
 }
 
 func (s *Server) now() time.Time {
