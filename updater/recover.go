@@ -22,6 +22,9 @@ const (
 	ActionPending   = "pending"  // could not finish now (server unreachable); kept
 	ActionResume    = "resume"   // the reserve's answer never came; the next update of this target resumes it
 	ActionDropped   = "dropped"  // nothing left to do
+	// ActionCleaned: the patch work files a killed run left beside a
+	// target were removed (recover_scratch.go); no journal is involved.
+	ActionCleaned = "cleaned"
 )
 
 // intentLifetime: after this, an unanswered reserve has expired on the
@@ -37,19 +40,26 @@ type Recovered struct {
 	Action  string
 	Result  *Result // set when Action is ActionReported or ActionInstalled
 	Err     error   // why Action is ActionPending
+	// Scratch, when set, makes this the outcome for patch work files
+	// beside Target rather than for a journal: the files removed
+	// (ActionCleaned), or those still there (ActionPending, with Err).
+	Scratch []string
 }
 
 // Recover finishes what journals say is unfinished: an applied update is
 // reported; a reserved or staged one whose target already has the new hash
 // is treated as applied; one that never applied is released and its staged
-// files removed. It never changes a target except to finish or undo a swap
-// that a crash interrupted.
-func (u *Updater) Recover(ctx context.Context) ([]Recovered, error) {
+// files removed. Then it removes the patch work files a killed run left
+// beside the targets of the journals and install records, and beside
+// also (targets aktual may not know of). It never changes a target except
+// to finish or undo a swap that a crash interrupted.
+func (u *Updater) Recover(ctx context.Context, also ...string) ([]Recovered, error) {
 	paths, err := u.journals()
 	if err != nil {
 		return nil, i18n.Errorf("reading journals in %s: %w", u.journalDir(), err)
 	}
 	var out []Recovered
+	var journaled []scratchOwner
 	for _, p := range paths {
 		j, err := readJournal(p)
 		if err != nil {
@@ -59,9 +69,10 @@ func (u *Updater) Recover(ctx context.Context) ([]Recovered, error) {
 		if j == nil {
 			continue
 		}
+		journaled = append(journaled, scratchOwner{j.Target, j.Product})
 		out = append(out, u.recoverLocked(ctx, p, j))
 	}
-	return out, nil
+	return append(out, u.removeScratch(u.scratchOwners(journaled, also))...), nil
 }
 
 // recoverLocked recovers the journal at path, read as j, under its target's

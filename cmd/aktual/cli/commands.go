@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"text/tabwriter"
@@ -244,12 +245,18 @@ func stateText(P *i18n.Printer, state string) string {
 
 func newRecoverCmd(ios *IOStreams) *cobra.Command {
 	P := ios.P
-	var server string
+	var server, target string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "recover",
 		Short: P.Sprintf("Finish updates a crash or a cut line interrupted (report or give back), and nothing else"),
-		Args:  cobra.NoArgs,
+		Long: P.Sprintf(`recover finishes what a crash or a cut line left unfinished: an update that
+was installed is reported to the server, one that was not is given back.
+It also removes the patch work files an interrupted update left beside a
+program (beside the programs aktual installed or was updating, beside
+aktual itself, and beside --target); a kept download is left for the next
+update to use.`),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := newPrinter(ios, asJSON)
 			if server != "" {
@@ -262,7 +269,13 @@ func newRecoverCmd(ios *IOStreams) *cobra.Command {
 				return &updater.Error{Kind: updater.ErrUsage, Err: err}
 			}
 			u := &updater.Updater{Server: server, StateDir: state, Events: p.event, Version: version(), Lang: P.Lang().String()}
-			recs, err := u.Recover(cmd.Context())
+			// Patch work files are looked for beside the programs the
+			// state directory names, and beside these, which it may not.
+			also := []string{target}
+			if exe, err := os.Executable(); err == nil {
+				also = append(also, exe) // a self-update's
+			}
+			recs, err := u.Recover(cmd.Context(), also...)
 			if err != nil {
 				return err
 			}
@@ -273,6 +286,12 @@ func newRecoverCmd(ios *IOStreams) *cobra.Command {
 					o.Remaining = r.Result.Remaining
 				}
 				o.Message = P.Sprintf("%s %s → %s at %s: %s.", r.Product, r.From, r.To, r.Target, actionText(P, r.Action))
+				switch {
+				case r.Scratch != nil && r.Err == nil:
+					o.Message = P.Sprintf("Removed the patch work files an interrupted update left beside %s.", r.Target)
+				case r.Scratch != nil:
+					o.Message = P.Sprintf("The patch work files an interrupted update left beside %s are still there.", r.Target)
+				}
 				switch {
 				case r.Err != nil && r.Action == updater.ActionDropped:
 					// Refused for good: nothing left to retry.
@@ -299,6 +318,7 @@ func newRecoverCmd(ios *IOStreams) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&server, "server", "", P.Sprintf("finish only with this server (default: each update's own server)"))
+	cmd.Flags().StringVar(&target, "target", "", P.Sprintf("also remove the patch work files an interrupted update left beside this program (one aktual has not updated before)"))
 	cmd.Flags().BoolVar(&asJSON, "json", false, P.Sprintf("print JSON lines on stdout"))
 	return cmd
 }

@@ -13,6 +13,7 @@ import (
 type selfUpdateOptions struct {
 	serverOptions
 	yes, json, check bool
+	noPatch          bool
 
 	// executable is the aktual to update; tests set it, default: the
 	// running one.
@@ -20,8 +21,12 @@ type selfUpdateOptions struct {
 }
 
 func newSelfUpdateCmd(ios *IOStreams) *cobra.Command {
+	return selfUpdateCmd(ios, &selfUpdateOptions{})
+}
+
+// selfUpdateCmd is the command over o, which tests give an executable.
+func selfUpdateCmd(ios *IOStreams, o *selfUpdateOptions) *cobra.Command {
 	P := ios.P
-	o := &selfUpdateOptions{}
 	cmd := &cobra.Command{
 		Use:   "self-update",
 		Short: P.Sprintf("Update aktual itself to the newest version; free, it uses no paid update"),
@@ -40,6 +45,7 @@ installed. With --check it only says whether a newer aktual exists (exit 10).`),
 	o.addFlags(cmd, P)
 	f := cmd.Flags()
 	f.BoolVar(&o.check, "check", false, P.Sprintf("only say whether a newer aktual is available (exit 10 if so); download and install nothing"))
+	f.BoolVar(&o.noPatch, "no-patch", false, P.Sprintf("always download the whole release, never a patch from the installed version"))
 	f.BoolVarP(&o.yes, "yes", "y", false, P.Sprintf("do not ask for confirmation"))
 	f.BoolVar(&o.json, "json", false, P.Sprintf("print JSON lines (events, then a result) on stdout"))
 	return cmd
@@ -52,6 +58,7 @@ func runSelfUpdate(cmd *cobra.Command, ios *IOStreams, o *selfUpdateOptions) err
 	if err != nil {
 		return report(ios, p, outcome{Product: updater.SelfProduct}, err)
 	}
+	u.NoPatch = o.noPatch
 	req := updater.SelfRequest{Executable: o.executable, Version: version()}
 	if o.check {
 		return runSelfCheck(cmd, ios, p, u, o, req)

@@ -23,6 +23,7 @@ type updateOptions struct {
 	hwkey       string
 	file        string
 	noBrowser   bool
+	noPatch     bool
 	yes         bool
 	json        bool
 
@@ -50,6 +51,7 @@ func newUpdateCmd(ios *IOStreams) *cobra.Command {
 	f.StringVar(&o.hwkey, "hwkey", "", P.Sprintf("classic series: the hardware key's licence file (default: looked for beside the target and on removable media)"))
 	f.StringVar(&o.file, "file", "", P.Sprintf("install this release file (downloaded elsewhere) instead of downloading it; it is verified against the signed release exactly like a download"))
 	f.BoolVar(&o.noBrowser, "no-browser", false, P.Sprintf("classic series: print the Internet-code page's address instead of opening a browser"))
+	f.BoolVar(&o.noPatch, "no-patch", false, P.Sprintf("always download the whole release, never a patch from the installed version"))
 	f.BoolVarP(&o.yes, "yes", "y", false, P.Sprintf("do not ask for confirmation"))
 	f.BoolVar(&o.json, "json", false, P.Sprintf("print JSON lines (events, then a result) on stdout"))
 	return cmd
@@ -70,6 +72,7 @@ func runUpdate(cmd *cobra.Command, ios *IOStreams, o *updateOptions) error {
 	if err != nil {
 		return report(ios, p, outcome{Product: o.product}, err)
 	}
+	u.NoPatch = o.noPatch
 	res, err := doUpdate(cmd.Context(), ios, u, o, code)
 	err = explainNoConnection(cmd.Context(), ios.P, o.server, err)
 	out := resultOutcome(ios.P, res, o.product)
