@@ -34,7 +34,7 @@ func (s *Store) Activate(ctx context.Context, p store.ActivateParams) (store.Ent
 			}
 			created = true
 		}
-		if err := move(ctx, tx, id, "", store.LedgerPurchase, store.Purchase(p.Updates), now); err != nil {
+		if _, err := move(ctx, tx, id, "", store.LedgerPurchase, store.Purchase(p.Updates), now); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE entitlements SET active = 1 WHERE id = ?`, id); err != nil {
@@ -116,7 +116,7 @@ func insertEntitlement(ctx context.Context, tx *sql.Tx, p store.ActivateParams, 
 // Entitlement finds by credential: ErrUnknownCredential when none, and for
 // a credential that does not set exactly one of its fields.
 func (s *Store) Entitlement(ctx context.Context, c store.Credential) (store.Entitlement, error) {
-	return entitlementByCredential(ctx, s.db, c)
+	return entitlementByCredential(ctx, s.prepared(nil), c)
 }
 
 func entitlementByCredential(ctx context.Context, q querier, c store.Credential) (store.Entitlement, error) {

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -13,42 +12,52 @@ import (
 type counts = store.Counts
 
 // move changes an entitlement's counts by d and appends the ledger row that
-// says so, in tx. It is the only code that changes counts, so no change can
-// go unrecorded. The WHERE clause refuses a move that would take any count
-// below zero (store.ErrWouldGoNegative); for a reserve it is the decrement
-// "remaining = remaining - 1 WHERE remaining > 0" that decides, not the
-// earlier read.
-func move(ctx context.Context, tx *sql.Tx, entitlementID int64, reservationID, kind string, d counts, at time.Time) error {
-	res, err := tx.ExecContext(ctx, `
+// says so, in q's transaction, and returns the entitlement as the move left
+// it, so that the caller need not read it again. It is the only code that
+// changes counts, so no change can go unrecorded. The WHERE clause refuses
+// a move that would take any count below zero (store.ErrWouldGoNegative);
+// for a reserve it is the decrement "remaining = remaining - 1 WHERE
+// remaining > 0" that decides, not the earlier read.
+func move(ctx context.Context, q querier, entitlementID int64, reservationID, kind string, d counts, at time.Time) (store.Entitlement, error) {
+	rows, err := q.QueryContext(ctx, `
 		UPDATE entitlements
 		SET purchased = purchased + ?1, remaining = remaining + ?2, held = held + ?3,
 		    consumed = consumed + ?4, overdraft = overdraft + ?5, updated_at = ?6
 		WHERE id = ?7 AND remaining + ?2 >= 0 AND held + ?3 >= 0
-		  AND consumed + ?4 >= 0 AND overdraft + ?5 >= 0`,
+		  AND consumed + ?4 >= 0 AND overdraft + ?5 >= 0
+		RETURNING `+entitlementColumns,
 		d.Purchased, d.Remaining, d.Held, d.Consumed, d.Overdraft, formatTime(at), entitlementID)
 	if err != nil {
-		return fmt.Errorf("%s on entitlement %d: %w", kind, entitlementID, err)
+		return store.Entitlement{}, fmt.Errorf("%s on entitlement %d: %w", kind, entitlementID, err)
 	}
-	n, err := res.RowsAffected()
+	if !rows.Next() { // no row changed; Next has closed rows
+		err := rows.Err()
+		if err == nil {
+			err = store.ErrWouldGoNegative
+		}
+		return store.Entitlement{}, fmt.Errorf("%s on entitlement %d: %w", kind, entitlementID, err)
+	}
+	e, err := scanEntitlement(rows)
+	// Closed before the ledger insert; SQLite made the change at the first step.
+	if cerr := rows.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("%s on entitlement %d: %w", kind, entitlementID, cerr)
+	}
 	if err != nil {
-		return fmt.Errorf("%s on entitlement %d: %w", kind, entitlementID, err)
-	}
-	if n != 1 {
-		return fmt.Errorf("%s on entitlement %d: %w", kind, entitlementID, store.ErrWouldGoNegative)
+		return store.Entitlement{}, err
 	}
 	var resID any // NULL for purchases
 	if reservationID != "" {
 		resID = reservationID
 	}
-	_, err = tx.ExecContext(ctx, `
+	_, err = q.ExecContext(ctx, `
 		INSERT INTO ledger (entitlement_id, reservation_id, kind,
 		    d_purchased, d_remaining, d_held, d_consumed, d_overdraft, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		entitlementID, resID, kind, d.Purchased, d.Remaining, d.Held, d.Consumed, d.Overdraft, formatTime(at))
 	if err != nil {
-		return fmt.Errorf("recording %s in the ledger: %w", kind, err)
+		return store.Entitlement{}, fmt.Errorf("recording %s in the ledger: %w", kind, err)
 	}
-	return nil
+	return e, nil
 }
 
 // Ledger lists an entitlement's ledger, oldest first (empty for an unknown

@@ -137,7 +137,7 @@ func (s *Store) ReleaseBySHA256(ctx context.Context, product, sha256 string) (st
 // ProductSeries returns the series a product was published under.
 func (s *Store) ProductSeries(ctx context.Context, product string) (string, error) {
 	var series string
-	err := s.db.QueryRowContext(ctx, `SELECT series FROM products WHERE name = ?`, product).Scan(&series)
+	err := s.prepared(nil).QueryRowContext(ctx, `SELECT series FROM products WHERE name = ?`, product).Scan(&series)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("product %s: %w", product, store.ErrNotFound)
 	} else if err != nil {

@@ -26,37 +26,35 @@ func (s *Store) Reserve(ctx context.Context, p store.ReserveParams) (store.Reser
 		e store.Entitlement
 	)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		prior, err := reservationWhere(ctx, tx, "idempotency_key = ?", p.IdempotencyKey)
+		q := s.prepared(tx)
+		prior, err := reservationWhere(ctx, q, "idempotency_key = ?", p.IdempotencyKey)
 		switch {
 		case err == nil:
 			r = prior
-			e, err = repeatedEntitlement(ctx, tx, prior, p)
+			e, err = repeatedEntitlement(ctx, q, prior, p)
 			return err
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		if e, err = entitlementByCredential(ctx, tx, p.Credential); err != nil {
+		if e, err = entitlementByCredential(ctx, q, p.Credential); err != nil {
 			return err
 		}
 		if r, err = p.NewReservation(e, now); err != nil {
 			return err
 		}
 		// Inserted before the move: the ledger row refers to it.
-		if err := insertReservation(ctx, tx, r); err != nil {
+		if err := insertReservation(ctx, q, r); err != nil {
 			return err
 		}
 		if p.SessionID != "" {
-			if err := useSession(ctx, tx, p.SessionID, r.ID); err != nil {
+			if err := useSession(ctx, q, p.SessionID, r.ID); err != nil {
 				return err
 			}
 		}
-		err = move(ctx, tx, e.ID, r.ID, store.LedgerReserve, store.LedgerMoves[store.LedgerReserve], now)
+		e, err = move(ctx, q, e.ID, r.ID, store.LedgerReserve, store.LedgerMoves[store.LedgerReserve], now)
 		if errors.Is(err, store.ErrWouldGoNegative) {
 			return store.ErrExhausted
-		} else if err != nil {
-			return err
 		}
-		e, err = entitlementWhere(ctx, tx, "id = ?", e.ID)
 		return err
 	})
 	if err != nil {
@@ -67,13 +65,13 @@ func (s *Store) Reserve(ctx context.Context, p store.ReserveParams) (store.Reser
 
 // repeatedEntitlement checks that p asks for what prior was made for (see
 // store.ReserveParams.CheckRepeat) and returns the entitlement as it now is.
-func repeatedEntitlement(ctx context.Context, tx *sql.Tx, prior store.Reservation, p store.ReserveParams) (store.Entitlement, error) {
-	e, err := entitlementByCredential(ctx, tx, p.Credential)
+func repeatedEntitlement(ctx context.Context, q querier, prior store.Reservation, p store.ReserveParams) (store.Entitlement, error) {
+	e, err := entitlementByCredential(ctx, q, p.Credential)
 	return p.CheckRepeat(prior, e, err)
 }
 
-func insertReservation(ctx context.Context, tx *sql.Tx, r store.Reservation) error {
-	_, err := tx.ExecContext(ctx, `
+func insertReservation(ctx context.Context, q querier, r store.Reservation) error {
+	_, err := q.ExecContext(ctx, `
 		INSERT INTO reservations (id, idempotency_key, entitlement_id, product, from_version, to_version,
 		    machine_id, state, created_at, updated_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -89,15 +87,16 @@ func insertReservation(ctx context.Context, tx *sql.Tx, r store.Reservation) err
 // what it records for a reservation in each state.
 func (s *Store) Complete(ctx context.Context, id string, now time.Time) (store.Reservation, store.Entitlement, error) {
 	now = store.OrNow(now)
-	return s.finish(ctx, id, "completing", func(tx *sql.Tx, r store.Reservation) (string, error) {
+	return s.finish(ctx, id, "completing", func(q querier, r store.Reservation) (string, store.Entitlement, error) {
 		kind, err := store.CompleteKind(r.State, func() (int64, error) {
-			e, err := entitlementWhere(ctx, tx, "id = ?", r.EntitlementID)
+			e, err := entitlementWhere(ctx, q, "id = ?", r.EntitlementID)
 			return e.Remaining, err
 		})
 		if kind == "" || err != nil {
-			return "", err
+			return "", store.Entitlement{}, err
 		}
-		return api.StateConsumed, move(ctx, tx, r.EntitlementID, r.ID, kind, store.LedgerMoves[kind], now)
+		e, err := move(ctx, q, r.EntitlementID, r.ID, kind, store.LedgerMoves[kind], now)
+		return api.StateConsumed, e, err
 	}, now)
 }
 
@@ -105,40 +104,44 @@ func (s *Store) Complete(ctx context.Context, id string, now time.Time) (store.R
 // reservations (see store.ReleaseKind).
 func (s *Store) Release(ctx context.Context, id string, now time.Time) (store.Reservation, store.Entitlement, error) {
 	now = store.OrNow(now)
-	return s.finish(ctx, id, "releasing", func(tx *sql.Tx, r store.Reservation) (string, error) {
+	return s.finish(ctx, id, "releasing", func(q querier, r store.Reservation) (string, store.Entitlement, error) {
 		kind, err := store.ReleaseKind(r.State)
 		if kind == "" || err != nil {
-			return "", err
+			return "", store.Entitlement{}, err
 		}
-		return api.StateReleased, move(ctx, tx, r.EntitlementID, r.ID, kind, store.LedgerMoves[kind], now)
+		e, err := move(ctx, q, r.EntitlementID, r.ID, kind, store.LedgerMoves[kind], now)
+		return api.StateReleased, e, err
 	}, now)
 }
 
 // finish runs step on reservation id in one transaction. step returns the
-// reservation's new state, or "" to leave it as it is (an idempotent
-// repeat); finish records the state and returns both records as they end.
-func (s *Store) finish(ctx context.Context, id, doing string, step func(*sql.Tx, store.Reservation) (string, error), now time.Time) (store.Reservation, store.Entitlement, error) {
+// reservation's new state and the entitlement as step's move left it, or ""
+// to leave both as they are (an idempotent repeat); finish records the
+// state and returns both records as they end.
+func (s *Store) finish(ctx context.Context, id, doing string, step func(querier, store.Reservation) (string, store.Entitlement, error), now time.Time) (store.Reservation, store.Entitlement, error) {
 	var (
 		r store.Reservation
 		e store.Entitlement
 	)
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		q := s.prepared(tx)
 		var err error
-		if r, err = reservationWhere(ctx, tx, "id = ?", id); err != nil {
+		if r, err = reservationWhere(ctx, q, "id = ?", id); err != nil {
 			return err
 		}
-		state, err := step(tx, r)
+		state, moved, err := step(q, r)
 		if err != nil {
 			return err
 		}
-		if state != "" {
-			if err := setState(ctx, tx, r.ID, r.State, state, now); err != nil {
-				return err
-			}
-			r.State, r.UpdatedAt = state, now
+		if state == "" {
+			e, err = entitlementWhere(ctx, q, "id = ?", r.EntitlementID)
+			return err
 		}
-		e, err = entitlementWhere(ctx, tx, "id = ?", r.EntitlementID)
-		return err
+		if err := setState(ctx, q, r.ID, r.State, state, now); err != nil {
+			return err
+		}
+		r.State, r.UpdatedAt, e = state, now, moved
+		return nil
 	})
 	if err != nil {
 		return store.Reservation{}, store.Entitlement{}, fmt.Errorf("%s reservation %s: %w", doing, id, err)
@@ -148,8 +151,8 @@ func (s *Store) finish(ctx context.Context, id, doing string, step func(*sql.Tx,
 
 // setState moves a reservation from one state to another; the from-state
 // in the WHERE clause guards against a change this transaction did not see.
-func setState(ctx context.Context, tx *sql.Tx, id, from, to string, now time.Time) error {
-	res, err := tx.ExecContext(ctx, `UPDATE reservations SET state = ?, updated_at = ? WHERE id = ? AND state = ?`,
+func setState(ctx context.Context, q querier, id, from, to string, now time.Time) error {
+	res, err := q.ExecContext(ctx, `UPDATE reservations SET state = ?, updated_at = ? WHERE id = ? AND state = ?`,
 		to, formatTime(now), id, from)
 	if err != nil {
 		return fmt.Errorf("marking reservation %s %s: %w", id, to, err)
@@ -173,7 +176,7 @@ func (s *Store) ExpireReservations(ctx context.Context, now time.Time) (int, err
 			return err
 		}
 		for _, r := range due {
-			if err := move(ctx, tx, r.EntitlementID, r.ID, store.LedgerExpire, store.LedgerMoves[store.LedgerExpire], now); err != nil {
+			if _, err := move(ctx, tx, r.EntitlementID, r.ID, store.LedgerExpire, store.LedgerMoves[store.LedgerExpire], now); err != nil {
 				return err
 			}
 			if err := setState(ctx, tx, r.ID, api.StateHeld, api.StateExpired, now); err != nil {
@@ -214,7 +217,7 @@ func dueReservations(ctx context.Context, tx *sql.Tx, now time.Time) ([]store.Re
 
 // Reservation finds by ID: ErrNotFound when none.
 func (s *Store) Reservation(ctx context.Context, id string) (store.Reservation, error) {
-	return reservationWhere(ctx, s.db, "id = ?", id)
+	return reservationWhere(ctx, s.prepared(nil), "id = ?", id)
 }
 
 const reservationColumns = `id, idempotency_key, entitlement_id, product, from_version, to_version,

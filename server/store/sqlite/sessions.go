@@ -80,8 +80,8 @@ func (s *Store) FailSessionAttempt(ctx context.Context, id string, maxAttempts i
 
 // useSession marks a session used by a reservation, inside the reserve's
 // transaction: one session, one reservation.
-func useSession(ctx context.Context, tx *sql.Tx, id, reservationID string) error {
-	res, err := tx.ExecContext(ctx, `
+func useSession(ctx context.Context, q querier, id, reservationID string) error {
+	res, err := q.ExecContext(ctx, `
 		UPDATE classic_sessions SET state = ?, reservation_id = ?
 		WHERE id = ? AND state IN (?, ?)`,
 		api.SessionUsed, reservationID, id, api.SessionOpen, api.SessionConfirmed)

@@ -37,6 +37,8 @@ type Store struct {
 	db *sql.DB
 	// writer holds one token: in-process writers take it in turn.
 	writer chan struct{}
+	// stmts keeps the request path's statements prepared (see prepared.go).
+	stmts stmtCache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -104,8 +106,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database and the statements prepared on it.
+func (s *Store) Close() error {
+	s.stmts.close()
+	return s.db.Close()
+}
 
 // querier is what both *sql.DB and *sql.Tx offer, so a lookup can run
 // alone or inside a transaction.
