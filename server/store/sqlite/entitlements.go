@@ -23,7 +23,7 @@ func (s *Store) Activate(ctx context.Context, p store.ActivateParams) (store.Ent
 		e       store.Entitlement
 		created bool
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		id, found, err := activationTarget(ctx, tx, p)
 		if err != nil {
 			return err

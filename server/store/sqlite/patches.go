@@ -15,7 +15,7 @@ func (s *Store) PutPatch(ctx context.Context, p store.Patch) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("recording patch: %w", err)
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var n int
 		err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT sha256) FROM releases
 			WHERE product = ? AND os = ? AND arch = ? AND sha256 IN (?, ?)`,

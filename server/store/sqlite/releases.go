@@ -20,7 +20,7 @@ func (s *Store) PutRelease(ctx context.Context, r store.Release) error {
 		return fmt.Errorf("recording release: %w", err)
 	}
 	name := fmt.Sprintf("%s %s for %s/%s", r.Product, r.Version, r.OS, r.Arch)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var series string
 		err := tx.QueryRowContext(ctx, `SELECT series FROM products WHERE name = ?`, r.Product).Scan(&series)
 		switch {
@@ -107,7 +107,7 @@ func (s *Store) queryReleases(ctx context.Context, where string, args ...any) ([
 // ResignRelease replaces a release's envelope (a new signature after a
 // release key is revoked).
 func (s *Store) ResignRelease(ctx context.Context, product, version, os, arch string, envelope []byte) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE releases SET envelope = ? WHERE product = ? AND version = ? AND os = ? AND arch = ?`,
 			envelope, product, version, os, arch)
 		if err != nil {

@@ -25,7 +25,7 @@ func (s *Store) Reserve(ctx context.Context, p store.ReserveParams) (store.Reser
 		r store.Reservation
 		e store.Entitlement
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		q := s.prepared(tx)
 		prior, err := reservationWhere(ctx, q, "idempotency_key = ?", p.IdempotencyKey)
 		switch {
@@ -123,7 +123,7 @@ func (s *Store) finish(ctx context.Context, id, doing string, step func(querier,
 		r store.Reservation
 		e store.Entitlement
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		q := s.prepared(tx)
 		var err error
 		if r, err = reservationWhere(ctx, q, "id = ?", id); err != nil {
@@ -170,7 +170,7 @@ func setState(ctx context.Context, q querier, id, from, to string, now time.Time
 func (s *Store) ExpireReservations(ctx context.Context, now time.Time) (int, error) {
 	now = store.OrNow(now)
 	var n int
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		due, err := dueReservations(ctx, tx, now)
 		if err != nil {
 			return err

@@ -151,7 +151,7 @@ CREATE INDEX patches_by_sha256 ON patches (patch_sha256);
 // transaction, so two processes opening a new file at once do not both
 // create it.
 func (s *Store) migrate(ctx context.Context) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var v int
 		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 			return fmt.Errorf("reading schema version: %w", err)

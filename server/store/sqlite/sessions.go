@@ -17,7 +17,7 @@ const sessionColumns = `id, serial, product, from_version, to_version, machine_i
 // CreateSession records a new open session; a reused challenge is
 // store.ErrConflict.
 func (s *Store) CreateSession(ctx context.Context, cs store.ClassicSession) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO classic_sessions (id, serial, product, from_version, to_version, machine_id,
 			    challenge_hash, state, created_at, expires_at)
@@ -41,7 +41,7 @@ func (s *Store) Session(ctx context.Context, id string) (store.ClassicSession, e
 // ConfirmSession moves open → confirmed (see store.ClassicSession.CheckConfirm).
 func (s *Store) ConfirmSession(ctx context.Context, id string) (store.ClassicSession, error) {
 	var cs store.ClassicSession
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if cs, err = sessionWhere(ctx, tx, id); err != nil {
 			return err
@@ -63,7 +63,7 @@ func (s *Store) ConfirmSession(ctx context.Context, id string) (store.ClassicSes
 // maxAttempts. A used or locked session is left as it is.
 func (s *Store) FailSessionAttempt(ctx context.Context, id string, maxAttempts int) (store.ClassicSession, error) {
 	var cs store.ClassicSession
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE classic_sessions
 			SET attempts = attempts + 1,

@@ -8,6 +8,8 @@
 // made stale. Inside one process writers also take turns on a channel, so
 // they queue in Go rather than poll SQLite's busy handler; busy_timeout then
 // only matters between processes (aktuald serve and an admin command).
+// Writers that queue while another commits are committed together, each
+// in a savepoint of its own (group commit, write.go).
 package sqlite
 
 import (
@@ -35,8 +37,10 @@ const busyTimeout = 10 * time.Second
 // Store is a store.Store in one SQLite file. Safe for concurrent use.
 type Store struct {
 	db *sql.DB
-	// writer holds one token: in-process writers take it in turn.
+	// writer holds one token: in-process writers take it in turn, and
+	// the one holding it commits for those queued in writes (write.go).
 	writer chan struct{}
+	writes writeQueue
 	// stmts keeps the request path's statements prepared (see prepared.go).
 	stmts stmtCache
 }
@@ -118,30 +122,6 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// write runs fn in one IMMEDIATE transaction (see the package comment) and
-// commits it when fn returns nil; otherwise it rolls back and returns fn's
-// error unchanged, so sentinels survive.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	select {
-	case s.writer <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-s.writer }()
-	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE, from _txlock
-	if err != nil {
-		return fmt.Errorf("beginning transaction: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("committing transaction: %w", err)
-	}
-	return nil
 }
 
 // read runs fn in a read-only transaction: one consistent snapshot for
