@@ -50,14 +50,16 @@ func (s *Store) Activate(ctx context.Context, p store.ActivateParams) (store.Ent
 				return fmt.Errorf("the credential is already in use: %w", store.ErrConflict)
 			}
 		}
-		if err := move(ctx, tx, id, "", store.LedgerPurchase, store.Purchase(p.Updates), now); err != nil {
+		if e, err = move(ctx, tx, id, "", store.LedgerPurchase, store.Purchase(p.Updates), now); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE entitlements SET active = true WHERE id = $1 AND NOT active`, id); err != nil {
-			return fmt.Errorf("activating entitlement %d: %w", id, err)
+		if !e.Active {
+			if _, err := tx.Exec(ctx, `UPDATE entitlements SET active = true WHERE id = $1`, id); err != nil {
+				return fmt.Errorf("activating entitlement %d: %w", id, err)
+			}
+			e.Active = true
 		}
-		e, err = entitlementWhere(ctx, tx, "id = $1", id)
-		return err
+		return nil
 	})
 	if err != nil {
 		return store.Entitlement{}, false, fmt.Errorf("activating %s updates for %s: %w", p.Series, p.Customer, err)
@@ -149,22 +151,44 @@ func (s *Store) Entitlement(ctx context.Context, c store.Credential) (store.Enti
 
 // entitlementByCredential looks the credential up; lock is "" or forUpdate.
 func entitlementByCredential(ctx context.Context, q querier, c store.Credential, lock string) (store.Entitlement, error) {
-	if err := c.Validate(); err != nil {
+	cond, arg, err := credentialCond(c)
+	if err != nil {
 		return store.Entitlement{}, err
 	}
-	var (
-		e   store.Entitlement
-		err error
-	)
+	e, err := entitlementWhere(ctx, q, cond+lock, arg)
+	return e, unknownCredential(err)
+}
+
+// queueEntitlementByCredential queues on b the lookup of the credential (see
+// entitlementByCredential): it sets *e, or *lookupErr to why there is none.
+func queueEntitlementByCredential(b *pgx.Batch, c store.Credential, lock string, e *store.Entitlement, lookupErr *error) {
+	cond, arg, err := credentialCond(c)
+	if err != nil {
+		*lookupErr = err
+		return
+	}
+	queueEntitlementWhere(b, e, lookupErr, cond+lock, arg)
+}
+
+// credentialCond is the condition and argument that find c's entitlement;
+// a credential that does not set exactly one of its fields names none.
+func credentialCond(c store.Credential) (cond string, arg any, err error) {
+	if err := c.Validate(); err != nil {
+		return "", nil, err
+	}
 	if len(c.CodeHash) != 0 {
-		e, err = entitlementWhere(ctx, q, "code_hash = $1"+lock, c.CodeHash)
-	} else {
-		e, err = entitlementWhere(ctx, q, "hwkey_serial = $1"+lock, c.HWKeySerial)
+		return "code_hash = $1", c.CodeHash, nil
 	}
+	return "hwkey_serial = $1", c.HWKeySerial, nil
+}
+
+// unknownCredential is what a lookup by credential that found nothing
+// says: store.ErrUnknownCredential.
+func unknownCredential(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Entitlement{}, fmt.Errorf("looking up credential: %w", store.ErrUnknownCredential)
+		return fmt.Errorf("looking up credential: %w", store.ErrUnknownCredential)
 	}
-	return e, err
+	return err
 }
 
 // ProEntitlement finds a customer's Pro entitlement: ErrNotFound when none.
@@ -215,19 +239,48 @@ func entitlementWhere(ctx context.Context, q querier, cond string, args ...any) 
 	return e, err
 }
 
+// queueEntitlementWhere queues entitlementWhere on b: it sets *e, or
+// *notFound when no entitlement matches (an answer, not a failure of the
+// batch).
+func queueEntitlementWhere(b *pgx.Batch, e *store.Entitlement, notFound *error, cond string, args ...any) {
+	b.Queue(`SELECT `+entitlementColumns+` FROM entitlements WHERE `+cond, args...).QueryRow(func(row pgx.Row) error {
+		var err error
+		*e, err = scanEntitlement(row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			*notFound = fmt.Errorf("entitlement: %w", store.ErrNotFound)
+			return nil
+		}
+		return err
+	})
+}
+
 func scanEntitlement(r pgx.Row) (store.Entitlement, error) {
-	var (
-		e                    store.Entitlement
-		created, updated     time.Time
-		createdNS, updatedNS int16
-	)
-	err := r.Scan(&e.ID, &e.Customer, &e.Series, &e.Kind, &e.CodeHint, &e.HWKeySerial, &e.Active,
-		&e.Purchased, &e.Remaining, &e.Held, &e.Consumed, &e.Overdraft, &created, &createdNS, &updated, &updatedNS)
+	var x entitlementRow
+	err := r.Scan(x.dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Entitlement{}, err
 	} else if err != nil {
 		return store.Entitlement{}, fmt.Errorf("reading entitlement: %w", err)
 	}
-	e.CreatedAt, e.UpdatedAt = loadedTime(created, createdNS), loadedTime(updated, updatedNS)
-	return e, nil
+	return x.value(), nil
+}
+
+// entitlementRow receives a row of entitlementColumns, alone or beside
+// other columns.
+type entitlementRow struct {
+	e                    store.Entitlement
+	created, updated     time.Time
+	createdNS, updatedNS int16
+}
+
+func (x *entitlementRow) dest() []any {
+	e := &x.e
+	return []any{&e.ID, &e.Customer, &e.Series, &e.Kind, &e.CodeHint, &e.HWKeySerial, &e.Active,
+		&e.Purchased, &e.Remaining, &e.Held, &e.Consumed, &e.Overdraft, &x.created, &x.createdNS, &x.updated, &x.updatedNS}
+}
+
+func (x *entitlementRow) value() store.Entitlement {
+	e := x.e
+	e.CreatedAt, e.UpdatedAt = loadedTime(x.created, x.createdNS), loadedTime(x.updated, x.updatedNS)
+	return e
 }

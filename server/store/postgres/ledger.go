@@ -2,10 +2,12 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/aktual/aktual/server/store"
 )
@@ -13,42 +15,85 @@ import (
 // counts is a change of an entitlement's counts (or, summed, its totals).
 type counts = store.Counts
 
-// move changes an entitlement's counts by d and appends the ledger row that
-// says so, in tx. It is the only code that changes counts, so no change can
-// go unrecorded. The WHERE clause refuses a move that would take any count
-// below zero (store.ErrWouldGoNegative); for a reserve it is the decrement
-// "remaining = remaining - 1 WHERE remaining > 0" that decides, not an
+// moveCTE is the part of a statement that changes an entitlement's counts
+// and appends the ledger row that says so, as the CTEs "moved" (the
+// entitlement as it ends, in entitlementColumns) and "recorded". It is the
+// only SQL that changes counts, so no change can go unrecorded. target
+// picks the row: "id = $10", or a condition on an earlier part of the
+// statement whose write the move goes with, so that the move happens when
+// that write did and not otherwise. Its parameters $1…$9 are moveArgs.
+//
+// A move that would take a count below zero breaks the schema's CHECK
+// (remaining >= 0 and the like) and fails the whole statement
+// (wouldGoNegative): for a reserve it is the decrement that decides, not an
 // earlier read. The UPDATE locks the row (if the caller has not already)
 // until the transaction ends; under READ COMMITTED a concurrent move's
-// committed change is re-read before the WHERE clause is judged.
-func move(ctx context.Context, tx pgx.Tx, entitlementID int64, reservationID, kind string, d counts, at time.Time) error {
-	ts, ns := storedTime(at)
-	tag, err := tx.Exec(ctx, `
+// committed change is re-read before the row is changed.
+func moveCTE(target string) string {
+	return `moved AS (
 		UPDATE entitlements
-		SET purchased = purchased + $1, remaining = remaining + $2, held = held + $3,
-		    consumed = consumed + $4, overdraft = overdraft + $5, updated_at = $6, updated_at_ns = $7
-		WHERE id = $8 AND remaining + $2 >= 0 AND held + $3 >= 0
-		  AND consumed + $4 >= 0 AND overdraft + $5 >= 0`,
-		d.Purchased, d.Remaining, d.Held, d.Consumed, d.Overdraft, ts, ns, entitlementID)
-	if err != nil {
-		return fmt.Errorf("%s on entitlement %d: %w", kind, entitlementID, err)
-	}
-	if tag.RowsAffected() != 1 {
-		return fmt.Errorf("%s on entitlement %d: %w", kind, entitlementID, store.ErrWouldGoNegative)
-	}
+		SET purchased = purchased + $3, remaining = remaining + $4, held = held + $5,
+		    consumed = consumed + $6, overdraft = overdraft + $7, updated_at = $8, updated_at_ns = $9
+		WHERE ` + target + `
+		RETURNING ` + entitlementColumns + `
+	), recorded AS (
+		INSERT INTO ledger (entitlement_id, reservation_id, kind,
+		    d_purchased, d_remaining, d_held, d_consumed, d_overdraft, at, at_ns)
+		SELECT id, $1::text, $2::text, $3, $4, $5, $6, $7, $8, $9 FROM moved
+	)`
+}
+
+// moveArgs are moveCTE's parameters: the move d of ledger kind at time at,
+// for reservation reservationID ("" for a purchase).
+func moveArgs(reservationID, kind string, d counts, at time.Time) []any {
 	var resID *string // NULL for purchases
 	if reservationID != "" {
 		resID = &reservationID
 	}
-	_, err = tx.Exec(ctx, `
-		INSERT INTO ledger (entitlement_id, reservation_id, kind,
-		    d_purchased, d_remaining, d_held, d_consumed, d_overdraft, at, at_ns)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		entitlementID, resID, kind, d.Purchased, d.Remaining, d.Held, d.Consumed, d.Overdraft, ts, ns)
-	if err != nil {
-		return fmt.Errorf("recording %s in the ledger: %w", kind, err)
+	ts, ns := storedTime(at)
+	return []any{resID, kind, d.Purchased, d.Remaining, d.Held, d.Consumed, d.Overdraft, ts, ns}
+}
+
+// moveSQL moves the counts of entitlement $10 and returns it as it ends.
+var moveSQL = `WITH ` + moveCTE(`id = $10`) + ` SELECT * FROM moved`
+
+// move changes an entitlement's counts by d and appends the ledger row that
+// says so, in tx, and returns the entitlement as it ends: see moveCTE.
+func move(ctx context.Context, tx pgx.Tx, entitlementID int64, reservationID, kind string, d counts, at time.Time) (store.Entitlement, error) {
+	e, err := scanEntitlement(tx.QueryRow(ctx, moveSQL, append(moveArgs(reservationID, kind, d, at), entitlementID)...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = store.ErrNotFound
 	}
-	return nil
+	return e, moveError(err, kind, entitlementID)
+}
+
+// moveError says what went wrong in a move of kind on an entitlement:
+// store.ErrWouldGoNegative when it needed a unit there was not.
+func moveError(err error, kind string, entitlementID int64) error {
+	switch {
+	case err == nil:
+		return nil
+	case wouldGoNegative(err):
+		err = store.ErrWouldGoNegative
+	}
+	return fmt.Errorf("%s on entitlement %d: %w", kind, entitlementID, err)
+}
+
+// countChecks are the CHECK constraints by which the schema refuses a
+// negative count (PostgreSQL names a column's CHECK table_column_check).
+var countChecks = map[string]bool{
+	"entitlements_purchased_check": true,
+	"entitlements_remaining_check": true,
+	"entitlements_held_check":      true,
+	"entitlements_consumed_check":  true,
+	"entitlements_overdraft_check": true,
+}
+
+// wouldGoNegative reports whether err is a move refused because it would
+// take a count below zero (see moveCTE).
+func wouldGoNegative(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == codeCheckViolation && countChecks[pe.ConstraintName]
 }
 
 // Ledger lists an entitlement's ledger, oldest first (empty for an unknown

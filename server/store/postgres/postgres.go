@@ -6,18 +6,25 @@
 // make them take turns: every transaction that writes runs at READ
 // COMMITTED and takes the row locks it needs before it decides anything.
 // A reservation locks its entitlement row (SELECT … FOR NO KEY UPDATE)
-// and decrements with remaining = remaining - 1 WHERE remaining > 0; a
-// completion, release or expiry locks the reservation row, then the
-// entitlement's. An existing reservation is always locked before its
+// and decrements with remaining = remaining - 1, which the schema's CHECK
+// (remaining >= 0) refuses below zero; a completion, release or expiry
+// locks the reservation row, then the entitlement's. An existing reservation is always locked before its
 // entitlement, never after, and the sweep, the one transaction that locks
 // several entitlements, locks them in ascending id, so replicas do not
 // deadlock in practice; should PostgreSQL still report a deadlock (40P01) or a
 // serialization failure (40001: not expected at READ COMMITTED, retried
 // all the same), the whole transaction is run again, a bounded number of
-// times, after a short random pause (see write). Inserts that may race a
+// times, after a short random pause (see retry). Inserts that may race a
 // replica's (an idempotency key, a new customer, a product, a release) are
 // ON CONFLICT DO NOTHING followed by a read of the row that won, so the
 // loser answers as if it had come second rather than failing.
+//
+// Round trips. Each costs CPU in pgx and in a backend, and CPU is what
+// limits the server (docs/benchmarks.md), so the busiest operations spend
+// few: a reserve sends its BEGIN with its lookups and its COMMIT with one
+// statement that does all its writes (pipelined, reserveSQL), and the
+// completion of a held reservation is one statement (finishSQL).
+// TestRoundTrips keeps count.
 //
 // Times. PostgreSQL's timestamptz keeps microseconds, Go's time.Time
 // nanoseconds. Every time is stored as a timestamptz truncated to the
@@ -76,18 +83,28 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if p := cfg.ConnConfig.Password; p != "" {
 		secret = p // from the URL, or PGPASSWORD, or a password file
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	s, err := openConfig(ctx, cfg, secret)
 	if err != nil {
 		return nil, fail(err)
 	}
+	return s, nil
+}
+
+// openConfig is Open once the URL is parsed: tests set what a URL cannot
+// (a dialer that counts round trips) on cfg.
+func openConfig(ctx context.Context, cfg *pgxpool.Config, secret string) (*Store, error) {
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fail(fmt.Errorf("connecting: %w", err))
+		return nil, fmt.Errorf("connecting: %w", err)
 	}
 	s := &Store{pool: pool, secret: secret}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
-		return nil, fail(err)
+		return nil, err
 	}
 	return s, nil
 }
@@ -155,20 +172,26 @@ type querier interface {
 
 // write runs fn in one READ COMMITTED transaction and commits it when fn
 // returns nil; otherwise it rolls back and returns fn's error unchanged, so
-// sentinels survive. A serialization failure or deadlock runs fn again in a new transaction, at most maxAttempts times in all: fn
-// must start from nothing each time (it does: it only reads the database
-// and sets its results).
+// sentinels survive. A serialization failure or deadlock runs fn again in
+// a new transaction (see retry): fn must start from nothing each time (it
+// does: it only reads the database and sets its results).
 func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	for attempt := 1; ; attempt++ {
-		err := s.attempt(ctx, fn)
+	return s.retry(ctx, func() error { return s.attempt(ctx, fn) })
+}
+
+// retry runs attempt again while it fails with a serialization failure or
+// deadlock, at most maxAttempts times in all, and scrubs what it returns.
+func (s *Store) retry(ctx context.Context, attempt func() error) error {
+	for n := 1; ; n++ {
+		err := attempt()
 		if err == nil || !retryable(err) {
 			return scrub(err, s.secret)
 		}
-		if attempt == maxAttempts {
-			return scrub(fmt.Errorf("gave up after %d attempts: %w", attempt, err), s.secret)
+		if n == maxAttempts {
+			return scrub(fmt.Errorf("gave up after %d attempts: %w", n, err), s.secret)
 		}
 		// Full jitter: replicas that collided do not collide again in step.
-		pause := time.Duration(rand.Int64N(int64(min(time.Millisecond<<attempt, 100*time.Millisecond))))
+		pause := time.Duration(rand.Int64N(int64(min(time.Millisecond<<n, 100*time.Millisecond))))
 		select {
 		case <-time.After(pause):
 		case <-ctx.Done():
@@ -208,6 +231,7 @@ const (
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
 	codeUniqueViolation      = "23505"
+	codeCheckViolation       = "23514"
 )
 
 // retryable reports whether PostgreSQL rolled the transaction back only

@@ -67,6 +67,30 @@ func reserve(c store.Credential, key string) store.ReserveParams {
 		Product: "studio", ToVersion: "2.0.0", MachineID: "m1", Now: t0}
 }
 
+func publish(t *testing.T, s *Store, product string) {
+	t.Helper()
+	if err := s.PutRelease(t.Context(), store.Release{Product: product, Series: api.SeriesPro, Version: "2.0.0",
+		OS: "linux", Arch: "amd64", SHA256: strings.Repeat("ab", 32), Size: 1, Envelope: []byte("{}"), PublishedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestProductSeriesAcrossReplicas: a replica that found no product finds it
+// once another publishes it: only products found are kept.
+func TestProductSeriesAcrossReplicas(t *testing.T) {
+	u := pgtest.URL(t)
+	a, b := open(t, u), open(t, u)
+	if _, err := b.ProductSeries(t.Context(), "studio"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("ProductSeries before publishing: %v, want ErrNotFound", err)
+	}
+	publish(t, a, "studio")
+	for range 2 {
+		if series, err := b.ProductSeries(t.Context(), "studio"); err != nil || series != api.SeriesPro {
+			t.Errorf("ProductSeries after publishing on the other replica = %q, %v", series, err)
+		}
+	}
+}
+
 func schemaVersions(t *testing.T, s *Store) []int {
 	t.Helper()
 	rows, err := s.pool.Query(t.Context(), `SELECT version FROM schema_migrations ORDER BY version`)
@@ -319,6 +343,65 @@ func TestWriteRetriesDeadlock(t *testing.T) {
 	wg.Wait()
 	if attempts[0]+attempts[1] != 3 {
 		t.Errorf("attempts %v: want one transaction run again after the deadlock", attempts)
+	}
+}
+
+// TestPipelinedRetriesDeadlock: TestWriteRetriesDeadlock for transactions
+// whose BEGIN and COMMIT travel with their statements. The one PostgreSQL
+// aborts is rolled back and run again, its connection goes back to the
+// pool outside any transaction, and both end committed.
+func TestPipelinedRetriesDeadlock(t *testing.T) {
+	s := openTemp(t)
+	a, _ := activate(t, s, "Acme", 1)
+	b, _ := activate(t, s, "Globex", 1)
+	var (
+		barrier  sync.WaitGroup
+		attempts [2]int
+		wg       sync.WaitGroup
+	)
+	barrier.Add(2)
+	setHint := func(hint string, id int64) func(*pgx.Batch) {
+		return func(batch *pgx.Batch) { batch.Queue(`UPDATE entitlements SET code_hint = $1 WHERE id = $2`, hint, id) }
+	}
+	for i, order := range [2][2]int64{{a.ID, b.ID}, {b.ID, a.ID}} {
+		wg.Go(func() {
+			err := s.pipelined(t.Context(), func(tx *pipeTx) error {
+				attempts[i]++
+				if err := tx.send(t.Context(), setHint("x", order[0])); err != nil {
+					return err
+				}
+				if attempts[i] == 1 { // both hold their first row before either asks for the second
+					barrier.Done()
+					barrier.Wait()
+				}
+				return tx.commit(t.Context(), setHint(fmt.Sprintf("y%d", i), order[1]))
+			})
+			if err != nil {
+				t.Errorf("transaction %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if attempts[0]+attempts[1] != 3 {
+		t.Errorf("attempts %v: want one transaction run again after the deadlock", attempts)
+	}
+	all, err := s.Entitlements(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The one run again committed last, its two updates over the other's.
+	want := [2]string{"y1", "x"}
+	if attempts[0] == 2 {
+		want = [2]string{"x", "y0"}
+	}
+	if len(all) != 2 || all[0].CodeHint != want[0] || all[1].CodeHint != want[1] {
+		t.Errorf("entitlements %+v: want code hints %v", all, want)
+	}
+	for _, c := range s.pool.AcquireAllIdle(t.Context()) {
+		if st := c.Conn().PgConn().TxStatus(); st != 'I' {
+			t.Errorf("a pooled connection is in transaction status %c", st)
+		}
+		c.Release()
 	}
 }
 

@@ -14,7 +14,10 @@ import (
 	"github.com/aktual/aktual/server/store"
 )
 
-// Reserve moves one unit remaining → held (see store.ReserveParams).
+// Reserve moves one unit remaining → held (see store.ReserveParams), in
+// two round trips: the lookups, then one statement that writes everything
+// (reserveSQL) sent with the COMMIT (which, with a classic session, waits
+// for the statement's answer: three).
 //
 // The idempotency key is looked up first, so a repeat is answered however
 // the entitlement has changed since (exhausted, deactivated);
@@ -32,166 +35,297 @@ func (s *Store) Reserve(ctx context.Context, p store.ReserveParams) (store.Reser
 	}
 	now := store.OrNow(p.Now)
 	var (
-		r store.Reservation
-		e store.Entitlement
+		r    store.Reservation
+		e    store.Entitlement
+		lost bool // the key was taken by another transaction since it was looked up
 	)
-	err := s.write(ctx, func(tx pgx.Tx) error {
-		prior, err := reservationWhere(ctx, tx, "idempotency_key = $1", p.IdempotencyKey)
+	err := s.pipelined(ctx, func(t *pipeTx) error {
+		lost = false
+		var (
+			prior             store.Reservation
+			priorErr, credErr error // why there is none
+		)
+		err := t.send(ctx, func(b *pgx.Batch) {
+			queueReservationWhere(b, &prior, &priorErr, "idempotency_key = $1", p.IdempotencyKey)
+			queueEntitlementByCredential(b, p.Credential, forUpdate, &e, &credErr)
+		})
 		switch {
-		case err == nil:
+		case err != nil:
+			return err
+		case priorErr == nil:
 			r = prior
-			e, err = repeatedEntitlement(ctx, tx, prior, p)
+			e, err = p.CheckRepeat(prior, e, unknownCredential(credErr))
 			return err
-		case !errors.Is(err, store.ErrNotFound):
-			return err
-		}
-		if e, err = entitlementByCredential(ctx, tx, p.Credential, forUpdate); err != nil {
-			return err
+		case credErr != nil:
+			return unknownCredential(credErr)
 		}
 		if r, err = p.NewReservation(e, now); err != nil {
 			return err
 		}
-		// Inserted before the move: the ledger row refers to it.
-		inserted, err := insertReservation(ctx, tx, r)
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			// The same key committed by another transaction since the
-			// lookup above: its answer is this request's answer. Read
-			// committed, so this statement sees it.
-			if r, err = reservationWhere(ctx, tx, "idempotency_key = $1", p.IdempotencyKey); err != nil {
-				return err
-			}
-			e, err = repeatedEntitlement(ctx, tx, r, p)
-			return err
-		}
+		sql := reserveSQL
 		if p.SessionID != "" {
-			if err := useSession(ctx, tx, p.SessionID, r.ID); err != nil {
-				return err
-			}
+			sql = reserveSessionSQL
 		}
-		err = move(ctx, tx, e.ID, r.ID, store.LedgerReserve, store.LedgerMoves[store.LedgerReserve], now)
-		if errors.Is(err, store.ErrWouldGoNegative) {
+		var moved, inserted bool
+		write := func(b *pgx.Batch) {
+			b.Queue(sql, reserveArgs(r, p.SessionID, now)...).QueryRow(func(row pgx.Row) error {
+				var x entitlementRow
+				switch err := row.Scan(x.dest()...); {
+				case errors.Is(err, pgx.ErrNoRows):
+					return nil
+				case err != nil:
+					return err
+				}
+				e, moved = x.value(), true
+				return nil
+			})
+		}
+		if p.SessionID == "" {
+			err = t.commit(ctx, write)
+		} else {
+			// No row can also mean the session was used: then the
+			// reservation must not stay, so the COMMIT waits for the answer.
+			err = t.send(ctx, func(b *pgx.Batch) {
+				write(b)
+				b.Queue(`SELECT EXISTS (SELECT FROM reservations WHERE id = $1)`, r.ID).QueryRow(func(row pgx.Row) error {
+					return row.Scan(&inserted)
+				})
+			})
+		}
+		switch {
+		case wouldGoNegative(err):
 			return store.ErrExhausted
-		} else if err != nil {
-			return err
+		case err != nil:
+			return moveError(err, store.LedgerReserve, e.ID)
+		case inserted && !moved:
+			return store.ErrSessionUsed
 		}
-		e, err = entitlementWhere(ctx, tx, "id = $1", e.ID)
-		return err
+		lost = !moved
+		return nil
 	})
+	if err == nil && lost {
+		// Another transaction committed the key since it was looked up:
+		// its answer is this request's answer.
+		r, e, err = s.repeated(ctx, p)
+	}
 	if err != nil {
 		return store.Reservation{}, store.Entitlement{}, fmt.Errorf("reserving %s %s→%s (key %s): %w", p.Product, p.FromVersion, p.ToVersion, p.IdempotencyKey, err)
 	}
 	return r, e, nil
 }
 
-// repeatedEntitlement checks that p asks for what prior was made for (see
-// store.ReserveParams.CheckRepeat) and returns the entitlement as it now is.
-func repeatedEntitlement(ctx context.Context, tx pgx.Tx, prior store.Reservation, p store.ReserveParams) (store.Entitlement, error) {
-	e, err := entitlementByCredential(ctx, tx, p.Credential, "")
-	return p.CheckRepeat(prior, e, err)
+// reserveSQL records reservation $1 on entitlement $10 and moves its unit,
+// in one statement that leaves nothing half-done, so it can go out with the
+// COMMIT. The reservation is inserted unless a committed reservation has
+// its idempotency key (a concurrent insert of the key is waited for: its
+// commit means no insert, its rollback an insert); with a classic session
+// ($23) the session, if still open or confirmed, is then marked used by it
+// (one session, one reservation: of two replicas using one session at
+// once, the second waits for the first, then finds it used); the move
+// (moveCTE) happens only when they did. It returns the entitlement as it
+// ends, or no row when the key was taken or the session used, and fails
+// when the move would go negative (exhausted).
+var (
+	reserveSQL        = reserveStatement(false)
+	reserveSessionSQL = reserveStatement(true) // and uses session $23
+)
+
+func reserveStatement(withSession bool) string {
+	sql := `WITH inserted AS (
+		INSERT INTO reservations (id, idempotency_key, entitlement_id, product, from_version, to_version,
+		    machine_id, state, created_at, created_at_ns, updated_at, updated_at_ns, expires_at, expires_at_ns)
+		VALUES ($1, $11, $10, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+		ON CONFLICT (idempotency_key) DO NOTHING
+		RETURNING id
+	), `
+	done := "inserted"
+	if withSession {
+		sql += `used AS (
+		UPDATE classic_sessions SET state = '` + api.SessionUsed + `', reservation_id = $1
+		WHERE id = $23 AND state IN ('` + api.SessionOpen + `', '` + api.SessionConfirmed + `')
+		  AND EXISTS (SELECT FROM inserted)
+		RETURNING id
+	), `
+		done = "used"
+	}
+	return sql + moveCTE(`id = $10 AND EXISTS (SELECT FROM `+done+`)`) + ` SELECT * FROM moved`
 }
 
-// insertReservation inserts r unless its idempotency key is taken by a
-// committed reservation (inserted false). A concurrent insert of the same
-// key is waited for: its commit means false, its rollback an insert.
-func insertReservation(ctx context.Context, tx pgx.Tx, r store.Reservation) (inserted bool, err error) {
+// reserveArgs are reserveSQL's parameters for r, made at now.
+func reserveArgs(r store.Reservation, sessionID string, now time.Time) []any {
 	created, createdNS := storedTime(r.CreatedAt)
 	updated, updatedNS := storedTime(r.UpdatedAt)
 	expires, expiresNS := storedTime(r.ExpiresAt)
-	tag, err := tx.Exec(ctx, `
-		INSERT INTO reservations (id, idempotency_key, entitlement_id, product, from_version, to_version,
-		    machine_id, state, created_at, created_at_ns, updated_at, updated_at_ns, expires_at, expires_at_ns)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-		ON CONFLICT (idempotency_key) DO NOTHING`,
-		r.ID, r.IdempotencyKey, r.EntitlementID, r.Product, r.FromVersion, r.ToVersion,
+	args := append(moveArgs(r.ID, store.LedgerReserve, store.LedgerMoves[store.LedgerReserve], now),
+		r.EntitlementID, r.IdempotencyKey, r.Product, r.FromVersion, r.ToVersion,
 		r.MachineID, r.State, created, createdNS, updated, updatedNS, expires, expiresNS)
-	if err != nil {
-		return false, fmt.Errorf("inserting reservation: %w", err)
+	if sessionID != "" {
+		args = append(args, sessionID)
 	}
-	return tag.RowsAffected() == 1, nil
+	return args
+}
+
+// repeated answers p with the reservation its idempotency key was first
+// used for, if p asks for what that was made for.
+func (s *Store) repeated(ctx context.Context, p store.ReserveParams) (store.Reservation, store.Entitlement, error) {
+	prior, err := reservationWhere(ctx, s.pool, "idempotency_key = $1", p.IdempotencyKey)
+	if err != nil {
+		return store.Reservation{}, store.Entitlement{}, scrub(err, s.secret)
+	}
+	e, err := entitlementByCredential(ctx, s.pool, p.Credential, "")
+	e, err = p.CheckRepeat(prior, e, err)
+	return prior, e, scrub(err, s.secret)
 }
 
 // Complete moves held → consumed; idempotent. store.CompleteKind decides
 // what it records for a reservation in each state.
 func (s *Store) Complete(ctx context.Context, id string, now time.Time) (store.Reservation, store.Entitlement, error) {
-	now = store.OrNow(now)
-	return s.finish(ctx, id, "completing", func(tx pgx.Tx, r store.Reservation) (string, error) {
-		kind, err := store.CompleteKind(r.State, func() (int64, error) {
-			// Expired: whether a unit remains decides the kind, so the row
-			// is locked before it is read.
-			e, err := entitlementWhere(ctx, tx, "id = $1"+forUpdate, r.EntitlementID)
-			return e.Remaining, err
-		})
-		if kind == "" || err != nil {
-			return "", err
-		}
-		return api.StateConsumed, move(ctx, tx, r.EntitlementID, r.ID, kind, store.LedgerMoves[kind], now)
-	}, now)
+	return s.finish(ctx, id, "completing", api.StateConsumed, store.CompleteKind, store.OrNow(now))
 }
 
 // Release moves held → remaining; idempotent for released or expired
 // reservations (see store.ReleaseKind).
 func (s *Store) Release(ctx context.Context, id string, now time.Time) (store.Reservation, store.Entitlement, error) {
-	now = store.OrNow(now)
-	return s.finish(ctx, id, "releasing", func(tx pgx.Tx, r store.Reservation) (string, error) {
-		kind, err := store.ReleaseKind(r.State)
-		if kind == "" || err != nil {
-			return "", err
-		}
-		return api.StateReleased, move(ctx, tx, r.EntitlementID, r.ID, kind, store.LedgerMoves[kind], now)
-	}, now)
+	kind := func(state string, _ func() (int64, error)) (string, error) { return store.ReleaseKind(state) }
+	return s.finish(ctx, id, "releasing", api.StateReleased, kind, store.OrNow(now))
 }
 
-// finish runs step on reservation id in one transaction. step returns the
-// reservation's new state, or "" to leave it as it is (an idempotent
-// repeat); finish records the state and returns both records as they end.
-// The reservation row is locked first, so of two replicas finishing it at
-// once the second sees the first's outcome (a repeat), and the sweep
-// cannot expire it in between.
-func (s *Store) finish(ctx context.Context, id, doing string, step func(pgx.Tx, store.Reservation) (string, error), now time.Time) (store.Reservation, store.Entitlement, error) {
-	var (
-		r store.Reservation
-		e store.Entitlement
-	)
-	err := s.write(ctx, func(tx pgx.Tx) error {
-		var err error
-		if r, err = reservationWhere(ctx, tx, "id = $1"+forUpdate, id); err != nil {
-			return err
-		}
-		state, err := step(tx, r)
-		if err != nil {
-			return err
-		}
-		if state != "" {
-			if err := setState(ctx, tx, r.ID, r.State, state, now); err != nil {
-				return err
-			}
-			r.State, r.UpdatedAt = state, now
-		}
-		e, err = entitlementWhere(ctx, tx, "id = $1", r.EntitlementID)
-		return err
-	})
+// kindFor says what finishing a reservation in state records: a ledger
+// kind, or "" for nothing (an idempotent repeat). It calls remaining only
+// when the answer depends on the entitlement (store.CompleteKind).
+type kindFor func(state string, remaining func() (int64, error)) (string, error)
+
+// finish ends reservation id in state to, recording what kind says, and
+// returns both records as they end.
+//
+// The common case, a reservation still held, is one statement and one
+// round trip (finishHeld). Anything else (a repeat, an expired reservation,
+// an unknown ID) is decided in a transaction that locks the reservation row
+// first (finishLocked). Either way the reservation is locked before its
+// entitlement, so of two replicas finishing it at once the second sees the
+// first's outcome (a repeat), and the sweep cannot expire it in between.
+func (s *Store) finish(ctx context.Context, id, doing, to string, kind kindFor, now time.Time) (store.Reservation, store.Entitlement, error) {
+	r, e, done, err := s.finishHeld(ctx, id, to, kind, now)
+	if err == nil && !done {
+		r, e, err = s.finishLocked(ctx, id, to, kind, now)
+	}
 	if err != nil {
 		return store.Reservation{}, store.Entitlement{}, fmt.Errorf("%s reservation %s: %w", doing, id, err)
 	}
 	return r, e, nil
 }
 
-// setState moves a reservation from one state to another; the from-state
-// in the WHERE clause guards against a change this transaction did not see.
-func setState(ctx context.Context, tx pgx.Tx, id, from, to string, now time.Time) error {
-	at, ns := storedTime(now)
-	tag, err := tx.Exec(ctx, `UPDATE reservations SET state = $1, updated_at = $2, updated_at_ns = $3 WHERE id = $4 AND state = $5`,
-		to, at, ns, id, from)
-	if err != nil {
-		return fmt.Errorf("marking reservation %s %s: %w", id, to, err)
+// finishHeld asks kind what finishing a held reservation records and does
+// it, if reservation id is held when its row lock is granted (finishSQL);
+// otherwise it changes nothing and says not done. A move that would go
+// negative is not done either: finishLocked says so, naming the
+// entitlement.
+func (s *Store) finishHeld(ctx context.Context, id, to string, kind kindFor, now time.Time) (r store.Reservation, e store.Entitlement, done bool, err error) {
+	k, err := kind(api.StateHeld, func() (int64, error) { return 0, errors.New("depends on the entitlement") })
+	if k == "" || err != nil {
+		return r, e, false, nil // finishLocked decides
 	}
-	if tag.RowsAffected() != 1 {
-		return fmt.Errorf("marking reservation %s %s: it is no longer %s", id, to, from)
+	err = s.retry(ctx, func() error {
+		var err error
+		r, e, err = scanFinished(s.pool.QueryRow(ctx, finishSQL, finishArgs(id, api.StateHeld, to, k, now)...))
+		return err
+	})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) || wouldGoNegative(err):
+		return r, e, false, nil
+	case err != nil:
+		return r, e, false, err
 	}
-	return nil
+	return r, e, true, nil
+}
+
+// finishLocked is finish in a transaction that locks reservation id, then
+// decides by its state.
+func (s *Store) finishLocked(ctx context.Context, id, to string, kind kindFor, now time.Time) (r store.Reservation, e store.Entitlement, err error) {
+	err = s.pipelined(ctx, func(t *pipeTx) error {
+		var notFound error
+		err := t.send(ctx, func(b *pgx.Batch) { queueReservationWhere(b, &r, &notFound, "id = $1"+forUpdate, id) })
+		if err != nil || notFound != nil {
+			return cmp.Or(err, notFound)
+		}
+		k, err := kind(r.State, func() (int64, error) {
+			// Whether a unit remains decides the kind, so the row is
+			// locked before it is read.
+			var notFound error
+			err := t.send(ctx, func(b *pgx.Batch) {
+				queueEntitlementWhere(b, &e, &notFound, "id = $1"+forUpdate, r.EntitlementID)
+			})
+			return e.Remaining, cmp.Or(err, notFound)
+		})
+		if err != nil {
+			return err
+		}
+		if k == "" { // a repeat: both stay as they are
+			var notFound error
+			err := t.commit(ctx, func(b *pgx.Batch) { queueEntitlementWhere(b, &e, &notFound, "id = $1", r.EntitlementID) })
+			return cmp.Or(err, notFound)
+		}
+		from, finished := r.State, false
+		err = t.commit(ctx, func(b *pgx.Batch) {
+			b.Queue(finishSQL, finishArgs(r.ID, from, to, k, now)...).QueryRow(func(row pgx.Row) error {
+				fr, fe, err := scanFinished(row)
+				switch {
+				case errors.Is(err, pgx.ErrNoRows):
+					return nil
+				case err != nil:
+					return err
+				}
+				r, e, finished = fr, fe, true
+				return nil
+			})
+		})
+		switch {
+		case err != nil:
+			return moveError(err, k, r.EntitlementID)
+		case !finished:
+			return noLonger(r.ID, from, to)
+		}
+		return nil
+	})
+	return r, e, err
+}
+
+// finishSQL moves reservation $1 from state $10 to $11, then its
+// entitlement's counts (moveCTE; the ledger row names the reservation), in
+// one statement, and returns both as they end: reservationColumns, then
+// entitlementColumns (scanFinished). A reservation not in state $10 is left
+// as it is, nothing moves and there is no row; under READ COMMITTED one
+// locked by another transaction is waited for and judged as it then is.
+var finishSQL = `WITH marked AS (
+		UPDATE reservations SET state = $11, updated_at = $8, updated_at_ns = $9
+		WHERE id = $1 AND state = $10
+		RETURNING ` + reservationColumns + `
+	), ` + moveCTE(`id = (SELECT entitlement_id FROM marked)`) + `
+	SELECT marked.*, moved.* FROM marked, moved`
+
+// finishArgs are finishSQL's parameters: reservation id from state from to
+// state to, recording kind at now.
+func finishArgs(id, from, to, kind string, now time.Time) []any {
+	return append(moveArgs(id, kind, store.LedgerMoves[kind], now), from, to)
+}
+
+// scanFinished reads finishSQL's row. Errors are PostgreSQL's as they are,
+// for moveError and retry to judge.
+func scanFinished(row pgx.Row) (store.Reservation, store.Entitlement, error) {
+	var (
+		x reservationRow
+		y entitlementRow
+	)
+	if err := row.Scan(append(x.dest(), y.dest()...)...); err != nil {
+		return store.Reservation{}, store.Entitlement{}, err
+	}
+	return x.value(), y.value(), nil
+}
+
+// noLonger is the error of a reservation that left state from before it
+// could be moved to state to: the lock should make it impossible.
+func noLonger(id, from, to string) error {
+	return fmt.Errorf("marking reservation %s %s: it is no longer %s", id, to, from)
 }
 
 // ExpireReservations releases held reservations whose ExpiresAt <= now, in
@@ -212,11 +346,11 @@ func (s *Store) ExpireReservations(ctx context.Context, now time.Time) (int, err
 		}
 		slices.SortStableFunc(due, func(a, b store.Reservation) int { return cmp.Compare(a.EntitlementID, b.EntitlementID) })
 		for _, r := range due {
-			if err := move(ctx, tx, r.EntitlementID, r.ID, store.LedgerExpire, store.LedgerMoves[store.LedgerExpire], now); err != nil {
-				return err
-			}
-			if err := setState(ctx, tx, r.ID, api.StateHeld, api.StateExpired, now); err != nil {
-				return err
+			_, _, err := scanFinished(tx.QueryRow(ctx, finishSQL, finishArgs(r.ID, api.StateHeld, api.StateExpired, store.LedgerExpire, now)...))
+			if errors.Is(err, pgx.ErrNoRows) {
+				return noLonger(r.ID, api.StateHeld, api.StateExpired)
+			} else if err != nil {
+				return moveError(err, store.LedgerExpire, r.EntitlementID)
 			}
 		}
 		n = len(due)
@@ -273,19 +407,48 @@ func reservationWhere(ctx context.Context, q querier, cond string, args ...any) 
 	return r, err
 }
 
+// queueReservationWhere queues reservationWhere on b: it sets *r, or
+// *notFound when no reservation matches (an answer, not a failure of the
+// batch).
+func queueReservationWhere(b *pgx.Batch, r *store.Reservation, notFound *error, cond string, args ...any) {
+	b.Queue(`SELECT `+reservationColumns+` FROM reservations WHERE `+cond, args...).QueryRow(func(row pgx.Row) error {
+		var err error
+		*r, err = scanReservation(row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			*notFound = fmt.Errorf("reservation: %w", store.ErrNotFound)
+			return nil
+		}
+		return err
+	})
+}
+
 func scanReservation(sc pgx.Row) (store.Reservation, error) {
-	var (
-		r                         store.Reservation
-		created, updated, expires time.Time
-		cNS, uNS, eNS             int16
-	)
-	err := sc.Scan(&r.ID, &r.IdempotencyKey, &r.EntitlementID, &r.Product, &r.FromVersion, &r.ToVersion,
-		&r.MachineID, &r.State, &created, &cNS, &updated, &uNS, &expires, &eNS)
+	var x reservationRow
+	err := sc.Scan(x.dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Reservation{}, err
 	} else if err != nil {
 		return store.Reservation{}, fmt.Errorf("reading reservation: %w", err)
 	}
-	r.CreatedAt, r.UpdatedAt, r.ExpiresAt = loadedTime(created, cNS), loadedTime(updated, uNS), loadedTime(expires, eNS)
-	return r, nil
+	return x.value(), nil
+}
+
+// reservationRow receives a row of reservationColumns, alone or beside
+// other columns.
+type reservationRow struct {
+	r                         store.Reservation
+	created, updated, expires time.Time
+	cNS, uNS, eNS             int16
+}
+
+func (x *reservationRow) dest() []any {
+	r := &x.r
+	return []any{&r.ID, &r.IdempotencyKey, &r.EntitlementID, &r.Product, &r.FromVersion, &r.ToVersion,
+		&r.MachineID, &r.State, &x.created, &x.cNS, &x.updated, &x.uNS, &x.expires, &x.eNS}
+}
+
+func (x *reservationRow) value() store.Reservation {
+	r := x.r
+	r.CreatedAt, r.UpdatedAt, r.ExpiresAt = loadedTime(x.created, x.cNS), loadedTime(x.updated, x.uNS), loadedTime(x.expires, x.eNS)
+	return r
 }

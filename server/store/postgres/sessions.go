@@ -86,24 +86,6 @@ func (s *Store) FailSessionAttempt(ctx context.Context, id string, maxAttempts i
 	return cs, err
 }
 
-// useSession marks a session used by a reservation, inside the reserve's
-// transaction: one session, one reservation. Of two replicas using one
-// session at once, the second's UPDATE waits for the first, then finds the
-// session used and changes nothing: store.ErrSessionUsed.
-func useSession(ctx context.Context, tx pgx.Tx, id, reservationID string) error {
-	tag, err := tx.Exec(ctx, `
-		UPDATE classic_sessions SET state = $1, reservation_id = $2
-		WHERE id = $3 AND state IN ($4, $5)`,
-		api.SessionUsed, reservationID, id, api.SessionOpen, api.SessionConfirmed)
-	if err != nil {
-		return fmt.Errorf("using session: %w", err)
-	}
-	if tag.RowsAffected() != 1 {
-		return store.ErrSessionUsed
-	}
-	return nil
-}
-
 // sessionWhere reads session id; lock is "" or forUpdate.
 func sessionWhere(ctx context.Context, q querier, id, lock string) (store.ClassicSession, error) {
 	var (
