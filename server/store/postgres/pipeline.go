@@ -59,9 +59,13 @@ func (t *pipeTx) send(ctx context.Context, queue func(b *pgx.Batch)) error {
 }
 
 // commit is send followed by COMMIT in the same round trip: whatever the
-// statements do is committed, unless one fails (then nothing is). So they
-// must leave nothing half-done whatever they find, which one statement
-// whose later parts depend on the earlier parts' RETURNING does.
+// statements do is committed, unless PostgreSQL refuses one (then nothing
+// is). So they must leave nothing half-done whatever they find, which one
+// statement whose later parts depend on the earlier parts' RETURNING does.
+// An error from a callback (a row that does not scan) comes after the
+// COMMIT was sent and ran: the transaction is committed all the same, so
+// its writes must be safe to find committed when the caller saw an error,
+// as an idempotency key makes a reserve's.
 func (t *pipeTx) commit(ctx context.Context, queue func(b *pgx.Batch)) error {
 	return t.run(ctx, queue, true)
 }

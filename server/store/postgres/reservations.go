@@ -45,9 +45,14 @@ func (s *Store) Reserve(ctx context.Context, p store.ReserveParams) (store.Reser
 			prior             store.Reservation
 			priorErr, credErr error // why there is none
 		)
+		// The entitlement is locked before the key is looked up: at READ
+		// COMMITTED the lookup then reads after the wait for the lock, so
+		// a repeat that queued behind its own first request (and behind a
+		// deactivation, say) finds that request's reservation and is
+		// answered with it, as a repeat must be, rather than refused.
 		err := t.send(ctx, func(b *pgx.Batch) {
-			queueReservationWhere(b, &prior, &priorErr, "idempotency_key = $1", p.IdempotencyKey)
 			queueEntitlementByCredential(b, p.Credential, forUpdate, &e, &credErr)
+			queueReservationWhere(b, &prior, &priorErr, "idempotency_key = $1", p.IdempotencyKey)
 		})
 		switch {
 		case err != nil:

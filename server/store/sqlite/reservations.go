@@ -87,7 +87,7 @@ func insertReservation(ctx context.Context, q querier, r store.Reservation) erro
 // what it records for a reservation in each state.
 func (s *Store) Complete(ctx context.Context, id string, now time.Time) (store.Reservation, store.Entitlement, error) {
 	now = store.OrNow(now)
-	return s.finish(ctx, id, "completing", func(q querier, r store.Reservation) (string, store.Entitlement, error) {
+	return s.finish(ctx, id, "completing", func(ctx context.Context, q querier, r store.Reservation) (string, store.Entitlement, error) {
 		kind, err := store.CompleteKind(r.State, func() (int64, error) {
 			e, err := entitlementWhere(ctx, q, "id = ?", r.EntitlementID)
 			return e.Remaining, err
@@ -104,7 +104,7 @@ func (s *Store) Complete(ctx context.Context, id string, now time.Time) (store.R
 // reservations (see store.ReleaseKind).
 func (s *Store) Release(ctx context.Context, id string, now time.Time) (store.Reservation, store.Entitlement, error) {
 	now = store.OrNow(now)
-	return s.finish(ctx, id, "releasing", func(q querier, r store.Reservation) (string, store.Entitlement, error) {
+	return s.finish(ctx, id, "releasing", func(ctx context.Context, q querier, r store.Reservation) (string, store.Entitlement, error) {
 		kind, err := store.ReleaseKind(r.State)
 		if kind == "" || err != nil {
 			return "", store.Entitlement{}, err
@@ -117,8 +117,9 @@ func (s *Store) Release(ctx context.Context, id string, now time.Time) (store.Re
 // finish runs step on reservation id in one transaction. step returns the
 // reservation's new state and the entitlement as step's move left it, or ""
 // to leave both as they are (an idempotent repeat); finish records the
-// state and returns both records as they end.
-func (s *Store) finish(ctx context.Context, id, doing string, step func(querier, store.Reservation) (string, store.Entitlement, error), now time.Time) (store.Reservation, store.Entitlement, error) {
+// state and returns both records as they end. step must use the context
+// it is given, not its caller's (see write).
+func (s *Store) finish(ctx context.Context, id, doing string, step func(context.Context, querier, store.Reservation) (string, store.Entitlement, error), now time.Time) (store.Reservation, store.Entitlement, error) {
 	var (
 		r store.Reservation
 		e store.Entitlement
@@ -129,7 +130,7 @@ func (s *Store) finish(ctx context.Context, id, doing string, step func(querier,
 		if r, err = reservationWhere(ctx, q, "id = ?", id); err != nil {
 			return err
 		}
-		state, moved, err := step(q, r)
+		state, moved, err := step(ctx, q, r)
 		if err != nil {
 			return err
 		}

@@ -26,7 +26,9 @@ import (
 //   - A write whose caller gave up before it started is not run. Once
 //     started it runs to its end, with its context's values but not its
 //     cancellation: an interrupted statement can roll back the whole
-//     transaction, which would fail the writes of others.
+//     transaction, which would fail the writes of others. So a write
+//     must run its statements with the context write gives it, never
+//     one it captured from its caller.
 //   - An error that ends the whole transaction (the disk full, an I/O
 //     error) fails every write of the batch with it.
 //
@@ -166,6 +168,10 @@ func (s *Store) runBatch(ops []*writeOp) (results []error) {
 		}
 	} else {
 		for i, op := range ops {
+			if err := op.ctx.Err(); err != nil {
+				results[i] = err // its caller left while the writes before it ran
+				continue
+			}
 			if _, err := tx.ExecContext(bg, "SAVEPOINT write"); err != nil {
 				_ = tx.Rollback()
 				return fail(fmt.Errorf("beginning a write in the shared transaction: %w", err))

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aktual/aktual/server/store"
 )
@@ -19,19 +18,7 @@ func holdToken(t *testing.T, s *Store) (release func(n int)) {
 	s.writer <- struct{}{}
 	return func(n int) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			s.writes.mu.Lock()
-			queued := len(s.writes.ops)
-			s.writes.mu.Unlock()
-			if queued >= n {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d writes queued after 10 s, want %d", queued, n)
-			}
-			time.Sleep(time.Millisecond)
-		}
+		waitQueued(t, s, n)
 		<-s.writer
 	}
 }
@@ -162,19 +149,7 @@ func TestAGivenUpWriteIsNotRun(t *testing.T) {
 	go func() { errs <- s.write(ctx, insertScratch("gone")) }()
 	go func() { errs <- s.write(t.Context(), insertScratch("stays")) }()
 	// Both queued; then the first caller gives up while the token is held.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		s.writes.mu.Lock()
-		queued := len(s.writes.ops)
-		s.writes.mu.Unlock()
-		if queued == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the writes did not queue")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitQueued(t, s, 2)
 	cancel()
 	release(1)
 	var gotCanceled int
