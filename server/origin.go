@@ -148,5 +148,12 @@ func (a *Admin) publishAtOrigin(ctx context.Context, p PublishParams) (api.Relea
 			return api.ReleaseStatement{}, fmt.Errorf("--url %s serves other bytes than --file (%d bytes, sha256 %s; the file has %d bytes, sha256 %s); upload the file there again, then publish", p.URL, osize, osum, size, sum)
 		}
 	}
-	return a.publishStored(ctx, p, sum, size)
+	st, err := a.publishStored(ctx, p, sum, size)
+	if err != nil {
+		return st, err
+	}
+	// The patches are made here, from the origins' files (fetched again),
+	// and kept in this server's blob store: they are small.
+	a.patchNew(ctx, st, p.OnPatch)
+	return st, nil
 }

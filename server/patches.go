@@ -200,9 +200,6 @@ func (a *Admin) makePatch(ctx context.Context, from, to store.Release) PatchResu
 	}
 	pol := a.Patches
 	switch {
-	case from.URL != "" || to.URL != "":
-		res.Skipped = "a release's bytes are at an external origin, not in this server's blob store"
-		return res
 	case to.Size < pol.minSize():
 		res.Skipped = fmt.Sprintf("the release is smaller than %d bytes: a whole download costs about what a patch does", pol.minSize())
 		return res
@@ -215,7 +212,7 @@ func (a *Admin) makePatch(ctx context.Context, from, to store.Release) PatchResu
 		return res
 	}
 	start := time.Now()
-	patch, err := a.diff(from, to)
+	patch, err := a.diff(ctx, from, to)
 	res.Seconds = time.Since(start).Seconds()
 	if err != nil {
 		res.Error = err.Error()
@@ -243,12 +240,12 @@ func (a *Admin) makePatch(ctx context.Context, from, to store.Release) PatchResu
 	return res
 }
 
-// diff computes the bsdiff patch between two releases' blobs, checking
+// diff computes the bsdiff patch between two releases' bytes, checking
 // both against their releases' sha256 and size, and proves the patch by
 // applying it with the same code selfupdate's patcher runs.
-func (a *Admin) diff(from, to store.Release) ([]byte, error) {
+func (a *Admin) diff(ctx context.Context, from, to store.Release) ([]byte, error) {
 	var patch bytes.Buffer
-	err := a.readBlobs([]store.Release{from, to}, func(r []io.Reader) error {
+	err := a.readBlobs(ctx, []store.Release{from, to}, func(r []io.Reader) error {
 		return binarydist.Diff(r[0], r[1], &patch)
 	})
 	if err != nil {
@@ -256,7 +253,7 @@ func (a *Admin) diff(from, to store.Release) ([]byte, error) {
 	}
 	h := sha256.New()
 	var n int64
-	err = a.readBlobs([]store.Release{from}, func(r []io.Reader) error {
+	err = a.readBlobs(ctx, []store.Release{from}, func(r []io.Reader) error {
 		return binarydist.Patch(r[0], io.MultiWriter(h, countWriter{&n}), bytes.NewReader(patch.Bytes()))
 	})
 	switch {
@@ -268,25 +265,30 @@ func (a *Admin) diff(from, to store.Release) ([]byte, error) {
 	return patch.Bytes(), nil
 }
 
-// readBlobs runs fn on readers of the releases' blobs, then checks that
-// each was read whole and is the release's bytes.
-func (a *Admin) readBlobs(rs []store.Release, fn func([]io.Reader) error) error {
+// readBlobs runs fn on readers of the releases' bytes — from the blob
+// store, or fetched from the origin of a release published with --url —
+// then checks that each was read whole and is the release's bytes, so an
+// origin that changed its file since the publish makes no patch.
+func (a *Admin) readBlobs(ctx context.Context, rs []store.Release, fn func([]io.Reader) error) error {
 	readers := make([]io.Reader, len(rs))
 	checks := make([]func() error, len(rs))
 	for i, r := range rs {
-		f, err := a.Blobs.Open(r.SHA256)
+		f, err := a.openRelease(ctx, r)
 		if err != nil {
-			return fmt.Errorf("the file of %s %s is missing from the blob store: %w", r.Product, r.Version, err)
+			return err
 		}
 		defer f.Close()
 		h := sha256.New()
 		var n int64
 		readers[i] = io.TeeReader(io.LimitReader(f, r.Size+1), io.MultiWriter(h, countWriter{&n}))
 		checks[i] = func() error {
-			if n != r.Size || hex.EncodeToString(h.Sum(nil)) != r.SHA256 {
-				return fmt.Errorf("the stored file of %s %s is not its release's bytes (damaged blob store?)", r.Product, r.Version)
+			switch {
+			case n == r.Size && hex.EncodeToString(h.Sum(nil)) == r.SHA256:
+				return nil
+			case r.URL != "":
+				return fmt.Errorf("the origin's file of %s %s (%s) is no longer the bytes published; upload the published file there again", r.Product, r.Version, r.URL)
 			}
-			return nil
+			return fmt.Errorf("the stored file of %s %s is not its release's bytes (damaged blob store?)", r.Product, r.Version)
 		}
 	}
 	if err := fn(readers); err != nil {
@@ -298,6 +300,22 @@ func (a *Admin) readBlobs(rs []store.Release, fn func([]io.Reader) error) error 
 		}
 	}
 	return nil
+}
+
+// openRelease opens a release's bytes: its blob, or its origin's file.
+func (a *Admin) openRelease(ctx context.Context, r store.Release) (io.ReadCloser, error) {
+	if r.URL != "" {
+		body, _, err := a.openOrigin(ctx, r.URL) // Close cancels the fetch
+		if err != nil {
+			return nil, fmt.Errorf("fetching %s %s from its origin: %w", r.Product, r.Version, err)
+		}
+		return body, nil
+	}
+	f, err := a.Blobs.Open(r.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("the file of %s %s is missing from the blob store: %w", r.Product, r.Version, err)
+	}
+	return f, nil
 }
 
 type countWriter struct{ n *int64 }

@@ -310,3 +310,63 @@ func TestArtifactServesPatch(t *testing.T) {
 		t.Errorf("an unpublished blob: %d, want 404", r.status)
 	}
 }
+
+// TestPatchesForReleasesAtAnOrigin: releases published with --url get
+// patches like any other, computed from the origin's files and kept here;
+// an origin whose file changed since its publish makes no patch, and the
+// publish still succeeds.
+func TestPatchesForReleasesAtAnOrigin(t *testing.T) {
+	f := patchFixture(t)
+	v1 := program(256<<10, 7)
+	v2 := edited(v1, "2.0.0")
+	v3 := edited(v2, "3.0.0")
+	o := newOrigin(t, map[string][]byte{"/app/1.0.0": v1, "/app/2.0.0": v2, "/app/3.0.0": v3})
+	publish := func(version string) []server.PatchResult {
+		t.Helper()
+		var got []server.PatchResult
+		_, err := f.admin.Publish(t.Context(), server.PublishParams{
+			Product: "app", Series: api.SeriesPro, Version: version, OS: "linux", Arch: "amd64",
+			URL: o.URL + "/app/" + version, OnPatch: func(r server.PatchResult) { got = append(got, r) },
+		})
+		if err != nil {
+			t.Fatalf("publishing %s --url: %v", version, err)
+		}
+		return got
+	}
+	publish("1.0.0")
+	got := publish("2.0.0")
+	if len(got) != 1 || got[0].FromVersion != "1.0.0" || got[0].SHA256 == "" || got[0].Error != "" || got[0].Skipped != "" {
+		t.Fatalf("publishing 2.0.0 at an origin made %+v, want one patch from 1.0.0", got)
+	}
+	if out := f.applyPatch(t, v1, got[0].SHA256); !bytes.Equal(out, v2) {
+		t.Error("the patch 1.0.0 → 2.0.0 made from the origin's files does not make 2.0.0")
+	}
+	// The patch is served from here, the release from its origin.
+	if r := f.get(t, "/v1/artifacts/"+got[0].SHA256); r.status != http.StatusOK || sha256Hex(r.body) != got[0].SHA256 {
+		t.Errorf("GET the patch: %s", r)
+	}
+
+	// The origin's 1.0.0 is replaced after its publish: no patch from
+	// it, the one from 2.0.0 is made, and 3.0.0 is published all the same.
+	o.files["/app/1.0.0"] = edited(v1, "tampered")
+	got = publish("3.0.0")
+	if len(got) != 2 {
+		t.Fatalf("publishing 3.0.0 made %+v, want two results", got)
+	}
+	for _, r := range got {
+		switch r.FromVersion {
+		case "2.0.0":
+			if r.SHA256 == "" || r.Error != "" {
+				t.Errorf("the patch from 2.0.0: %+v", r)
+			}
+		case "1.0.0":
+			if r.SHA256 != "" || !strings.Contains(r.Error, "no longer the bytes published") {
+				t.Errorf("the patch from 1.0.0, whose origin file changed: %+v, want an error saying so", r)
+			}
+		}
+	}
+	ps, err := f.inst.Store.Patches(t.Context(), "app", "linux", "amd64")
+	if err != nil || len(ps) != 2 {
+		t.Errorf("store holds %d patches (%v), want 2 (1→2, 2→3)", len(ps), err)
+	}
+}
