@@ -14,14 +14,16 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/hwkey"
 	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/datadir"
 	"github.com/aktual/aktual/updater"
 )
 
 // fixture is a real reference server on loopback with a classic product,
 // a hardware key, and an updater with a target at 1.0.0.
 type fixture struct {
-	inst   *server.Instance
-	admin  *server.Admin
+	inst   *datadir.Instance
+	admin  *admin.Admin
 	url    string
 	key    hwkey.Key
 	u      *updater.Updater
@@ -31,15 +33,15 @@ type fixture struct {
 
 func newFixture(t *testing.T, updates int64) *fixture {
 	t.Helper()
-	inst, err := server.Open(server.DataDir(t.TempDir()), "")
+	inst, err := datadir.Open(datadir.DataDir(t.TempDir()), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { inst.Close() })
-	f := &fixture{inst: inst, admin: inst.Admin(nil), v2: []byte("abacus 2.0.0\n")}
+	f := &fixture{inst: inst, admin: admin.New(inst), v2: []byte("abacus 2.0.0\n")}
 	v1 := []byte("abacus 1.0.0\n")
 	for v, data := range map[string][]byte{"1.0.0": v1, "2.0.0": f.v2} {
-		if _, err := f.admin.Publish(t.Context(), server.PublishParams{Product: "abacus", Series: api.SeriesClassic,
+		if _, err := f.admin.Publish(t.Context(), admin.PublishParams{Product: "abacus", Series: api.SeriesClassic,
 			Version: v, OS: "linux", Arch: "amd64", File: bytes.NewReader(data)}); err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +58,7 @@ func newFixture(t *testing.T, updates int64) *fixture {
 			t.Fatal(err)
 		}
 	}
-	ts := httptest.NewServer(inst.Server("test", nil).Handler())
+	ts := httptest.NewServer(server.New(inst, "test", nil).Handler())
 	t.Cleanup(ts.Close)
 	f.url = ts.URL
 	f.target = filepath.Join(t.TempDir(), "abacus")
@@ -77,7 +79,7 @@ func (f *fixture) plan(t *testing.T) *updater.Plan {
 	return p
 }
 
-func (f *fixture) counts(t *testing.T) server.Standing {
+func (f *fixture) counts(t *testing.T) admin.Standing {
 	t.Helper()
 	st, err := f.admin.ShowHWKey(context.Background(), "HK-42")
 	if err != nil {

@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
-	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/datadir"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -27,8 +28,8 @@ func TestActivatePro(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the new code %q does not parse: %v", first.Code, err)
 	}
-	want := server.Activation{Customer: "Alice GmbH", Series: api.SeriesPro, Code: code.String(), CodeHint: code.LastGroup(),
-		Created: true, Added: 5, Counts: server.Counts{Purchased: 5, Remaining: 5}}
+	want := admin.Activation{Customer: "Alice GmbH", Series: api.SeriesPro, Code: code.String(), CodeHint: code.LastGroup(),
+		Created: true, Added: 5, Counts: admin.Counts{Purchased: 5, Remaining: 5}}
 	if first != want {
 		t.Errorf("first activation %+v, want %+v", first, want)
 	}
@@ -38,8 +39,8 @@ func TestActivatePro(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ActivatePro: %v", err)
 		}
-		want := server.Activation{Customer: "Alice GmbH", Series: api.SeriesPro, CodeHint: first.CodeHint,
-			Added: 3, Counts: server.Counts{Purchased: 8, Remaining: 8}}
+		want := admin.Activation{Customer: "Alice GmbH", Series: api.SeriesPro, CodeHint: first.CodeHint,
+			Added: 3, Counts: admin.Counts{Purchased: 8, Remaining: 8}}
 		if again != want {
 			t.Errorf("second activation %+v, want %+v", again, want)
 		}
@@ -57,8 +58,8 @@ func TestActivatePro(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ShowCode(%q): %v", typed, err)
 			}
-			want := server.Standing{Customer: "Alice GmbH", Series: api.SeriesPro, CodeHint: first.CodeHint, Active: true,
-				Counts: server.Counts{Purchased: 8, Remaining: 8}}
+			want := admin.Standing{Customer: "Alice GmbH", Series: api.SeriesPro, CodeHint: first.CodeHint, Active: true,
+				Counts: admin.Counts{Purchased: 8, Remaining: 8}}
 			if st != want {
 				t.Errorf("ShowCode(%q) = %+v, want %+v", typed, st, want)
 			}
@@ -124,12 +125,12 @@ func TestActivateRefused(t *testing.T) {
 			}
 			f.wantUnchanged(t, code, before)
 			f.wantEntitlements(t, 2)
-			f.wantHWKey(t, "KEY-1", server.Counts{Purchased: 2, Remaining: 2})
+			f.wantHWKey(t, "KEY-1", admin.Counts{Purchased: 2, Remaining: 2})
 		})
 	}
 }
 
-func (f *fixture) activateClassic(t *testing.T, customer, serial string, n int64) server.Activation {
+func (f *fixture) activateClassic(t *testing.T, customer, serial string, n int64) admin.Activation {
 	t.Helper()
 	act, err := f.admin.ActivateClassic(t.Context(), customer, serial, n)
 	if err != nil {
@@ -149,7 +150,7 @@ func (f *fixture) wantEntitlements(t *testing.T, n int) {
 	}
 }
 
-func (f *fixture) wantHWKey(t *testing.T, serial string, want server.Counts) {
+func (f *fixture) wantHWKey(t *testing.T, serial string, want admin.Counts) {
 	t.Helper()
 	st, err := f.admin.ShowHWKey(t.Context(), serial)
 	if err != nil {
@@ -164,14 +165,14 @@ func TestActivateClassic(t *testing.T) {
 	f := newFixture(t)
 
 	first := f.activateClassic(t, "Bob AG", "KEY-0001", 4)
-	want := server.Activation{Customer: "Bob AG", Series: api.SeriesClassic, HWKeySerial: "KEY-0001", Created: true,
-		Added: 4, Counts: server.Counts{Purchased: 4, Remaining: 4}}
+	want := admin.Activation{Customer: "Bob AG", Series: api.SeriesClassic, HWKeySerial: "KEY-0001", Created: true,
+		Added: 4, Counts: admin.Counts{Purchased: 4, Remaining: 4}}
 	if first != want {
 		t.Errorf("first activation %+v, want %+v", first, want)
 	}
 	again := f.activateClassic(t, "Bob AG", "KEY-0001", 3)
-	want = server.Activation{Customer: "Bob AG", Series: api.SeriesClassic, HWKeySerial: "KEY-0001",
-		Added: 3, Counts: server.Counts{Purchased: 7, Remaining: 7}}
+	want = admin.Activation{Customer: "Bob AG", Series: api.SeriesClassic, HWKeySerial: "KEY-0001",
+		Added: 3, Counts: admin.Counts{Purchased: 7, Remaining: 7}}
 	if again != want {
 		t.Errorf("second activation %+v, want %+v", again, want)
 	}
@@ -185,15 +186,15 @@ func TestActivateClassic(t *testing.T) {
 
 	t.Run("a second key is a second entitlement", func(t *testing.T) {
 		f.activateClassic(t, "Bob AG", "KEY-0002", 1)
-		f.wantHWKey(t, "KEY-0002", server.Counts{Purchased: 1, Remaining: 1})
-		f.wantHWKey(t, "KEY-0001", server.Counts{Purchased: 7, Remaining: 7})
+		f.wantHWKey(t, "KEY-0002", admin.Counts{Purchased: 1, Remaining: 1})
+		f.wantHWKey(t, "KEY-0001", admin.Counts{Purchased: 7, Remaining: 7})
 	})
 	t.Run("another customer's key is refused", func(t *testing.T) {
 		_, err := f.admin.ActivateClassic(t.Context(), "Carol KG", "KEY-0001", 1)
 		if err == nil || !strings.Contains(err.Error(), "belongs to another customer") {
 			t.Errorf("error %v, want one saying the key belongs to another customer", err)
 		}
-		f.wantHWKey(t, "KEY-0001", server.Counts{Purchased: 7, Remaining: 7})
+		f.wantHWKey(t, "KEY-0001", admin.Counts{Purchased: 7, Remaining: 7})
 	})
 	t.Run("bad serials are refused", func(t *testing.T) {
 		for _, serial := range []string{"", "../KEY-0001", "KEY 0001", "-KEY", "KEY/1", strings.Repeat("K", 129)} {
@@ -273,10 +274,10 @@ func TestAudit(t *testing.T) {
 func TestPublish(t *testing.T) {
 	now := time.Date(2030, 5, 6, 7, 8, 9, 987654321, time.UTC)
 	f := newFixture(t)
-	admin := f.inst.Admin(func() time.Time { return now })
+	adm := adminAt(f.inst, now)
 	data := []byte("the 1.0.0 build")
 
-	st, err := admin.Publish(t.Context(), server.PublishParams{
+	st, err := adm.Publish(t.Context(), admin.PublishParams{
 		Product: "app", Series: api.SeriesPro, Version: "1.0.0", OS: "linux", Arch: "amd64", File: bytes.NewReader(data),
 	})
 	if err != nil {
@@ -308,8 +309,8 @@ func TestPublish(t *testing.T) {
 	}
 
 	t.Run("identical bytes again are accepted and change nothing", func(t *testing.T) {
-		later := f.inst.Admin(func() time.Time { return now.Add(time.Hour) })
-		if _, err := later.Publish(t.Context(), server.PublishParams{
+		later := adminAt(f.inst, now.Add(time.Hour))
+		if _, err := later.Publish(t.Context(), admin.PublishParams{
 			Product: "app", Series: api.SeriesPro, Version: "1.0.0", OS: "linux", Arch: "amd64", File: bytes.NewReader(data),
 		}); err != nil {
 			t.Fatalf("re-publishing the same bytes: %v", err)
@@ -320,7 +321,7 @@ func TestPublish(t *testing.T) {
 		}
 	})
 	t.Run("other bytes under the same version are refused", func(t *testing.T) {
-		_, err := admin.Publish(t.Context(), server.PublishParams{
+		_, err := adm.Publish(t.Context(), admin.PublishParams{
 			Product: "app", Series: api.SeriesPro, Version: "1.0.0", OS: "linux", Arch: "amd64", File: strings.NewReader("a rebuilt 1.0.0"),
 		})
 		if err == nil || !strings.Contains(err.Error(), "already published with other contents") || !strings.Contains(err.Error(), "publish a new version") {
@@ -331,7 +332,7 @@ func TestPublish(t *testing.T) {
 		}
 	})
 	t.Run("the same version for another platform is another release", func(t *testing.T) {
-		if _, err := admin.Publish(t.Context(), server.PublishParams{
+		if _, err := adm.Publish(t.Context(), admin.PublishParams{
 			Product: "app", Series: api.SeriesPro, Version: "1.0.0", OS: "windows", Arch: "amd64", File: strings.NewReader("the 1.0.0 build for windows"),
 		}); err != nil {
 			t.Fatalf("Publish: %v", err)
@@ -341,7 +342,7 @@ func TestPublish(t *testing.T) {
 		}
 	})
 	t.Run("the product under the other series is refused", func(t *testing.T) {
-		_, err := admin.Publish(t.Context(), server.PublishParams{
+		_, err := adm.Publish(t.Context(), admin.PublishParams{
 			Product: "app", Series: api.SeriesClassic, Version: "2.0.0", OS: "linux", Arch: "amd64", File: strings.NewReader("the 2.0.0 build"),
 		})
 		if err == nil || !strings.Contains(err.Error(), "published as a pro-series product") || !strings.Contains(err.Error(), "--series pro") {
@@ -367,36 +368,36 @@ func (f *fixture) releases(t *testing.T, product, goos, arch string) []store.Rel
 
 func TestPublishRefused(t *testing.T) {
 	f := newFixture(t)
-	good := server.PublishParams{Product: "fresh", Series: api.SeriesPro, Version: "1.0.0", OS: "linux", Arch: "amd64"}
-	with := func(change func(*server.PublishParams)) server.PublishParams {
+	good := admin.PublishParams{Product: "fresh", Series: api.SeriesPro, Version: "1.0.0", OS: "linux", Arch: "amd64"}
+	with := func(change func(*admin.PublishParams)) admin.PublishParams {
 		p := good
 		change(&p)
 		return p
 	}
 	for _, tc := range []struct {
 		name    string
-		params  server.PublishParams
+		params  admin.PublishParams
 		file    io.Reader
 		message string
 	}{
-		{"no product", with(func(p *server.PublishParams) { p.Product = "" }), nil, "--product"},
-		{"product is a path", with(func(p *server.PublishParams) { p.Product = "../fresh" }), nil, "--product"},
-		{"product with a slash", with(func(p *server.PublishParams) { p.Product = "a/b" }), nil, "--product"},
-		{"product with a space", with(func(p *server.PublishParams) { p.Product = "my app" }), nil, "--product"},
-		{"product starts with a dash", with(func(p *server.PublishParams) { p.Product = "-fresh" }), nil, "--product"},
-		{"product too long", with(func(p *server.PublishParams) { p.Product = strings.Repeat("p", 129) }), nil, "--product"},
-		{"no series", with(func(p *server.PublishParams) { p.Series = "" }), nil, "--series must be pro or classic"},
-		{"unknown series", with(func(p *server.PublishParams) { p.Series = "enterprise" }), nil, "--series"},
-		{"series in capitals", with(func(p *server.PublishParams) { p.Series = "Pro" }), nil, "--series"},
-		{"no version", with(func(p *server.PublishParams) { p.Version = "" }), nil, "MAJOR.MINOR.PATCH"},
-		{"version with v", with(func(p *server.PublishParams) { p.Version = "v1.0.0" }), nil, "MAJOR.MINOR.PATCH"},
-		{"version of two parts", with(func(p *server.PublishParams) { p.Version = "1.0" }), nil, "MAJOR.MINOR.PATCH"},
-		{"version with build metadata", with(func(p *server.PublishParams) { p.Version = "1.0.0+42" }), nil, "MAJOR.MINOR.PATCH"},
-		{"version with leading zero", with(func(p *server.PublishParams) { p.Version = "1.02.0" }), nil, "MAJOR.MINOR.PATCH"},
-		{"version is a word", with(func(p *server.PublishParams) { p.Version = "latest" }), nil, "MAJOR.MINOR.PATCH"},
-		{"no os", with(func(p *server.PublishParams) { p.OS = "" }), nil, "--os and --arch"},
-		{"no arch", with(func(p *server.PublishParams) { p.Arch = "" }), nil, "--os and --arch"},
-		{"os is a path", with(func(p *server.PublishParams) { p.OS = "../linux" }), nil, "--os and --arch"},
+		{"no product", with(func(p *admin.PublishParams) { p.Product = "" }), nil, "--product"},
+		{"product is a path", with(func(p *admin.PublishParams) { p.Product = "../fresh" }), nil, "--product"},
+		{"product with a slash", with(func(p *admin.PublishParams) { p.Product = "a/b" }), nil, "--product"},
+		{"product with a space", with(func(p *admin.PublishParams) { p.Product = "my app" }), nil, "--product"},
+		{"product starts with a dash", with(func(p *admin.PublishParams) { p.Product = "-fresh" }), nil, "--product"},
+		{"product too long", with(func(p *admin.PublishParams) { p.Product = strings.Repeat("p", 129) }), nil, "--product"},
+		{"no series", with(func(p *admin.PublishParams) { p.Series = "" }), nil, "--series must be pro or classic"},
+		{"unknown series", with(func(p *admin.PublishParams) { p.Series = "enterprise" }), nil, "--series"},
+		{"series in capitals", with(func(p *admin.PublishParams) { p.Series = "Pro" }), nil, "--series"},
+		{"no version", with(func(p *admin.PublishParams) { p.Version = "" }), nil, "MAJOR.MINOR.PATCH"},
+		{"version with v", with(func(p *admin.PublishParams) { p.Version = "v1.0.0" }), nil, "MAJOR.MINOR.PATCH"},
+		{"version of two parts", with(func(p *admin.PublishParams) { p.Version = "1.0" }), nil, "MAJOR.MINOR.PATCH"},
+		{"version with build metadata", with(func(p *admin.PublishParams) { p.Version = "1.0.0+42" }), nil, "MAJOR.MINOR.PATCH"},
+		{"version with leading zero", with(func(p *admin.PublishParams) { p.Version = "1.02.0" }), nil, "MAJOR.MINOR.PATCH"},
+		{"version is a word", with(func(p *admin.PublishParams) { p.Version = "latest" }), nil, "MAJOR.MINOR.PATCH"},
+		{"no os", with(func(p *admin.PublishParams) { p.OS = "" }), nil, "--os and --arch"},
+		{"no arch", with(func(p *admin.PublishParams) { p.Arch = "" }), nil, "--os and --arch"},
+		{"os is a path", with(func(p *admin.PublishParams) { p.OS = "../linux" }), nil, "--os and --arch"},
 		{"empty file", good, strings.NewReader(""), "empty"},
 		{"unreadable file", good, iotest.ErrReader(errors.New("disk on fire")), "disk on fire"},
 	} {
@@ -417,4 +418,11 @@ func TestPublishRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// adminAt is the admin service of inst on a clock stopped at now.
+func adminAt(inst *datadir.Instance, now time.Time) *admin.Admin {
+	a := admin.New(inst)
+	a.Now = func() time.Time { return now }
+	return a
 }

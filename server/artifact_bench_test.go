@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/datadir"
 )
 
 // benchArtifactSize is the artifact BenchmarkArtifact serves.
@@ -22,18 +24,18 @@ const benchArtifactSize = 64 << 20
 // published as app 1.0.0; it returns the artifact's path.
 func artifactServer(tb testing.TB, size int64) (*Server, string) {
 	tb.Helper()
-	inst, err := Open(DataDir(tb.TempDir()), "")
+	inst, err := datadir.Open(datadir.DataDir(tb.TempDir()), "")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { inst.Close() })
 	var seed [32]byte
-	rel, err := inst.Admin(nil).Publish(tb.Context(), PublishParams{Product: "app", Series: api.SeriesPro, Version: "1.0.0",
+	rel, err := admin.New(inst).Publish(tb.Context(), admin.PublishParams{Product: "app", Series: api.SeriesPro, Version: "1.0.0",
 		OS: "linux", Arch: "amd64", File: io.LimitReader(rand.NewChaCha8(seed), size)})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return inst.Server("bench", nil), "/v1/artifacts/" + rel.SHA256
+	return New(inst, "bench", nil), "/v1/artifacts/" + rel.SHA256
 }
 
 // BenchmarkArtifact downloads a 64 MiB artifact over loopback HTTP, as

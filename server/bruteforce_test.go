@@ -19,6 +19,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/ratelimit"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -171,7 +172,7 @@ func TestBruteForceFromOneAddress(t *testing.T) {
 		r := attacker.post(t, f.url, "/v1/reservations", body)
 		answered[r.status]++
 		switch {
-		case i < server.DefaultAttemptAllowance+1:
+		case i < ratelimit.DefaultAllowance+1:
 			// The allowance, and the failure past it that starts the block.
 			wantError(t, r, http.StatusForbidden, api.CodeUnknownCredential)
 		default:
@@ -184,7 +185,7 @@ func TestBruteForceFromOneAddress(t *testing.T) {
 	took := time.Since(start)
 	t.Logf("%d wrong codes from %s in %v: %d looked up (%d answered 403), %d refused with 429",
 		attempts, attacker.ip, took.Round(time.Millisecond), evaluated.Load(), answered[http.StatusForbidden], answered[http.StatusTooManyRequests])
-	if got, want := evaluated.Load(), int64(server.DefaultAttemptAllowance+1); got != want {
+	if got, want := evaluated.Load(), int64(ratelimit.DefaultAllowance+1); got != want {
 		t.Errorf("%d wrong codes reached the store, want %d", got, want)
 	}
 	f.wantUnchanged(t, code, before)
@@ -253,7 +254,7 @@ func TestBruteForceOneCredentialFromTwoAddresses(t *testing.T) {
 		a, b := clientFrom(t, f.url, "127.0.0.2"), clientFrom(t, f.url, "127.0.0.3")
 		same := wrongCode(t)
 
-		for i := range server.DefaultAttemptAllowance + 1 {
+		for i := range ratelimit.DefaultAllowance + 1 {
 			c := []from{a, b}[i%2]
 			wantError(t, c.post(t, f.url, "/v1/reservations", mustJSON(t, reserveRequest(same, "app", fmt.Sprintf("k%d", i)))),
 				http.StatusForbidden, api.CodeUnknownCredential)
@@ -262,7 +263,7 @@ func TestBruteForceOneCredentialFromTwoAddresses(t *testing.T) {
 			wantRateLimited(t, c.post(t, f.url, "/v1/reservations", mustJSON(t, reserveRequest(same, "app", "blocked"))),
 				1, "this update code was refused too many times")
 		}
-		if got, want := evaluated.Load(), int64(server.DefaultAttemptAllowance+1); got != want {
+		if got, want := evaluated.Load(), int64(ratelimit.DefaultAllowance+1); got != want {
 			t.Errorf("%d attempts with the code reached the store, want %d", got, want)
 		}
 		// The addresses themselves are not blocked: another code is looked up.
@@ -292,7 +293,7 @@ func TestBruteForceOneCredentialFromTwoAddresses(t *testing.T) {
 		var log lockedBuffer
 		f := newFixtureWith(t, func(s *server.Server) {
 			s.Now = clk.Now
-			s.Limiter = server.NewAttemptLimiter(server.AttemptLimits{Allowance: allowance, Now: clk.Now})
+			s.Limiter = ratelimit.New(ratelimit.Limits{Allowance: allowance, Now: clk.Now})
 			s.Logger = slog.New(slog.NewTextHandler(&log, nil))
 		})
 		f.publish(t, classicApp, api.SeriesClassic, "1.0.0", "linux", "amd64")

@@ -14,6 +14,7 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/hwkey"
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/server/metrics"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -82,7 +83,7 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 	}
 	// The challenge carries whole seconds: its stated expiry is computed
 	// from the same instant the check will use.
-	issued := s.now().Truncate(time.Second)
+	issued := s.Now.UTC().Truncate(time.Second)
 	writeJSON(w, http.StatusOK, api.ChallengeResponse{Challenge: s.newChallenge(issued), ExpiresAt: issued.Add(ChallengeTTL)})
 }
 
@@ -101,7 +102,7 @@ func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
 	if !checkUpdateFields(w, r, req.Product, req.FromVersion, req.ToVersion, req.MachineID) {
 		return
 	}
-	now := s.now()
+	now := s.Now.UTC()
 	proof := api.HWKeyProof{Licence: req.Licence, Challenge: req.Challenge, Signature: req.Signature}
 	lic, ok := s.verifyKeyProof(w, r, proof, req.Product, now, at)
 	if !ok {
@@ -150,7 +151,7 @@ func (s *Server) verifyKeyProof(w http.ResponseWriter, r *http.Request, p api.HW
 	lic, err := hwkey.VerifyLicence(p.Licence, s.Keys.KeySet.ReleaseKeys)
 	if err != nil {
 		at.fail()
-		s.metrics().credentialFailed(credClassicKey)
+		s.metrics().CredentialFailed(metrics.CredClassicKey)
 		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential,
 			i18n.M("the hardware key's licence is not valid for this vendor (%v); contact your vendor", err))
 		return hwkey.LicenceStatement{}, false
@@ -162,7 +163,7 @@ func (s *Server) verifyKeyProof(w http.ResponseWriter, r *http.Request, p api.HW
 	}
 	if !hwkey.VerifyChallenge(lic.PublicKey, p.Challenge, p.Signature) {
 		at.fail()
-		s.metrics().credentialFailed(credClassicKey)
+		s.metrics().CredentialFailed(metrics.CredClassicKey)
 		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential,
 			i18n.M("the hardware key did not prove it is present (its signature does not match its licence); reconnect the key and try again"))
 		return hwkey.LicenceStatement{}, false
@@ -172,7 +173,7 @@ func (s *Server) verifyKeyProof(w http.ResponseWriter, r *http.Request, p api.HW
 		return hwkey.LicenceStatement{}, false
 	} else if err != nil {
 		at.fail()
-		s.metrics().credentialFailed(credClassicKey)
+		s.metrics().CredentialFailed(metrics.CredClassicKey)
 		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential, localizable(err))
 		return hwkey.LicenceStatement{}, false
 	}
@@ -183,7 +184,7 @@ func (s *Server) verifyKeyProof(w http.ResponseWriter, r *http.Request, p api.HW
 // and, when no code can be given, why (in the language r asks for).
 func (s *Server) sessionView(r *http.Request, cs store.ClassicSession) api.ClassicSession {
 	v := api.ClassicSession{ID: cs.ID, URL: s.baseURL(r) + "/classic/" + cs.ID, State: cs.State, ExpiresAt: cs.ExpiresAt}
-	if !s.now().Before(cs.ExpiresAt) && cs.State != api.SessionUsed {
+	if !s.Now.UTC().Before(cs.ExpiresAt) && cs.State != api.SessionUsed {
 		v.State = api.SessionExpired
 	}
 	p := printer(r)
@@ -225,7 +226,7 @@ func (s *Server) handleSessionStatus(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) sessionFor(w http.ResponseWriter, r *http.Request) (store.ClassicSession, bool) {
 	id := r.PathValue("id")
-	if !ValidName(id) {
+	if !api.ValidName(id) {
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("session id is not valid"))
 		return store.ClassicSession{}, false
 	}
@@ -247,7 +248,7 @@ func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api
 	cs, err := s.Store.Session(r.Context(), c.Session)
 	if errors.Is(err, store.ErrNotFound) {
 		at.fail()
-		s.metrics().credentialFailed(credInternetCode)
+		s.metrics().CredentialFailed(metrics.CredInternetCode)
 		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential, i18n.M("this session is not known to the server; start the update again"))
 		return store.Credential{}, "", false
 	} else if err != nil {
@@ -257,13 +258,13 @@ func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api
 	switch {
 	case cs.MachineID != req.MachineID:
 		at.fail()
-		s.metrics().credentialFailed(credInternetCode)
+		s.metrics().CredentialFailed(metrics.CredInternetCode)
 		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential,
 			i18n.M("this Internet code was issued for another computer; start the update on this computer to get its own code"))
 		return store.Credential{}, "", false
 	case cs.Product != req.Product || cs.ToVersion != req.ToVersion || cs.FromVersion != req.FromVersion:
 		at.fail()
-		s.metrics().credentialFailed(credInternetCode)
+		s.metrics().CredentialFailed(metrics.CredInternetCode)
 		writeError(w, r, http.StatusForbidden, api.CodeUnknownCredential,
 			i18n.M("this Internet code was issued for another update; start the update again"))
 		return store.Credential{}, "", false
@@ -271,7 +272,7 @@ func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api
 		writeError(w, r, http.StatusForbidden, api.CodeExpired,
 			i18n.M("too many wrong Internet codes were typed for this session; start the update again to get a new code"))
 		return store.Credential{}, "", false
-	case !s.now().Before(cs.ExpiresAt) && cs.State != api.SessionUsed:
+	case !s.Now.UTC().Before(cs.ExpiresAt) && cs.State != api.SessionUsed:
 		writeError(w, r, http.StatusForbidden, api.CodeExpired,
 			i18n.M("this Internet code has expired (codes are valid for 15 minutes); start the update again to get a new one"))
 		return store.Credential{}, "", false
@@ -295,7 +296,7 @@ func (s *Server) classicCredential(w http.ResponseWriter, r *http.Request, c api
 	want := api.DeriveInternetCode(s.Keys.CodeSecret, cs.ID)
 	if subtle.ConstantTimeCompare([]byte(typed), []byte(want)) != 1 {
 		at.fail()
-		s.metrics().credentialFailed(credInternetCode)
+		s.metrics().CredentialFailed(metrics.CredInternetCode)
 		after, err := s.Store.FailSessionAttempt(r.Context(), cs.ID, MaxInternetCodeAttempts)
 		if err != nil {
 			s.internalError(w, r, "counting attempt", err)

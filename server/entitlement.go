@@ -6,6 +6,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/server/metrics"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -26,7 +27,7 @@ func (s *Server) handleEntitlementQuery(w http.ResponseWriter, r *http.Request) 
 	if !readJSON(w, r, &req) {
 		return
 	}
-	if !ValidName(req.Product) {
+	if !api.ValidName(req.Product) {
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("product is required"))
 		return
 	}
@@ -58,7 +59,7 @@ func (s *Server) answerCodeQuery(w http.ResponseWriter, r *http.Request, product
 	switch {
 	case errors.Is(err, store.ErrUnknownCredential):
 		at.fail()
-		s.metrics().credentialFailed(credProCode)
+		s.metrics().CredentialFailed(metrics.CredProCode)
 		s.storeError(w, r, err, product, series)
 	case err != nil:
 		s.internalError(w, r, "looking up entitlement", err)
@@ -75,7 +76,7 @@ func (s *Server) answerCodeQuery(w http.ResponseWriter, r *http.Request, product
 // opening a session does: a key for a Pro product is the wrong series, and
 // a key without site access is inactive.
 func (s *Server) answerKeyQuery(w http.ResponseWriter, r *http.Request, product string, proof api.HWKeyProof, at *attempt) {
-	lic, ok := s.verifyKeyProof(w, r, proof, product, s.now(), at)
+	lic, ok := s.verifyKeyProof(w, r, proof, product, s.Now.UTC(), at)
 	if !ok {
 		return
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/hwkey"
 	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/ratelimit"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -49,7 +51,7 @@ func (c *classicFixture) keyQuery(t *testing.T, key hwkey.Key, product string) a
 type snapshot struct {
 	entitlements []store.Entitlement
 	ledgers      map[int64][]store.LedgerEntry
-	audit        server.AuditReport
+	audit        admin.AuditReport
 }
 
 func (f *fixture) snapshot(t *testing.T) snapshot {
@@ -96,7 +98,7 @@ func TestEntitlementQueryChangesNothing(t *testing.T) {
 	before := f.snapshot(t)
 
 	// More queries than the attempt allowance: answers are not failures.
-	for i := range server.DefaultAttemptAllowance + 5 {
+	for i := range ratelimit.DefaultAllowance + 5 {
 		wantStatus(t, f.query(t, codeQuery(code, proApp)),
 			api.EntitlementStatus{Product: proApp, Series: api.SeriesPro, Active: true, Remaining: 3, Held: 1})
 		wantStatus(t, f.query(t, c.keyQuery(t, c.key, classicApp)),
@@ -145,7 +147,7 @@ func TestEntitlementQueryRefused(t *testing.T) {
 	f := newFixtureWith(t, func(s *server.Server) {
 		s.Now = clk.Now
 		// This table is about answers, not limits (see the limit tests).
-		s.Limiter = server.NewAttemptLimiter(server.AttemptLimits{Allowance: math.MaxInt, Now: clk.Now})
+		s.Limiter = ratelimit.New(ratelimit.Limits{Allowance: math.MaxInt, Now: clk.Now})
 	})
 	f.publish(t, classicApp, api.SeriesClassic, "2.0.0", "linux", "amd64")
 	f.publish(t, proApp, api.SeriesPro, "2.0.0", "linux", "amd64")
@@ -293,7 +295,7 @@ func TestEntitlementQueryRateLimited(t *testing.T) {
 
 	t.Run("per address", func(t *testing.T) {
 		attacker := clientFrom(t, f.url, "127.0.0.2")
-		for i := range server.DefaultAttemptAllowance + 1 {
+		for i := range ratelimit.DefaultAllowance + 1 {
 			// The allowance, and the failure past it that starts the block.
 			wantError(t, attacker.post(t, f.url, queryPath, mustJSON(t, codeQuery(wrongCode(t), proApp))),
 				http.StatusForbidden, api.CodeUnknownCredential)
@@ -323,7 +325,7 @@ func TestEntitlementQueryRateLimited(t *testing.T) {
 	t.Run("per code, queries and reserves together", func(t *testing.T) {
 		a, b := clientFrom(t, f.url, "127.0.0.3"), clientFrom(t, f.url, "127.0.0.4")
 		same := wrongCode(t)
-		for i := range server.DefaultAttemptAllowance + 1 {
+		for i := range ratelimit.DefaultAllowance + 1 {
 			cl := []from{a, b}[i%2]
 			path, body := queryPath, mustJSON(t, codeQuery(same, proApp))
 			if i%3 == 0 {

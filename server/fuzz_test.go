@@ -16,6 +16,9 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/hwkey"
 	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/datadir"
+	"github.com/aktual/aktual/server/keyring"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -38,7 +41,7 @@ var fuzzPlaceholders = []string{
 }
 
 type fuzzServer struct {
-	inst    *server.Instance
+	inst    *datadir.Instance
 	handler http.Handler
 	key     *hwkey.FileKey
 	// creds are the seeded entitlements whose ledger must always balance.
@@ -51,16 +54,16 @@ const fuzzSerial = "HK-FUZZ"
 func newFuzzServer(f *testing.F) *fuzzServer {
 	f.Helper()
 	ctx := context.Background()
-	inst, err := server.Open(server.DataDir(f.TempDir()), "")
+	inst, err := datadir.Open(datadir.DataDir(f.TempDir()), "")
 	if err != nil {
 		f.Fatalf("Open: %v", err)
 	}
 	f.Cleanup(func() { inst.Close() })
-	admin := inst.Admin(nil)
+	adm := admin.New(inst)
 	var sha string
 	for _, p := range []struct{ product, series string }{{proApp, api.SeriesPro}, {classicApp, api.SeriesClassic}} {
 		data := artifactBytes(p.product, "2.0.0", "linux", "amd64")
-		if _, err := admin.Publish(ctx, server.PublishParams{Product: p.product, Series: p.series, Version: "2.0.0",
+		if _, err := adm.Publish(ctx, admin.PublishParams{Product: p.product, Series: p.series, Version: "2.0.0",
 			OS: "linux", Arch: "amd64", File: bytes.NewReader(data)}); err != nil {
 			f.Fatalf("Publish(%s): %v", p.product, err)
 		}
@@ -69,11 +72,11 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		}
 	}
 	// Enough updates that a minute of fuzzing rarely spends them all.
-	act, err := admin.ActivatePro(ctx, "fuzz", 10000)
+	act, err := adm.ActivatePro(ctx, "fuzz", 10000)
 	if err != nil {
 		f.Fatalf("ActivatePro: %v", err)
 	}
-	if _, err := admin.ActivateClassic(ctx, "fuzz", fuzzSerial, 10000); err != nil {
+	if _, err := adm.ActivateClassic(ctx, "fuzz", fuzzSerial, 10000); err != nil {
 		f.Fatalf("ActivateClassic: %v", err)
 	}
 	code, err := api.ParseCode(act.Code)
@@ -90,9 +93,9 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	}
 	s := &fuzzServer{
 		inst:    inst,
-		handler: inst.Server("fuzz", nil).Handler(),
+		handler: server.New(inst, "fuzz", nil).Handler(),
 		key:     key,
-		creds:   []store.Credential{{CodeHash: server.CodeHash(inst.Keys.CodeSecret, code)}, {HWKeySerial: fuzzSerial}},
+		creds:   []store.Credential{{CodeHash: keyring.CodeHash(inst.Keys.CodeSecret, code)}, {HWKeySerial: fuzzSerial}},
 	}
 
 	var held api.ReservationResponse

@@ -11,13 +11,12 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/fault"
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/server/blobs"
+	"github.com/aktual/aktual/server/keyring"
+	"github.com/aktual/aktual/server/metrics"
+	"github.com/aktual/aktual/server/patches"
 	"github.com/aktual/aktual/server/store"
 )
-
-// ValidName reports whether s may be a product, OS or arch name, an
-// idempotency key or a machine ID: short, printable, no path tricks (see
-// api.ValidName).
-func ValidName(s string) bool { return api.ValidName(s) }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.Health{Status: "ok", Version: s.Version})
@@ -56,13 +55,13 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	goos, arch, current, nonce := q.Get("os"), q.Get("arch"), q.Get("current_sha256"), q.Get("nonce")
 	switch {
-	case !ValidName(product):
+	case !api.ValidName(product):
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("product name is not valid"))
 		return
-	case !ValidName(goos) || !ValidName(arch):
+	case !api.ValidName(goos) || !api.ValidName(arch):
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("os and arch query parameters are required (e.g. ?os=linux&arch=amd64)"))
 		return
-	case current != "" && !ValidSHA256(current):
+	case current != "" && !blobs.ValidSHA256(current):
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("current_sha256 must be 64 lowercase hex digits"))
 		return
 	case nonce != "" && !validNonce(nonce):
@@ -70,7 +69,7 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Cached per question; signed afresh for each nonce (latest_cache.go).
-	lq := latestQuery{Product: product, OS: goos, Arch: arch, Current: current, Patch: current != "" && wantsPatch(q.Get("patch"))}
+	lq := latestQuery{Product: product, OS: goos, Arch: arch, Current: current, Patch: current != "" && patches.Wanted(q.Get("patch"))}
 	body, err := s.latestAnswer(r.Context(), lq, nonce)
 	var le *latestError
 	switch {
@@ -98,7 +97,7 @@ func (s *Server) latestStatement(ctx context.Context, q latestQuery) (api.Latest
 	if err != nil {
 		return api.LatestStatement{}, &latestError{"listing releases", err}
 	}
-	latest := newestRelease(releases)
+	latest := store.Newest(releases)
 	if latest == nil {
 		return api.LatestStatement{}, errNoRelease
 	}
@@ -126,48 +125,18 @@ func (s *Server) latestStatement(ctx context.Context, q latestQuery) (api.Latest
 	}
 	if q.Patch {
 		// Only to a client that asked: older ones refuse unknown fields.
-		st.Patch = s.patchOffer(ctx, q.Product, q.OS, q.Arch, q.Current, latest.SHA256)
+		offer, err := patches.Offer(ctx, s.Store, s.Blobs, q.Product, q.OS, q.Arch, q.Current, latest.SHA256)
+		if err != nil {
+			s.logger().Warn("no patch offered", "product", q.Product, "err", err)
+		}
+		st.Patch = offer
 	}
 	return st, nil
 }
 
-// newestRelease picks the highest stable version that no release
-// withdrew; nil for none. A pre-release (2.1.0-rc.1) is published for staff
-// to try by version and is never offered to customers as the latest. A
-// release published with --downgrade-from withdraws the versions it names.
-func newestRelease(rs []store.Release) *store.Release {
-	withdrawn := map[string]bool{}
-	for _, r := range rs {
-		for _, v := range downgradeFrom(r) {
-			withdrawn[api.CanonicalVersion(v)] = true
-		}
-	}
-	var best *store.Release
-	for i := range rs {
-		if strings.Contains(rs[i].Version, "-") || withdrawn[api.CanonicalVersion(rs[i].Version)] {
-			continue
-		}
-		if best == nil || api.CompareVersions(rs[i].Version, best.Version) > 0 {
-			best = &rs[i]
-		}
-	}
-	return best
-}
-
-// downgradeFrom reads the versions a stored release withdraws, from its
-// signed statement (the server's own, verified when published).
-func downgradeFrom(r store.Release) []string {
-	var env api.Envelope
-	var st api.ReleaseStatement
-	if json.Unmarshal(r.Envelope, &env) != nil || json.Unmarshal(env.Payload, &st) != nil {
-		return nil
-	}
-	return st.DowngradeFrom
-}
-
 func (s *Server) handleArtifact(w http.ResponseWriter, r *http.Request) {
 	sum := r.PathValue("sha256")
-	if !ValidSHA256(sum) {
+	if !blobs.ValidSHA256(sum) {
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("artifact name must be its sha256 in lowercase hex"))
 		return
 	}
@@ -220,7 +189,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	if !ValidName(req.IdempotencyKey) {
+	if !api.ValidName(req.IdempotencyKey) {
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("idempotency_key is required (up to 128 letters, digits, '.', '_' or '-')"))
 		return
 	}
@@ -235,7 +204,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	now := s.now()
+	now := s.Now.UTC()
 	res, ent, err := s.Store.Reserve(r.Context(), store.ReserveParams{
 		IdempotencyKey: req.IdempotencyKey,
 		Credential:     cred,
@@ -255,13 +224,13 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if errors.Is(err, store.ErrUnknownCredential) {
 			at.fail()
-			s.metrics().credentialFailed(credProCode)
+			s.metrics().CredentialFailed(metrics.CredProCode)
 		}
 		s.storeError(w, r, err, req.Product, series)
 		return
 	}
 	at.succeed()
-	noteOutcome(r, reserveOutcome(res, now))
+	metrics.NoteOutcome(r, reserveOutcome(res, now))
 	fault.Hit(fault.ServerAfterReserveCommit)
 	s.logger().Info("reserved", "reservation", res.ID, "customer", ent.Customer, "product", res.Product,
 		"from", res.FromVersion, "to", res.ToVersion, "machine", res.MachineID, "remaining", ent.Remaining)
@@ -291,11 +260,11 @@ func (s *Server) productSeries(w http.ResponseWriter, r *http.Request, product s
 func checkUpdateFields(w http.ResponseWriter, r *http.Request, product, from, to, machine string) bool {
 	var msg i18n.Message
 	switch {
-	case !ValidName(product):
+	case !api.ValidName(product):
 		msg = i18n.M("product is required")
 	case !api.ValidVersion(to) || (from != "" && !api.ValidVersion(from)):
 		msg = i18n.M("from_version and to_version must be versions like 2.1.0")
-	case !ValidName(machine):
+	case !api.ValidName(machine):
 		msg = i18n.M("machine_id is required")
 	default:
 		return true
@@ -314,7 +283,7 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request, req api.Rese
 		cred, ok := s.codeCredential(w, r, c.Code, at)
 		return cred, "", ok
 	case c.Session != "" && c.Code == "" && c.HWKey == nil:
-		if !ValidName(c.Session) {
+		if !api.ValidName(c.Session) {
 			writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("session is not valid"))
 			return store.Credential{}, "", false
 		}
@@ -339,7 +308,7 @@ func (s *Server) codeCredential(w http.ResponseWriter, r *http.Request, typed st
 		writeError(w, r, http.StatusBadRequest, api.CodeInvalidCode, localizable(err))
 		return store.Credential{}, false
 	}
-	hash := CodeHash(s.Keys.CodeSecret, code)
+	hash := keyring.CodeHash(s.Keys.CodeSecret, code)
 	if !at.admit(w, r, keyCode, codeKey(hash), api.MaskCode(typed)) {
 		return store.Credential{}, false
 	}
@@ -357,20 +326,20 @@ func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request) {
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, what string,
 	op func(ctx context.Context, id string, now time.Time) (store.Reservation, store.Entitlement, error)) {
 	id := r.PathValue("id")
-	if !ValidName(id) {
+	if !api.ValidName(id) {
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("reservation id is not valid"))
 		return
 	}
 	if !readEmptyBody(w, r) {
 		return
 	}
-	now := s.now()
+	now := s.Now.UTC()
 	res, ent, err := op(r.Context(), id, now)
 	if err != nil {
 		s.storeError(w, r, err, "", "")
 		return
 	}
-	noteOutcome(r, finishOutcome(what, res, now))
+	metrics.NoteOutcome(r, finishOutcome(what, res, now))
 	s.logger().Info(what, "reservation", res.ID, "customer", ent.Customer, "state", res.State, "remaining", ent.Remaining)
 	writeJSON(w, http.StatusOK, reservationResponse(res, ent))
 }

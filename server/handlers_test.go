@@ -20,14 +20,17 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/datadir"
+	"github.com/aktual/aktual/server/keyring"
 	"github.com/aktual/aktual/server/store"
 )
 
 // fixture is a real instance (SQLite, keys, blob folder) served by the real
 // handler on loopback. Every test that uses one ends with a clean audit.
 type fixture struct {
-	inst  *server.Instance
-	admin *server.Admin
+	inst  *datadir.Instance
+	admin *admin.Admin
 	url   string
 	trust *api.KeySet // the server's keys, as a client learns them
 	http  *http.Client
@@ -40,18 +43,18 @@ func newFixture(t *testing.T) *fixture {
 // newFixtureWith lets a test set the server's clock or TTLs before it serves.
 func newFixtureWith(t *testing.T, configure func(*server.Server)) *fixture {
 	t.Helper()
-	inst, err := server.Open(server.DataDir(t.TempDir()), "")
+	inst, err := datadir.Open(datadir.DataDir(t.TempDir()), "")
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { inst.Close() })
-	srv := inst.Server("test", nil)
+	srv := server.New(inst, "test", nil)
 	if configure != nil {
 		configure(srv)
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	f := &fixture{inst: inst, admin: inst.Admin(nil), url: ts.URL, trust: inst.Keys.KeySet, http: ts.Client()}
+	f := &fixture{inst: inst, admin: admin.New(inst), url: ts.URL, trust: inst.Keys.KeySet, http: ts.Client()}
 	t.Cleanup(func() { f.requireClean(t) })
 	return f
 }
@@ -205,7 +208,7 @@ func (f *fixture) publish(t *testing.T, product, series, version, goos, arch str
 
 func (f *fixture) publishBytes(t *testing.T, product, series, version, goos, arch string, data []byte) {
 	t.Helper()
-	_, err := f.admin.Publish(t.Context(), server.PublishParams{
+	_, err := f.admin.Publish(t.Context(), admin.PublishParams{
 		Product: product, Series: series, Version: version, OS: goos, Arch: arch, File: bytes.NewReader(data),
 	})
 	if err != nil {
@@ -229,7 +232,7 @@ func (f *fixture) activate(t *testing.T, customer string, n int64) string {
 // standing is what the server knows about a code: its counts and the
 // length of its ledger (a row per change).
 type standing struct {
-	server.Counts
+	admin.Counts
 	ledger int
 }
 
@@ -243,7 +246,7 @@ func (f *fixture) standing(t *testing.T, code string) standing {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ent, err := f.inst.Store.Entitlement(t.Context(), store.Credential{CodeHash: server.CodeHash(f.inst.Keys.CodeSecret, c)})
+	ent, err := f.inst.Store.Entitlement(t.Context(), store.Credential{CodeHash: keyring.CodeHash(f.inst.Keys.CodeSecret, c)})
 	if err != nil {
 		t.Fatalf("Entitlement: %v", err)
 	}
@@ -254,7 +257,7 @@ func (f *fixture) standing(t *testing.T, code string) standing {
 	return standing{Counts: st.Counts, ledger: len(ledger)}
 }
 
-func (f *fixture) wantCounts(t *testing.T, code string, want server.Counts) {
+func (f *fixture) wantCounts(t *testing.T, code string, want admin.Counts) {
 	t.Helper()
 	if got := f.standing(t, code).Counts; got != want {
 		t.Errorf("counts %+v, want %+v", got, want)
@@ -269,8 +272,8 @@ func (f *fixture) wantUnchanged(t *testing.T, code string, before standing) {
 	f.requireClean(t)
 }
 
-func counts(purchased, remaining, held, consumed int64) server.Counts {
-	return server.Counts{Purchased: purchased, Remaining: remaining, Held: held, Consumed: consumed}
+func counts(purchased, remaining, held, consumed int64) admin.Counts {
+	return admin.Counts{Purchased: purchased, Remaining: remaining, Held: held, Consumed: consumed}
 }
 
 func reserveRequest(code, product, key string) api.ReserveRequest {
@@ -314,11 +317,11 @@ func TestHealth(t *testing.T) {
 }
 
 func TestReadyzWhenStoreIsDown(t *testing.T) {
-	inst, err := server.Open(server.DataDir(t.TempDir()), "")
+	inst, err := datadir.Open(datadir.DataDir(t.TempDir()), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(inst.Server("test", nil).Handler())
+	ts := httptest.NewServer(server.New(inst, "test", nil).Handler())
 	t.Cleanup(ts.Close)
 	f := &fixture{inst: inst, url: ts.URL, http: ts.Client()}
 	if err := inst.Close(); err != nil {
@@ -907,7 +910,7 @@ func TestCompleteAndRelease(t *testing.T) {
 		action string // "complete" or "release"
 		status int
 		state  string // on success
-		want   server.Counts
+		want   admin.Counts
 	}
 	for i, tc := range []struct {
 		name  string

@@ -19,6 +19,10 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/hwkey"
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/datadir"
+	pagepkg "github.com/aktual/aktual/server/page"
+	"github.com/aktual/aktual/server/ratelimit"
 )
 
 // The server answers the customer in the installer's language: every
@@ -29,7 +33,7 @@ import (
 // (ledger), a classic one (abacus), a Pro code with one update and an
 // activated hardware key.
 type langServer struct {
-	inst   *Instance
+	inst   *datadir.Instance
 	url    string
 	code   string // one update
 	key    *hwkey.FileKey
@@ -38,24 +42,24 @@ type langServer struct {
 
 func newLangServer(t *testing.T) *langServer {
 	t.Helper()
-	inst, err := Open(DataDir(t.TempDir()), "")
+	inst, err := datadir.Open(datadir.DataDir(t.TempDir()), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { inst.Close() })
 	ctx := t.Context()
-	admin := inst.Admin(nil)
+	adm := admin.New(inst)
 	for _, p := range []struct{ product, series string }{{"ledger", api.SeriesPro}, {"abacus", api.SeriesClassic}} {
-		if _, err := admin.Publish(ctx, PublishParams{Product: p.product, Series: p.series, Version: "2.0.0",
+		if _, err := adm.Publish(ctx, admin.PublishParams{Product: p.product, Series: p.series, Version: "2.0.0",
 			OS: "linux", Arch: "amd64", File: strings.NewReader(p.product + " 2.0.0")}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	act, err := admin.ActivatePro(ctx, "Acme", 1)
+	act, err := adm.ActivatePro(ctx, "Acme", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := admin.ActivateClassic(ctx, "Acme", "HK-1", 3); err != nil {
+	if _, err := adm.ActivateClassic(ctx, "Acme", "HK-1", 3); err != nil {
 		t.Fatal(err)
 	}
 	lic, err := hwkey.Issue(inst.Keys.Release, "HK-1", "Acme", nil, time.Now().Add(-time.Hour), time.Time{})
@@ -66,10 +70,10 @@ func newLangServer(t *testing.T) *langServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := inst.Server("test", nil)
+	srv := New(inst, "test", nil)
 	// The block that follows the allowance is long enough for a test to
 	// see it whole.
-	srv.Limiter = NewAttemptLimiter(AttemptLimits{FirstBlock: 30 * time.Second})
+	srv.Limiter = ratelimit.New(ratelimit.Limits{FirstBlock: 30 * time.Second})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return &langServer{inst: inst, url: ts.URL, code: act.Code, key: key, client: ts.Client()}
@@ -375,16 +379,16 @@ func TestRequestLanguage(t *testing.T) {
 // TestPageTextsComplete: the page says everything in every language; a
 // phrase missing from a catalog would show in English.
 func TestPageTextsComplete(t *testing.T) {
-	en := reflect.ValueOf(newPageText(i18n.NewPrinter(i18n.English)))
+	en := reflect.ValueOf(pagepkg.NewText(i18n.NewPrinter(i18n.English)))
 	for _, tag := range i18n.Supported {
-		v := reflect.ValueOf(newPageText(i18n.NewPrinter(tag)))
+		v := reflect.ValueOf(pagepkg.NewText(i18n.NewPrinter(tag)))
 		for i := range v.NumField() {
 			name, text := v.Type().Field(i).Name, v.Field(i).String()
 			if strings.TrimSpace(text) == "" {
-				t.Errorf("%v: pageText.%s is empty", tag, name)
+				t.Errorf("%v: page.Text.%s is empty", tag, name)
 			}
 			if tag != i18n.English && text == en.Field(i).String() {
-				t.Errorf("%v: pageText.%s is not translated: %q", tag, name, text)
+				t.Errorf("%v: page.Text.%s is not translated: %q", tag, name, text)
 			}
 		}
 	}
@@ -398,7 +402,7 @@ func TestPageLanguageOverride(t *testing.T) {
 	sess := s.openSession(t, "")
 	htmlLang := regexp.MustCompile(`<html lang="([a-z]+)">`)
 	csrfRE := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
-	bgHeading, enHeading := newPageText(i18n.NewPrinter(i18n.Bulgarian)).Heading, newPageText(i18n.NewPrinter(i18n.English)).Heading
+	bgHeading, enHeading := pagepkg.NewText(i18n.NewPrinter(i18n.Bulgarian)).Heading, pagepkg.NewText(i18n.NewPrinter(i18n.English)).Heading
 
 	for _, tc := range []struct {
 		name, query, accept string
@@ -460,7 +464,7 @@ func TestPageLanguageOverride(t *testing.T) {
 			t.Fatalf("Continue answered %d to %q, want 303 to /classic/%s?lang=bg", r.status, loc, sess.ID)
 		}
 		after := s.send(t, http.MethodGet, "/classic/"+sess.ID+"?lang=bg", "", nil)
-		if !strings.Contains(string(after.body), newPageText(i18n.NewPrinter(i18n.Bulgarian)).Continued) {
+		if !strings.Contains(string(after.body), pagepkg.NewText(i18n.NewPrinter(i18n.Bulgarian)).Continued) {
 			t.Errorf("the page after Continue does not say, in Bulgarian, that the installer continues:\n%s", after.body)
 		}
 	})

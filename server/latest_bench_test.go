@@ -10,30 +10,32 @@ import (
 	"testing"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/datadir"
 )
 
 // benchServer is a real instance (SQLite, keys, blobs) with releaseCount
 // releases of one product for linux/amd64, and its HTTP handler.
 func benchServer(b *testing.B, releaseCount int) (*Server, http.Handler, []byte) {
 	b.Helper()
-	inst, err := Open(DataDir(b.TempDir()), "")
+	inst, err := datadir.Open(datadir.DataDir(b.TempDir()), "")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { inst.Close() })
-	admin := inst.Admin(nil)
+	adm := admin.New(inst)
 	var first []byte
 	for i := range releaseCount {
 		data := []byte(fmt.Sprintf("app %d.0.0\n", i+1))
 		if i == 0 {
 			first = data
 		}
-		if _, err := admin.Publish(b.Context(), PublishParams{Product: "app", Series: api.SeriesPro, Version: fmt.Sprintf("%d.0.0", i+1),
+		if _, err := adm.Publish(b.Context(), admin.PublishParams{Product: "app", Series: api.SeriesPro, Version: fmt.Sprintf("%d.0.0", i+1),
 			OS: "linux", Arch: "amd64", File: bytes.NewReader(data)}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	s := inst.Server("bench", nil)
+	s := New(inst, "bench", nil)
 	return s, s.Handler(), first
 }
 

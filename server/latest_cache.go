@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server/keyring"
 )
 
 // The "latest" answer is the server's hot path: on a release day every
@@ -28,7 +28,7 @@ import (
 //     keys changed) or less than a tenth of its validity is left.
 //
 // A publish or re-sign through this process's Admin (the same Instance)
-// is seen at once (catalogChanges). One by another process — aktuald
+// is seen at once (datadir.Changes). One by another process — aktuald
 // release publish, aktuald keys, another replica on the same PostgreSQL —
 // cannot be seen in memory: it shows within latestRecheck, when the store
 // is read again. A short bound was chosen over a store query per request
@@ -60,24 +60,6 @@ type latestQuery struct {
 	Patch             bool   // a patch from Current is asked for (patch=bsdiff)
 }
 
-// catalogChanges counts changes to what latest answers say, made through
-// an Admin that shares it with the Server (both from one Instance): a
-// cached statement read before the last change is read again.
-type catalogChanges struct{ n atomic.Uint64 }
-
-func (c *catalogChanges) changed() {
-	if c != nil {
-		c.n.Add(1)
-	}
-}
-
-func (c *catalogChanges) count() uint64 {
-	if c == nil {
-		return 0
-	}
-	return c.n.Load()
-}
-
 // latestCache holds the statements and shared answers, per question.
 type latestCache struct {
 	mu      sync.Mutex
@@ -103,7 +85,7 @@ type latestSnapshot struct {
 	stable  []byte              // st encoded: a new reading is compared with it
 	checked time.Time           // when the store was read
 	changes uint64              // catalogChanges then
-	keys    *Keys
+	keys    *keyring.Keys
 	shared  atomic.Pointer[signedLatest]
 }
 
@@ -116,7 +98,7 @@ type signedLatest struct {
 
 // current reports whether the snapshot may answer at now without reading
 // the store again.
-func (p *latestSnapshot) current(now time.Time, changes uint64, keys *Keys) bool {
+func (p *latestSnapshot) current(now time.Time, changes uint64, keys *keyring.Keys) bool {
 	return p != nil && p.changes == changes && p.keys == keys &&
 		!now.Before(p.checked) && now.Sub(p.checked) < latestRecheck
 }
@@ -131,8 +113,7 @@ func (s *Server) snapshotCurrent(p *latestSnapshot, now time.Time, changes uint6
 	if p.st.Patch == nil {
 		return true
 	}
-	_, err := os.Stat(s.Blobs.path(p.st.Patch.SHA256))
-	return err == nil
+	return s.Blobs.Has(p.st.Patch.SHA256)
 }
 
 // usable reports whether a shared answer may still be served at now.
@@ -163,7 +144,7 @@ func (c *latestCache) entry(q latestQuery) *latestEntry {
 // latestAnswer is the encoded, signed answer to q with nonce ("" for
 // none): errNoRelease, a *latestError, or the body.
 func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string) ([]byte, error) {
-	now := s.now()
+	now := s.Now.UTC()
 	if s.latest.off {
 		st, err := s.latestStatement(ctx, q)
 		if err != nil {
@@ -208,7 +189,7 @@ func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string) 
 // since. A reading that says the same as the last keeps its signed
 // answer: nothing is signed for a question whose answer did not change.
 func (s *Server) latestSnapshot(ctx context.Context, e *latestEntry, q latestQuery, now time.Time) (*latestSnapshot, error) {
-	changes := s.catalog.count()
+	changes := s.Changes.Count()
 	if p := e.snap.Load(); s.snapshotCurrent(p, now, changes) {
 		return p, nil
 	}
@@ -253,7 +234,7 @@ func (s *Server) signLatest(st api.LatestStatement, nonce string, now time.Time)
 // keysEncoding is the key set envelope of keys, encoded as it stands in
 // every answer.
 type keysEncoding struct {
-	keys *Keys
+	keys *keyring.Keys
 	json []byte
 }
 
@@ -261,7 +242,7 @@ type keysEncoding struct {
 // api.LatestResponse (TestLatestEncodingIsWriteJSONs), with the key set's
 // part, the same in every answer, encoded once per key set: indenting it
 // anew was a third of the cost of an answer to a nonce.
-func (c *latestCache) encode(keys *Keys, answer api.Envelope) ([]byte, error) {
+func (c *latestCache) encode(keys *keyring.Keys, answer api.Envelope) ([]byte, error) {
 	k := c.keys.Load()
 	if k == nil || k.keys != keys {
 		b, err := json.MarshalIndent(keys.KeySetEnvelope, "  ", "  ")

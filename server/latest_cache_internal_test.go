@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/datadir"
 )
 
 // Clients choose the current hash in the question: the cache holds at
@@ -27,27 +29,27 @@ func TestLatestCacheIsBounded(t *testing.T) {
 	}
 }
 
-// Keys that change (a rotated online key) have the answer signed anew
+// keyring.Keys that change (a rotated online key) have the answer signed anew
 // with the new key at once, even though the store says the same.
 func TestLatestCacheFollowsTheKeys(t *testing.T) {
-	inst, err := Open(DataDir(t.TempDir()), "")
+	inst, err := datadir.Open(datadir.DataDir(t.TempDir()), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer inst.Close()
-	if _, err := inst.Admin(nil).Publish(t.Context(), PublishParams{Product: "app", Series: api.SeriesPro, Version: "1.0.0",
+	if _, err := admin.New(inst).Publish(t.Context(), admin.PublishParams{Product: "app", Series: api.SeriesPro, Version: "1.0.0",
 		OS: "linux", Arch: "amd64", File: bytes.NewReader([]byte("app 1.0.0"))}); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	s := inst.Server("test", nil)
+	s := New(inst, "test", nil)
 	s.Now = func() time.Time { return now }
 	q := latestQuery{Product: "app", OS: "linux", Arch: "amd64"}
 	first, err := s.latestAnswer(t.Context(), q, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, online, err := inst.Dir.RotateKey(api.RoleOnline, nil, now)
+	keys, online, err := inst.Dir.Keyring().RotateKey(api.RoleOnline, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +70,7 @@ func TestLatestCacheFollowsTheKeys(t *testing.T) {
 // The answer latestCache.encode splices together is byte for byte the
 // one writeJSON writes for an api.LatestResponse.
 func TestLatestEncodingIsWriteJSONs(t *testing.T) {
-	inst, err := Open(DataDir(t.TempDir()), "")
+	inst, err := datadir.Open(datadir.DataDir(t.TempDir()), "")
 	if err != nil {
 		t.Fatal(err)
 	}

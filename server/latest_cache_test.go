@@ -11,6 +11,8 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/datadir"
 )
 
 // latestRecheck is the server's bound on how late a release published by
@@ -120,13 +122,13 @@ func TestLatestCacheSeesAnotherProcessPublishWithinBound(t *testing.T) {
 		}
 	}
 
-	other, err := server.Open(f.inst.Dir, "")
+	other, err := datadir.Open(f.inst.Dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
 	data := artifactBytes("app", "2.0.0", "linux", "amd64")
-	if _, err := other.Admin(nil).Publish(t.Context(), server.PublishParams{Product: "app", Series: api.SeriesPro, Version: "2.0.0",
+	if _, err := admin.New(other).Publish(t.Context(), admin.PublishParams{Product: "app", Series: api.SeriesPro, Version: "2.0.0",
 		OS: "linux", Arch: "amd64", File: bytes.NewReader(data)}); err != nil {
 		t.Fatal(err)
 	}

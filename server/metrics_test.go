@@ -23,6 +23,8 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/hwkey"
 	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/datadir"
+	"github.com/aktual/aktual/server/metrics"
 )
 
 // scraped is one scrape of /metrics: each sample's value by its name and
@@ -213,7 +215,7 @@ func TestMetricsCountAScenario(t *testing.T) {
 	// Routes are the patterns, never a path a client chose.
 	wantRoutes := []string{"/v1/artifacts/{sha256}", "/v1/classic/challenges", "/v1/classic/sessions",
 		"/v1/products/{product}/latest", "/v1/reservations", "/v1/reservations/{id}/complete", "/v1/reservations/{id}/release"}
-	got := slices.DeleteFunc(m.labelValues("route"), func(r string) bool { return r == server.MetricsPath })
+	got := slices.DeleteFunc(m.labelValues("route"), func(r string) bool { return r == metrics.Path })
 	if !slices.Equal(got, wantRoutes) {
 		t.Errorf("route labels %q, want %q", got, wantRoutes)
 	}
@@ -256,7 +258,7 @@ func TestMetricsRouteLabelsAreBounded(t *testing.T) {
 		t.Errorf("a label took a value from a request:\n%s", m.text)
 	}
 	for _, r := range m.labelValues("route") {
-		if !slices.Contains([]string{"/", "/v1/artifacts/{sha256}", "/v1/reservations", "unmatched", server.MetricsPath}, r) {
+		if !slices.Contains([]string{"/", "/v1/artifacts/{sha256}", "/v1/reservations", "unmatched", metrics.Path}, r) {
 			t.Errorf("route label %q", r)
 		}
 	}
@@ -349,12 +351,12 @@ func TestRequestLog(t *testing.T) {
 // TestRequestLogLevels: a server failure is logged at error; probes at
 // debug.
 func TestRequestLogLevels(t *testing.T) {
-	inst, err := server.Open(server.DataDir(t.TempDir()), "")
+	inst, err := datadir.Open(datadir.DataDir(t.TempDir()), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var log lockedBuffer
-	srv := inst.Server("test", slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	srv := server.New(inst, "test", slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	f := &fixture{inst: inst, url: ts.URL, http: ts.Client()}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
-	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
 )
 
 // origin is an external origin or CDN on loopback: it serves files by path
@@ -45,7 +45,7 @@ func TestPublishAtOrigin(t *testing.T) {
 	data := []byte("\x7fELF ledger 2.0.0 as the CDN serves it")
 	o := newOrigin(t, map[string][]byte{"/ledger/2.0.0": data, "/other": []byte("other bytes")})
 
-	st, err := f.admin.Publish(t.Context(), server.PublishParams{
+	st, err := f.admin.Publish(t.Context(), admin.PublishParams{
 		Product: "ledger", Series: api.SeriesPro, Version: "2.0.0", OS: "linux", Arch: "amd64",
 		URL: o.URL + "/ledger/2.0.0", AutoHealthCheck: true,
 	})
@@ -89,7 +89,7 @@ func TestPublishAtOrigin(t *testing.T) {
 	})
 	t.Run("the same release moved to another origin", func(t *testing.T) {
 		o.files["/mirror/ledger"] = data
-		if _, err := f.admin.Publish(t.Context(), server.PublishParams{
+		if _, err := f.admin.Publish(t.Context(), admin.PublishParams{
 			Product: "ledger", Series: api.SeriesPro, Version: "2.0.0", OS: "linux", Arch: "amd64", URL: o.URL + "/mirror/ledger",
 		}); err != nil {
 			t.Fatal(err)
@@ -100,14 +100,14 @@ func TestPublishAtOrigin(t *testing.T) {
 		}
 	})
 	t.Run("--file and --url must be the same bytes", func(t *testing.T) {
-		_, err := f.admin.Publish(t.Context(), server.PublishParams{
+		_, err := f.admin.Publish(t.Context(), admin.PublishParams{
 			Product: "ledger", Series: api.SeriesPro, Version: "3.0.0", OS: "linux", Arch: "amd64",
 			URL: o.URL + "/other", File: strings.NewReader("what staff meant to publish"),
 		})
 		if err == nil || !strings.Contains(err.Error(), "serves other bytes than --file") {
 			t.Errorf("mismatched origin: %v", err)
 		}
-		same, err := f.admin.Publish(t.Context(), server.PublishParams{
+		same, err := f.admin.Publish(t.Context(), admin.PublishParams{
 			Product: "ledger", Series: api.SeriesPro, Version: "3.0.0", OS: "linux", Arch: "amd64",
 			URL: o.URL + "/other", File: strings.NewReader("other bytes"),
 		})
@@ -122,7 +122,7 @@ func TestPublishAtOrigin(t *testing.T) {
 		"credentials in it":     "https://user:pw@cdn.example.com/ledger",
 	} {
 		t.Run("refused: "+name, func(t *testing.T) {
-			_, err := f.admin.Publish(t.Context(), server.PublishParams{
+			_, err := f.admin.Publish(t.Context(), admin.PublishParams{
 				Product: "ledger", Series: api.SeriesPro, Version: "4.0.0", OS: "linux", Arch: "amd64", URL: url,
 			})
 			if err == nil {

@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"github.com/aktual/aktual/api"
-	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/datadir"
+	"github.com/aktual/aktual/server/patches"
 )
 
 // BenchmarkPublishPatch publishes the file AKTUAL_DELTA_OLD, then
@@ -21,19 +23,19 @@ func BenchmarkPublishPatch(b *testing.B) {
 	}
 	needBzip2(b)
 	b.ReportAllocs()
-	var last server.PatchResult
+	var last patches.Result
 	for b.Loop() {
 		b.StopTimer()
-		inst, err := server.Open(server.DataDir(b.TempDir()), "")
+		inst, err := datadir.Open(datadir.DataDir(b.TempDir()), "")
 		if err != nil {
 			b.Fatal(err)
 		}
-		admin := inst.Admin(nil)
-		admin.Patches = server.PatchPolicy{MaxSize: 1 << 30}
-		publishFile(b, admin, "1.0.0", oldPath, nil)
+		adm := admin.New(inst)
+		adm.Patches = patches.Policy{MaxSize: 1 << 30}
+		publishFile(b, adm, "1.0.0", oldPath, nil)
 		b.StartTimer()
-		var got []server.PatchResult
-		publishFile(b, admin, "1.0.1", newPath, func(r server.PatchResult) { got = append(got, r) })
+		var got []patches.Result
+		publishFile(b, adm, "1.0.1", newPath, func(r patches.Result) { got = append(got, r) })
 		b.StopTimer()
 		inst.Close()
 		if len(got) != 1 || got[0].Error != "" {
@@ -50,14 +52,14 @@ func BenchmarkPublishPatch(b *testing.B) {
 	}
 }
 
-func publishFile(b *testing.B, admin *server.Admin, version, path string, onPatch func(server.PatchResult)) {
+func publishFile(b *testing.B, adm *admin.Admin, version, path string, onPatch func(patches.Result)) {
 	b.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := admin.Publish(b.Context(), server.PublishParams{Product: "bench", Series: api.SeriesPro, Version: version,
+	if _, err := adm.Publish(b.Context(), admin.PublishParams{Product: "bench", Series: api.SeriesPro, Version: version,
 		OS: "linux", Arch: "amd64", File: f, OnPatch: onPatch}); err != nil {
 		b.Fatal(err)
 	}

@@ -13,7 +13,8 @@ import (
 	"github.com/minio/selfupdate"
 
 	"github.com/aktual/aktual/api"
-	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/patches"
 )
 
 // needBzip2 skips a test that computes patches where bsdiff cannot: it
@@ -49,16 +50,16 @@ func patchFixture(t *testing.T) *fixture {
 	t.Helper()
 	needBzip2(t)
 	f := newFixture(t)
-	f.admin.Patches = server.PatchPolicy{MinSize: 1 << 10}
+	f.admin.Patches = patches.Policy{MinSize: 1 << 10}
 	return f
 }
 
-func (f *fixture) publishPatched(t *testing.T, version string, data []byte) []server.PatchResult {
+func (f *fixture) publishPatched(t *testing.T, version string, data []byte) []patches.Result {
 	t.Helper()
-	var got []server.PatchResult
-	_, err := f.admin.Publish(t.Context(), server.PublishParams{
+	var got []patches.Result
+	_, err := f.admin.Publish(t.Context(), admin.PublishParams{
 		Product: "app", Series: api.SeriesPro, Version: version, OS: "linux", Arch: "amd64",
-		File: bytes.NewReader(data), OnPatch: func(r server.PatchResult) { got = append(got, r) },
+		File: bytes.NewReader(data), OnPatch: func(r patches.Result) { got = append(got, r) },
 	})
 	if err != nil {
 		t.Fatalf("publishing %s: %v", version, err)
@@ -142,13 +143,13 @@ func TestPublishSkipsUselessPatches(t *testing.T) {
 		t.Errorf("a small release: %+v, want skipped for its size", got)
 	}
 	// Above the maximum size.
-	f.admin.Patches = server.PatchPolicy{MinSize: 1 << 10, MaxSize: 32 << 10}
+	f.admin.Patches = patches.Policy{MinSize: 1 << 10, MaxSize: 32 << 10}
 	got = f.publishPatched(t, "4.0.0", edited(v1, "4.0.0"))
 	if len(got) != 3 || got[0].SHA256 != "" || !strings.Contains(got[0].Skipped, "larger than") {
 		t.Errorf("a large release: %+v, want skipped for its size", got)
 	}
 	// Patches off.
-	f.admin.Patches = server.PatchPolicy{From: -1, MinSize: 1 << 10}
+	f.admin.Patches = patches.Policy{From: -1, MinSize: 1 << 10}
 	if got = f.publishPatched(t, "5.0.0", edited(v1, "5.0.0")); len(got) != 0 {
 		t.Errorf("with patches off: %+v", got)
 	}
@@ -321,12 +322,12 @@ func TestPatchesForReleasesAtAnOrigin(t *testing.T) {
 	v2 := edited(v1, "2.0.0")
 	v3 := edited(v2, "3.0.0")
 	o := newOrigin(t, map[string][]byte{"/app/1.0.0": v1, "/app/2.0.0": v2, "/app/3.0.0": v3})
-	publish := func(version string) []server.PatchResult {
+	publish := func(version string) []patches.Result {
 		t.Helper()
-		var got []server.PatchResult
-		_, err := f.admin.Publish(t.Context(), server.PublishParams{
+		var got []patches.Result
+		_, err := f.admin.Publish(t.Context(), admin.PublishParams{
 			Product: "app", Series: api.SeriesPro, Version: version, OS: "linux", Arch: "amd64",
-			URL: o.URL + "/app/" + version, OnPatch: func(r server.PatchResult) { got = append(got, r) },
+			URL: o.URL + "/app/" + version, OnPatch: func(r patches.Result) { got = append(got, r) },
 		})
 		if err != nil {
 			t.Fatalf("publishing %s --url: %v", version, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/server/metrics"
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -27,28 +28,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // to the customer as it is. msg is an i18n.Message, or an error that can
 // say its format (api and hwkey errors).
 func writeError(w http.ResponseWriter, r *http.Request, status int, code string, msg i18n.Localizable) {
-	noteErrorCode(r, code) // for the metrics and the request log
+	metrics.NoteErrorCode(r, code) // for the metrics and the request log
 	p := printer(r)
 	w.Header().Set("Content-Language", p.Lang().String())
 	writeJSON(w, status, api.ErrorBody{Error: api.ErrorDetail{Code: code, Message: p.Sprint(msg)}})
 }
 
-// langMatcher matches what a request asks for to the languages messages
-// are translated into.
-var langMatcher = language.NewMatcher(i18n.Supported)
-
 // requestLanguage is the language of the request's Accept-Language that
-// the server speaks, by the client's order of preference; English when it
-// names none ("fr, bg;q=0.5" is Bulgarian).
+// the server speaks (i18n.AcceptLanguage).
 func requestLanguage(r *http.Request) language.Tag {
-	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
-	if err != nil || len(tags) == 0 {
-		return i18n.English
-	}
-	if _, i, conf := langMatcher.Match(tags...); conf != language.No {
-		return i18n.Supported[i]
-	}
-	return i18n.English
+	return i18n.AcceptLanguage(r.Header.Get("Accept-Language"))
 }
 
 // printer renders messages for the reader of r's answer.

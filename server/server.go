@@ -1,10 +1,11 @@
-// Package server is aktuald's reference server: the HTTP API of DESIGN.md,
-// the admin service staff use, and the signing of releases and answers.
+// Package server is aktuald's HTTP API (DESIGN.md): its routes and
+// handlers, the signing of fresh answers, and the credential checks and
+// limits around them. Staff operations are in package admin; the data
+// folder, keys, blobs, patches, metrics and the Internet-code page each
+// have a package of their own beside it.
 package server
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -13,7 +14,13 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/clock"
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/server/blobs"
+	"github.com/aktual/aktual/server/datadir"
+	"github.com/aktual/aktual/server/keyring"
+	"github.com/aktual/aktual/server/metrics"
+	"github.com/aktual/aktual/server/ratelimit"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -28,10 +35,10 @@ const (
 // Server serves the HTTP API. Zero durations take the defaults.
 type Server struct {
 	Store          store.Store
-	Blobs          Blobs
-	Keys           *Keys
+	Blobs          blobs.Blobs
+	Keys           *keyring.Keys
 	Version        string // reported by /healthz
-	Now            func() time.Time
+	Now            clock.Func
 	Logger         *slog.Logger
 	ReservationTTL time.Duration
 	LatestTTL      time.Duration
@@ -40,19 +47,19 @@ type Server struct {
 	PublicURL string
 	// Limiter limits failed credential attempts per client address and
 	// per credential; nil: one with the defaults, on Now.
-	Limiter     *AttemptLimiter
+	Limiter     *ratelimit.Limiter
 	limiterOnce sync.Once
 	// SeparateMetrics leaves /metrics out of Handler: MetricsHandler
 	// serves it, on a listener of its own.
 	SeparateMetrics bool
 	metricsOnce     sync.Once
-	met             *metrics
+	met             *metrics.Set
 	draining        atomic.Bool  // set by Drain
 	inFlight        atomic.Int64 // requests being served
-	// latest caches the latest answers; catalog, shared with the Admin of
-	// the same Instance, tells it of a publish (latest_cache.go).
+	// latest caches the latest answers; Changes, shared with the Admin
+	// of the same Instance, tells it of a publish (latest_cache.go).
 	latest  latestCache
-	catalog *catalogChanges
+	Changes *datadir.Changes
 	// series remembers each product's series once the store has named
 	// it: a product keeps its series for good (a publish under another
 	// is refused, and releases are never removed), so every reserve need
@@ -60,11 +67,9 @@ type Server struct {
 	series sync.Map // product → series
 }
 
-func (s *Server) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
+// New returns the HTTP service over an opened data folder.
+func New(in *datadir.Instance, version string, logger *slog.Logger) *Server {
+	return &Server{Store: in.Store, Blobs: in.Blobs, Keys: in.Keys, Version: version, Logger: logger, Changes: in.Changes}
 }
 
 func (s *Server) logger() *slog.Logger {
@@ -86,15 +91,6 @@ func (s *Server) latestTTL() time.Duration {
 		return s.LatestTTL
 	}
 	return DefaultLatestTTL
-}
-
-// CodeHash is the keyed hash under which an update code is stored: the
-// database never holds a code.
-func CodeHash(secret []byte, code api.UpdateCode) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("aktual-update-code-v1\x00"))
-	m.Write([]byte(code))
-	return m.Sum(nil)
 }
 
 // Handler returns the HTTP API.
@@ -123,7 +119,7 @@ func (s *Server) Handler() http.Handler {
 		rt.handle(r.methods, r.pattern, r.handler)
 	}
 	if !s.SeparateMetrics {
-		rt.handle("GET, HEAD", MetricsPath, s.handleMetrics)
+		rt.handle("GET, HEAD", metrics.Path, s.handleMetrics)
 	}
 	return s.instrument(rt)
 }
@@ -132,7 +128,7 @@ func (s *Server) Handler() http.Handler {
 // SeparateMetrics). Its requests are counted and logged as Handler's are.
 func (s *Server) MetricsHandler() http.Handler {
 	rt := newRouter()
-	rt.handle("GET, HEAD", MetricsPath, s.handleMetrics)
+	rt.handle("GET, HEAD", metrics.Path, s.handleMetrics)
 	return s.instrument(rt)
 }
 

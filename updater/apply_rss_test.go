@@ -17,6 +17,8 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/datadir"
 )
 
 // rssArtifactSize is the size of the release the peak-RSS test installs:
@@ -54,21 +56,21 @@ func TestUpdatePeakRSS(t *testing.T) {
 		bin = buildAktual(t)
 	}
 
-	data := server.DataDir(t.TempDir())
-	inst, err := server.Open(data, "")
+	data := datadir.DataDir(t.TempDir())
+	inst, err := datadir.Open(data, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { inst.Close() })
-	admin := inst.Admin(nil)
+	adm := admin.New(inst)
 	v1 := []byte("ledger 1.0.0, small\n")
-	publishReader(t, admin, "1.0.0", bytes.NewReader(v1))
-	rel := publishReader(t, admin, "2.0.0", io.LimitReader(newPseudoRandom(1), size))
-	act, err := admin.ActivatePro(ctx, "Acme", 1)
+	publishReader(t, adm, "1.0.0", bytes.NewReader(v1))
+	rel := publishReader(t, adm, "2.0.0", io.LimitReader(newPseudoRandom(1), size))
+	act, err := adm.ActivatePro(ctx, "Acme", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(inst.Server("test", nil).Handler())
+	ts := httptest.NewServer(server.New(inst, "test", nil).Handler())
 	t.Cleanup(ts.Close)
 
 	target := filepath.Join(t.TempDir(), "ledger")
@@ -76,7 +78,7 @@ func TestUpdatePeakRSS(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.CommandContext(ctx, bin, "update", "--server", ts.URL, "--product", product,
-		"--target", target, "--code", act.Code, "--trust", data.Path(server.TrustFile),
+		"--target", target, "--code", act.Code, "--trust", data.Path(datadir.TrustFile),
 		"--state-dir", t.TempDir(), "--yes", "--json")
 	cmd.Env = withoutAktualEnv(os.Environ())
 	var stdout, stderr bytes.Buffer
@@ -128,9 +130,9 @@ func buildAktual(t *testing.T) string {
 
 // publishReader publishes r as a pro release of product for linux/amd64,
 // streamed into the blob store: the test never holds it in memory either.
-func publishReader(t *testing.T, admin *server.Admin, version string, r io.Reader) api.ReleaseStatement {
+func publishReader(t *testing.T, adm *admin.Admin, version string, r io.Reader) api.ReleaseStatement {
 	t.Helper()
-	rel, err := admin.Publish(t.Context(), server.PublishParams{Product: product, Series: api.SeriesPro, Version: version,
+	rel, err := adm.Publish(t.Context(), admin.PublishParams{Product: product, Series: api.SeriesPro, Version: version,
 		OS: "linux", Arch: "amd64", File: r})
 	if err != nil {
 		t.Fatal(err)

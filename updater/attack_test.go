@@ -18,6 +18,8 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/keyring"
 )
 
 // The attacks on update systems TUF lists, each as a malicious server or
@@ -32,7 +34,7 @@ type forge func(a *attacker, resp *api.LatestResponse, st *api.LatestStatement) 
 
 type attacker struct {
 	h      *harness
-	keys   *server.Keys
+	keys   *keyring.Keys
 	forge  forge
 	latest func(w http.ResponseWriter) bool // serves the latest answer itself
 	blob   func(w http.ResponseWriter, r *http.Request, real http.Handler) bool
@@ -203,7 +205,7 @@ func TestAttacksFailClosed(t *testing.T) {
 			a.latest = func(w http.ResponseWriter) bool {
 				if recorded == nil {
 					rec := httptest.NewRecorder()
-					a.h.inst.Server("x", nil).Handler().ServeHTTP(rec, httptest.NewRequest("GET",
+					server.New(a.h.inst, "x", nil).Handler().ServeHTTP(rec, httptest.NewRequest("GET",
 						"/v1/products/ledger/latest?os=linux&arch=amd64&nonce=00000000000000000000000000000000&current_sha256="+sha256Of(a.h.v1), nil))
 					recorded = rec.Body.Bytes()
 				}
@@ -338,7 +340,7 @@ func sha256Of(b []byte) string {
 
 func (h *harness) publishFor(goos, arch, version string, data []byte) {
 	h.t.Helper()
-	if _, err := h.admin.Publish(h.t.Context(), server.PublishParams{Product: product, Series: api.SeriesPro, Version: version,
+	if _, err := h.admin.Publish(h.t.Context(), admin.PublishParams{Product: product, Series: api.SeriesPro, Version: version,
 		OS: goos, Arch: arch, File: bytes.NewReader(data)}); err != nil {
 		h.t.Fatal(err)
 	}
@@ -368,7 +370,7 @@ func (a *attacker) seenKeySet(v int64) {
 func TestDowngradeIsFree(t *testing.T) {
 	h := newHarness(t, 2)
 	v15 := artifact("1.5.0")
-	if _, err := h.admin.Publish(t.Context(), server.PublishParams{Product: product, Series: api.SeriesPro, Version: "1.5.0",
+	if _, err := h.admin.Publish(t.Context(), admin.PublishParams{Product: product, Series: api.SeriesPro, Version: "1.5.0",
 		OS: "linux", Arch: "amd64", File: bytes.NewReader(v15), DowngradeFrom: []string{"2.0.0"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +404,7 @@ func TestDowngradeIsFree(t *testing.T) {
 	// still replaces it: a client offered 2.0.0 before takes it (paid, from
 	// 1.5.0), and one still on 2.0.0 moves to it free.
 	v151 := artifact("1.5.1")
-	if _, err := h.admin.Publish(t.Context(), server.PublishParams{Product: product, Series: api.SeriesPro, Version: "1.5.1",
+	if _, err := h.admin.Publish(t.Context(), admin.PublishParams{Product: product, Series: api.SeriesPro, Version: "1.5.1",
 		OS: "linux", Arch: "amd64", File: bytes.NewReader(v151)}); err != nil {
 		t.Fatal(err)
 	}

@@ -6,13 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"github.com/aktual/aktual/internal/i18n"
 	"io"
 	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/aktual/aktual/internal/i18n"
 
 	"github.com/aktual/aktual/api"
 )

@@ -15,7 +15,7 @@ import (
 	"github.com/kr/binarydist"
 
 	"github.com/aktual/aktual/api"
-	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/patches"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -39,7 +39,7 @@ func patchHarness(t *testing.T) (*harness, []byte, store.Patch) {
 	t.Helper()
 	needBzip2(t)
 	h := newHarness(t, 3)
-	h.admin.Patches = server.PatchPolicy{MinSize: 1 << 10} // the harness's files are small
+	h.admin.Patches = patches.Policy{MinSize: 1 << 10} // the harness's files are small
 	v3 := bytes.Clone(h.v1)
 	for i := 0; i < len(v3); i += len(v3) / 5 {
 		copy(v3[i:], "ledger 3.0.0 ")

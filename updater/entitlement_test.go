@@ -11,7 +11,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/hwkey"
-	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/ratelimit"
 )
 
 // Entitlement and KeyEntitlement against the real server: how many
@@ -205,7 +205,7 @@ func TestEntitlementRefused(t *testing.T) {
 func TestEntitlementRateLimited(t *testing.T) {
 	h := newHarness(t, 3)
 	var err error
-	for range server.DefaultAttemptAllowance + 2 {
+	for range ratelimit.DefaultAllowance + 2 {
 		c, _ := api.NewCode()
 		_, err = h.u.Entitlement(t.Context(), product, api.Credential{Code: c.String()})
 		if errors.Is(err, ErrNoConnection) {

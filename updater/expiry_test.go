@@ -15,6 +15,8 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/cmd/aktuald/cli"
 	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/keyring"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -48,7 +50,7 @@ func newClockHarness(t *testing.T, updates int64) *clockHarness {
 	t.Helper()
 	h := newHarness(t, updates)
 	ch := &clockHarness{harness: h, clock: newTestClock(time.Now())}
-	srv := h.inst.Server("test", nil)
+	srv := server.New(h.inst, "test", nil)
 	srv.Now, srv.ReservationTTL = ch.clock.Now, testReservationTTL
 	handler := srv.Handler()
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +100,7 @@ func (h *harness) storeCredential() store.Credential {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return store.Credential{CodeHash: server.CodeHash(h.inst.Keys.CodeSecret, code)}
+	return store.Credential{CodeHash: keyring.CodeHash(h.inst.Keys.CodeSecret, code)}
 }
 
 // ledgerKinds lists the kinds of the code's ledger rows, oldest first.
@@ -243,7 +245,7 @@ func TestLateCompletionWithNothingLeftIsOverdraft(t *testing.T) {
 		nil, &stdout, &stderr); code != 0 {
 		t.Fatalf("admin show exit %d: %s", code, stderr.String())
 	}
-	var shown server.Standing
+	var shown admin.Standing
 	if err := json.Unmarshal(stdout.Bytes(), &shown); err != nil {
 		t.Fatalf("admin show --json: %v\n%s", err, stdout.String())
 	}

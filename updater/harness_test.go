@@ -12,14 +12,16 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/datadir"
 )
 
 // harness is a real reference server (SQLite, keys, blobs) on loopback
 // with two published versions of a product, and a target at 1.0.0.
 type harness struct {
 	t      *testing.T
-	inst   *server.Instance
-	admin  *server.Admin
+	inst   *datadir.Instance
+	admin  *admin.Admin
 	ts     *httptest.Server
 	wrap   func(http.Handler) http.Handler
 	target string
@@ -39,12 +41,12 @@ func artifact(version string) []byte {
 func newHarness(t *testing.T, updates int64) *harness {
 	t.Helper()
 	h := &harness{t: t, prod: product, v1: artifact("1.0.0"), v2: artifact("2.0.0")}
-	inst, err := server.Open(server.DataDir(t.TempDir()), "")
+	inst, err := datadir.Open(datadir.DataDir(t.TempDir()), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { inst.Close() })
-	h.inst, h.admin = inst, inst.Admin(nil)
+	h.inst, h.admin = inst, admin.New(inst)
 	ctx := t.Context()
 	h.publish(product, api.SeriesPro, "1.0.0", h.v1)
 	h.publish(product, api.SeriesPro, "2.0.0", h.v2)
@@ -53,7 +55,7 @@ func newHarness(t *testing.T, updates int64) *harness {
 		t.Fatal(err)
 	}
 	h.code = act.Code
-	handler := inst.Server("test", nil).Handler()
+	handler := server.New(inst, "test", nil).Handler()
 	h.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h.wrap != nil {
 			h.wrap(handler).ServeHTTP(w, r)
@@ -80,7 +82,7 @@ func newHarness(t *testing.T, updates int64) *harness {
 
 func (h *harness) publish(product, series, version string, data []byte) {
 	h.t.Helper()
-	if _, err := h.admin.Publish(h.t.Context(), server.PublishParams{Product: product, Series: series, Version: version,
+	if _, err := h.admin.Publish(h.t.Context(), admin.PublishParams{Product: product, Series: series, Version: version,
 		OS: "linux", Arch: "amd64", File: bytes.NewReader(data)}); err != nil {
 		h.t.Fatal(err)
 	}
@@ -96,7 +98,7 @@ func (h *harness) update(code string) (*Result, error) {
 }
 
 // counts returns the code's standing on the server.
-func (h *harness) counts() server.Standing {
+func (h *harness) counts() admin.Standing {
 	h.t.Helper()
 	st, err := h.admin.ShowCode(context.Background(), h.code)
 	if err != nil {

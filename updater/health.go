@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/aktual/aktual/internal/i18n"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/aktual/aktual/internal/i18n"
 
 	"github.com/aktual/aktual/internal/fault"
 )

@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
-	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/keyring"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -36,7 +37,7 @@ func healthHarness(t *testing.T, v2 []byte) *harness {
 	}
 	h.publish(product, "pro", "1.0.1", h.v1) // the catalogue knows the installed bytes
 	h.v2 = v2
-	if _, err := h.admin.Publish(t.Context(), server.PublishParams{Product: product, Series: "pro", Version: "3.0.0",
+	if _, err := h.admin.Publish(t.Context(), admin.PublishParams{Product: product, Series: "pro", Version: "3.0.0",
 		OS: "linux", Arch: "amd64", File: bytes.NewReader(v2), AutoHealthCheck: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +127,7 @@ func crashedDuringHealthCheck(t *testing.T, h *harness) {
 	t.Helper()
 	code, _ := api.ParseCode(h.code)
 	res, _, err := h.inst.Store.Reserve(t.Context(), store.ReserveParams{
-		IdempotencyKey: "k_crash", Credential: store.Credential{CodeHash: server.CodeHash(h.inst.Keys.CodeSecret, code)},
+		IdempotencyKey: "k_crash", Credential: store.Credential{CodeHash: keyring.CodeHash(h.inst.Keys.CodeSecret, code)},
 		Series: api.SeriesPro, Product: product, FromVersion: "1.0.1", ToVersion: "3.0.0", MachineID: "m_test",
 		Now: time.Now(), TTL: time.Hour,
 	})

@@ -6,12 +6,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"github.com/aktual/aktual/internal/i18n"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/aktual/aktual/internal/i18n"
 
 	"github.com/aktual/aktual/api"
 )

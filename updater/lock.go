@@ -2,10 +2,11 @@ package updater
 
 import (
 	"errors"
-	"github.com/aktual/aktual/internal/i18n"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/aktual/aktual/internal/i18n"
 )
 
 // errLocked is returned by tryLock when another process holds the lock.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
-	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
 )
 
 // cdn is an external origin on loopback serving one file, which a test may
@@ -52,7 +52,7 @@ func newCDN(t *testing.T, data []byte) *cdn {
 // publishAt publishes version 3.0.0 with its bytes at an external origin.
 func (h *harness) publishAt(url string) {
 	h.t.Helper()
-	if _, err := h.admin.Publish(h.t.Context(), server.PublishParams{Product: product, Series: api.SeriesPro, Version: "3.0.0",
+	if _, err := h.admin.Publish(h.t.Context(), admin.PublishParams{Product: product, Series: api.SeriesPro, Version: "3.0.0",
 		OS: "linux", Arch: "amd64", URL: url}); err != nil {
 		h.t.Fatal(err)
 	}

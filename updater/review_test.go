@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
-	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/keyring"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -23,7 +23,7 @@ func heldJournal(t *testing.T, h *harness, u *Updater, state, key, stagedID stri
 	t.Helper()
 	code, _ := api.ParseCode(h.code)
 	res, _, err := h.inst.Store.Reserve(t.Context(), store.ReserveParams{
-		IdempotencyKey: key, Credential: store.Credential{CodeHash: server.CodeHash(h.inst.Keys.CodeSecret, code)},
+		IdempotencyKey: key, Credential: store.Credential{CodeHash: keyring.CodeHash(h.inst.Keys.CodeSecret, code)},
 		Series: api.SeriesPro, Product: product, FromVersion: "1.0.0", ToVersion: "2.0.0", MachineID: "m_test",
 		Now: time.Now(), TTL: time.Hour,
 	})

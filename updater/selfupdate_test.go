@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/aktual/aktual/api"
-	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
 )
 
 // selfScript is a stand-in aktual: a script its health check (aktual
@@ -196,7 +196,7 @@ func TestSelfUpdateRefusesDowngrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	v15 := selfScript("1.5.0", 0)
-	if _, err := h.admin.Publish(t.Context(), server.PublishParams{Product: SelfProduct, Series: api.SeriesPro, Version: "1.5.0",
+	if _, err := h.admin.Publish(t.Context(), admin.PublishParams{Product: SelfProduct, Series: api.SeriesPro, Version: "1.5.0",
 		OS: "linux", Arch: "amd64", File: bytes.NewReader(v15), DowngradeFrom: []string{"2.0.0"}}); err != nil {
 		t.Fatal(err)
 	}

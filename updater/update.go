@@ -3,10 +3,11 @@ package updater
 import (
 	"context"
 	"errors"
-	"github.com/aktual/aktual/internal/i18n"
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/aktual/aktual/internal/i18n"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/fault"

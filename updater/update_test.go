@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
-	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/keyring"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -172,7 +172,7 @@ func holdAll(h *harness) {
 	for i := 0; ; i++ {
 		_, _, err := h.inst.Store.Reserve(context.Background(), store.ReserveParams{
 			IdempotencyKey: fmt.Sprintf("hold-%d", i),
-			Credential:     store.Credential{CodeHash: server.CodeHash(h.inst.Keys.CodeSecret, code)},
+			Credential:     store.Credential{CodeHash: keyring.CodeHash(h.inst.Keys.CodeSecret, code)},
 			Series:         api.SeriesPro, Product: product, FromVersion: "1.0.0", ToVersion: "2.0.0",
 			MachineID: "other", Now: time.Now(), TTL: time.Hour,
 		})

@@ -13,6 +13,8 @@ import (
 	"github.com/aktual/aktual/bench/loadgen"
 	"github.com/aktual/aktual/internal/pgtest"
 	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/datadir"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -20,37 +22,37 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // serve starts the real aktuald handler in process on dbURL ("" for SQLite
 // in a temporary folder), with product rc 1.0.0 and 2.0.0 published and
 // one update code per entry of updates holding that many updates.
-func serve(tb testing.TB, dbURL string, updates ...int64) (url string, codes []string, admin *server.Admin) {
+func serve(tb testing.TB, dbURL string, updates ...int64) (url string, codes []string, adm *admin.Admin) {
 	tb.Helper()
 	ctx := context.Background()
-	inst, err := server.Open(server.DataDir(tb.TempDir()), dbURL)
+	inst, err := datadir.Open(datadir.DataDir(tb.TempDir()), dbURL)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { inst.Close() })
-	admin = inst.Admin(nil)
+	adm = admin.New(inst)
 	for _, v := range []string{"1.0.0", "2.0.0"} {
-		if _, err := admin.Publish(ctx, server.PublishParams{Product: "rc", Series: api.SeriesPro, Version: v,
+		if _, err := adm.Publish(ctx, admin.PublishParams{Product: "rc", Series: api.SeriesPro, Version: v,
 			OS: "linux", Arch: "amd64", File: strings.NewReader("rc " + v)}); err != nil {
 			tb.Fatal(err)
 		}
 	}
 	for i, n := range updates {
-		act, err := admin.ActivatePro(ctx, fmt.Sprintf("bench-%d", i), n)
+		act, err := adm.ActivatePro(ctx, fmt.Sprintf("bench-%d", i), n)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		codes = append(codes, act.Code)
 	}
-	srv := httptest.NewServer(inst.Server("bench", nil).Handler())
+	srv := httptest.NewServer(server.New(inst, "bench", nil).Handler())
 	tb.Cleanup(srv.Close)
-	return srv.URL, codes, admin
+	return srv.URL, codes, adm
 }
 
 // TestRun: every transaction the report counts consumed one update, and
 // the run stops at its bound.
 func TestRun(t *testing.T) {
-	url, codes, admin := serve(t, "", 50, 50)
+	url, codes, adm := serve(t, "", 50, 50)
 	rep, err := loadgen.Run(t.Context(), loadgen.Config{BaseURL: url, Codes: codes, Product: "rc", From: "1.0.0", To: "2.0.0",
 		Clients: 4, Duration: time.Minute, MaxTransactions: 30})
 	if err != nil {
@@ -64,7 +66,7 @@ func TestRun(t *testing.T) {
 	}
 	var consumed int64
 	for _, c := range codes {
-		st, err := admin.ShowCode(t.Context(), c)
+		st, err := adm.ShowCode(t.Context(), c)
 		if err != nil {
 			t.Fatal(err)
 		}

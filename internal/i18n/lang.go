@@ -65,3 +65,27 @@ func Detect(explicit string, getenv func(string) string) (language.Tag, error) {
 	}
 	return English, nil
 }
+
+// AcceptLanguage is the language of an HTTP Accept-Language header that
+// the messages are translated into, by the client's order of preference;
+// English when it names none ("fr, bg;q=0.5" is Bulgarian).
+func AcceptLanguage(header string) language.Tag {
+	tags, _, err := language.ParseAcceptLanguage(header)
+	if err != nil || len(tags) == 0 {
+		return English
+	}
+	if _, i, conf := matcher.Match(tags...); conf != language.No {
+		return Supported[i]
+	}
+	return English
+}
+
+// Supports returns the supported language closest to tag, and false when it
+// names a language the messages are not translated into (it is then not
+// taken for English).
+func Supports(tag language.Tag) (language.Tag, bool) {
+	if _, i, conf := matcher.Match(tag); conf != language.No {
+		return Supported[i], true
+	}
+	return English, false
+}

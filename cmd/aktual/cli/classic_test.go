@@ -17,6 +17,8 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/hwkey"
 	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/datadir"
 )
 
 // customerBrowser is the stub browser: it records what it was asked to
@@ -53,14 +55,14 @@ func (b *customerBrowser) Open(url string) error {
 func classicServer(t *testing.T) (url, trust, licence, target string) {
 	t.Helper()
 	dir := t.TempDir()
-	inst, err := server.Open(server.DataDir(filepath.Join(dir, "srv")), "")
+	inst, err := datadir.Open(datadir.DataDir(filepath.Join(dir, "srv")), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { inst.Close() })
-	admin := inst.Admin(nil)
+	adm := admin.New(inst)
 	for _, v := range []string{"1.0.0", "2.0.0"} {
-		if _, err := admin.Publish(t.Context(), server.PublishParams{Product: "abacus", Series: api.SeriesClassic, Version: v,
+		if _, err := adm.Publish(t.Context(), admin.PublishParams{Product: "abacus", Series: api.SeriesClassic, Version: v,
 			OS: runtime.GOOS, Arch: runtime.GOARCH, File: strings.NewReader("abacus " + v)}); err != nil {
 			t.Fatal(err)
 		}
@@ -71,15 +73,15 @@ func classicServer(t *testing.T) (url, trust, licence, target string) {
 	}
 	licence = filepath.Join(dir, "acme.aktual-licence")
 	os.WriteFile(licence, lic, 0o600)
-	if _, err := admin.ActivateClassic(t.Context(), "Acme", "HK-9", 2); err != nil {
+	if _, err := adm.ActivateClassic(t.Context(), "Acme", "HK-9", 2); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(inst.Server("test", nil).Handler())
+	ts := httptest.NewServer(server.New(inst, "test", nil).Handler())
 	t.Cleanup(ts.Close)
 	target = filepath.Join(dir, "app", "abacus")
 	os.MkdirAll(filepath.Dir(target), 0o755)
 	os.WriteFile(target, []byte("abacus 1.0.0"), 0o755)
-	return ts.URL, inst.Dir.Path(server.TrustFile), licence, target
+	return ts.URL, inst.Dir.Path(datadir.TrustFile), licence, target
 }
 
 func TestClassicUpdateOpensBrowserAndTakesTypedCode(t *testing.T) {

@@ -5,9 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/aktual/aktual/internal/i18n"
 	"strings"
 	"testing"
+
+	"github.com/aktual/aktual/internal/i18n"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/updater"

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,7 +16,6 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/i18n"
-	"github.com/aktual/aktual/server"
 	"github.com/aktual/aktual/updater"
 )
 
@@ -33,110 +30,114 @@ const (
 )
 
 func newDemoCmd(ios *IOStreams) *cobra.Command {
-	var yes, keep bool
+	o := &demoOptions{}
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: ios.P.Sprintf("Try the whole update flow against an embedded reference server"),
-		Long: ios.P.Sprintf(`demo starts a reference server in a temporary folder, publishes two versions
-of a small demo program, activates a Pro-series update code, installs the
-old version and runs the real update flow against it: download with a
-progress bar, verification, the code checked online, the update applied and
-reported, and the remaining updates counted down.`),
+		Short: ios.P.Sprintf("Try the whole update flow against the reference server"),
+		Long: ios.P.Sprintf(`demo starts the reference server, aktuald, in a temporary folder, publishes
+two versions of a small demo program, activates a Pro-series update code,
+installs the old version and runs the real update flow against it:
+download with a progress bar, verification, the code checked online, the
+update applied and reported, and the remaining updates counted down.
+
+aktuald is looked for beside aktual, then on PATH (--aktuald names it). Run
+from the aktual source tree (go run ./cmd/aktual demo), the demo builds it
+there once.`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd.Context(), ios, yes, keep)
+			return runDemo(cmd.Context(), ios, o)
 		},
 	}
-	cmd.Flags().BoolVarP(&yes, "yes", "y", false, ios.P.Sprintf("do not ask for confirmation (runs without a terminal)"))
-	cmd.Flags().BoolVar(&keep, "keep", false, ios.P.Sprintf("keep the demo's temporary folder and print its path"))
+	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, ios.P.Sprintf("do not ask for confirmation (runs without a terminal)"))
+	cmd.Flags().BoolVar(&o.keep, "keep", false, ios.P.Sprintf("keep the demo's temporary folder and print its path"))
+	cmd.Flags().StringVar(&o.aktuald, "aktuald", "", ios.P.Sprintf("the reference server's program (default: beside aktual, on PATH, or built from the source here)"))
 	return cmd
 }
 
-func runDemo(ctx context.Context, ios *IOStreams, yes, keep bool) error {
+type demoOptions struct {
+	yes, keep bool
+	aktuald   string
+}
+
+func runDemo(ctx context.Context, ios *IOStreams, o *demoOptions) error {
 	P := ios.P
 	say := func(format string, args ...any) { fmt.Fprintln(ios.ErrOut, P.Sprintf(format, args...)) }
 	tmp, err := os.MkdirTemp("", "aktual-demo-")
 	if err != nil {
 		return err
 	}
-	if keep {
+	if o.keep {
 		defer say("The demo's files are kept in %s", tmp)
 	} else {
 		defer os.RemoveAll(tmp)
 	}
 
 	say("== aktual demo: a Pro-series update, end to end ==")
-	inst, err := server.Open(server.DataDir(filepath.Join(tmp, "server")), "")
-	if err != nil {
-		return i18n.Errorf("starting the reference server: %w", err)
-	}
-	defer inst.Close()
-	admin := inst.Admin(nil)
-	goos, arch := runtime.GOOS, runtime.GOARCH
-	for _, v := range []string{"1.0.0", "2.0.0"} {
-		_, err := admin.Publish(ctx, server.PublishParams{Product: demoProduct, Series: api.SeriesPro, Version: v,
-			OS: goos, Arch: arch, File: bytes.NewReader(demoProgram(v, demoSize)), AutoHealthCheck: true})
-		if err != nil {
-			return i18n.Errorf("publishing the demo release: %w", err)
-		}
-	}
-	act, err := admin.ActivatePro(ctx, demoCustomer, demoUpdates)
+	bin, err := findAktuald(ctx, ios, o.aktuald, tmp)
 	if err != nil {
 		return err
 	}
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv := &demoServer{bin: bin, data: filepath.Join(tmp, "server")}
+	goos, arch := runtime.GOOS, runtime.GOARCH
+	code, err := srv.setUp(ctx, tmp, goos, arch)
 	if err != nil {
-		return i18n.Errorf("starting the reference server: %w", err)
+		return err
 	}
-	var h http.Handler = inst.Server(version(), nil).Handler()
-	if ios.ErrTTY {
-		h = throttleArtifacts(h, demoRate)
+	url, stop, err := srv.start(ctx, filepath.Join(tmp, "ready"), ios.ErrTTY)
+	if err != nil {
+		return err
 	}
-	srv := server.HTTPServer(ln.Addr().String(), h)
-	go srv.Serve(ln)
-	defer srv.Close()
-	url := "http://" + ln.Addr().String()
+	defer stop()
+	trust, err := srv.trust()
+	if err != nil {
+		return err
+	}
 
 	say("1. Reference server running at %s.", url)
 	say("2. Published %s 1.0.0 and 2.0.0 for %s/%s, signed with the vendor's release key.", demoProduct, goos, arch)
-	say("3. Staff activated %d Pro-series updates for %q. Update code: %s", demoUpdates, demoCustomer, act.Code)
+	say("3. Staff activated %d Pro-series updates for %q. Update code: %s", demoUpdates, demoCustomer, code)
 
 	target := filepath.Join(tmp, "installed", demoProgramName)
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(target, demoProgram("1.0.0", demoSize), 0o755); err != nil {
+	if err := writeDemoProgram(target, "1.0.0"); err != nil {
 		return err
 	}
 	say("4. The customer has %s 1.0.0 at %s. Running it prints: %s", demoProduct, target, runDemoProgram(ctx, P, target))
 	say("5. The customer runs: aktual update --server %s --product %s --target %s", url, demoProduct, target)
-	say("   and gives the update code when asked (here: %s).", act.Code)
+	say("   and gives the update code when asked (here: %s).", code)
 	fmt.Fprintln(ios.ErrOut)
 
 	p := newPrinter(ios, false)
-	u := &updater.Updater{Server: url, Trust: inst.Keys.Trust(), StateDir: filepath.Join(tmp, "state"), Events: p.event, Version: version(), Lang: P.Lang().String()}
-	code, _ := api.ParseCode(act.Code)
-	o := &updateOptions{product: demoProduct, target: target, yes: yes}
-	res, err := doUpdate(ctx, ios, u, o, code)
+	u := &updater.Updater{Server: url, Trust: trust, StateDir: filepath.Join(tmp, "state"), Events: p.event, Version: version(), Lang: P.Lang().String()}
+	parsed, err := api.ParseCode(code)
 	if err != nil {
-		return report(ios, p, resultOutcome(P, res, demoProduct), err)
+		return fmt.Errorf("the reference server made an update code the installer cannot read (%q): %w", code, err)
 	}
-	_ = report(ios, p, resultOutcome(P, res, demoProduct), nil)
+	res, err := doUpdate(ctx, ios, u, &updateOptions{product: demoProduct, target: target, yes: o.yes}, parsed)
+	if err := report(ios, p, resultOutcome(P, res, demoProduct), err); err != nil {
+		return err
+	}
 	fmt.Fprintln(ios.ErrOut)
 	say("6. Running it now prints: %s", runDemoProgram(ctx, P, target))
-	st, err := admin.ShowCode(ctx, act.Code)
+	st, err := srv.show(ctx, code)
 	if err != nil {
 		return err
 	}
 	say("7. The server's count for the code: purchased %d, remaining %d, consumed %d.", st.Purchased, st.Remaining, st.Consumed)
-	res, err = doUpdate(ctx, ios, u, &updateOptions{product: demoProduct, target: target, yes: true}, code)
+	res, err = doUpdate(ctx, ios, u, &updateOptions{product: demoProduct, target: target, yes: true}, parsed)
 	if err != nil {
 		return report(ios, p, resultOutcome(P, res, demoProduct), err)
 	}
 	say("8. Updating again finds nothing to do: %s", resultOutcome(P, res, demoProduct).Message)
 	say("== Done. In real use: aktuald serve, aktuald release publish, aktuald admin activate, aktual update (see README.md). ==")
 	return nil
+}
+
+// writeDemoProgram writes the demo program of version at path.
+func writeDemoProgram(path, version string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, demoProgram(version, demoSize), 0o755)
 }
 
 // runDemoProgram runs the installed demo program and returns what it prints.

@@ -17,6 +17,9 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/datadir"
+	"github.com/aktual/aktual/server/patches"
 )
 
 // patchServer is a real reference server that made a patch from 1.0.0 to
@@ -36,19 +39,19 @@ func newPatchServer(t *testing.T, product string, v1, v2 []byte) *patchServer {
 	if _, err := exec.LookPath("bzip2"); err != nil {
 		t.Skip("computing bsdiff patches needs the bzip2 program on PATH (apt-get install bzip2)")
 	}
-	inst, err := server.Open(server.DataDir(t.TempDir()), "")
+	inst, err := datadir.Open(datadir.DataDir(t.TempDir()), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { inst.Close() })
-	admin := inst.Admin(nil)
-	admin.Patches = server.PatchPolicy{MinSize: 1 << 10} // the files are small
+	adm := admin.New(inst)
+	adm.Patches = patches.Policy{MinSize: 1 << 10} // the files are small
 	// In this order: publishing 2.0.0 makes the patch from 1.0.0.
 	for _, r := range []struct {
 		version string
 		file    []byte
 	}{{"1.0.0", v1}, {"2.0.0", v2}} {
-		if _, err := admin.Publish(t.Context(), server.PublishParams{Product: product, Series: api.SeriesPro, Version: r.version,
+		if _, err := adm.Publish(t.Context(), admin.PublishParams{Product: product, Series: api.SeriesPro, Version: r.version,
 			OS: runtime.GOOS, Arch: runtime.GOARCH, File: bytes.NewReader(r.file)}); err != nil {
 			t.Fatal(err)
 		}
@@ -59,12 +62,12 @@ func newPatchServer(t *testing.T, product string, v1, v2 []byte) *patchServer {
 		t.Fatalf("the server made no patch 1.0.0 → 2.0.0: %v", err)
 	}
 	s.patch = p.SHA256
-	act, err := admin.ActivatePro(t.Context(), "Acme", 10)
+	act, err := adm.ActivatePro(t.Context(), "Acme", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.code, s.trust = act.Code, inst.Dir.Path(server.TrustFile)
-	h := inst.Server("test", nil).Handler()
+	s.code, s.trust = act.Code, inst.Dir.Path(datadir.TrustFile)
+	h := server.New(inst, "test", nil).Handler()
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		if strings.HasSuffix(r.URL.Path, "/latest") {

@@ -9,7 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aktual/aktual/api"
-	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/patches"
 )
 
 func newAdminCmd(e *env) *cobra.Command {
@@ -42,12 +43,12 @@ func newActivateCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer inst.Close()
-			admin := inst.Admin(nil)
-			var act server.Activation
+			adm := admin.New(inst)
+			var act admin.Activation
 			if series == api.SeriesPro {
-				act, err = admin.ActivatePro(cmd.Context(), customer, updates)
+				act, err = adm.ActivatePro(cmd.Context(), customer, updates)
 			} else {
-				act, err = admin.ActivateClassic(cmd.Context(), customer, hwkey, updates)
+				act, err = adm.ActivateClassic(cmd.Context(), customer, hwkey, updates)
 			}
 			if err != nil {
 				return usagef("%v", err)
@@ -64,7 +65,7 @@ func newActivateCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-func activationText(a server.Activation) string {
+func activationText(a admin.Activation) string {
 	var b strings.Builder
 	switch {
 	case a.Code != "":
@@ -96,12 +97,12 @@ func newShowCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer inst.Close()
-			admin := inst.Admin(nil)
-			var st server.Standing
+			adm := admin.New(inst)
+			var st admin.Standing
 			if code != "" {
-				st, err = admin.ShowCode(cmd.Context(), code)
+				st, err = adm.ShowCode(cmd.Context(), code)
 			} else {
-				st, err = admin.ShowHWKey(cmd.Context(), hwkey)
+				st, err = adm.ShowHWKey(cmd.Context(), hwkey)
 			}
 			if err != nil {
 				return usagef("%v", err)
@@ -135,7 +136,7 @@ func newAuditCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer inst.Close()
-			rep, err := inst.Admin(nil).Audit(cmd.Context())
+			rep, err := admin.New(inst).Audit(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -157,9 +158,9 @@ func newAuditCmd(e *env) *cobra.Command {
 
 func newReleaseCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "release", Short: "Publish releases"}
-	var p server.PublishParams
+	var p admin.PublishParams
 	var file, health string
-	var patches int
+	var patchFrom int
 	var pf patchFlags
 	publish := &cobra.Command{
 		Use:   "publish",
@@ -190,23 +191,23 @@ func newReleaseCmd(e *env) *cobra.Command {
 			default:
 				p.HealthCheck = strings.Fields(health)
 			}
-			if patches < 0 {
+			if patchFrom < 0 {
 				return usagef("--patches must be 0 (none) or more")
 			}
-			pol, err := pf.policy(patches)
+			pol, err := pf.policy(patchFrom)
 			if err != nil {
 				return err
 			}
-			made := []server.PatchResult{}
-			p.OnPatch = func(r server.PatchResult) { made = append(made, r) }
+			made := []patches.Result{}
+			p.OnPatch = func(r patches.Result) { made = append(made, r) }
 			inst, err := e.open()
 			if err != nil {
 				return err
 			}
 			defer inst.Close()
-			admin := inst.Admin(nil)
-			admin.Patches = pol
-			st, err := admin.Publish(cmd.Context(), p)
+			adm := admin.New(inst)
+			adm.Patches = pol
+			st, err := adm.Publish(cmd.Context(), p)
 			if err != nil {
 				return usagef("%v", err)
 			}
@@ -231,8 +232,8 @@ func newReleaseCmd(e *env) *cobra.Command {
 			// the delta patches made to it.
 			e.print(struct {
 				api.ReleaseStatement
-				URL     string               `json:"url,omitempty"`
-				Patches []server.PatchResult `json:"patches"`
+				URL     string           `json:"url,omitempty"`
+				Patches []patches.Result `json:"patches"`
 			}{st, p.URL, made}, text)
 			return nil
 		},
@@ -247,7 +248,7 @@ func newReleaseCmd(e *env) *cobra.Command {
 	f.StringVar(&p.URL, "url", "", "serve the release's bytes from this external origin or CDN: they are read once to sign their sha256 and size (and must equal --file if given), and clients are redirected there")
 	f.StringVar(&health, "health-check", "auto", `after installing, run the program with these arguments; it must exit 0 or the old version is put back ("auto": --version for a program, none for a data file; "none")`)
 	f.StringSliceVar(&p.DowngradeFrom, "downgrade-from", nil, "withdraw these newer versions: they are no longer offered, and their installations move back to this release free of charge (comma-separated)")
-	f.IntVar(&patches, "patches", server.DefaultPatchFrom, "make a delta patch to this release from each of this many earlier releases (0: none); see aktuald release patches")
+	f.IntVar(&patchFrom, "patches", patches.DefaultFrom, "make a delta patch to this release from each of this many earlier releases (0: none); see aktuald release patches")
 	pf.add(f)
 	cmd.AddCommand(publish, newPatchesCmd(e))
 	return cmd

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/datadir"
 	"github.com/aktual/aktual/server/store"
 	"github.com/aktual/aktual/server/store/sqlite"
 )
@@ -41,7 +41,7 @@ type backupReport struct {
 	Warnings           []string `json:"warnings,omitempty"`
 }
 
-func newBackupReport(status string, s sqlite.Summary, dir server.DataDir) backupReport {
+func newBackupReport(status string, s sqlite.Summary, dir datadir.DataDir) backupReport {
 	v := s.Violations
 	if v == nil {
 		v = []store.Violation{}
@@ -60,11 +60,11 @@ func newBackupReport(status string, s sqlite.Summary, dir server.DataDir) backup
 // does not hold and a restored server needs.
 type companion struct{ path, why string }
 
-func companions(dir server.DataDir) []companion {
+func companions(dir datadir.DataDir) []companion {
 	return []companion{
 		{dir.Path("keys") + string(os.PathSeparator), "SECRET: the signing keys and the code secret (without it no update code is recognised); keep the copy as safe as the keys"},
 		{dir.BlobDir() + string(os.PathSeparator), "the release files"},
-		{dir.Path(server.TrustFile), "the public keys clients trust"},
+		{dir.Path(datadir.TrustFile), "the public keys clients trust"},
 	}
 }
 
@@ -88,7 +88,7 @@ func (r backupReport) countsText() string {
 
 // sqliteOnly returns the SQLite database the global flags name, or the
 // refusal, giving the PostgreSQL tool's command line, for any other --db.
-func (e *env) sqliteOnly(postgresAdvice func(url string) string) (server.DataDir, string, error) {
+func (e *env) sqliteOnly(postgresAdvice func(url string) string) (datadir.DataDir, string, error) {
 	dir, err := e.dataDir()
 	if err != nil {
 		return "", "", err
@@ -206,8 +206,8 @@ running, history that would be lost); 3 the backup has audit violations.`,
 			} else if fi.IsDir() {
 				return usagef("--from %s is a folder; give the backup file", from)
 			}
-			release, err := server.LockDatabase(dir, e.db)
-			if errors.Is(err, server.ErrDatabaseInUse) {
+			release, err := datadir.LockDatabase(dir, e.db)
+			if errors.Is(err, datadir.ErrDatabaseInUse) {
 				return usagef("%v, then run the restore again", err)
 			} else if err != nil {
 				return err
@@ -252,7 +252,7 @@ running, history that would be lost); 3 the backup has audit violations.`,
 
 // restoreWarnings names what the data folder lacks for the restored
 // database to be served as it was.
-func restoreWarnings(dir server.DataDir, s sqlite.Summary) []string {
+func restoreWarnings(dir datadir.DataDir, s sqlite.Summary) []string {
 	var w []string
 	if _, err := os.Stat(dir.Path("keys", "code-secret")); err != nil {
 		w = append(w, fmt.Sprintf("%s has no code secret: copy keys/ from the same backup set before starting the server, or every update code is refused and the server makes new keys that clients do not trust",
@@ -298,11 +298,11 @@ func shellWord(s string) string {
 }
 
 // holdDatabase takes the database's in-use lock for serve, before it opens
-// the database (see server.HoldDatabase).
+// the database (see datadir.HoldDatabase).
 func (e *env) holdDatabase() (release func(), err error) {
 	dir, err := e.dataDir()
 	if err != nil {
 		return nil, err
 	}
-	return server.HoldDatabase(dir, e.db)
+	return datadir.HoldDatabase(dir, e.db)
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/hwkey"
-	"github.com/aktual/aktual/server"
 )
 
 func newHWKeyCmd(e *env) *cobra.Command {
@@ -25,7 +25,7 @@ func newHWKeyCmd(e *env) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch {
-			case !server.ValidName(serial):
+			case !api.ValidName(serial):
 				return usagef("--serial is required: the key's serial (letters, digits, '.', '_' or '-')")
 			case strings.TrimSpace(customer) == "":
 				return usagef("--customer is required: the customer's name")
@@ -43,7 +43,7 @@ func newHWKeyCmd(e *env) *cobra.Command {
 			var list []string
 			for _, p := range strings.Split(products, ",") {
 				if p = strings.TrimSpace(p); p != "" {
-					if !server.ValidName(p) {
+					if !api.ValidName(p) {
 						return usagef("--products: %q is not a product name", p)
 					}
 					list = append(list, p)

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/aktual/aktual/api"
-	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/keyring"
 )
 
 func newKeysCmd(e *env) *cobra.Command {
@@ -32,7 +32,7 @@ A running aktuald serve picks up a changed key set when it is restarted.`,
 	return cmd
 }
 
-func printKeyList(e *env, k *server.Keys, headline string) {
+func printKeyList(e *env, k *keyring.Keys, headline string) {
 	l := k.List()
 	var b strings.Builder
 	if headline != "" {
@@ -68,7 +68,7 @@ func newKeysListCmd(e *env) *cobra.Command {
 
 // keyChangeError makes the refusals staff can act on usage errors.
 func keyChangeError(err error) error {
-	if errors.Is(err, server.ErrNoRootKey) {
+	if errors.Is(err, keyring.ErrNoRootKey) {
 		return usagef("%v: pass it with --root-key FILE", err)
 	}
 	return usagef("%v", err)
@@ -93,7 +93,7 @@ func newKeysRotateCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			k, fresh, err := inst.Dir.RotateKey(role, root, time.Now().UTC())
+			k, fresh, err := inst.Dir.Keyring().RotateKey(role, root)
 			if err != nil {
 				return keyChangeError(err)
 			}
@@ -125,7 +125,7 @@ func newKeysRevokeCmd(e *env) *cobra.Command {
 				return err
 			}
 			if root == nil && inst.Keys.Root == nil {
-				return keyChangeError(server.ErrNoRootKey)
+				return keyChangeError(keyring.ErrNoRootKey)
 			}
 			// Releases first: should this stop half-way, the key is still
 			// trusted and every release still verifies; run it again.
@@ -134,11 +134,11 @@ func newKeysRevokeCmd(e *env) *cobra.Command {
 				keep := func(keyID string) bool {
 					return keyID != id && slices.ContainsFunc(release, func(k api.PublicKey) bool { return k.ID == keyID })
 				}
-				if resigned, err = inst.Admin(nil).ResignReleases(cmd.Context(), keep); err != nil {
+				if resigned, err = admin.New(inst).ResignReleases(cmd.Context(), keep); err != nil {
 					return fmt.Errorf("re-signing releases: %w (the key is still trusted; run this again)", err)
 				}
 			}
-			k, role, err := inst.Dir.RevokeKey(id, root, time.Now().UTC())
+			k, role, err := inst.Dir.Keyring().RevokeKey(id, root)
 			if err != nil {
 				return keyChangeError(err)
 			}
@@ -169,7 +169,7 @@ func newKeysRenewCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			k, err := inst.Dir.RenewKeySet(root, time.Now().UTC())
+			k, err := inst.Dir.Keyring().RenewKeySet(root)
 			if err != nil {
 				return keyChangeError(err)
 			}
@@ -193,8 +193,8 @@ func newKeysExportRootCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			pub, err := dir.ExportRoot(out)
-			if errors.Is(err, server.ErrNoRootKey) {
+			pub, err := dir.Keyring().ExportRoot(out)
+			if errors.Is(err, keyring.ErrNoRootKey) {
 				return usagef("there is no root key in %s: it was moved off the server already, or the server was initialised with --root-key", dir)
 			} else if err != nil {
 				return usagef("%v", err)
@@ -218,7 +218,7 @@ func newKeysGenerateRootCmd(e *env) *cobra.Command {
 			if out == "" {
 				return usagef("--out is required: a new file for the root key")
 			}
-			pub, err := server.GenerateRootKey(out)
+			pub, err := keyring.GenerateRootKey(out)
 			if err != nil {
 				return usagef("%v", err)
 			}

@@ -21,7 +21,8 @@ import (
 
 	"github.com/aktual/aktual/internal/buildinfo"
 	"github.com/aktual/aktual/internal/dirs"
-	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/datadir"
+	"github.com/aktual/aktual/server/keyring"
 )
 
 // Version is set at build time (-ldflags "-X …/cli.Version=1.2.3").
@@ -97,31 +98,31 @@ type env struct {
 	rootKey     string // --root-key: the root key kept off the server
 	json        bool
 	// holds release the database in-use locks open took (see
-	// server.HoldDatabase); Main releases them when the command ends.
+	// datadir.HoldDatabase); Main releases them when the command ends.
 	holds []func()
 }
 
-func (e *env) dataDir() (server.DataDir, error) {
+func (e *env) dataDir() (datadir.DataDir, error) {
 	if e.data != "" {
 		abs, err := filepath.Abs(e.data)
-		return server.DataDir(abs), err
+		return datadir.DataDir(abs), err
 	}
 	d, err := dirs.Data()
 	if err != nil {
 		return "", usagef("%v", err)
 	}
-	return server.DataDir(d), nil
+	return datadir.DataDir(d), nil
 }
 
 // open opens the data directory (creating it on first use).
-func (e *env) open() (*server.Instance, error) {
+func (e *env) open() (*datadir.Instance, error) {
 	dir, err := e.dataDir()
 	if err != nil {
 		return nil, err
 	}
 	// Every command that opens the database holds it in use, as serve
 	// does, so an admin restore cannot replace the file under it.
-	release, err := server.HoldDatabase(dir, e.db)
+	release, err := datadir.HoldDatabase(dir, e.db)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +131,7 @@ func (e *env) open() (*server.Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	inst, err := server.OpenWithRoot(dir, e.db, root)
+	inst, err := datadir.OpenWithRoot(dir, e.db, root)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +146,7 @@ func (e *env) root() (ed25519.PrivateKey, error) {
 	if e.rootKey == "" {
 		return nil, nil
 	}
-	k, err := server.ReadKeyFile(e.rootKey)
+	k, err := keyring.ReadKeyFile(e.rootKey)
 	if err != nil {
 		return nil, usagef("--root-key %s: %v", e.rootKey, err)
 	}

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/patches"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-
-	"github.com/aktual/aktual/server"
 )
 
 // patchFlags are the delta-patch settings both release commands take.
@@ -16,18 +16,18 @@ type patchFlags struct {
 }
 
 func (f *patchFlags) add(fs *pflag.FlagSet) {
-	fs.Int64Var(&f.minKiB, "patch-min-kib", server.DefaultPatchMinSize>>10, "make no patch to a release smaller than this (KiB): a whole download costs about what a patch does")
-	fs.Int64Var(&f.maxMiB, "patch-max-mib", server.DefaultPatchMaxSize>>20, "diff no file larger than this (MiB): bsdiff needs about 21 times the file's size in memory")
+	fs.Int64Var(&f.minKiB, "patch-min-kib", patches.DefaultMinSize>>10, "make no patch to a release smaller than this (KiB): a whole download costs about what a patch does")
+	fs.Int64Var(&f.maxMiB, "patch-max-mib", patches.DefaultMaxSize>>20, "diff no file larger than this (MiB): bsdiff needs about 21 times the file's size in memory")
 }
 
-func (f *patchFlags) policy(from int) (server.PatchPolicy, error) {
+func (f *patchFlags) policy(from int) (patches.Policy, error) {
 	if f.minKiB < 1 || f.maxMiB < 1 {
-		return server.PatchPolicy{}, usagef("--patch-min-kib and --patch-max-mib must be at least 1")
+		return patches.Policy{}, usagef("--patch-min-kib and --patch-max-mib must be at least 1")
 	}
 	if from == 0 {
 		from = -1 // none
 	}
-	return server.PatchPolicy{From: from, MinSize: f.minKiB << 10, MaxSize: f.maxMiB << 20}, nil
+	return patches.Policy{From: from, MinSize: f.minKiB << 10, MaxSize: f.maxMiB << 20}, nil
 }
 
 func newPatchesCmd(e *env) *cobra.Command {
@@ -63,36 +63,36 @@ signed release. Releases served from an origin (--url) get no patches.`,
 				return err
 			}
 			defer inst.Close()
-			admin := inst.Admin(nil)
-			admin.Patches = pol
-			results, err := admin.MakePatches(cmd.Context(), product, nil)
+			adm := admin.New(inst)
+			adm.Patches = pol
+			results, err := adm.MakePatches(cmd.Context(), product, nil)
 			if err != nil {
 				return usagef("%v", err)
 			}
 			if results == nil {
-				results = []server.PatchResult{}
+				results = []patches.Result{}
 			}
 			text := patchesText(results)
 			if len(results) == 0 {
 				text = fmt.Sprintf("No patches to make: no release of %s has an earlier stable release on its platform.\n", product)
 			}
 			e.print(struct {
-				Product string               `json:"product"`
-				Patches []server.PatchResult `json:"patches"`
+				Product string           `json:"product"`
+				Patches []patches.Result `json:"patches"`
 			}{product, results}, text)
 			return patchErrors(results)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&product, "product", "", "product name")
-	f.IntVar(&keep, "keep", server.DefaultPatchFrom, "how many earlier releases get a patch to the newest")
+	f.IntVar(&keep, "keep", patches.DefaultFrom, "how many earlier releases get a patch to the newest")
 	pf.add(f)
 	return cmd
 }
 
 // patchErrors fails the command when a patch could not be made (a missing
 // bzip2, a damaged blob): the releases stay published, whole.
-func patchErrors(rs []server.PatchResult) error {
+func patchErrors(rs []patches.Result) error {
 	n := 0
 	for _, r := range rs {
 		if r.Error != "" {
@@ -106,7 +106,7 @@ func patchErrors(rs []server.PatchResult) error {
 }
 
 // patchesText is a line per patch.
-func patchesText(rs []server.PatchResult) string {
+func patchesText(rs []patches.Result) string {
 	var b strings.Builder
 	for _, r := range rs {
 		fmt.Fprintf(&b, "Patch %s %s/%s %s → %s: ", r.Product, r.OS, r.Arch, r.FromVersion, r.ToVersion)

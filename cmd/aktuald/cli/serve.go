@@ -18,6 +18,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aktual/aktual/server"
+	"github.com/aktual/aktual/server/datadir"
+	"github.com/aktual/aktual/server/metrics"
 )
 
 // sweepInterval: how often expired reservations are given back.
@@ -101,7 +103,7 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 		return usagef("cannot listen on %s: %v; choose another --addr", o.addr, err)
 	}
 	defer ln.Close()
-	service := inst.Server(version(), logger)
+	service := server.New(inst, version(), logger)
 	service.SeparateMetrics = o.metricsAddr != ""
 	srv := server.HTTPServer(o.addr, service.Handler())
 	// net/http's own complaints (TLS handshakes that fail, say) go
@@ -125,11 +127,11 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 		msrv = server.HTTPServer(o.metricsAddr, service.MetricsHandler())
 		msrv.ErrorLog = srv.ErrorLog
 		go func() { errc <- msrv.Serve(mln) }()
-		logger.Info("serving metrics", "url", "http://"+mln.Addr().String()+server.MetricsPath)
+		logger.Info("serving metrics", "url", "http://"+mln.Addr().String()+metrics.Path)
 	}
 	go sweep(ctx, inst, logger)
 	go func() { errc <- serve() }()
-	logger.Info("serving", "url", url, "data", string(inst.Dir), "trust", inst.Dir.Path(server.TrustFile))
+	logger.Info("serving", "url", url, "data", string(inst.Dir), "trust", inst.Dir.Path(datadir.TrustFile))
 	if o.readyFile != "" {
 		if err := os.WriteFile(o.readyFile, []byte(url+"\n"), 0o644); err != nil {
 			return fmt.Errorf("writing --ready-file: %w", err)
@@ -263,7 +265,7 @@ func loadTLS(certFile, keyFile string) (*tls.Config, error) {
 }
 
 // sweep gives back reservations that expired, until ctx ends.
-func sweep(ctx context.Context, inst *server.Instance, logger *slog.Logger) {
+func sweep(ctx context.Context, inst *datadir.Instance, logger *slog.Logger) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
@@ -291,7 +293,7 @@ func newInitCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer inst.Close()
-			trust := inst.Dir.Path(server.TrustFile)
+			trust := inst.Dir.Path(datadir.TrustFile)
 			e.print(map[string]string{"data": string(inst.Dir), "trust": trust},
 				fmt.Sprintf("Data folder ready: %s\nGive clients the trust file: %s\n", inst.Dir, trust))
 			return nil
