@@ -102,6 +102,9 @@ func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
 	if !checkUpdateFields(w, r, req.Product, req.FromVersion, req.ToVersion, req.MachineID) {
 		return
 	}
+	if !s.checkTarget(w, r, req.Product, req.FromVersion, req.ToVersion) {
+		return
+	}
 	now := s.Now.UTC()
 	proof := api.HWKeyProof{Licence: req.Licence, Challenge: req.Challenge, Signature: req.Signature}
 	lic, ok := s.verifyKeyProof(w, r, proof, req.Product, now, at)

@@ -629,6 +629,8 @@ func TestClassicSessionProblems(t *testing.T) {
 func TestClassicReserveRefused(t *testing.T) {
 	c := newClassicFixture(t)
 	c.activateClassic(t, keyCustomer, keySerial, 3)
+	// A published version the sessions were not opened for.
+	c.publish(t, classicApp, api.SeriesClassic, "3.0.0", "linux", "amd64")
 
 	with := func(change func(*api.ReserveRequest)) func(t *testing.T, id string) api.ReserveRequest {
 		return func(t *testing.T, id string) api.ReserveRequest {

@@ -196,6 +196,9 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 	if !checkUpdateFields(w, r, req.Product, req.FromVersion, req.ToVersion, req.MachineID) {
 		return
 	}
+	if !s.checkTarget(w, r, req.Product, req.FromVersion, req.ToVersion) {
+		return
+	}
 	cred, session, ok := s.credential(w, r, req, at)
 	if !ok {
 		return

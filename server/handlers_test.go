@@ -739,6 +739,7 @@ func typo(t *testing.T, code string, group int) string {
 func TestReserveRefused(t *testing.T) {
 	f := newFixture(t)
 	f.publish(t, "app", api.SeriesPro, "2.0.0", "linux", "amd64")
+	f.publish(t, "app", api.SeriesPro, "3.0.0", "linux", "amd64") // another real update, for a key reused
 	f.publish(t, "legacy", api.SeriesClassic, "2.0.0", "linux", "amd64")
 	code := f.activate(t, "alice", 3)
 	f.mustReserve(t, code, "app", "taken")

@@ -65,6 +65,9 @@ type Server struct {
 	// is refused, and releases are never removed), so every reserve need
 	// not ask the database. Unknown products are not remembered.
 	series sync.Map // product → series
+	// targets remembers each product's published versions, for the
+	// check that a reserve names a real update (targets.go).
+	targets sync.Map // product → *productTargets
 }
 
 // New returns the HTTP service over an opened data folder.
