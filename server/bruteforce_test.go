@@ -3,6 +3,8 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/hwkey"
 	"github.com/aktual/aktual/server"
 	"github.com/aktual/aktual/server/ratelimit"
 	"github.com/aktual/aktual/server/store"
@@ -328,4 +331,62 @@ func TestBruteForceOneCredentialFromTwoAddresses(t *testing.T) {
 			t.Errorf("log %q shows the session ID or its Internet code", lines)
 		}
 	})
+}
+
+// A copy of a hardware key's licence file, without the key, sent with bad
+// proofs from several addresses, must not lock the real key out: its owner,
+// from an address of his own, still opens a session. Before, the failures
+// were counted per serial, and the owner got 429.
+func TestCopiedLicenceDoesNotLockTheOwnerOut(t *testing.T) {
+	clk := &testClock{}
+	clk.Set(classicStart)
+	const allowance = 2
+	f := newFixtureWith(t, func(s *server.Server) {
+		s.Now = clk.Now
+		s.Limiter = ratelimit.New(ratelimit.Limits{Allowance: allowance, Now: clk.Now})
+	})
+	f.publish(t, classicApp, api.SeriesClassic, "1.0.0", "linux", "amd64")
+	f.publish(t, classicApp, api.SeriesClassic, "2.0.0", "linux", "amd64")
+	c := &classicFixture{fixture: f, clock: clk}
+	c.key = c.issue(t, f.inst.Keys.Release, keySerial, nil, time.Time{})
+	c.activateClassic(t, keyCustomer, keySerial, 3)
+	before := c.keyStanding(t, keySerial)
+
+	// The attacker's key: the owner's licence, another private key.
+	_, stranger, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := copiedKey{Key: c.key, priv: stranger}
+	var attackers []from
+	for _, ip := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"} {
+		attackers = append(attackers, clientFrom(t, f.url, ip))
+	}
+	for round := range allowance + 2 {
+		for _, a := range attackers {
+			r := a.post(t, f.url, "/v1/classic/sessions", mustJSON(t, c.sessionRequest(t, copied, c.challenge(t))))
+			if round <= allowance {
+				wantError(t, r, http.StatusForbidden, api.CodeUnknownCredential)
+			} else if r.status != http.StatusTooManyRequests {
+				t.Errorf("attempt %d from %s past the allowance: %d, want 429 for that address", round+1, a.ip, r.status)
+			}
+		}
+	}
+	owner := clientFrom(t, f.url, "127.0.0.9")
+	r := owner.post(t, f.url, "/v1/classic/sessions", mustJSON(t, c.sessionRequest(t, c.key, c.challenge(t))))
+	if s := decodeOK[api.ClassicSession](t, r); s.State != api.SessionOpen {
+		t.Fatalf("the owner's session %+v, want an open one", s)
+	}
+	c.wantKeyUnchanged(t, keySerial, before)
+}
+
+// copiedKey is a licence file copied without its key: it signs with
+// another private key.
+type copiedKey struct {
+	hwkey.Key
+	priv ed25519.PrivateKey
+}
+
+func (k copiedKey) Sign(_ context.Context, challenge []byte) ([]byte, error) {
+	return ed25519.Sign(k.priv, challenge), nil
 }

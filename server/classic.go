@@ -159,9 +159,13 @@ func (s *Server) verifyKeyProof(w http.ResponseWriter, r *http.Request, p api.HW
 			i18n.M("the hardware key's licence is not valid for this vendor (%v); contact your vendor", err))
 		return hwkey.LicenceStatement{}, false
 	}
-	// Keyed by serial only once the vendor's signature vouches for it:
-	// nobody can block a key by naming its serial in a forged licence.
-	if !at.admit(w, r, keyHWKey, lic.Serial, lic.Serial) {
+	// Keyed by serial only once the vendor's signature vouches for it
+	// (nobody can block a key by naming its serial in a forged licence),
+	// and by the serial from this address only: a licence file is no
+	// secret (it is copied with backups and sent to support), and a proof
+	// cannot be guessed, so failed proofs from elsewhere must not lock the
+	// key's owner out. The address's own count still bounds each sender.
+	if !at.admit(w, r, keyHWKey, lic.Serial+"@"+clientAddr(r), lic.Serial) {
 		return hwkey.LicenceStatement{}, false
 	}
 	if !hwkey.VerifyChallenge(lic.PublicKey, p.Challenge, p.Signature) {
