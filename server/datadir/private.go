@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
+	"strings"
 )
 
 // A data folder holds bearer secrets: the keys, the code secret, and in the
@@ -16,7 +16,7 @@ import (
 // for private keys.
 
 // ErrNotPrivate: a file of the data folder is open to other users.
-var ErrNotPrivate = errors.New("readable or writable by other users")
+var ErrNotPrivate = errors.New("open to other users")
 
 // prepare creates the folder and its subfolders owner-only. A folder
 // without a key set yet is new (aktuald init into an existing empty
@@ -60,34 +60,49 @@ func (d DataDir) prepare(dbPath string) error {
 	return nil
 }
 
-// CheckPrivate returns an error wrapping ErrNotPrivate, naming the file and
-// the chmod that fixes it, when others may read or write the keys, the
-// code secret or the database (dbPath, with its -wal and -shm files; "" for
-// a database elsewhere).
+// NotPrivateError is a file of the data folder that others may read or
+// write; it matches ErrNotPrivate.
+type NotPrivateError struct {
+	Path string
+	Mode fs.FileMode
+	How  string // "readable by other users", "writable by other users"
+}
+
+func (e *NotPrivateError) Error() string {
+	mode := "600"
+	if e.Mode.IsDir() {
+		mode = "700"
+	}
+	return fmt.Sprintf("%s is %s (mode %s): whoever can read the keys, the code secret or the database can take customers' updates or sign as the vendor; run: chmod %s %s",
+		e.Path, e.How, e.Mode.Perm(), mode, shellQuote(e.Path))
+}
+
+func (e *NotPrivateError) Is(target error) bool { return target == ErrNotPrivate }
+
+// CheckPrivate returns a *NotPrivateError, naming the file and the chmod
+// that fixes it, when others may read or write the keys, the code secret
+// or the database (dbPath, with its -wal and -shm files; "" for a database
+// elsewhere), or change the folders that hold them.
 func (d DataDir) CheckPrivate(dbPath string) error {
-	paths := []string{d.Path(keysDir)}
+	folders := []string{string(d), d.Path(keysDir)}
+	var files []string
 	if entries, err := os.ReadDir(d.Path(keysDir)); err == nil {
 		for _, e := range entries {
-			paths = append(paths, d.Path(keysDir, e.Name()))
+			files = append(files, d.Path(keysDir, e.Name()))
 		}
 	}
 	if dbPath != "" {
-		paths = append(paths, dbPath, dbPath+"-wal", dbPath+"-shm")
+		files = append(files, dbPath, dbPath+"-wal", dbPath+"-shm")
 	}
-	for _, p := range paths {
+	for _, p := range append(folders, files...) {
 		fi, err := os.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		} else if err != nil {
 			return err
 		}
-		if open := openToOthers(fi); open != "" {
-			mode := "600"
-			if fi.IsDir() {
-				mode = "700"
-			}
-			return fmt.Errorf("%s is %s (%s: %w); anyone who can read it can take customers' updates or sign as the vendor. Run: chmod %s %s",
-				p, open, fi.Mode().Perm(), ErrNotPrivate, mode, shellQuote(p))
+		if how := openToOthers(fi); how != "" {
+			return &NotPrivateError{Path: p, Mode: fi.Mode(), How: how}
 		}
 	}
 	return nil
@@ -97,7 +112,7 @@ func (d DataDir) CheckPrivate(dbPath string) error {
 func shellQuote(p string) string {
 	for _, r := range p {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '/' || r == '.' || r == '-' || r == '_') {
-			return "'" + filepath.ToSlash(p) + "'"
+			return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
 		}
 	}
 	return p

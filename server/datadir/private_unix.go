@@ -9,15 +9,19 @@ import (
 )
 
 // openToOthers says how the file is open to users other than its owner
-// ("" when it is not): any permission bit for the group or others.
+// ("" when it is not): a file any of whose group or other bits is set, or
+// a folder others may write to (its names are no secret; its files are).
 func openToOthers(fi fs.FileInfo) string {
-	switch perm := fi.Mode().Perm(); {
+	perm := fi.Mode().Perm()
+	switch {
 	case perm&0o022 != 0:
 		return "writable by other users"
+	case fi.IsDir():
+		return ""
 	case perm&0o044 != 0:
 		return "readable by other users"
-	case perm&0o011 != 0 && fi.IsDir():
-		return "open to other users"
+	case perm&0o011 != 0:
+		return "executable by other users"
 	}
 	return ""
 }
