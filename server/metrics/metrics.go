@@ -148,8 +148,21 @@ func New(s Server) *Set {
 		Help:        "Always 1; the version label says which aktuald this is.",
 		ConstLabels: prometheus.Labels{"version": s.Version},
 	}).Set(1)
-	// Known outcomes start at zero, so a rate over them is defined from the
-	// first scrape.
+	m.startAtZero()
+	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(s.ErrorLog.Handler(), slog.LevelError),
+		Registry: reg, // counts its own failures as promhttp_metric_handler_errors_total
+	})
+	return m
+}
+
+// CredentialFailed counts a credential refused as wrong (where the limiter
+// counts a failed attempt).
+func (m *Set) CredentialFailed(kind string) { m.credentialFailures.WithLabelValues(kind).Inc() }
+
+// startAtZero creates the known outcomes' series at zero, so a rate over
+// them is defined from the first scrape.
+func (m *Set) startAtZero() {
 	for _, o := range []string{OutcomeReserved, OutcomeReplayed, api.CodeExhausted, api.CodeUnknownCredential,
 		api.CodeInactive, api.CodeWrongSeries, api.CodeRateLimited, OutcomeError} {
 		m.reservations.WithLabelValues(o)
@@ -166,16 +179,7 @@ func New(s Server) *Set {
 	for _, k := range []string{CredProCode, CredClassicKey, CredInternetCode} {
 		m.credentialFailures.WithLabelValues(k)
 	}
-	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog: slog.NewLogLogger(s.ErrorLog.Handler(), slog.LevelError),
-		Registry: reg, // counts its own failures as promhttp_metric_handler_errors_total
-	})
-	return m
 }
-
-// CredentialFailed counts a credential refused as wrong (where the limiter
-// counts a failed attempt).
-func (m *Set) CredentialFailed(kind string) { m.credentialFailures.WithLabelValues(kind).Inc() }
 
 // ServeHTTP serves the exposition of the registry.
 func (m *Set) ServeHTTP(w http.ResponseWriter, r *http.Request) { m.handler.ServeHTTP(w, r) }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -156,12 +157,17 @@ func newAuditCmd(e *env) *cobra.Command {
 	}
 }
 
+// publishOptions are release publish's flags.
+type publishOptions struct {
+	p            admin.PublishParams
+	file, health string
+	patchFrom    int
+	pf           patchFlags
+}
+
 func newReleaseCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "release", Short: "Publish releases"}
-	var p admin.PublishParams
-	var file, health string
-	var patchFrom int
-	var pf patchFlags
+	o := &publishOptions{}
 	publish := &cobra.Command{
 		Use:   "publish",
 		Short: "Store a release file and sign its release statement with the release key",
@@ -169,87 +175,94 @@ func newReleaseCmd(e *env) *cobra.Command {
   aktuald release publish --product ledger --series pro --version 2.0.0 --os linux --arch amd64 \
       --url https://cdn.example.com/ledger/2.0.0/ledger-linux-amd64`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch {
-			case file == "" && p.URL == "":
-				return usagef("--file or --url is required: the release's file, or where an origin or CDN serves it")
-			case file != "":
-				f, err := os.Open(file)
-				if err != nil {
-					return usagef("cannot read --file: %v", err)
-				}
-				defer f.Close()
-				if fi, err := f.Stat(); err == nil && fi.IsDir() {
-					return usagef("--file %s is a folder; give the release's file", file)
-				}
-				p.File = f
-			}
-			switch health {
-			case "auto":
-				p.AutoHealthCheck = true
-			case "none", "":
-			default:
-				p.HealthCheck = strings.Fields(health)
-			}
-			if patchFrom < 0 {
-				return usagef("--patches must be 0 (none) or more")
-			}
-			pol, err := pf.policy(patchFrom)
-			if err != nil {
-				return err
-			}
-			made := []patches.Result{}
-			p.OnPatch = func(r patches.Result) { made = append(made, r) }
-			inst, err := e.open()
-			if err != nil {
-				return err
-			}
-			defer inst.Close()
-			adm := admin.New(inst)
-			adm.Patches = pol
-			st, err := adm.Publish(cmd.Context(), p)
-			if err != nil {
-				return usagef("%v", err)
-			}
-			check := "none"
-			if len(st.HealthCheck) > 0 {
-				check = "run it with " + strings.Join(st.HealthCheck, " ")
-			}
-			text := fmt.Sprintf("Published %s %s (%s series) for %s/%s: %d bytes, sha256 %s\nHealth check after install: %s\n",
-				st.Product, st.Version, st.Series, st.OS, st.Arch, st.Size, st.SHA256, check)
-			if p.URL != "" {
-				text += fmt.Sprintf("Served from: %s (clients asking this server are redirected there)\n", p.URL)
-			}
-			if len(st.DowngradeFrom) > 0 {
-				text += fmt.Sprintf("Withdrawn: %s (no longer offered; installations of them move back to %s free of charge)\n",
-					strings.Join(st.DowngradeFrom, ", "), st.Version)
-			}
-			text += patchesText(made)
-			if perr := patchErrors(made); perr != nil {
-				fmt.Fprintln(e.errOut, "aktuald: warning: the release is published, but", perr)
-			}
-			// The statement's fields as before, where the bytes are, and
-			// the delta patches made to it.
-			e.print(struct {
-				api.ReleaseStatement
-				URL     string           `json:"url,omitempty"`
-				Patches []patches.Result `json:"patches"`
-			}{st, p.URL, made}, text)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runPublish(cmd.Context(), e, o) },
 	}
 	f := publish.Flags()
-	f.StringVar(&p.Product, "product", "", "product name")
-	f.StringVar(&p.Series, "series", "", "pro or classic")
-	f.StringVar(&p.Version, "version", "", "version, e.g. 2.0.0")
-	f.StringVar(&p.OS, "os", runtime.GOOS, "operating system (GOOS names: linux, windows, darwin)")
-	f.StringVar(&p.Arch, "arch", runtime.GOARCH, "architecture (GOARCH names: amd64, arm64)")
-	f.StringVar(&file, "file", "", "the release's file (stored in the data folder's artifact store, unless --url is given)")
-	f.StringVar(&p.URL, "url", "", "serve the release's bytes from this external origin or CDN: they are read once to sign their sha256 and size (and must equal --file if given), and clients are redirected there")
-	f.StringVar(&health, "health-check", "auto", `after installing, run the program with these arguments; it must exit 0 or the old version is put back ("auto": --version for a program, none for a data file; "none")`)
-	f.StringSliceVar(&p.DowngradeFrom, "downgrade-from", nil, "withdraw these newer versions: they are no longer offered, and their installations move back to this release free of charge (comma-separated)")
-	f.IntVar(&patchFrom, "patches", patches.DefaultFrom, "make a delta patch to this release from each of this many earlier releases (0: none); see aktuald release patches")
-	pf.add(f)
+	f.StringVar(&o.p.Product, "product", "", "product name")
+	f.StringVar(&o.p.Series, "series", "", "pro or classic")
+	f.StringVar(&o.p.Version, "version", "", "version, e.g. 2.0.0")
+	f.StringVar(&o.p.OS, "os", runtime.GOOS, "operating system (GOOS names: linux, windows, darwin)")
+	f.StringVar(&o.p.Arch, "arch", runtime.GOARCH, "architecture (GOARCH names: amd64, arm64)")
+	f.StringVar(&o.file, "file", "", "the release's file (stored in the data folder's artifact store, unless --url is given)")
+	f.StringVar(&o.p.URL, "url", "", "serve the release's bytes from this external origin or CDN: they are read once to sign their sha256 and size (and must equal --file if given), and clients are redirected there")
+	f.StringVar(&o.health, "health-check", "auto", `after installing, run the program with these arguments; it must exit 0 or the old version is put back ("auto": --version for a program, none for a data file; "none")`)
+	f.StringSliceVar(&o.p.DowngradeFrom, "downgrade-from", nil, "withdraw these newer versions: they are no longer offered, and their installations move back to this release free of charge (comma-separated)")
+	f.IntVar(&o.patchFrom, "patches", patches.DefaultFrom, "make a delta patch to this release from each of this many earlier releases (0: none); see aktuald release patches")
+	o.pf.add(f)
 	cmd.AddCommand(publish, newPatchesCmd(e))
 	return cmd
+}
+
+func runPublish(ctx context.Context, e *env, o *publishOptions) error {
+	switch {
+	case o.file == "" && o.p.URL == "":
+		return usagef("--file or --url is required: the release's file, or where an origin or CDN serves it")
+	case o.file != "":
+		f, err := os.Open(o.file)
+		if err != nil {
+			return usagef("cannot read --file: %v", err)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			return usagef("--file %s is a folder; give the release's file", o.file)
+		}
+		o.p.File = f
+	}
+	switch o.health {
+	case "auto":
+		o.p.AutoHealthCheck = true
+	case "none", "":
+	default:
+		o.p.HealthCheck = strings.Fields(o.health)
+	}
+	if o.patchFrom < 0 {
+		return usagef("--patches must be 0 (none) or more")
+	}
+	pol, err := o.pf.policy(o.patchFrom)
+	if err != nil {
+		return err
+	}
+	made := []patches.Result{}
+	o.p.OnPatch = func(r patches.Result) { made = append(made, r) }
+	inst, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+	adm := admin.New(inst)
+	adm.Patches = pol
+	st, err := adm.Publish(ctx, o.p)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	text := publishedText(st, o.p.URL, made)
+	if perr := patchErrors(made); perr != nil {
+		fmt.Fprintln(e.errOut, "aktuald: warning: the release is published, but", perr)
+	}
+	// The statement's fields as before, where the bytes are, and
+	// the delta patches made to it.
+	e.print(struct {
+		api.ReleaseStatement
+		URL     string           `json:"url,omitempty"`
+		Patches []patches.Result `json:"patches"`
+	}{st, o.p.URL, made}, text)
+	return nil
+}
+
+// publishedText is what release publish tells staff of a release.
+func publishedText(st api.ReleaseStatement, url string, made []patches.Result) string {
+	check := "none"
+	if len(st.HealthCheck) > 0 {
+		check = "run it with " + strings.Join(st.HealthCheck, " ")
+	}
+	text := fmt.Sprintf("Published %s %s (%s series) for %s/%s: %d bytes, sha256 %s\nHealth check after install: %s\n",
+		st.Product, st.Version, st.Series, st.OS, st.Arch, st.Size, st.SHA256, check)
+	if url != "" {
+		text += fmt.Sprintf("Served from: %s (clients asking this server are redirected there)\n", url)
+	}
+	if len(st.DowngradeFrom) > 0 {
+		text += fmt.Sprintf("Withdrawn: %s (no longer offered; installations of them move back to %s free of charge)\n",
+			strings.Join(st.DowngradeFrom, ", "), st.Version)
+	}
+	return text + patchesText(made)
 }

@@ -229,25 +229,30 @@ running, history that would be lost); 3 the backup has audit violations.`,
 				rep.PreviousLedgerRows = &res.PreviousLedgerRows
 			}
 			rep.Warnings = restoreWarnings(dir, res.Backup)
-			var b strings.Builder
-			fmt.Fprintf(&b, "Restored %s into %s\n%s", rep.File, path, rep.countsText())
-			switch {
-			case res.Kept != "" && res.PreviousLedgerRows >= 0:
-				fmt.Fprintf(&b, "The database it replaced (%d ledger rows) is kept as %s\n", res.PreviousLedgerRows, res.Kept)
-			case res.Kept != "":
-				fmt.Fprintf(&b, "The database it replaced (unreadable) is kept as %s\n", res.Kept)
-			}
 			for _, w := range rep.Warnings {
 				fmt.Fprintln(e.errOut, "aktuald: warning:", w)
 			}
-			fmt.Fprintf(&b, "The data folder's keys/, blobs/ and trust.json must be those of the same backup set.\n")
-			e.print(rep, b.String())
+			e.print(rep, restoredText(rep, path, res))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "the backup file to restore")
 	cmd.Flags().BoolVar(&force, "force", false, "replace the database even if it has ledger rows the backup lacks, or cannot be read")
 	return cmd
+}
+
+// restoredText is what admin restore tells staff.
+func restoredText(rep backupReport, path string, res sqlite.RestoreResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Restored %s into %s\n%s", rep.File, path, rep.countsText())
+	switch {
+	case res.Kept != "" && res.PreviousLedgerRows >= 0:
+		fmt.Fprintf(&b, "The database it replaced (%d ledger rows) is kept as %s\n", res.PreviousLedgerRows, res.Kept)
+	case res.Kept != "":
+		fmt.Fprintf(&b, "The database it replaced (unreadable) is kept as %s\n", res.Kept)
+	}
+	fmt.Fprintf(&b, "The data folder's keys/, blobs/ and trust.json must be those of the same backup set.\n")
+	return b.String()
 }
 
 // restoreWarnings names what the data folder lacks for the restored
