@@ -54,7 +54,7 @@ func newHWKeyCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer inst.Close()
-			data, err := hwkey.Issue(inst.Keys.Release, serial, customer, list, time.Now().UTC(), until)
+			data, err := hwkey.Issue(inst.Keys.Release, serial, customer, list, e.now.UTC(), until)
 			if err != nil {
 				return err
 			}

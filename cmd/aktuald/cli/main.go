@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/aktual/aktual/internal/buildinfo"
+	"github.com/aktual/aktual/internal/clock"
 	"github.com/aktual/aktual/internal/dirs"
 	"github.com/aktual/aktual/server/datadir"
 	"github.com/aktual/aktual/server/keyring"
@@ -97,6 +98,9 @@ type env struct {
 	db          string
 	rootKey     string // --root-key: the root key kept off the server
 	json        bool
+	// now is the clock of the commands' decisions (expiry, issue dates);
+	// nil: the wall clock.
+	now clock.Func
 	// holds release the database in-use locks open took (see
 	// datadir.HoldDatabase); Main releases them when the command ends.
 	holds []func()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aktual/aktual/internal/clock"
 	"github.com/aktual/aktual/server"
 	"github.com/aktual/aktual/server/datadir"
 	"github.com/aktual/aktual/server/metrics"
@@ -129,7 +130,7 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 		go func() { errc <- msrv.Serve(mln) }()
 		logger.Info("serving metrics", "url", "http://"+mln.Addr().String()+metrics.Path)
 	}
-	go sweep(ctx, inst, logger)
+	go sweep(ctx, inst, e.now, logger)
 	go func() { errc <- serve() }()
 	logger.Info("serving", "url", url, "data", string(inst.Dir), "trust", inst.Dir.Path(datadir.TrustFile))
 	if o.readyFile != "" {
@@ -264,12 +265,12 @@ func loadTLS(certFile, keyFile string) (*tls.Config, error) {
 	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}, nil
 }
 
-// sweep gives back reservations that expired, until ctx ends.
-func sweep(ctx context.Context, inst *datadir.Instance, logger *slog.Logger) {
+// sweep gives back reservations that expired by now's time, until ctx ends.
+func sweep(ctx context.Context, inst *datadir.Instance, now clock.Func, logger *slog.Logger) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
-		if n, err := inst.Store.ExpireReservations(ctx, time.Now().UTC()); err != nil && ctx.Err() == nil {
+		if n, err := inst.Store.ExpireReservations(ctx, now.UTC()); err != nil && ctx.Err() == nil {
 			logger.Error("expiring reservations", "err", err)
 		} else if n > 0 {
 			logger.Info("expired reservations given back", "count", n)
