@@ -20,7 +20,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	_ = enc.Encode(v) // our own types always encode; a failed write is a client that hung up
 }
 
 // writeError answers {"error": {"code", "message"}}, the message in the

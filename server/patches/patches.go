@@ -242,7 +242,7 @@ func (m *Maker) makePatch(ctx context.Context, from, to store.Release) Result {
 		FromSHA256: from.SHA256, ToSHA256: to.SHA256, SHA256: sum, Size: size})
 	if err != nil {
 		if used, herr := m.Store.HasArtifact(ctx, sum); herr == nil && !used {
-			_ = m.Blobs.Remove(sum)
+			_ = m.Blobs.Remove(sum) // a leftover blob is unused space, never served: only what a release or patch names is
 		}
 		res.Error = err.Error()
 		return res
