@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/minio/selfupdate"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/testenv"
 	"github.com/aktual/aktual/server/admin"
 	"github.com/aktual/aktual/server/patches"
 )
@@ -21,9 +21,7 @@ import (
 // compresses with the bzip2 program.
 func needBzip2(t testing.TB) {
 	t.Helper()
-	if _, err := exec.LookPath("bzip2"); err != nil {
-		t.Skip("computing bsdiff patches needs the bzip2 program on PATH (apt-get install bzip2)")
-	}
+	testenv.LookPath(t, "bzip2", "computing bsdiff patches needs it (apt-get install bzip2)")
 }
 
 // program is a pseudo-random file standing in for a program: a new
