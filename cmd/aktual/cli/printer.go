@@ -108,6 +108,10 @@ func (p *jsonPrinter) line(v any) {
 type textPrinter struct {
 	io  *IOStreams
 	bar *progressbar.ProgressBar
+	// shownComplete: the last bar ended at 100%. The updater reports the
+	// end of a download twice (the last bytes, then its final flush); the
+	// second would draw a new bar, and the 100% line again.
+	shownComplete bool
 	// lastLine: on a log file, a progress line at most every
 	// progressLogInterval.
 	lastLine time.Time
@@ -122,6 +126,9 @@ func (p *textPrinter) event(e updater.Event) {
 		return
 	}
 	P := p.io.P
+	if e.Event != updater.EventProgress {
+		p.shownComplete = false
+	}
 	switch e.Event {
 	case updater.EventPhase:
 		p.endBar()
@@ -138,6 +145,9 @@ func (p *textPrinter) event(e updater.Event) {
 		}
 		if !p.io.ErrTTY {
 			p.logProgress(e)
+			return
+		}
+		if p.bar == nil && p.shownComplete && e.Done >= e.Total {
 			return
 		}
 		created := p.bar == nil
@@ -174,7 +184,11 @@ func (p *textPrinter) logProgress(e updater.Event) {
 	if p.lastLine.IsZero() && e.Done >= e.Total {
 		return // a fast download: the phase lines said it
 	}
+	if p.shownComplete && e.Done >= e.Total {
+		return // the end, reported again
+	}
 	p.lastLine = now
+	p.shownComplete = e.Done >= e.Total
 	fmt.Fprintln(p.io.ErrOut, p.progressText(e))
 }
 
@@ -195,6 +209,7 @@ func (p *textPrinter) endBar() {
 	if p.bar != nil {
 		if st := p.bar.State(); st.CurrentNum >= p.bar.GetMax64() {
 			_ = p.bar.Finish()
+			p.shownComplete = true
 		} else {
 			_ = p.bar.Exit() // its completion hook ends the line
 		}
