@@ -12,13 +12,13 @@ import (
 // Rights that let a holder change a file (fileWrite) or the entries of a
 // folder (dirWrite). x/sys/windows does not name the file-specific ones.
 const (
-	fileWriteData     = 0x2  // FILE_WRITE_DATA, FILE_ADD_FILE on a folder
-	fileAppendData    = 0x4  // FILE_APPEND_DATA, FILE_ADD_SUBDIRECTORY
-	fileDeleteChild   = 0x40 // FILE_DELETE_CHILD
-	anyWrite          = windows.WRITE_DAC | windows.WRITE_OWNER | windows.GENERIC_WRITE | windows.GENERIC_ALL
-	fileWrite         = fileWriteData | fileAppendData | windows.DELETE | anyWrite
-	dirWrite          = fileWriteData | fileDeleteChild | anyWrite
-	inheritOnly uint8 = windows.INHERIT_ONLY_ACE
+	fileWriteData         = 0x2  // FILE_WRITE_DATA, FILE_ADD_FILE on a folder
+	fileAppendData        = 0x4  // FILE_APPEND_DATA, FILE_ADD_SUBDIRECTORY
+	fileDeleteChild       = 0x40 // FILE_DELETE_CHILD
+	anyWrite              = windows.WRITE_DAC | windows.WRITE_OWNER | windows.GENERIC_WRITE | windows.GENERIC_ALL
+	fileWrite             = fileWriteData | fileAppendData | windows.DELETE | anyWrite
+	dirWrite              = fileWriteData | fileDeleteChild | anyWrite
+	inheritOnly     uint8 = windows.INHERIT_ONLY_ACE
 )
 
 // checkTrustPerms refuses a trust file that other users of this computer
