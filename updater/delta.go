@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/bsdiff"
@@ -156,7 +155,7 @@ type patchProgress struct{ pw *progressWriter }
 
 func (p patchProgress) Write(b []byte) (int, error) {
 	p.pw.done += int64(len(b))
-	if now := time.Now(); now.Sub(p.pw.last) >= progressInterval {
+	if now := p.pw.u.Now.Now(); now.Sub(p.pw.last) >= progressInterval {
 		p.pw.last = now
 		p.pw.emit(now)
 	}

@@ -256,7 +256,7 @@ func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target
 		}
 		switch {
 		case le.retryAfter > maxRetryAfter:
-			return "", u.gaveUp(rel, p, le, attempt, u.now().Add(le.retryAfter), &keep)
+			return "", u.gaveUp(rel, p, le, attempt, u.Now.Now().Add(le.retryAfter), &keep)
 		case attempt >= attempts || waited+wait > maxRetryWaiting:
 			return "", u.gaveUp(rel, p, le, attempt, time.Time{}, &keep)
 		}
@@ -354,7 +354,7 @@ func (u *Updater) fetch(ctx context.Context, rel api.ReleaseStatement, p *partia
 			ae := errorAnswer(r)
 			r.Body.Close()
 			if ae.Status >= 500 || ae.Status == http.StatusTooManyRequests || ae.Code == api.CodeRateLimited {
-				wait, _ := parseRetryAfter(ae.RetryAfter, u.now())
+				wait, _ := parseRetryAfter(ae.RetryAfter, u.Now.Now())
 				return &lineError{kind: lineBusy, err: ae, status: ae.Status, code: ae.Code, retryAfter: wait}
 			}
 			return fail(ErrVerification, ae, "the server does not have the signed file of %s %s (%s); nothing was installed, tell your vendor", rel.Product, rel.Version, ae.Message)
@@ -467,7 +467,7 @@ func (u *Updater) gaveUp(rel api.ReleaseStatement, p *partial, le *lineError, at
 	var what i18n.Message
 	switch {
 	case !until.IsZero():
-		what = i18n.M("the server is busy and asks not to download %s %s before %s", rel.Product, rel.Version, clock(until, u.now()))
+		what = i18n.M("the server is busy and asks not to download %s %s before %s", rel.Product, rel.Version, timeOfDay(until, u.Now.Now()))
 	case le.kind == lineUnreachable:
 		what = i18n.M("cannot reach the update server at %s to download %s %s (%v); check your Internet connection, or run: aktual netcheck --server %s",
 			u.Server, rel.Product, rel.Version, rootCause(le.err), u.Server)
@@ -507,9 +507,9 @@ func (u *Updater) stopped(ctx context.Context, rel api.ReleaseStatement, p *part
 		rel.Product, rel.Version, i18n.Size(p.have), i18n.Size(rel.Size))
 }
 
-// clock is a time for people: the time of day when it is today, else the
+// timeOfDay is a time for people: the time of day when it is today, else the
 // date too.
-func clock(t, now time.Time) string {
+func timeOfDay(t, now time.Time) string {
 	t, now = t.Local(), now.Local()
 	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
 		return t.Format("15:04")
@@ -589,7 +589,7 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	if p.done >= p.total/2 {
 		fault.Hit(fault.MidDownload)
 	}
-	if now := time.Now(); now.Sub(p.last) >= progressInterval {
+	if now := p.u.Now.Now(); now.Sub(p.last) >= progressInterval {
 		p.last = now
 		p.emit(now)
 	}
@@ -601,10 +601,10 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 func (p *progressWriter) restart(done int64) {
 	p.done = done
 	p.meter = rateMeter{}
-	p.meter.add(time.Now(), done)
+	p.meter.add(p.u.Now.Now(), done)
 }
 
-func (p *progressWriter) flush() { p.emit(time.Now()) }
+func (p *progressWriter) flush() { p.emit(p.u.Now.Now()) }
 
 func (p *progressWriter) emit(now time.Time) {
 	p.meter.add(now, p.done)

@@ -363,7 +363,7 @@ func TestDownloadLongRetryAfterGivesUp(t *testing.T) {
 	}
 	_, err := h.update(h.code)
 	wantKind(t, err, ErrNoConnection)
-	if want := clock(time.Now().Add(time.Hour), time.Now()); !strings.Contains(err.Error(), "before "+want) {
+	if want := timeOfDay(time.Now().Add(time.Hour), time.Now()); !strings.Contains(err.Error(), "before "+want) {
 		t.Errorf("error %q does not say to wait until %s", err, want)
 	}
 	equalRanges(t, p.requests(), "")

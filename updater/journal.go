@@ -82,7 +82,7 @@ func newIdempotencyKey() (string, error) {
 // save writes the journal atomically: temp file, fsync, rename, fsync dir.
 func (u *Updater) save(j *Journal) error {
 	j.Version = journalVersion
-	j.UpdatedAt = u.now().UTC()
+	j.UpdatedAt = u.Now.Now().UTC()
 	data, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return err

@@ -40,7 +40,7 @@ func readInstallRecord(path string) (*InstallRecord, error) {
 }
 
 func (u *Updater) writeInstallRecord(r InstallRecord) error {
-	r.UpdatedAt = u.now().UTC()
+	r.UpdatedAt = u.Now.Now().UTC()
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err

@@ -181,7 +181,7 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		_ = u.removeJournal(j.Target)
 		return rec
 	case StateIntent:
-		if u.now().Sub(j.CreatedAt) > intentLifetime {
+		if u.Now.Now().Sub(j.CreatedAt) > intentLifetime {
 			rec.Action = ActionDropped
 			_ = u.removeJournal(j.Target)
 			return rec

@@ -166,7 +166,7 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 		Target: plan.Target, Product: plan.Product, Server: u.Server,
 		From: plan.From, To: plan.Latest.Version,
 		OldSHA256: plan.CurrentSHA256, NewSHA256: plan.Latest.SHA256, HealthCheck: plan.Latest.HealthCheck,
-		IdempotencyKey: key, State: StateIntent, CreatedAt: u.now().UTC(),
+		IdempotencyKey: key, State: StateIntent, CreatedAt: u.Now.Now().UTC(),
 	}
 	// The intent is on disk before the request leaves the machine.
 	if err := u.save(j); err != nil {
@@ -224,7 +224,7 @@ func (u *Updater) downgrade(ctx context.Context, plan *Plan, verified string) (*
 		Target: plan.Target, Product: plan.Product, Server: u.Server,
 		From: plan.From, To: plan.Latest.Version,
 		OldSHA256: plan.CurrentSHA256, NewSHA256: plan.Latest.SHA256, HealthCheck: plan.Latest.HealthCheck,
-		Free: true, State: StateReserved, CreatedAt: u.now().UTC(),
+		Free: true, State: StateReserved, CreatedAt: u.Now.Now().UTC(),
 	}
 	if err := u.save(j); err != nil {
 		return nil, err

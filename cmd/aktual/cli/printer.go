@@ -9,6 +9,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/aktual/aktual/internal/clock"
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater"
 )
@@ -113,8 +114,9 @@ type textPrinter struct {
 	// second would draw a new bar, and the 100% line again.
 	shownComplete bool
 	// lastLine: on a log file, a progress line at most every
-	// progressLogInterval.
+	// progressLogInterval, by now (nil: the wall clock).
 	lastLine time.Time
+	now      clock.Func
 }
 
 // progressLogInterval: how often a download's progress is written as a
@@ -177,7 +179,7 @@ func (p *textPrinter) event(e updater.Event) {
 // logProgress writes the download's progress as a line now and then: a bar
 // on a log file is noise, but a slow line's rate and time left are not.
 func (p *textPrinter) logProgress(e updater.Event) {
-	now := time.Now()
+	now := p.now.Now()
 	if e.Done < e.Total && now.Sub(p.lastLine) < progressLogInterval {
 		return
 	}
