@@ -100,8 +100,8 @@ func (u *Updater) patched(ctx context.Context, plan *Plan) (string, error) {
 	if err := os.Rename(patchedPath(plan.Target), downloadPath(plan.Target)); err != nil {
 		return "", err
 	}
-	// Without its sidecar the file is still verified for this run; the
-	// next one would only not take it for this release's.
+	// Safe to drop: without its sidecar the file is still verified for
+	// this run; the next one would only not take it for this release's.
 	_ = writeSidecar(plan.Target, partialInfo{Product: rel.Product, Version: rel.Version, SHA256: rel.SHA256, Size: rel.Size})
 	return downloadPath(plan.Target), nil
 }

@@ -177,7 +177,8 @@ func (p *partial) restart() error {
 func (p *partial) noteETag(etag string) {
 	if etag != "" && etag != p.info.ETag {
 		p.info.ETag = etag
-		_ = writeSidecar(p.target, p.info)
+		_ = writeSidecar(p.target, p.info) // harmless, as said above
+
 	}
 }
 

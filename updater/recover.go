@@ -177,13 +177,16 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 	u.phase(PhaseRecover, "finishing an interrupted update of %s", j.Product)
 	switch j.State {
 	case StateReported:
+		// Done; only its removal failed before. It is tried again each run.
 		rec.Action = ActionDropped
-		_ = u.removeJournal(j.Target)
+		u.forgetJournal(j.Target)
 		return rec
 	case StateIntent:
 		if u.Now.Now().Sub(j.CreatedAt) > intentLifetime {
+			// Any reservation under its key has expired on the server; a
+			// journal left behind is only dropped again next run.
 			rec.Action = ActionDropped
-			_ = u.removeJournal(j.Target)
+			u.forgetJournal(j.Target)
 			return rec
 		}
 		rec.Action = ActionResume
@@ -252,7 +255,8 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 	// kept as the download for the next update, which checks it again
 	// (apply.go's unstage), once the journal no longer names it.
 	if j.Free {
-		_ = u.removeJournal(j.Target)
+		// Nothing is held; a journal left behind is dropped again.
+		u.forgetJournal(j.Target)
 		unstage(j.Target, j.NewSHA256, j.StagedID)
 		rec.Action = ActionDropped
 		return rec
@@ -263,15 +267,17 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 	switch {
 	case errors.As(err, &ae) && ae.Code == api.CodeConflict:
 		// The server counts it as applied (a completion got through
-		// before); there is nothing to give back.
-		_ = u.removeJournal(j.Target)
+		// before); there is nothing to give back. Left behind, the
+		// journal meets the same answer next run.
+		u.forgetJournal(j.Target)
 		rec.Action = ActionDropped
 		return rec
 	case err != nil:
 		rec.Action, rec.Err = ActionPending, transientError(err, i18n.M("giving back the update"))
 		return rec
 	}
-	_ = u.removeJournal(j.Target)
+	// Given back; a repeat next run changes nothing on the server.
+	u.forgetJournal(j.Target)
 	rec.Action = ActionReleased
 	return rec
 }

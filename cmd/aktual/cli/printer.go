@@ -169,6 +169,8 @@ func (p *textPrinter) event(e updater.Event) {
 		if !created {
 			p.bar.Describe(p.progressText(e))
 		}
+		// The bar's errors are about its own drawing (a zero maximum, a
+		// number past it): a bar that cannot draw must not fail an update.
 		_ = p.bar.Set64(e.Done)
 		if e.Done >= e.Total {
 			p.endBar()
@@ -210,10 +212,10 @@ func (p *textPrinter) progressText(e updater.Event) string {
 func (p *textPrinter) endBar() {
 	if p.bar != nil {
 		if st := p.bar.State(); st.CurrentNum >= p.bar.GetMax64() {
-			_ = p.bar.Finish()
+			_ = p.bar.Finish() // as Set64's above
 			p.shownComplete = true
 		} else {
-			_ = p.bar.Exit() // its completion hook ends the line
+			_ = p.bar.Exit() // its completion hook ends the line; it never fails
 		}
 		p.bar = nil
 	}
