@@ -59,7 +59,7 @@ func (k *checker) checkHealth(ctx context.Context) bool {
 		}
 		return k.add(r)
 	}
-	received := k.c.now()
+	received := k.c.Now.Now()
 	defer resp.Body.Close()
 	var h health
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxHealthBody))

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aktual/aktual/internal/clock"
 	"github.com/aktual/aktual/internal/i18n"
 )
 
@@ -106,8 +107,8 @@ type Client struct {
 	Proxy func(*url.URL) (*url.URL, error)
 	// Resolver looks names up. Default: net.DefaultResolver.
 	Resolver *net.Resolver
-	// Now is this computer's clock. Default: time.Now.
-	Now func() time.Time
+	// Now is this computer's clock; nil reads the wall clock.
+	Now clock.Func
 	// Timeout bounds each step. Default: DefaultTimeout.
 	Timeout time.Duration
 }
@@ -117,13 +118,6 @@ func (c *Client) timeout() time.Duration {
 		return c.Timeout
 	}
 	return DefaultTimeout
-}
-
-func (c *Client) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
 }
 
 func (c *Client) resolver() *net.Resolver {

@@ -64,7 +64,7 @@ func (k *checker) handshakeProblem(err error) Result {
 // will, in the order that best names the remedy: dates (this computer's
 // clock may be wrong), then name, then issuer.
 func (k *checker) certificateResult(certs []*x509.Certificate, roots *x509.CertPool) Result {
-	host, now := k.u.Host, k.c.now()
+	host, now := k.u.Host, k.c.Now.Now()
 	if len(certs) == 0 {
 		return Result{Name: CheckTLS,
 			Detail: i18n.M("%s sent no certificate", host),

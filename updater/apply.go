@@ -217,6 +217,9 @@ func unstage(target, sha256hex, stagedID string) {
 	if ok && info.SHA256 == sha256hex && info.Size == fi.Size() && fi.Mode().IsRegular() {
 		if id, err := fileID(staged); err == nil && (stagedID == "" || id == stagedID) {
 			if os.Rename(staged, downloadPath(target)) == nil {
+				// Safe to drop: the kept download is a cache. A rename a
+				// crash loses leaves the staged file, which the next run
+				// removes, and the download starts again.
 				_ = syncDir(filepath.Dir(target))
 				return
 			}

@@ -193,7 +193,7 @@ func (u *Updater) latest(ctx context.Context, product, goos, arch, current strin
 	} else if err != nil {
 		return nil, nil, err
 	}
-	now := u.now()
+	now := u.Now.Now()
 	ks, err := api.VerifyKeySet(&resp.Keys, u.Trust, now)
 	switch {
 	case errors.Is(err, api.ErrKeySetExpired):

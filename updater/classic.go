@@ -24,7 +24,7 @@ const DefaultPollInterval = 2 * time.Second
 // or without updates left is refused here, before anything is typed.
 func (u *Updater) OpenClassicSession(ctx context.Context, p *Plan, key hwkey.Key) (*api.ClassicSession, error) {
 	lic := key.Licence()
-	if err := lic.Check(u.now(), p.Product); err != nil {
+	if err := lic.Check(u.Now.Now(), p.Product); err != nil {
 		return nil, fail(ErrCredentialRejected, err, "%v (licence: %s)", err, key.Source())
 	}
 	machine, err := u.machineID()

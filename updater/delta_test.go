@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/kr/binarydist"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/testenv"
 	"github.com/aktual/aktual/server/patches"
 	"github.com/aktual/aktual/server/store"
 )
@@ -27,9 +27,7 @@ import (
 // with the bzip2 program.
 func needBzip2(t testing.TB) {
 	t.Helper()
-	if _, err := exec.LookPath("bzip2"); err != nil {
-		t.Skip("computing bsdiff patches needs the bzip2 program on PATH (apt-get install bzip2)")
-	}
+	testenv.LookPath(t, "bzip2", "computing bsdiff patches needs the bzip2 program (apt-get install bzip2)")
 }
 
 // patchHarness is the harness with a 3.0.0 published that differs from

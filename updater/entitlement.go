@@ -32,7 +32,7 @@ func (u *Updater) KeyEntitlement(ctx context.Context, product string, key hwkey.
 	if product == "" {
 		return nil, fail(ErrUsage, nil, "--product is required: the product's name as the vendor publishes it")
 	}
-	if err := key.Licence().Check(u.now(), product); err != nil {
+	if err := key.Licence().Check(u.Now.Now(), product); err != nil {
 		return nil, fail(ErrCredentialRejected, err, "%v (the licence is in %s)", err, key.Source())
 	}
 	var ch api.ChallengeResponse

@@ -83,7 +83,7 @@ func newIdempotencyKey() (string, error) {
 // save writes the journal atomically: temp file, fsync, rename, fsync dir.
 func (u *Updater) save(j *Journal) error {
 	j.Version = journalVersion
-	j.UpdatedAt = u.now().UTC()
+	j.UpdatedAt = u.Now.Now().UTC()
 	data, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return err
@@ -131,6 +131,37 @@ func (u *Updater) journals() ([]string, error) {
 		}
 	}
 	return paths, nil
+}
+
+// forgetJournal removes the journal of an update that holds nothing (it
+// was refused, given back, or never reached the server). Failing to only
+// leaves work the next run does again, which every caller says is safe;
+// it is said, not returned, as the update's own outcome is already known.
+func (u *Updater) forgetJournal(target string) {
+	if err := u.removeJournal(target); err != nil {
+		u.notice("could not remove the update journal %s (%v); the next run of aktual finishes it again, which uses no update", u.journalPath(target), err)
+	}
+}
+
+// finished forgets the journal of an update that is done: the server
+// counted it, or it was free. Left at "applied", the journal would make
+// the next run report the update again: the server answers a repeated
+// completion with its first answer, so nothing is spent twice, but the
+// customer would be told twice. So when it cannot be removed it is marked
+// "reported", which recovery drops silently; only if that write fails too
+// does the next run report it again (counted once all the same).
+func (u *Updater) finished(j *Journal) {
+	err := u.removeJournal(j.Target)
+	if err == nil {
+		return
+	}
+	done := *j
+	done.State = StateReported
+	if serr := u.save(&done); serr != nil {
+		u.notice("could not remove the finished update's journal %s (%v); the next run of aktual tells the server again, which counts the update only once", u.journalPath(j.Target), err)
+		return
+	}
+	u.notice("could not remove the finished update's journal %s (%v); it is marked done, and the next run of aktual removes it", u.journalPath(j.Target), err)
 }
 
 func (u *Updater) removeJournal(target string) error {

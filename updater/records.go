@@ -40,10 +40,22 @@ func readInstallRecord(path string) (*InstallRecord, error) {
 }
 
 func (u *Updater) writeInstallRecord(r InstallRecord) error {
-	r.UpdatedAt = u.now().UTC()
+	r.UpdatedAt = u.Now.Now().UTC()
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
 	return writeFileAtomic(u.recordPath(r.Target), data)
+}
+
+// recordInstall writes the install record of a finished update. It is
+// only the fallback for telling the installed version when the server's
+// catalogue does not know the file, so failing to write it is said, not
+// returned: the update itself is done and counted.
+func (u *Updater) recordInstall(j *Journal) {
+	r := InstallRecord{Target: j.Target, Product: j.Product, Version: j.To, SHA256: j.NewSHA256}
+	if err := u.writeInstallRecord(r); err != nil {
+		u.notice("%s %s is installed, but aktual could not note it in %s (%v); if a later check cannot tell the installed version, pass --from-version %s",
+			j.Product, j.To, filepath.Dir(u.recordPath(j.Target)), err, j.To)
+	}
 }

@@ -177,13 +177,16 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 	u.phase(PhaseRecover, "finishing an interrupted update of %s", j.Product)
 	switch j.State {
 	case StateReported:
+		// Done; only its removal failed before. It is tried again each run.
 		rec.Action = ActionDropped
-		_ = u.removeJournal(j.Target)
+		u.forgetJournal(j.Target)
 		return rec
 	case StateIntent:
-		if u.now().Sub(j.CreatedAt) > intentLifetime {
+		if u.Now.Now().Sub(j.CreatedAt) > intentLifetime {
+			// Any reservation under its key has expired on the server; a
+			// journal left behind is only dropped again next run.
 			rec.Action = ActionDropped
-			_ = u.removeJournal(j.Target)
+			u.forgetJournal(j.Target)
 			return rec
 		}
 		rec.Action = ActionResume
@@ -193,24 +196,39 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		rec.Action, rec.Err = ActionPending, i18n.Errorf("journal of %s has unknown state %q", j.Target, j.State)
 		return rec
 	}
+	applied, err := u.settleSwap(ctx, j)
+	switch {
+	case err != nil:
+		rec.Action, rec.Err = ActionPending, err
+		return rec
+	case applied || j.State == StateApplied:
+		// An applied update is reported even when its target has since
+		// been moved or removed: it was applied, so it is paid for.
+		return u.reportRecovered(ctx, j, rec)
+	}
+	return u.giveBackRecovered(ctx, j, rec)
+}
+
+// settleSwap finds whether the update of j is in place after a crash,
+// finishing or undoing a swap that was cut in two, checking the health
+// again where the crash came before the check ended, and cleaning what
+// an applied update leaves. An error leaves the journal for later.
+func (u *Updater) settleSwap(ctx context.Context, j *Journal) (applied bool, err error) {
 	// A swap only ever follows a journal saved at "staged": a target that
 	// holds the new version under a "reserved" journal was updated by
 	// someone else, and this reservation is given back.
-	applied, err := false, error(nil)
 	if j.State != StateReserved {
 		applied, err = finishSwap(j)
 	}
 	if err != nil && j.State != StateApplied {
-		rec.Action, rec.Err = ActionPending, err
-		return rec
+		return false, err
 	}
 	if applied && j.State != StateApplied && len(j.HealthCheck) > 0 && fileExists(oldPath(j.Target)) {
 		// A crash came between the swap and the end of the health check:
 		// check again, and put the old version back if it fails.
 		if err := u.healthCheck(ctx, j.Target, j.HealthCheck); err != nil {
 			if rerr := rollback(j.Target); rerr != nil {
-				rec.Action, rec.Err = ActionPending, i18n.Errorf("putting back the old version of %s: %w", j.Target, rerr)
-				return rec
+				return false, i18n.Errorf("putting back the old version of %s: %w", j.Target, rerr)
 			}
 			applied = false
 		}
@@ -222,56 +240,64 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 		// A kill after the swap left the verified download behind.
 		cleanStaging(j.Target)
 	}
-	// An applied update is reported even when its target has since been
-	// moved or removed: it was applied, so it is paid for.
-	if applied || j.State == StateApplied {
-		if j.State != StateApplied {
-			j.State = StateApplied
-			if err := u.save(j); err != nil {
-				rec.Action, rec.Err = ActionPending, err
-				return rec
-			}
-		}
-		res, err := u.report(ctx, j)
-		switch {
-		case errors.Is(err, ErrNotReported):
+	return applied, nil
+}
+
+// reportRecovered reports an update recovery found applied.
+func (u *Updater) reportRecovered(ctx context.Context, j *Journal, rec Recovered) Recovered {
+	if j.State != StateApplied {
+		j.State = StateApplied
+		if err := u.save(j); err != nil {
 			rec.Action, rec.Err = ActionPending, err
 			return rec
-		case err != nil:
-			// Refused for good; the journal is gone: nothing to retry.
-			rec.Action, rec.Err = ActionDropped, err
-			return rec
 		}
-		rec.Action, rec.Result = ActionReported, res
-		if j.Free {
-			rec.Action = ActionInstalled
-		}
+	}
+	res, err := u.report(ctx, j)
+	switch {
+	case errors.Is(err, ErrNotReported):
+		rec.Action, rec.Err = ActionPending, err
+		return rec
+	case err != nil:
+		// Refused for good; the journal is gone: nothing to retry.
+		rec.Action, rec.Err = ActionDropped, err
 		return rec
 	}
-	// Never applied: the staged file, the verified download renamed, is
-	// kept as the download for the next update, which checks it again
-	// (apply.go's unstage), once the journal no longer names it.
+	rec.Action, rec.Result = ActionReported, res
 	if j.Free {
-		_ = u.removeJournal(j.Target)
+		rec.Action = ActionInstalled
+	}
+	return rec
+}
+
+// giveBackRecovered undoes an update recovery found never applied: the
+// staged file, the verified download renamed, is kept as the download for
+// the next update, which checks it again (apply.go's unstage), once the
+// journal no longer names it; a held update is given back.
+func (u *Updater) giveBackRecovered(ctx context.Context, j *Journal, rec Recovered) Recovered {
+	if j.Free {
+		// Nothing is held; a journal left behind is dropped again.
+		u.forgetJournal(j.Target)
 		unstage(j.Target, j.NewSHA256, j.StagedID)
 		rec.Action = ActionDropped
 		return rec
 	}
 	unstage(j.Target, j.NewSHA256, u.forgetStaged(j))
-	err = u.release(ctx, j.ReservationID)
+	err := u.release(ctx, j.ReservationID)
 	var ae *apiError
 	switch {
 	case errors.As(err, &ae) && ae.Code == api.CodeConflict:
 		// The server counts it as applied (a completion got through
-		// before); there is nothing to give back.
-		_ = u.removeJournal(j.Target)
+		// before); there is nothing to give back. Left behind, the
+		// journal meets the same answer next run.
+		u.forgetJournal(j.Target)
 		rec.Action = ActionDropped
 		return rec
 	case err != nil:
 		rec.Action, rec.Err = ActionPending, transientError(err, i18n.M("giving back the update"))
 		return rec
 	}
-	_ = u.removeJournal(j.Target)
+	// Given back; a repeat next run changes nothing on the server.
+	u.forgetJournal(j.Target)
 	rec.Action = ActionReleased
 	return rec
 }

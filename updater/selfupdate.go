@@ -144,7 +144,7 @@ func (u *Updater) applySelf(ctx context.Context, plan *Plan, verified string) (*
 		Target: plan.Target, Product: plan.Product, Server: u.Server,
 		From: plan.From, To: plan.Latest.Version,
 		OldSHA256: plan.CurrentSHA256, NewSHA256: plan.Latest.SHA256, HealthCheck: selfHealthCheck,
-		Free: true, State: StateReserved, CreatedAt: u.now().UTC(),
+		Free: true, State: StateReserved, CreatedAt: u.Now.Now().UTC(),
 	}
 	return u.apply(ctx, plan, j, verified)
 }

@@ -36,7 +36,8 @@ func (u *Updater) ReadStatus() (*Status, error) {
 			st.Problems = append(st.Problems, unreadable(p, err))
 			continue
 		}
-		if j != nil {
+		if j != nil && j.State != StateReported {
+			// A reported journal is done; only its removal failed.
 			st.Pending = append(st.Pending, *j)
 		}
 	}

@@ -2,7 +2,9 @@ package updater
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -44,13 +46,28 @@ func LoadTrust(named, stateDir, builtin string) (*api.Trust, error) {
 		if err != nil {
 			return nil, fail(ErrUsage, err, "cannot read the trust file %s: %v", path, err)
 		}
+		if err := checkTrustPerms(path); err != nil {
+			return nil, err
+		}
 		t, err := api.ParseTrust(data)
+		if damaged(err) {
+			// Said as what it is: a JSON decoder's "unexpected EOF" would
+			// otherwise read as a connection that closed early.
+			return nil, fail(ErrUsage, err, "the trust file %s is damaged (it is cut short, or is not JSON); get a fresh copy of trust.json from your vendor", path)
+		}
 		if err != nil {
 			return nil, fail(ErrUsage, err, "%s: %v; get a fresh trust.json from your vendor", path, err)
 		}
 		return t, nil
 	}
 	return nil, fail(ErrUsage, nil, "no trust file: pass --trust FILE (the trust.json your vendor gives you), or put it in %s", stateDir)
+}
+
+// damaged reports whether a trust file's JSON is broken: cut short, or
+// not JSON at all (as opposed to JSON aktual refuses).
+func damaged(err error) bool {
+	var syntax *json.SyntaxError
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &syntax)
 }
 
 func builtinTrust(builtin string) (*api.Trust, error) {

@@ -167,7 +167,7 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 		Target: plan.Target, Product: plan.Product, Server: u.Server,
 		From: plan.From, To: plan.Latest.Version,
 		OldSHA256: plan.CurrentSHA256, NewSHA256: plan.Latest.SHA256, HealthCheck: plan.Latest.HealthCheck,
-		IdempotencyKey: key, State: StateIntent, CreatedAt: u.now().UTC(),
+		IdempotencyKey: key, State: StateIntent, CreatedAt: u.Now.Now().UTC(),
 	}
 	// The intent is on disk before the request leaves the machine.
 	if err := u.save(j); err != nil {
@@ -188,7 +188,10 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 			// The server answered no. A fresh key holds nothing; a resumed
 			// one is kept, as the first answer may have held a unit.
 			if !resumed {
-				_ = u.removeJournal(plan.Target)
+				// Left behind, the journal only makes the next run resume
+				// this key, which the server refuses again or answers
+				// with a reservation: a refused key holds nothing.
+				u.forgetJournal(plan.Target)
 			}
 			return nil, credentialError(err)
 		case errors.As(err, &ae) && ae.Code == api.CodeRateLimited:
@@ -199,8 +202,10 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 		return nil, transientError(err, i18n.M("the server did not answer the reserve"))
 	}
 	if rr.Reservation.State != api.StateHeld {
-		// A resumed key whose reservation has since expired or ended.
-		_ = u.removeJournal(plan.Target)
+		// A resumed key whose reservation has since expired or ended:
+		// it holds nothing, and a journal left behind gets this same
+		// answer again next run.
+		u.forgetJournal(plan.Target)
 		return nil, fail(nil, nil, "the server's reservation %s is %s, not held; nothing was changed, run the update again", rr.Reservation.ID, rr.Reservation.State)
 	}
 	fault.Hit(fault.ReserveAnswered)
@@ -225,7 +230,7 @@ func (u *Updater) downgrade(ctx context.Context, plan *Plan, verified string) (*
 		Target: plan.Target, Product: plan.Product, Server: u.Server,
 		From: plan.From, To: plan.Latest.Version,
 		OldSHA256: plan.CurrentSHA256, NewSHA256: plan.Latest.SHA256, HealthCheck: plan.Latest.HealthCheck,
-		Free: true, State: StateReserved, CreatedAt: u.now().UTC(),
+		Free: true, State: StateReserved, CreatedAt: u.Now.Now().UTC(),
 	}
 	if err := u.save(j); err != nil {
 		return nil, err
@@ -393,7 +398,9 @@ func (u *Updater) abandon(ctx context.Context, j *Journal, cause error) error {
 	}
 	cleanStaging(j.Target)
 	if j.Free {
-		_ = u.removeJournal(j.Target)
+		// Free: nothing is held. A journal left behind is recovered as
+		// never applied (the target is not the staged file) and dropped.
+		u.forgetJournal(j.Target)
 		return fail(ErrApply, cause, "%v; %s is unchanged", cause, j.Target)
 	}
 	rctx, cancel := detached(ctx)
@@ -402,7 +409,9 @@ func (u *Updater) abandon(ctx context.Context, j *Journal, cause error) error {
 		return fail(ErrApply, cause, "%v; %s is unchanged. The held update could not be given back yet (%v); it is given back the next time aktual runs, or by itself when the reservation expires",
 			cause, j.Target, rootCause(err))
 	}
-	_ = u.removeJournal(j.Target)
+	// Given back. A journal left behind makes the next run give it back
+	// again, which the server records once (a repeat changes nothing).
+	u.forgetJournal(j.Target)
 	return fail(ErrApply, cause, "%v; %s is unchanged and no update was used", cause, j.Target)
 }
 
@@ -420,7 +429,10 @@ func (u *Updater) stopBeforeSwap(ctx context.Context, j *Journal) error {
 	// The staged file is the verified download: it is kept (apply.go's
 	// unstage), once the journal no longer names it.
 	if j.Free {
-		_ = u.removeJournal(j.Target)
+		// Before unstage, so no journal names the kept download. Should
+		// the removal fail, recovery finds the target unchanged and
+		// drops the free journal: nothing is held.
+		u.forgetJournal(j.Target)
 		unstage(j.Target, j.NewSHA256, j.StagedID)
 		return fail(nil, ctx.Err(), "stopped before installing %s %s; %s is unchanged", j.Product, j.To, j.Target)
 	}
@@ -432,7 +444,8 @@ func (u *Updater) stopBeforeSwap(ctx context.Context, j *Journal) error {
 		return fail(nil, ctx.Err(), "stopped before installing %s %s; %s is unchanged. The held update could not be given back yet (%v); it is given back the next time aktual runs, or by itself when the reservation expires",
 			j.Product, j.To, j.Target, rootCause(err))
 	}
-	_ = u.removeJournal(j.Target)
+	// As in abandon: a repeated give-back changes nothing on the server.
+	u.forgetJournal(j.Target)
 	return fail(nil, ctx.Err(), "stopped before installing %s %s; %s is unchanged and the held update was given back", j.Product, j.To, j.Target)
 }
 
@@ -446,10 +459,8 @@ func (u *Updater) report(ctx context.Context, j *Journal) (*Result, error) {
 		// Nothing to report (a downgrade, aktual's own update): no
 		// "complete" phase either, which would say the server is told.
 		res.Status = StatusUpdated
-		_ = u.writeInstallRecord(InstallRecord{Target: j.Target, Product: j.Product, Version: j.To, SHA256: j.NewSHA256})
-		if err := u.removeJournal(j.Target); err != nil {
-			u.notice("could not remove the finished journal: %v", err)
-		}
+		u.recordInstall(j)
+		u.finished(j)
 		return res, nil
 	}
 	u.phase(PhaseComplete, "reporting the completed update")
@@ -459,7 +470,9 @@ func (u *Updater) report(ctx context.Context, j *Journal) (*Result, error) {
 	var ae *apiError
 	switch {
 	case errors.As(err, &ae) && ae.Status < 500 && ae.Code != api.CodeRateLimited:
-		_ = u.removeJournal(j.Target)
+		// Refused for good: a journal left behind only sends the same
+		// completion again next run, which the server refuses again.
+		u.forgetJournal(j.Target)
 		res.Status = StatusUpdated
 		return res, fail(nil, err, "%s %s is installed, but the server refused its completion (%s); contact your vendor, quoting reservation %s",
 			j.Product, j.To, ae.Message, j.ReservationID)
@@ -470,9 +483,7 @@ func (u *Updater) report(ctx context.Context, j *Journal) (*Result, error) {
 			j.Product, j.To, rootCause(err))
 	}
 	res.Status, res.Remaining = StatusUpdated, &rr.Remaining
-	_ = u.writeInstallRecord(InstallRecord{Target: j.Target, Product: j.Product, Version: j.To, SHA256: j.NewSHA256})
-	if err := u.removeJournal(j.Target); err != nil {
-		u.notice("could not remove the finished journal: %v", err)
-	}
+	u.recordInstall(j)
+	u.finished(j)
 	return res, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/clock"
 	"github.com/aktual/aktual/internal/i18n"
 )
 
@@ -22,7 +23,8 @@ type Updater struct {
 	StateDir string     // journals and install records
 
 	HTTPClient *http.Client
-	Now        func() time.Time
+	// Now is the clock; nil reads the wall clock.
+	Now clock.Func
 	// MachineID returns this machine's protected ID (never the raw one).
 	MachineID func() (string, error)
 	// Events receives progress; nil drops them.
@@ -74,13 +76,6 @@ func (u *Updater) httpClient() *http.Client {
 		return u.HTTPClient
 	}
 	return DefaultHTTPClient()
-}
-
-func (u *Updater) now() time.Time {
-	if u.Now != nil {
-		return u.Now()
-	}
-	return time.Now()
 }
 
 func (u *Updater) emit(e Event) {

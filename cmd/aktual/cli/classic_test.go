@@ -85,16 +85,13 @@ func classicServer(t *testing.T) (url, trust, licence, target string) {
 }
 
 func TestClassicUpdateOpensBrowserAndTakesTypedCode(t *testing.T) {
+	t.Parallel()
 	url, trust, licence, target := classicServer(t)
 	stdinR, stdinW := io.Pipe()
 	defer stdinW.Close()
 	b := &customerBrowser{t: t, typeTo: stdinW}
-	old := newBrowser
-	newBrowser = func() Browser { return b }
-	defer func() { newBrowser = old }()
-
 	var out, errOut bytes.Buffer
-	ios := &IOStreams{In: stdinR, Out: &out, ErrOut: &errOut}
+	ios := &IOStreams{In: stdinR, Out: &out, ErrOut: &errOut, Browser: b}
 	code := run(t.Context(), ios, []string{"update", "--server", url, "--trust", trust, "--product", "abacus",
 		"--target", target, "--hwkey", licence, "--yes", "--json", "--state-dir", t.TempDir()})
 	if code != ExitOK {
@@ -124,13 +121,11 @@ func TestClassicUpdateOpensBrowserAndTakesTypedCode(t *testing.T) {
 
 // --no-browser: nothing is opened; the address is printed for the person.
 func TestClassicNoBrowserPrintsURL(t *testing.T) {
+	t.Parallel()
 	url, trust, licence, target := classicServer(t)
 	b := &customerBrowser{t: t, typeTo: io.Discard}
-	old := newBrowser
-	newBrowser = func() Browser { return b }
-	defer func() { newBrowser = old }()
 	var out, errOut bytes.Buffer
-	ios := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	ios := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, Browser: b}
 	code := run(t.Context(), ios, []string{"update", "--server", url, "--trust", trust, "--product", "abacus",
 		"--target", target, "--hwkey", licence, "--yes", "--no-browser", "--state-dir", t.TempDir()})
 	if code != ExitUsage || len(b.opened) != 0 {

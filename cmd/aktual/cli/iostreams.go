@@ -29,6 +29,9 @@ type IOStreams struct {
 	P *i18n.Printer
 	// Quiet: only errors and the result reach stderr (--quiet).
 	Quiet bool
+	// Browser opens pages for the person (the classic series' Internet
+	// code page); nil opens none, and the address is printed instead.
+	Browser Browser
 
 	lines   *bufio.Reader
 	pending chan lineResult // a read still in flight from an interrupted prompt
@@ -39,9 +42,11 @@ type lineResult struct {
 	err  error
 }
 
-// NewIOStreams detects terminals on real files.
+// NewIOStreams detects terminals on real files, and opens pages in the
+// system's browser.
 func NewIOStreams(in io.Reader, out, errOut io.Writer) *IOStreams {
-	return &IOStreams{In: in, Out: out, ErrOut: errOut, InTTY: isTerminal(in), ErrTTY: isTerminal(errOut), P: i18n.NewPrinter(i18n.English)}
+	return &IOStreams{In: in, Out: out, ErrOut: errOut, InTTY: isTerminal(in), ErrTTY: isTerminal(errOut),
+		P: i18n.NewPrinter(i18n.English), Browser: systemBrowser{}}
 }
 
 func isTerminal(v any) bool {

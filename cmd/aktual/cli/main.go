@@ -96,7 +96,7 @@ func setLanguage(ios *IOStreams, args []string) error {
 	tag, err := i18n.Detect(explicit, os.Getenv)
 	if err != nil {
 		// Said in the locale's language, naming where the choice came from.
-		tag, _ = i18n.Detect("", os.Getenv)
+		tag, _ = i18n.Detect("", os.Getenv) // no explicit choice: it cannot fail, and falls back to English
 		err = usageError(i18n.M("%s %q is not a language aktual speaks; use bg or en", source, explicit))
 	}
 	ios.P = i18n.NewPrinter(tag)

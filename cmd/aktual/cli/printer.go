@@ -9,6 +9,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/aktual/aktual/internal/clock"
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater"
 )
@@ -108,9 +109,14 @@ func (p *jsonPrinter) line(v any) {
 type textPrinter struct {
 	io  *IOStreams
 	bar *progressbar.ProgressBar
+	// shownComplete: the last bar ended at 100%. The updater reports the
+	// end of a download twice (the last bytes, then its final flush); the
+	// second would draw a new bar, and the 100% line again.
+	shownComplete bool
 	// lastLine: on a log file, a progress line at most every
-	// progressLogInterval.
+	// progressLogInterval, by now (nil: the wall clock).
 	lastLine time.Time
+	now      clock.Func
 }
 
 // progressLogInterval: how often a download's progress is written as a
@@ -122,6 +128,9 @@ func (p *textPrinter) event(e updater.Event) {
 		return
 	}
 	P := p.io.P
+	if e.Event != updater.EventProgress {
+		p.shownComplete = false
+	}
 	switch e.Event {
 	case updater.EventPhase:
 		p.endBar()
@@ -138,6 +147,9 @@ func (p *textPrinter) event(e updater.Event) {
 		}
 		if !p.io.ErrTTY {
 			p.logProgress(e)
+			return
+		}
+		if p.bar == nil && p.shownComplete && e.Done >= e.Total {
 			return
 		}
 		created := p.bar == nil
@@ -157,6 +169,8 @@ func (p *textPrinter) event(e updater.Event) {
 		if !created {
 			p.bar.Describe(p.progressText(e))
 		}
+		// The bar's errors are about its own drawing (a zero maximum, a
+		// number past it): a bar that cannot draw must not fail an update.
 		_ = p.bar.Set64(e.Done)
 		if e.Done >= e.Total {
 			p.endBar()
@@ -167,14 +181,18 @@ func (p *textPrinter) event(e updater.Event) {
 // logProgress writes the download's progress as a line now and then: a bar
 // on a log file is noise, but a slow line's rate and time left are not.
 func (p *textPrinter) logProgress(e updater.Event) {
-	now := time.Now()
+	now := p.now.Now()
 	if e.Done < e.Total && now.Sub(p.lastLine) < progressLogInterval {
 		return
 	}
 	if p.lastLine.IsZero() && e.Done >= e.Total {
 		return // a fast download: the phase lines said it
 	}
+	if p.shownComplete && e.Done >= e.Total {
+		return // the end, reported again
+	}
 	p.lastLine = now
+	p.shownComplete = e.Done >= e.Total
 	fmt.Fprintln(p.io.ErrOut, p.progressText(e))
 }
 
@@ -194,9 +212,10 @@ func (p *textPrinter) progressText(e updater.Event) string {
 func (p *textPrinter) endBar() {
 	if p.bar != nil {
 		if st := p.bar.State(); st.CurrentNum >= p.bar.GetMax64() {
-			_ = p.bar.Finish()
+			_ = p.bar.Finish() // as Set64's above
+			p.shownComplete = true
 		} else {
-			_ = p.bar.Exit() // its completion hook ends the line
+			_ = p.bar.Exit() // its completion hook ends the line; it never fails
 		}
 		p.bar = nil
 	}

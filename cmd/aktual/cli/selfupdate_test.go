@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/internal/fault"
+	"github.com/aktual/aktual/internal/testenv"
 )
 
 // TestSelfUpdateWithRealBinaries builds aktual 1.0.0 and 2.0.0 and aktuald,
@@ -31,10 +32,7 @@ func TestSelfUpdateWithRealBinaries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds aktual and aktuald")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build aktual with")
-	}
+	goTool := testenv.LookPath(t, "go", "building aktual needs the go command (https://go.dev/dl)")
 	bin := t.TempDir()
 	v1 := buildAktual(t, goTool, bin, "aktual-1.0.0", "1.0.0")
 	v2 := buildAktual(t, goTool, bin, "aktual-2.0.0", "2.0.0")

@@ -33,7 +33,7 @@ type updateOptions struct {
 
 func newUpdateCmd(ios *IOStreams) *cobra.Command {
 	P := ios.P
-	o := &updateOptions{browser: newBrowser(), pollInterval: defaultPollInterval}
+	o := &updateOptions{browser: ios.browser(), pollInterval: defaultPollInterval}
 	cmd := &cobra.Command{
 		Use:   "update",
 		Short: P.Sprintf("Download, verify and install the newest version, using one paid update"),

@@ -1,4 +1,4 @@
-package updater
+package bsdiff
 
 import (
 	"bytes"
@@ -6,15 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
-	"github.com/kr/binarydist"
 	"github.com/minio/selfupdate"
 
-	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/testenv"
 )
 
 // The streaming bspatch against minio/selfupdate's patcher (bsdiff's own
@@ -51,10 +48,17 @@ func mutate(r *rand.Rand, old []byte) []byte {
 	return out
 }
 
+// needBzip2 stops a test that makes patches where the bzip2 program,
+// which Diff runs, is missing: a skip here, a failure in CI.
+func needBzip2(t testing.TB) {
+	t.Helper()
+	testenv.LookPath(t, "bzip2", "making bsdiff patches needs the bzip2 program (apt-get install bzip2)")
+}
+
 func diff(t testing.TB, old, new []byte) []byte {
 	t.Helper()
 	var p bytes.Buffer
-	if err := binarydist.Diff(bytes.NewReader(old), bytes.NewReader(new), &p); err != nil {
+	if err := Diff(bytes.NewReader(old), bytes.NewReader(new), &p); err != nil {
 		t.Fatalf("bsdiff: %v", err)
 	}
 	return p.Bytes()
@@ -63,7 +67,7 @@ func diff(t testing.TB, old, new []byte) []byte {
 // patchStream runs applyBSDiff over in-memory files.
 func patchStream(old, patch []byte, newSize int64) ([]byte, error) {
 	var out bytes.Buffer
-	err := applyBSDiff(context.Background(), bytes.NewReader(old), int64(len(old)), bytes.NewReader(patch), int64(len(patch)), &out, newSize)
+	err := Apply(context.Background(), bytes.NewReader(old), int64(len(old)), bytes.NewReader(patch), int64(len(patch)), &out, newSize)
 	return out.Bytes(), err
 }
 
@@ -79,10 +83,8 @@ func patchMinio(old, patch []byte) (out []byte, err error) {
 	return b.Bytes(), err
 }
 
-func TestApplyBSDiffMatchesSelfupdate(t *testing.T) {
-	if _, err := exec.LookPath("bzip2"); err != nil {
-		t.Skip("making bsdiff patches needs the bzip2 program on PATH")
-	}
+func TestApplyMatchesSelfupdate(t *testing.T) {
+	needBzip2(t)
 	r := rand.New(rand.NewPCG(8, 8))
 	cases := [][2][]byte{
 		{nil, []byte("from nothing")},
@@ -111,10 +113,8 @@ func TestApplyBSDiffMatchesSelfupdate(t *testing.T) {
 	}
 }
 
-func TestApplyBSDiffRefuses(t *testing.T) {
-	if _, err := exec.LookPath("bzip2"); err != nil {
-		t.Skip("making bsdiff patches needs the bzip2 program on PATH")
-	}
+func TestApplyRefuses(t *testing.T) {
+	needBzip2(t)
 	r := rand.New(rand.NewPCG(1, 2))
 	old := randomBytes(r, 50<<10)
 	new := mutate(r, old)
@@ -148,22 +148,20 @@ func TestApplyBSDiffRefuses(t *testing.T) {
 		if int64(len(got)) > tc.newSize {
 			t.Errorf("%s: wrote %d bytes, more than %d", tc.name, len(got), tc.newSize)
 		}
-		if !isMalformed(err) {
+		if !IsMalformed(err) {
 			t.Errorf("%s: error %v is not a malformed patch", tc.name, err)
 		}
 	}
 }
 
-func TestApplyBSDiffStopsWhenCancelled(t *testing.T) {
-	if _, err := exec.LookPath("bzip2"); err != nil {
-		t.Skip("making bsdiff patches needs the bzip2 program on PATH")
-	}
+func TestApplyStopsWhenCancelled(t *testing.T) {
+	needBzip2(t)
 	old := []byte("installed")
 	patch := diff(t, old, []byte("newer version"))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	var out bytes.Buffer
-	err := applyBSDiff(ctx, bytes.NewReader(old), int64(len(old)), bytes.NewReader(patch), int64(len(patch)), &out, 13)
+	err := Apply(ctx, bytes.NewReader(old), int64(len(old)), bytes.NewReader(patch), int64(len(patch)), &out, 13)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled apply: %v", err)
 	}
@@ -183,7 +181,7 @@ func offtout(v int64, b []byte) {
 	}
 }
 
-func FuzzParsePatchHeader(f *testing.F) {
+func FuzzParseHeader(f *testing.F) {
 	hdr := func(ctrl, diff, size int64) []byte {
 		b := append([]byte(bsdiffMagic), make([]byte, 24)...)
 		offtout(ctrl, b[8:])
@@ -216,7 +214,7 @@ func FuzzParsePatchHeader(f *testing.F) {
 
 // Any patch bytes: no panic, never more than the signed size written, and
 // where both patchers accept a patch, the same output.
-func FuzzApplyBSDiff(f *testing.F) {
+func FuzzApply(f *testing.F) {
 	old := bytes.Repeat([]byte("installed 1.0.0\n"), 64)
 	f.Add([]byte("BSDIFF40"), int64(10))
 	f.Add(append([]byte("BSDIFF40"), make([]byte, 24)...), int64(0))
@@ -247,46 +245,4 @@ func FuzzApplyBSDiff(f *testing.F) {
 			t.Fatalf("streaming patch and selfupdate's differ: %q vs %q", got, ref)
 		}
 	})
-}
-
-// BenchmarkApplyBSDiff applies the patch between AKTUAL_DELTA_OLD and
-// AKTUAL_DELTA_NEW (two builds of aktual, say; by default 8 MiB of random
-// bytes and a mutation of them) from files, as an update does: B/op shows
-// that memory does not grow with the file.
-func BenchmarkApplyBSDiff(b *testing.B) {
-	if _, err := exec.LookPath("bzip2"); err != nil {
-		b.Skip("making bsdiff patches needs the bzip2 program on PATH")
-	}
-	var old, new []byte
-	if o, n := os.Getenv("AKTUAL_DELTA_OLD"), os.Getenv("AKTUAL_DELTA_NEW"); o != "" && n != "" {
-		var err error
-		if old, err = os.ReadFile(o); err != nil {
-			b.Fatal(err)
-		}
-		if new, err = os.ReadFile(n); err != nil {
-			b.Fatal(err)
-		}
-	} else {
-		r := rand.New(rand.NewPCG(3, 4))
-		old = randomBytes(r, 8<<20)
-		new = mutate(r, old)
-	}
-	dir := b.TempDir()
-	target, patchFile, out := filepath.Join(dir, "target"), filepath.Join(dir, "patch"), filepath.Join(dir, "out")
-	patch := diff(b, old, new)
-	if err := os.WriteFile(target, old, 0o644); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(patchFile, patch, 0o644); err != nil {
-		b.Fatal(err)
-	}
-	rel := api.ReleaseStatement{SHA256: sha256Hex(new), Size: int64(len(new))}
-	b.SetBytes(rel.Size)
-	b.ReportAllocs()
-	b.ReportMetric(float64(len(patch)), "patch-bytes")
-	for b.Loop() {
-		if err := applyPatchFile(b.Context(), target, patchFile, int64(len(patch)), out, rel); err != nil {
-			b.Fatal(err)
-		}
-	}
 }
