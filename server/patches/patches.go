@@ -18,9 +18,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kr/binarydist"
-
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/bsdiff"
 	"github.com/aktual/aktual/server/blobs"
 	"github.com/aktual/aktual/server/store"
 )
@@ -253,20 +252,21 @@ func (m *Maker) makePatch(ctx context.Context, from, to store.Release) Result {
 
 // diff computes the bsdiff patch between two releases' bytes, checking
 // both against their releases' sha256 and size, and proves the patch by
-// applying it with the same code selfupdate's patcher runs.
+// applying it with the code the installer runs (bsdiff.Apply).
 func (m *Maker) diff(ctx context.Context, from, to store.Release) ([]byte, error) {
-	var patch bytes.Buffer
+	var patch, old bytes.Buffer
 	err := m.readBlobs(ctx, []store.Release{from, to}, func(r []io.Reader) error {
-		return binarydist.Diff(r[0], r[1], &patch)
+		// The old file is kept as it is read, for the proof: bsdiff
+		// holds far more than it in memory already.
+		return bsdiff.Diff(io.TeeReader(r[0], &old), r[1], &patch)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("computing the patch from %s to %s: %w", from.Version, to.Version, err)
 	}
 	h := sha256.New()
 	var n int64
-	err = m.readBlobs(ctx, []store.Release{from}, func(r []io.Reader) error {
-		return binarydist.Patch(r[0], io.MultiWriter(h, countWriter{&n}), bytes.NewReader(patch.Bytes()))
-	})
+	err = bsdiff.Apply(ctx, bytes.NewReader(old.Bytes()), int64(old.Len()), bytes.NewReader(patch.Bytes()), int64(patch.Len()),
+		io.MultiWriter(h, countWriter{&n}), to.Size)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("checking the patch from %s to %s: %w", from.Version, to.Version, err)
