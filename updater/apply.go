@@ -12,6 +12,7 @@ import (
 
 	"github.com/aktual/aktual/internal/fault"
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/durable"
 )
 
 // stageBufferSize is the one buffer a staging that must read the file
@@ -138,7 +139,7 @@ func stage(target, verified, sha256hex string) error {
 		os.Remove(staged)
 		return i18n.Errorf("the verified file %s was replaced on disk before it was installed; run the update again", verified)
 	}
-	return syncDir(filepath.Dir(target))
+	return durable.SyncDir(filepath.Dir(target))
 }
 
 // stageCopy stages a verified file from another folder (a rename cannot
@@ -182,7 +183,7 @@ func stageCopy(target, verified, sha256hex string) (err error) {
 	if err := os.Rename(dst.Name(), stagedPath(target)); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(target))
+	return durable.SyncDir(filepath.Dir(target))
 }
 
 // changedOnDisk is the error of a verified file that is no longer the
@@ -220,7 +221,7 @@ func unstage(target, sha256hex, stagedID string) {
 				// Safe to drop: the kept download is a cache. A rename a
 				// crash loses leaves the staged file, which the next run
 				// removes, and the download starts again.
-				_ = syncDir(filepath.Dir(target))
+				_ = durable.SyncDir(filepath.Dir(target))
 				return
 			}
 		}
@@ -275,7 +276,7 @@ func commit(target, _ string) (rollbackFailed bool, err error) {
 	}
 	// The swap happened: a failed sync of the folder must not turn into
 	// giving the update back. (It is best effort beyond this point.)
-	_ = syncDir(filepath.Dir(target))
+	_ = durable.SyncDir(filepath.Dir(target))
 	return false, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aktual/aktual/updater/internal/durable"
 	"github.com/minio/selfupdate"
 )
 
@@ -110,7 +111,7 @@ func stageReadAll(target, verified, sum string) error {
 	if err := staged.Sync(); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(target))
+	return durable.SyncDir(filepath.Dir(target))
 }
 
 // copyFileSynced copies src to dst, durably.

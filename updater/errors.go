@@ -1,66 +1,31 @@
 package updater
 
-import (
-	"errors"
-
-	"github.com/aktual/aktual/internal/i18n"
-)
+import "github.com/aktual/aktual/updater/internal/kind"
 
 // Conditions a caller maps to exit codes (DESIGN.md). Every error the
 // updater returns wraps exactly one of them, or none for the unexpected.
+// They are the values of internal/kind, where the engine's parts make
+// them, so errors.Is finds them whichever part failed.
 var (
-	ErrUsage              = errors.New("usage")                         // 2: a flag or argument is wrong
-	ErrInputNeeded        = errors.New("input needed")                  // 2: no way to ask for an answer
-	ErrNoConnection       = errors.New("no connection")                 // 3
-	ErrCredentialRejected = errors.New("credential rejected")           // 4
-	ErrExhausted          = errors.New("no updates remaining")          // 5
-	ErrVerification       = errors.New("verification failed")           // 6: nothing applied
-	ErrApply              = errors.New("apply failed")                  // 7: target unchanged, released
-	ErrNotReported        = errors.New("completion not yet reported")   // 8: applied; will be retried
-	ErrDeclined           = errors.New("declined")                      // 2: the user said no
-	ErrBusy               = errors.New("another update is in progress") // 2
+	ErrUsage              = kind.ErrUsage              // 2: a flag or argument is wrong
+	ErrInputNeeded        = kind.ErrInputNeeded        // 2: no way to ask for an answer
+	ErrNoConnection       = kind.ErrNoConnection       // 3
+	ErrCredentialRejected = kind.ErrCredentialRejected // 4
+	ErrExhausted          = kind.ErrExhausted          // 5
+	ErrVerification       = kind.ErrVerification       // 6: nothing applied
+	ErrApply              = kind.ErrApply              // 7: target unchanged, released
+	ErrNotReported        = kind.ErrNotReported        // 8: applied; will be retried
+	ErrDeclined           = kind.ErrDeclined           // 2: the user said no
+	ErrBusy               = kind.ErrBusy               // 2
 )
 
 // Error is an updater failure: Kind is one of the sentinels above, Msg says
 // what happened and what to do (in English; a printer shows it in the
 // reader's language), Err is the cause (kept for errors.Is/As). With no
 // Msg, the cause's own message is shown.
-type Error struct {
-	Kind error
-	Msg  i18n.Message
-	Err  error
-}
-
-func (e *Error) Error() string {
-	if e.Msg.IsZero() {
-		if e.Err != nil {
-			return e.Err.Error()
-		}
-		return ""
-	}
-	return e.Msg.String()
-}
-
-// LocalizeArgs implements i18n.Localizable.
-func (e *Error) LocalizeArgs() (string, []any) {
-	if e.Msg.IsZero() && e.Err != nil {
-		return "%v", []any{e.Err}
-	}
-	return e.Msg.LocalizeArgs()
-}
-
-// Unwrap lets errors.Is find both the kind and the cause.
-func (e *Error) Unwrap() []error {
-	var errs []error
-	for _, err := range []error{e.Kind, e.Err} {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errs
-}
+type Error = kind.Error
 
 // fail makes an Error; format is an English message, the catalog key.
-func fail(kind error, cause error, format string, args ...any) *Error {
-	return &Error{Kind: kind, Msg: i18n.M(format, args...), Err: cause}
+func fail(k error, cause error, format string, args ...any) *Error {
+	return kind.Fail(k, cause, format, args...)
 }

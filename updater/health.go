@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/durable"
 
 	"github.com/aktual/aktual/internal/fault"
 )
@@ -69,7 +70,7 @@ func rollback(target string) error {
 	if err := os.Rename(oldPath(target), target); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(target))
+	return durable.SyncDir(filepath.Dir(target))
 }
 
 // dropOld removes the previous version once the new one is accepted. On

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/durable"
 
 	"github.com/aktual/aktual/api"
 )
@@ -88,7 +89,7 @@ func (u *Updater) save(j *Journal) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(u.journalPath(j.Target), data); err != nil {
+	if err := durable.WriteFile(u.journalPath(j.Target), data); err != nil {
 		return i18n.Errorf("writing the update journal in %s: %w", u.journalDir(), err)
 	}
 	return nil
@@ -100,7 +101,7 @@ func (u *Updater) loadJournal(target string) (*Journal, error) {
 }
 
 func readJournal(path string) (*Journal, error) {
-	data, err := readBounded(path, maxJournalSize)
+	data, err := durable.ReadFile(path, maxJournalSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	} else if err != nil {
@@ -170,49 +171,4 @@ func (u *Updater) removeJournal(target string) error {
 		return nil
 	}
 	return err
-}
-
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if fi.Size() > limit {
-		return nil, i18n.Errorf("%s is larger than %d bytes", filepath.Base(path), limit)
-	}
-	return os.ReadFile(path)
-}
-
-// writeFileAtomic makes data appear at path whole or not at all, and
-// durable once it returns.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(dir)
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/aktual/aktual/updater/internal/durable"
 	"github.com/denisbrodbeck/machineid"
 )
 
@@ -26,7 +27,7 @@ func (u *Updater) machineID() (string, error) {
 		return "m_" + id[:32], nil
 	}
 	path := filepath.Join(u.StateDir, "machine-id")
-	if data, err := readBounded(path, 256); err == nil {
+	if data, err := durable.ReadFile(path, 256); err == nil {
 		if id := strings.TrimSpace(string(data)); id != "" {
 			return id, nil
 		}
@@ -38,7 +39,7 @@ func (u *Updater) machineID() (string, error) {
 		return "", err
 	}
 	id := "s_" + hex.EncodeToString(b)
-	if err := writeFileAtomic(path, []byte(id+"\n")); err != nil {
+	if err := durable.WriteFile(path, []byte(id+"\n")); err != nil {
 		return "", err
 	}
 	return id, nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/updater/internal/durable"
 )
 
 // InstallRecord remembers what aktual installed at a target: the fallback
@@ -28,7 +29,7 @@ func (u *Updater) installRecord(target string) (*InstallRecord, error) {
 }
 
 func readInstallRecord(path string) (*InstallRecord, error) {
-	data, err := readBounded(path, maxJournalSize)
+	data, err := durable.ReadFile(path, maxJournalSize)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +46,7 @@ func (u *Updater) writeInstallRecord(r InstallRecord) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(u.recordPath(r.Target), data)
+	return durable.WriteFile(u.recordPath(r.Target), data)
 }
 
 // recordInstall writes the install record of a finished update. It is

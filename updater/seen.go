@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/updater/internal/durable"
 )
 
 // seenFileName holds what this client has seen of each vendor (by root key):
@@ -44,7 +45,7 @@ func (u *Updater) vendorID(mem seenMemory) string {
 // one is an error: silently forgetting would reopen rollback.
 func (u *Updater) loadSeen() (*seenVendor, seenMemory, error) {
 	mem := seenMemory{}
-	data, err := readBounded(u.seenPath(), maxSeenFile)
+	data, err := durable.ReadFile(u.seenPath(), maxSeenFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -89,5 +90,5 @@ func (u *Updater) remember(keySet int64, product, version string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(u.seenPath(), append(data, '\n'))
+	return durable.WriteFile(u.seenPath(), append(data, '\n'))
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/aktual/aktual/internal/fault"
+	"github.com/aktual/aktual/updater/internal/durable"
 )
 
 // swapSelf puts a staged aktual in place. selfupdate's swap (commit) has an
@@ -33,6 +34,6 @@ func swapSelf(target, sha256hex string) (rollbackFailed bool, err error) {
 	}
 	// The swap happened: as in commit, a failed sync must not turn into
 	// giving the update back.
-	_ = syncDir(filepath.Dir(target))
+	_ = durable.SyncDir(filepath.Dir(target))
 	return false, nil
 }

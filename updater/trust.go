@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/updater/internal/durable"
 )
 
 // TrustFileName is the trust file's name in the state directory and
@@ -39,7 +40,7 @@ func LoadTrust(named, stateDir, builtin string) (*api.Trust, error) {
 		}
 	}
 	for _, path := range candidates {
-		data, err := readBounded(path, maxTrustFile)
+		data, err := durable.ReadFile(path, maxTrustFile)
 		if errors.Is(err, fs.ErrNotExist) && named == "" {
 			continue
 		}
