@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aktual/aktual/updater/internal/durable"
+	"github.com/aktual/aktual/updater/internal/swap"
 	"github.com/minio/selfupdate"
 )
 
@@ -41,7 +42,7 @@ func BenchmarkApply(b *testing.B) {
 		b.Fatal(err)
 	}
 	f.Close()
-	sum, err := hashFile(src)
+	sum, err := swap.HashFile(src)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,26 +64,26 @@ func BenchmarkApply(b *testing.B) {
 					b.Fatal(err)
 				}
 				copyFileSynced(b, src, verified)
-				os.Remove(oldPath(target))
+				os.Remove(swap.OldPath(target))
 				if mode == "rename/known-verified" {
-					markVerified(verified, sum)
+					swap.MarkVerified(verified, sum)
 				}
 
 				b.StartTimer()
 				if mode == "selfupdate/read-all" {
 					err = stageReadAll(target, verified, sum)
 				} else {
-					err = stage(target, verified, sum)
+					err = swap.Stage(target, verified, sum)
 				}
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := commit(target, sum); err != nil {
+				if _, err := swap.Commit(target, sum); err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()
 			}
-			if got, err := hashFile(target); err != nil || got != sum {
+			if got, err := swap.HashFile(target); err != nil || got != sum {
 				b.Fatalf("target sha256 %s, %v; want %s", got, err, sum)
 			}
 		})
@@ -93,7 +94,7 @@ func BenchmarkApply(b *testing.B) {
 // apply, for comparison: minio/selfupdate reads the release into memory,
 // checks it and writes .target.new, which is then synced.
 func stageReadAll(target, verified, sum string) error {
-	opts := selfupdateOptions(target)
+	opts := selfupdate.Options{TargetPath: target, OldSavePath: swap.OldPath(target), TargetMode: 0o755} // as swap stages it
 	opts.Checksum, _ = hex.DecodeString(sum)
 	f, err := os.Open(verified)
 	if err != nil {
@@ -103,7 +104,7 @@ func stageReadAll(target, verified, sum string) error {
 	if err := selfupdate.PrepareAndCheckBinary(f, opts); err != nil {
 		return err
 	}
-	staged, err := os.OpenFile(stagedPath(target), os.O_RDWR, 0)
+	staged, err := os.OpenFile(swap.StagedPath(target), os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/aktual/aktual/server"
 	"github.com/aktual/aktual/server/admin"
 	"github.com/aktual/aktual/server/datadir"
+	"github.com/aktual/aktual/updater/internal/swap"
 )
 
 // rssArtifactSize is the size of the release the peak-RSS test installs:
@@ -80,7 +82,7 @@ func TestUpdatePeakRSS(t *testing.T) {
 	cmd := exec.CommandContext(ctx, bin, "update", "--server", ts.URL, "--product", product,
 		"--target", target, "--code", act.Code, "--trust", data.Path(datadir.TrustFile),
 		"--state-dir", t.TempDir(), "--yes", "--json")
-	cmd.Env = withoutAktualEnv(os.Environ())
+	cmd.Env = withoutAktualEnv(os.Environ()) // never hand it a code from the developer's shell
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
@@ -93,13 +95,13 @@ func TestUpdatePeakRSS(t *testing.T) {
 	t.Logf("aktual update of a %d MiB release: peak RSS %.1f MiB, %v (%.0f MB/s)",
 		size>>20, float64(peak)/(1<<20), elapsed.Round(time.Millisecond), float64(size)/1e6/elapsed.Seconds())
 
-	if got, err := hashFile(target); err != nil || got != rel.SHA256 {
+	if got, err := swap.HashFile(target); err != nil || got != rel.SHA256 {
 		t.Fatalf("target sha256 = %s, %v; want the release's %s", got, err, rel.SHA256)
 	}
 	if fi, err := os.Stat(target); err != nil || fi.Mode().Perm() != 0o755 {
 		t.Errorf("target mode = %v, %v; want 0755", fi.Mode(), err)
 	}
-	for _, debris := range []string{stagedPath(target), oldPath(target), downloadPath(target), sidecarPath(target)} {
+	for _, debris := range []string{swap.StagedPath(target), swap.OldPath(target), downloadPath(target), sidecarPath(target)} {
 		if fileExists(debris) {
 			t.Errorf("left behind %s", filepath.Base(debris))
 		}
@@ -149,4 +151,16 @@ func peakRSS(t *testing.T, ps *os.ProcessState) int64 {
 		t.Fatalf("no rusage for the child: %T", ps.SysUsage())
 	}
 	return ru.Maxrss << 10
+}
+
+// withoutAktualEnv drops aktual's own settings (AKTUAL_CODE among them)
+// from the environment, as the health check does for the program it runs.
+func withoutAktualEnv(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(strings.ToUpper(kv), "AKTUAL_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

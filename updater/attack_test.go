@@ -353,13 +353,13 @@ func (h *harness) publishProduct(name, version string, data []byte) {
 
 // seen makes the client remember a version offered before.
 func (a *attacker) seen(version string) {
-	if err := a.h.u.remember(0, product, version); err != nil {
+	if err := a.h.u.state().Remember(a.h.u.Trust, 0, product, version); err != nil {
 		a.h.t.Fatal(err)
 	}
 }
 
 func (a *attacker) seenKeySet(v int64) {
-	if err := a.h.u.remember(v, product, "0.0.1"); err != nil {
+	if err := a.h.u.state().Remember(a.h.u.Trust, v, product, "0.0.1"); err != nil {
 		a.h.t.Fatal(err)
 	}
 }
@@ -375,7 +375,7 @@ func TestDowngradeIsFree(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The client saw 2.0.0 offered before the withdrawal: no refusal.
-	if err := h.u.remember(0, product, "2.0.0"); err != nil {
+	if err := h.u.state().Remember(h.u.Trust, 0, product, "2.0.0"); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(h.target, h.v2, 0o755)

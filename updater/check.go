@@ -3,10 +3,8 @@ package updater
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -14,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/swap"
 
 	"github.com/aktual/aktual/api"
 )
@@ -70,12 +69,12 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 		return nil, err
 	}
 	u.phase(PhaseCheck, "checking for a new version of %s", req.Product)
-	current, err := hashFile(target)
+	current, err := swap.HashFile(target)
 	if err != nil {
 		return nil, fail(ErrUsage, err, "cannot read %s: %v", target, err)
 	}
 	goos, arch := u.platform()
-	seen, _, err := u.loadSeen()
+	seen, err := u.state().LoadSeen(u.Trust)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +99,7 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 		}
 		plan.From, plan.FromSource = inst.Version, SourceCatalogue
 	default:
-		if rec, err := u.installRecord(target); err == nil && rec.Product == req.Product && rec.SHA256 == current {
+		if rec, err := u.state().InstallRecord(target); err == nil && rec.Product == req.Product && rec.SHA256 == current {
 			plan.From, plan.FromSource = rec.Version, SourceInstallRecord
 		} else if req.FromVersion != "" {
 			plan.From, plan.FromSource = req.FromVersion, SourceFlag
@@ -124,7 +123,7 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 	case c < 0:
 		plan.UpToDate, plan.Newer = true, true
 	}
-	if err := u.remember(ks.Version, req.Product, latest.Version); err != nil {
+	if err := u.state().Remember(u.Trust, ks.Version, req.Product, latest.Version); err != nil {
 		u.notice("could not remember the newest version offered (%v); protection against replayed old answers is weaker until it can", err)
 	}
 	return plan, nil
@@ -154,19 +153,6 @@ func resolveTarget(target string) (string, error) {
 		return "", fail(ErrUsage, nil, "%s is not a regular file; pass the path of the installed program with --target", real)
 	}
 	return real, nil
-}
-
-func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // latest fetches and verifies the server's signed answer: the key set

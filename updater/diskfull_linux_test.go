@@ -15,6 +15,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/updater/internal/swap"
 )
 
 // smallFSSize is the size of the file system the target lives on in these
@@ -94,7 +95,7 @@ func TestDiskFullDuringDownload(t *testing.T) {
 	if rep, err := h.admin.Audit(t.Context()); err != nil || !rep.OK() {
 		t.Errorf("audit: %+v %v", rep.Violations, err)
 	}
-	if fileExists(stagedPath(h.target)) {
+	if fileExists(swap.StagedPath(h.target)) {
 		t.Error("left behind a staged file")
 	}
 	if j, _ := h.u.loadJournal(h.target); j != nil {

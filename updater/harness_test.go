@@ -14,6 +14,7 @@ import (
 	"github.com/aktual/aktual/server"
 	"github.com/aktual/aktual/server/admin"
 	"github.com/aktual/aktual/server/datadir"
+	"github.com/aktual/aktual/updater/internal/swap"
 )
 
 // harness is a real reference server (SQLite, keys, blobs) on loopback
@@ -129,8 +130,8 @@ func (h *harness) expect(target []byte, remaining, held, consumed int64) {
 	}
 	// No staging debris beside the target; a download only when kept
 	// whole for the next run.
-	if fileExists(stagedPath(h.target)) {
-		h.t.Errorf("left behind %s", filepath.Base(stagedPath(h.target)))
+	if fileExists(swap.StagedPath(h.target)) {
+		h.t.Errorf("left behind %s", filepath.Base(swap.StagedPath(h.target)))
 	}
 	if fileExists(downloadPath(h.target)) && !keptWhole(h.target) {
 		h.t.Errorf("left behind %s, not a whole verified download", filepath.Base(downloadPath(h.target)))
@@ -143,7 +144,7 @@ func (h *harness) expect(target []byte, remaining, held, consumed int64) {
 // line at the reserve, Ctrl-C) keeps it, so that it is not downloaded again.
 func keptWhole(target string) bool {
 	info, ok := readSidecar(target)
-	got, err := hashFile(downloadPath(target))
+	got, err := swap.HashFile(downloadPath(target))
 	fi, serr := os.Stat(downloadPath(target))
 	return ok && err == nil && serr == nil && got == info.SHA256 && fi.Size() == info.Size
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aktual/aktual/server/admin"
 	"github.com/aktual/aktual/server/keyring"
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/updater/internal/swap"
 )
 
 // script is a program that prints its version and exits with status
@@ -51,7 +52,7 @@ func TestHealthCheckPasses(t *testing.T) {
 		t.Fatalf("update = %+v, %v", res, err)
 	}
 	h.expect(h.v2, 1, 0, 1)
-	if fileExists(oldPath(h.target)) {
+	if fileExists(swap.OldPath(h.target)) {
 		t.Error("the old version was left beside the target")
 	}
 	var checked bool
@@ -82,7 +83,7 @@ func TestHealthCheckFailureRollsBack(t *testing.T) {
 				t.Fatalf("message: %v", err)
 			}
 			h.expect(h.v1, 2, 0, 0)
-			if fileExists(oldPath(h.target)) {
+			if fileExists(swap.OldPath(h.target)) {
 				t.Error("debris: .old left")
 			}
 			if j, _ := h.u.loadJournal(h.target); j != nil {
@@ -113,7 +114,7 @@ func TestRecoveryRerunsHealthCheck(t *testing.T) {
 			}
 			want := map[bool][]byte{true: h.v2, false: h.v1}[tc.status == 0]
 			h.expect(want, 2-tc.consumed, 0, tc.consumed)
-			if fileExists(oldPath(h.target)) {
+			if fileExists(swap.OldPath(h.target)) {
 				t.Error("debris: .old left")
 			}
 		})
@@ -134,7 +135,7 @@ func crashedDuringHealthCheck(t *testing.T, h *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(oldPath(h.target), h.v1, 0o755)
+	os.WriteFile(swap.OldPath(h.target), h.v1, 0o755)
 	os.WriteFile(h.target, h.v2, 0o755)
 	sum := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 	j := &Journal{Target: h.target, Product: product, Server: h.u.Server, From: "1.0.1", To: "3.0.0",

@@ -58,10 +58,10 @@ func TestFinishedJournalThatCannotBeRemovedIsMarkedDone(t *testing.T) {
 	if err := u.save(j); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(u.journalDir(), 0o500); err != nil {
+	if err := os.Chmod(u.state().JournalDir(), 0o500); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.Chmod(u.journalDir(), 0o700) })
+	t.Cleanup(func() { os.Chmod(u.state().JournalDir(), 0o700) })
 	u.finished(j)
 	if len(notices) != 1 {
 		t.Fatalf("notices %q, want one saying the journal stays", notices)

@@ -45,11 +45,6 @@ func (u *Updater) machineID() (string, error) {
 	return id, nil
 }
 
-// stagedPath is where selfupdate writes the new version before the swap.
-func stagedPath(target string) string {
-	return filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".new")
-}
-
 // fileExists reports whether path names an existing file.
 func fileExists(path string) bool {
 	_, err := os.Stat(path)

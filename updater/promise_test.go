@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/updater/internal/journal"
 )
 
 // lostAnswer lets requests to path reach the server, then loses the answer:
@@ -47,7 +48,7 @@ func answering(suffix string, status int, code string) func(http.Handler) http.H
 
 func TestBusyTargetIsRefused(t *testing.T) {
 	h := newHarness(t, 2)
-	unlock, err := lockTarget(h.target)
+	unlock, err := journal.Lock(h.target)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/updater/internal/journal"
 )
 
 // updateConcurrently runs one Update per updater at once (released by one
@@ -48,7 +49,7 @@ func wantOnlyTarget(t *testing.T, target string) {
 		if kept && (name == filepath.Base(downloadPath(target)) || name == filepath.Base(sidecarPath(target))) {
 			continue // verified, kept for the next run
 		}
-		if name != filepath.Base(target) && name != filepath.Base(lockPath(target)) {
+		if name != filepath.Base(target) && name != filepath.Base(journal.LockPath(target)) {
 			t.Errorf("left behind %s beside %s", name, filepath.Base(target))
 		}
 	}

@@ -3,13 +3,14 @@ package updater
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/journal"
+	"github.com/aktual/aktual/updater/internal/swap"
 )
 
 // Recovery actions.
@@ -54,14 +55,14 @@ type Recovered struct {
 // also (targets aktual may not know of). It never changes a target except
 // to finish or undo a swap that a crash interrupted.
 func (u *Updater) Recover(ctx context.Context, also ...string) ([]Recovered, error) {
-	paths, err := u.journals()
+	paths, err := u.state().List()
 	if err != nil {
-		return nil, i18n.Errorf("reading journals in %s: %w", u.journalDir(), err)
+		return nil, i18n.Errorf("reading journals in %s: %w", u.state().JournalDir(), err)
 	}
 	var out []Recovered
 	var journaled []scratchOwner
 	for _, p := range paths {
-		j, err := readJournal(p)
+		j, err := journal.Read(p)
 		if err != nil {
 			out = append(out, Recovered{Target: filepath.Base(p), Action: ActionPending, Err: err})
 			continue
@@ -82,7 +83,7 @@ func (u *Updater) Recover(ctx context.Context, also ...string) ([]Recovered, err
 // needs nothing of the target.
 func (u *Updater) recoverLocked(ctx context.Context, path string, j *Journal) Recovered {
 	rec := Recovered{Target: j.Target, Product: j.Product, From: j.From, To: j.To}
-	unlock, err := lockTarget(j.Target)
+	unlock, err := journal.Lock(j.Target)
 	switch {
 	case err != nil && !errors.Is(err, ErrBusy) && j.State == StateApplied:
 		return u.recoverJournal(ctx, j)
@@ -91,7 +92,7 @@ func (u *Updater) recoverLocked(ctx context.Context, path string, j *Journal) Re
 		return rec
 	}
 	defer unlock()
-	now, err := readJournal(path)
+	now, err := journal.Read(path)
 	switch {
 	case err != nil:
 		rec.Action, rec.Err = ActionPending, err
@@ -107,16 +108,16 @@ func (u *Updater) recoverLocked(ctx context.Context, path string, j *Journal) Re
 // every run does first; what it cannot finish now stays for later and is
 // only mentioned.
 func (u *Updater) recoverOthers(ctx context.Context, target string) {
-	paths, err := u.journals()
+	paths, err := u.state().List()
 	if err != nil {
 		return
 	}
-	own := u.journalPath(target)
+	own := u.state().Path(target)
 	for _, p := range paths {
 		if p == own {
 			continue
 		}
-		j, err := readJournal(p)
+		j, err := journal.Read(p)
 		if err != nil || j == nil || !sameServer(j.Server, u.Server) {
 			continue
 		}
@@ -218,23 +219,23 @@ func (u *Updater) settleSwap(ctx context.Context, j *Journal) (applied bool, err
 	// holds the new version under a "reserved" journal was updated by
 	// someone else, and this reservation is given back.
 	if j.State != StateReserved {
-		applied, err = finishSwap(j)
+		applied, err = swap.Finish(j.Target, j.NewSHA256, j.StagedID)
 	}
 	if err != nil && j.State != StateApplied {
 		return false, err
 	}
-	if applied && j.State != StateApplied && len(j.HealthCheck) > 0 && fileExists(oldPath(j.Target)) {
+	if applied && j.State != StateApplied && len(j.HealthCheck) > 0 && fileExists(swap.OldPath(j.Target)) {
 		// A crash came between the swap and the end of the health check:
 		// check again, and put the old version back if it fails.
-		if err := u.healthCheck(ctx, j.Target, j.HealthCheck); err != nil {
-			if rerr := rollback(j.Target); rerr != nil {
+		if err := swap.HealthCheck(ctx, j.Target, j.HealthCheck, u.HealthTimeout); err != nil {
+			if rerr := swap.Rollback(j.Target); rerr != nil {
 				return false, i18n.Errorf("putting back the old version of %s: %w", j.Target, rerr)
 			}
 			applied = false
 		}
 	}
 	if applied {
-		dropOld(j.Target)
+		swap.DropOld(j.Target)
 	}
 	if applied || j.State == StateApplied {
 		// A kill after the swap left the verified download behind.
@@ -300,46 +301,6 @@ func (u *Updater) giveBackRecovered(ctx context.Context, j *Journal, rec Recover
 	u.forgetJournal(j.Target)
 	rec.Action = ActionReleased
 	return rec
-}
-
-// finishSwap looks at the target after a crash and reports whether it holds
-// the new version. If the crash fell between selfupdate's two renames (the
-// target missing, the old file aside), it completes the swap when the
-// staged file is the verified new version, or puts the old file back.
-func finishSwap(j *Journal) (applied bool, err error) {
-	if fileExists(j.Target) {
-		sum, err := hashFile(j.Target)
-		if err != nil {
-			return false, i18n.Errorf("reading %s: %w", j.Target, err)
-		}
-		return sum == j.NewSHA256 && ours(j.Target, j), nil
-	}
-	old := oldPath(j.Target)
-	if !fileExists(old) {
-		// Neither the program nor its old version: it was removed, not
-		// half-swapped. Nothing is put back in its place.
-		return false, nil
-	}
-	if sum, err := hashFile(stagedPath(j.Target)); err == nil && sum == j.NewSHA256 && ours(stagedPath(j.Target), j) {
-		if err := os.Rename(stagedPath(j.Target), j.Target); err != nil {
-			return false, i18n.Errorf("finishing the interrupted swap of %s: %w", j.Target, err)
-		}
-		return true, nil
-	}
-	if err := os.Rename(old, j.Target); err != nil {
-		return false, i18n.Errorf("restoring %s from %s: %w", j.Target, old, err)
-	}
-	return false, nil
-}
-
-// ours reports whether the file at path is the one j staged (journals
-// written before StagedID existed are taken at their hash).
-func ours(path string, j *Journal) bool {
-	if j.StagedID == "" {
-		return true
-	}
-	id, err := fileID(path)
-	return err == nil && id == j.StagedID
 }
 
 // sameServer compares server URLs as typed, ignoring a trailing slash.

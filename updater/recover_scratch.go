@@ -5,9 +5,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/journal"
 )
 
 // A run killed while it downloads or applies a patch leaves its work
@@ -31,7 +31,7 @@ func (u *Updater) removeScratch(owners []scratchOwner) []Recovered {
 			continue
 		}
 		rec := Recovered{Target: o.target, Product: o.product, Scratch: files}
-		unlock, err := lockTarget(o.target)
+		unlock, err := journal.Lock(o.target)
 		if errors.Is(err, ErrBusy) {
 			continue
 		} else if err != nil {
@@ -111,13 +111,9 @@ func (u *Updater) scratchOwners(journaled []scratchOwner, also []string) []scrat
 	for _, o := range journaled {
 		add(o.target, o.product)
 	}
-	dir := filepath.Join(u.StateDir, "installs")
-	entries, _ := os.ReadDir(dir) // unreadable records are status's to show
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".json") {
-			continue
-		}
-		if r, err := readInstallRecord(filepath.Join(dir, e.Name())); err == nil {
+	installs, _ := u.state().InstallPaths() // unreadable records are status's to show
+	for _, path := range installs {
+		if r, err := journal.ReadInstallRecord(path); err == nil {
 			add(r.Target, r.Product)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/aktual/aktual/updater/internal/journal"
 )
 
 // killedInPatch leaves beside the harness's target what a run killed
@@ -146,7 +148,7 @@ func TestRecoverLeavesWhatIsNotScratch(t *testing.T) {
 
 	t.Run("another run holds the target", func(t *testing.T) {
 		os.WriteFile(patchPath(h.target), []byte("in use"), 0o600)
-		unlock, err := lockTarget(h.target)
+		unlock, err := journal.Lock(h.target)
 		if err != nil {
 			t.Fatal(err)
 		}

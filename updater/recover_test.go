@@ -3,6 +3,8 @@ package updater
 import (
 	"os"
 	"testing"
+
+	"github.com/aktual/aktual/updater/internal/swap"
 )
 
 // The completion cannot be reported: the update is applied, exit 8, and the
@@ -51,7 +53,7 @@ func TestRecoveryReleasesWhatNeverApplied(t *testing.T) {
 	// journal at "staged", a staged file lying beside the target.
 	j, _ := h.u.loadJournal(h.target)
 	os.WriteFile(h.target, h.v1, 0o755)
-	os.WriteFile(stagedPath(h.target), h.v2, 0o755)
+	os.WriteFile(swap.StagedPath(h.target), h.v2, 0o755)
 	j.State = StateStaged
 	h.u.save(j)
 	h.wrap = nil
@@ -71,7 +73,7 @@ func TestRecoveryFinishesInterruptedSwap(t *testing.T) {
 	j, _ := h.u.loadJournal(h.target)
 	j.State = StateStaged
 	h.u.save(j)
-	os.Rename(h.target, stagedPath(h.target)) // new file back to staging
+	os.Rename(h.target, swap.StagedPath(h.target)) // new file back to staging
 	old := h.target[:len(h.target)-len("ledger")] + ".ledger.old"
 	os.WriteFile(old, h.v1, 0o755)
 	h.wrap = nil

@@ -13,6 +13,7 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server/keyring"
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/updater/internal/swap"
 )
 
 func sum256(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
@@ -75,15 +76,15 @@ func TestReservedJournalIsNeverTakenAsApplied(t *testing.T) {
 // remained: recovery does not reinstall it, and gives the unit back.
 func TestRemovedProgramIsNotReinstalled(t *testing.T) {
 	h := newHarness(t, 2)
-	os.WriteFile(stagedPath(h.target), h.v2, 0o755)
-	id, _ := fileID(stagedPath(h.target))
+	os.WriteFile(swap.StagedPath(h.target), h.v2, 0o755)
+	id, _ := swap.FileID(swap.StagedPath(h.target))
 	heldJournal(t, h, h.u, StateStaged, "k_s", id)
 	os.Remove(h.target)
 	recs, err := h.u.Recover(t.Context())
 	if err != nil || len(recs) != 1 || recs[0].Action != ActionReleased {
 		t.Fatalf("recover = %+v, %v", recs, err)
 	}
-	if fileExists(h.target) || fileExists(stagedPath(h.target)) {
+	if fileExists(h.target) || fileExists(swap.StagedPath(h.target)) {
 		t.Error("recovery put a removed program back")
 	}
 	if st := h.counts(); st.Remaining != 2 || st.Held != 0 || st.Consumed != 0 {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/updater/internal/swap"
 )
 
 // selfScript is a stand-in aktual: a script its health check (aktual
@@ -81,7 +82,7 @@ func (h *selfHarness) expectSelf(want []byte) {
 	if j, err := h.u.loadJournal(h.exe); j != nil || err != nil {
 		h.t.Errorf("journal left: %+v, %v", j, err)
 	}
-	for _, p := range []string{stagedPath(h.exe), oldPath(h.exe)} {
+	for _, p := range []string{swap.StagedPath(h.exe), swap.OldPath(h.exe)} {
 		if fileExists(p) {
 			h.t.Errorf("left behind %s", p)
 		}
@@ -108,7 +109,7 @@ func TestSelfUpdateIsFree(t *testing.T) {
 	if got := strings.Join(phases, ","); got != "check,download,verify,apply,health" {
 		t.Errorf("phases %s; want no reserve and no complete", got)
 	}
-	if rec, err := h.u.installRecord(h.exe); err != nil || rec.Product != SelfProduct || rec.Version != "2.0.0" {
+	if rec, err := h.u.state().InstallRecord(h.exe); err != nil || rec.Product != SelfProduct || rec.Version != "2.0.0" {
 		t.Errorf("install record %+v, %v", rec, err)
 	}
 
@@ -285,14 +286,14 @@ func TestSelfUpdateCrashRecovery(t *testing.T) {
 			h := newSelfHarness(t)
 			f := tt.before(h)
 			write(t, h.exe, f.exe)
-			write(t, stagedPath(h.exe), f.staged)
-			write(t, oldPath(h.exe), f.old)
+			write(t, swap.StagedPath(h.exe), f.staged)
+			write(t, swap.OldPath(h.exe), f.old)
 			// The staged file keeps its identity through the swap.
-			staged := stagedPath(h.exe)
+			staged := swap.StagedPath(h.exe)
 			if f.staged == nil {
 				staged = h.exe
 			}
-			id, err := fileID(staged)
+			id, err := swap.FileID(staged)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -312,7 +313,7 @@ func TestSelfUpdateCrashRecovery(t *testing.T) {
 			}
 			want := tt.want(h)
 			if !tt.applied {
-				os.Remove(oldPath(h.exe)) // a link recovery leaves; the next swap replaces it
+				os.Remove(swap.OldPath(h.exe)) // a link recovery leaves; the next swap replaces it
 			}
 			h.expectSelf(want)
 			if st, _ := h.u.ReadStatus(); len(st.Pending) != 0 {
@@ -328,28 +329,28 @@ func TestSwapSelf(t *testing.T) {
 	dir := t.TempDir()
 	target := dir + "/aktual"
 	os.WriteFile(target, []byte("old"), 0o755)
-	os.WriteFile(stagedPath(target), []byte("new"), 0o755)
-	os.WriteFile(oldPath(target), []byte("older debris"), 0o755)
-	before, _ := fileID(target)
-	if rb, err := swapSelf(target, sum256([]byte("new"))); rb || err != nil {
+	os.WriteFile(swap.StagedPath(target), []byte("new"), 0o755)
+	os.WriteFile(swap.OldPath(target), []byte("older debris"), 0o755)
+	before, _ := swap.FileID(target)
+	if rb, err := swap.CommitSelf(target, sum256([]byte("new"))); rb || err != nil {
 		t.Fatalf("swapSelf = %v, %v", rb, err)
 	}
-	for path, want := range map[string]string{target: "new", oldPath(target): "old"} {
+	for path, want := range map[string]string{target: "new", swap.OldPath(target): "old"} {
 		if b, err := os.ReadFile(path); err != nil || string(b) != want {
 			t.Errorf("%s = %q, %v; want %q", path, b, err, want)
 		}
 	}
-	if id, _ := fileID(oldPath(target)); id != before {
+	if id, _ := swap.FileID(swap.OldPath(target)); id != before {
 		t.Error("the old file was copied, not kept (linked) aside")
 	}
-	if fileExists(stagedPath(target)) {
+	if fileExists(swap.StagedPath(target)) {
 		t.Error("staged file left")
 	}
 	// The rename fails (nothing staged): the target stays, no link left.
-	if _, err := swapSelf(target, sum256([]byte("new"))); err == nil {
+	if _, err := swap.CommitSelf(target, sum256([]byte("new"))); err == nil {
 		t.Fatal("swapSelf without a staged file succeeded")
 	}
-	if b, _ := os.ReadFile(target); string(b) != "new" || fileExists(oldPath(target)) {
-		t.Errorf("after a failed swap: target %q, old left %v", b, fileExists(oldPath(target)))
+	if b, _ := os.ReadFile(target); string(b) != "new" || fileExists(swap.OldPath(target)) {
+		t.Errorf("after a failed swap: target %q, old left %v", b, fileExists(swap.OldPath(target)))
 	}
 }

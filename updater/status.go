@@ -3,12 +3,10 @@ package updater
 import (
 	"errors"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/journal"
 )
 
 // Status is what the state directory says: updates not yet finished and
@@ -26,12 +24,12 @@ type Status struct {
 // server.
 func (u *Updater) ReadStatus() (*Status, error) {
 	st := &Status{Pending: []Journal{}, Installs: []InstallRecord{}, Problems: []error{}}
-	paths, err := u.journals()
+	paths, err := u.state().List()
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range paths {
-		j, err := readJournal(p)
+		j, err := journal.Read(p)
 		if err != nil {
 			st.Problems = append(st.Problems, unreadable(p, err))
 			continue
@@ -41,17 +39,12 @@ func (u *Updater) ReadStatus() (*Status, error) {
 			st.Pending = append(st.Pending, *j)
 		}
 	}
-	dir := filepath.Join(u.StateDir, "installs")
-	entries, err := os.ReadDir(dir)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	installs, err := u.state().InstallPaths()
+	if err != nil {
 		return nil, err
 	}
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".json") {
-			continue
-		}
-		path := filepath.Join(dir, e.Name())
-		r, err := readInstallRecord(path)
+	for _, path := range installs {
+		r, err := journal.ReadInstallRecord(path)
 		var pathErr *fs.PathError
 		var msg i18n.Localizable
 		switch {

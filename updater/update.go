@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/journal"
+	"github.com/aktual/aktual/updater/internal/swap"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/fault"
@@ -71,7 +73,7 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 	if err := os.MkdirAll(u.StateDir, 0o700); err != nil {
 		return nil, fail(ErrUsage, err, "cannot create the state directory %s: %v; pass a writable --state-dir", u.StateDir, err)
 	}
-	unlock, err := lockTarget(target)
+	unlock, err := journal.Lock(target)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +116,7 @@ func (u *Updater) updatePlanned(ctx context.Context, req Request, plan *Plan) (_
 			return nil, err
 		}
 	}
-	if err := checkWritable(plan.Target); err != nil {
+	if err := swap.CheckWritable(plan.Target); err != nil {
 		return nil, err
 	}
 	var verified string
@@ -127,7 +129,7 @@ func (u *Updater) updatePlanned(ctx context.Context, req Request, plan *Plan) (_
 		return nil, err
 	}
 	// Hashed as it was written: stage need not read it again (apply.go).
-	markVerified(verified, plan.Latest.SHA256)
+	swap.MarkVerified(verified, plan.Latest.SHA256)
 	defer func() {
 		switch {
 		case req.File != "":
@@ -251,7 +253,7 @@ func (u *Updater) removeStaleIntent(target string) error {
 		return fail(ErrBusy, nil, "an interrupted update of %s is not finished; run aktual recover first", target)
 	}
 	u.notice("an interrupted update of %s to %s got no answer from the server; if it held one of your updates, the server gives it back within 7 days", j.Product, j.To)
-	return u.removeJournal(target)
+	return u.state().Remove(target)
 }
 
 // apply stages, swaps and health-checks a reserved (or free) update, then
@@ -262,10 +264,10 @@ func (u *Updater) apply(ctx context.Context, plan *Plan, j *Journal, verified st
 		return nil, u.stopBeforeSwap(ctx, j)
 	}
 	u.phase(PhaseApply, "installing %s %s", plan.Product, plan.Latest.Version)
-	if err := stage(plan.Target, verified, plan.Latest.SHA256); err != nil {
+	if err := swap.Stage(plan.Target, verified, plan.Latest.SHA256); err != nil {
 		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot write the new version beside %s (%v)", plan.Target, rootCause(err)))
 	}
-	if j.StagedID, err = fileID(stagedPath(plan.Target)); err != nil {
+	if j.StagedID, err = swap.FileID(swap.StagedPath(plan.Target)); err != nil {
 		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot read the new version beside %s (%v)", plan.Target, rootCause(err)))
 	}
 	j.State = StateStaged
@@ -276,11 +278,11 @@ func (u *Updater) apply(ctx context.Context, plan *Plan, j *Journal, verified st
 	if ctx.Err() != nil {
 		return nil, u.stopBeforeSwap(ctx, j)
 	}
-	swap := commit
+	commit := swap.Commit
 	if j.Product == SelfProduct {
-		swap = swapSelf // aktual's own file: never an instant without one (selfupdate_unix.go)
+		commit = swap.CommitSelf // aktual's own file: never an instant without one (swap's selfupdate_unix.go)
 	}
-	if rollbackFailed, err := swap(plan.Target, plan.Latest.SHA256); rollbackFailed {
+	if rollbackFailed, err := commit(plan.Target, plan.Latest.SHA256); rollbackFailed {
 		// The old file is aside and the new one staged: the journal stays
 		// at "staged" so recovery finishes the swap; nothing is given up.
 		return nil, fail(nil, err, "replacing %s failed and the old file could not be put back (%v); run aktual recover to finish the update", plan.Target, err)
@@ -305,8 +307,8 @@ func (u *Updater) apply(ctx context.Context, plan *Plan, j *Journal, verified st
 func (u *Updater) acceptOrRollBack(ctx context.Context, j *Journal) error {
 	if len(j.HealthCheck) > 0 {
 		u.phase(PhaseHealth, "checking that %s %s starts", j.Product, j.To)
-		if err := u.healthCheck(ctx, j.Target, j.HealthCheck); err != nil {
-			if rerr := rollback(j.Target); rerr != nil {
+		if err := swap.HealthCheck(ctx, j.Target, j.HealthCheck, u.HealthTimeout); err != nil {
+			if rerr := swap.Rollback(j.Target); rerr != nil {
 				// The journal stays at "staged": recovery checks again
 				// and puts the old version back.
 				return fail(nil, rerr, "%s %s failed its health check (%v), and the old version could not be put back yet (%v); run aktual recover",
@@ -315,7 +317,7 @@ func (u *Updater) acceptOrRollBack(ctx context.Context, j *Journal) error {
 			return u.abandon(ctx, j, fail(ErrApply, err, "%s %s failed its health check (%v); the old version was put back", j.Product, j.To, err))
 		}
 	}
-	dropOld(j.Target)
+	swap.DropOld(j.Target)
 	return nil
 }
 
@@ -335,7 +337,7 @@ func reserveRequest(j *Journal, cred api.Credential, machine string) api.Reserve
 func (u *Updater) settleIntent(ctx context.Context, p *Plan, cred api.Credential, machine string) (key string, resumed bool, err error) {
 	j, err := u.loadJournal(p.Target)
 	if err != nil || j == nil || j.State != StateIntent || !sameServer(j.Server, u.Server) {
-		key, err := newIdempotencyKey()
+		key, err := journal.NewIdempotencyKey()
 		return key, false, err
 	}
 	if j.Product == p.Product && j.From == p.From && j.To == p.Latest.Version {
@@ -354,10 +356,10 @@ func (u *Updater) settleIntent(ctx context.Context, p *Plan, cred api.Credential
 	case err != nil:
 		return "", false, transientError(err, i18n.M("an earlier interrupted update could not be settled"))
 	}
-	if err := u.removeJournal(p.Target); err != nil {
+	if err := u.state().Remove(p.Target); err != nil {
 		return "", false, err
 	}
-	key, err = newIdempotencyKey()
+	key, err = journal.NewIdempotencyKey()
 	return key, false, err
 }
 
@@ -390,7 +392,7 @@ func detached(ctx context.Context) (context.Context, context.CancelFunc) {
 // it later.
 func (u *Updater) abandon(ctx context.Context, j *Journal, cause error) error {
 	if j.StagedID != "" {
-		if id, err := fileID(j.Target); err == nil && id == j.StagedID {
+		if id, err := swap.FileID(j.Target); err == nil && id == j.StagedID {
 			// The new version is in place after all: never give back an
 			// update that was applied. Recovery decides, from "staged".
 			return fail(nil, cause, "%v; but %s %s is in place: run aktual recover to finish the update", cause, j.Product, j.To)
@@ -417,7 +419,7 @@ func (u *Updater) abandon(ctx context.Context, j *Journal, cause error) error {
 
 // isApplied reports whether target holds the release with sha256hex.
 func isApplied(target, sha256hex string) bool {
-	got, err := hashFile(target)
+	got, err := swap.HashFile(target)
 	return err == nil && got == sha256hex
 }
 

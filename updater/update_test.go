@@ -18,6 +18,7 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server/keyring"
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/updater/internal/swap"
 )
 
 func TestUpdateHappyPath(t *testing.T) {
@@ -116,13 +117,13 @@ func TestUpdateFailuresChangeNothing(t *testing.T) {
 			return h.code
 		}, ErrApply, "cannot write the folder"},
 		{"apply fails after reserving", func(h *harness) string {
-			os.Mkdir(stagedPath(h.target), 0o755) // selfupdate cannot write .ledger.new
+			os.Mkdir(swap.StagedPath(h.target), 0o755) // selfupdate cannot write .ledger.new
 			return h.code
 		}, ErrApply, "no update was used"},
 		{"swap fails after staging", func(h *harness) string {
 			// selfupdate's first rename (target → .ledger.old) cannot
 			// replace a non-empty folder, for any user.
-			os.MkdirAll(filepath.Join(oldPath(h.target), "busy"), 0o755)
+			os.MkdirAll(filepath.Join(swap.OldPath(h.target), "busy"), 0o755)
 			return h.code
 		}, ErrApply, "cannot replace"},
 		{"missing target", func(h *harness) string { os.Remove(h.target); return h.code },
@@ -154,8 +155,8 @@ func TestUpdateFailuresChangeNothing(t *testing.T) {
 			if j, _ := h.u.loadJournal(h.target); j != nil && !errors.Is(err, ErrNoConnection) {
 				t.Errorf("journal left: %+v", j)
 			}
-			if fileExists(stagedPath(h.target)) {
-				t.Errorf("left behind %s", filepath.Base(stagedPath(h.target)))
+			if fileExists(swap.StagedPath(h.target)) {
+				t.Errorf("left behind %s", filepath.Base(swap.StagedPath(h.target)))
 			}
 			// A verified download may stay for the next run (a refused
 			// code, no updates left): only whole, with its sidecar.

@@ -13,6 +13,7 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/clock"
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/swap"
 )
 
 // Updater holds the edges the engine talks to. Zero values take working
@@ -63,6 +64,9 @@ const (
 	DefaultMinDownloadRate = 1 << 10
 	DefaultStallWindow     = 30 * time.Second
 )
+
+// DefaultHealthTimeout bounds a health check.
+const DefaultHealthTimeout = swap.DefaultHealthTimeout
 
 func orDefault[T int64 | time.Duration](v, def T) T {
 	if v > 0 {

@@ -1,4 +1,4 @@
-package updater
+package journal
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/updater/internal/durable"
+	"github.com/aktual/aktual/updater/internal/kind"
 )
 
 // seenFileName holds what this client has seen of each vendor (by root key):
@@ -20,46 +21,55 @@ const seenFileName = "seen.json"
 // maxSeenFile bounds the memory file read.
 const maxSeenFile = 1 << 20
 
-type seenVendor struct {
+// Seen is what this client has seen of one vendor: the newest key set
+// version, and per product the highest version offered as the latest.
+type Seen struct {
 	KeySet   int64             `json:"keyset"`
 	Products map[string]string `json:"products,omitempty"`
 }
 
-type seenMemory map[string]*seenVendor // by root key ID
+type seenMemory map[string]*Seen // by root key ID
 
-func (u *Updater) seenPath() string { return filepath.Join(u.StateDir, seenFileName) }
+// SeenPath is the memory file.
+func (s Store) SeenPath() string { return filepath.Join(s.StateDir, seenFileName) }
 
 // vendorID names the vendor by a root key: the first of the trust's root
 // keys that the memory already knows, so a trust file that lists its keys
 // in another order (or adds one) keeps the memory.
-func (u *Updater) vendorID(mem seenMemory) string {
-	for _, k := range u.Trust.RootKeys {
+func vendorID(trust *api.Trust, mem seenMemory) string {
+	for _, k := range trust.RootKeys {
 		if mem[k.ID] != nil {
 			return k.ID
 		}
 	}
-	return u.Trust.RootKeys[0].ID
+	return trust.RootKeys[0].ID
 }
 
-// loadSeen reads the memory; a missing file is an empty memory. A damaged
-// one is an error: silently forgetting would reopen rollback.
-func (u *Updater) loadSeen() (*seenVendor, seenMemory, error) {
+// LoadSeen reads what was seen of the vendor of trust; a missing file is
+// an empty memory. A damaged one is an error: silently forgetting would
+// reopen rollback.
+func (s Store) LoadSeen(trust *api.Trust) (*Seen, error) {
+	v, _, err := s.loadSeen(trust)
+	return v, err
+}
+
+func (s Store) loadSeen(trust *api.Trust) (*Seen, seenMemory, error) {
 	mem := seenMemory{}
-	data, err := durable.ReadFile(u.seenPath(), maxSeenFile)
+	data, err := durable.ReadFile(s.SeenPath(), maxSeenFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return nil, nil, fail(ErrUsage, err, "cannot read %s (%v); check the state directory's permissions", u.seenPath(), err)
+		return nil, nil, fail(kind.ErrUsage, err, "cannot read %s (%v); check the state directory's permissions", s.SeenPath(), err)
 	default:
 		if err := json.Unmarshal(data, &mem); err != nil || mem == nil {
-			return nil, nil, fail(ErrVerification, err,
-				"%s, where aktual remembers the newest versions it was offered, is damaged; restore it from a backup, or delete it only if you trust the server", u.seenPath())
+			return nil, nil, fail(kind.ErrVerification, err,
+				"%s, where aktual remembers the newest versions it was offered, is damaged; restore it from a backup, or delete it only if you trust the server", s.SeenPath())
 		}
 	}
-	id := u.vendorID(mem)
+	id := vendorID(trust, mem)
 	v := mem[id]
 	if v == nil {
-		v = &seenVendor{}
+		v = &Seen{}
 		mem[id] = v
 	}
 	if v.Products == nil {
@@ -68,11 +78,11 @@ func (u *Updater) loadSeen() (*seenVendor, seenMemory, error) {
 	return v, mem, nil
 }
 
-// remember raises the memory to what a verified answer showed. It never
+// Remember raises the memory to what a verified answer showed. It never
 // lowers it: of two aktual runs writing at once, the later write may drop
 // the other's raise, which only leaves an older, still valid, floor.
-func (u *Updater) remember(keySet int64, product, version string) error {
-	v, mem, err := u.loadSeen()
+func (s Store) Remember(trust *api.Trust, keySet int64, product, version string) error {
+	v, mem, err := s.loadSeen(trust)
 	if err != nil {
 		return err
 	}
@@ -90,5 +100,5 @@ func (u *Updater) remember(keySet int64, product, version string) error {
 	if err != nil {
 		return err
 	}
-	return durable.WriteFile(u.seenPath(), append(data, '\n'))
+	return durable.WriteFile(s.SeenPath(), append(data, '\n'))
 }

@@ -1,4 +1,4 @@
-package updater
+package swap
 
 import (
 	"bytes"
@@ -22,16 +22,15 @@ const DefaultHealthTimeout = 30 * time.Second
 // maxHealthOutput bounds what a health check's output is kept of.
 const maxHealthOutput = 4 << 10
 
-// oldPath is where the previous version waits during the health check.
-func oldPath(target string) string {
+// OldPath is where the previous version waits during the health check.
+func OldPath(target string) string {
 	return filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".old")
 }
 
-// healthCheck runs the newly installed target with args; it must exit 0
-// within the timeout. It is not cut short by Ctrl-C: a half-run check
-// would only roll back a good update.
-func (u *Updater) healthCheck(ctx context.Context, target string, args []string) error {
-	timeout := u.HealthTimeout
+// HealthCheck runs the newly installed target with args; it must exit 0
+// within the timeout (0: DefaultHealthTimeout). It is not cut short by
+// Ctrl-C: a half-run check would only roll back a good update.
+func HealthCheck(ctx context.Context, target string, args []string, timeout time.Duration) error {
 	if timeout <= 0 {
 		timeout = DefaultHealthTimeout
 	}
@@ -64,20 +63,20 @@ func (u *Updater) healthCheck(ctx context.Context, target string, args []string)
 	return nil
 }
 
-// rollback puts the previous version back over a new one that failed its
+// Rollback puts the previous version back over a new one that failed its
 // health check.
-func rollback(target string) error {
-	if err := os.Rename(oldPath(target), target); err != nil {
+func Rollback(target string) error {
+	if err := os.Rename(OldPath(target), target); err != nil {
 		return err
 	}
 	return durable.SyncDir(filepath.Dir(target))
 }
 
-// dropOld removes the previous version once the new one is accepted. On
+// DropOld removes the previous version once the new one is accepted. On
 // Windows a running program cannot be removed; it is then left, and the
 // next update replaces it.
-func dropOld(target string) {
-	err := os.Remove(oldPath(target))
+func DropOld(target string) {
+	err := os.Remove(OldPath(target))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return
 	}

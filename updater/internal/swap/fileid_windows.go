@@ -1,6 +1,6 @@
 //go:build windows
 
-package updater
+package swap
 
 import (
 	"fmt"
@@ -9,10 +9,10 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// fileID identifies a file across renames: its volume and file index. It
+// FileID identifies a file across renames: its volume and file index. It
 // tells the file this journal staged from an identical copy put there
 // otherwise (another state directory's run, a reinstall by hand).
-func fileID(path string) (string, error) {
+func FileID(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err

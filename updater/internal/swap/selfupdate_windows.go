@@ -1,13 +1,13 @@
 //go:build windows
 
-package updater
+package swap
 
-// swapSelf puts a staged aktual in place with selfupdate's swap: Windows
+// CommitSelf puts a staged aktual in place with selfupdate's swap: Windows
 // cannot rename a file over a running program, so the running aktual is
 // renamed aside first. A crash between those two renames leaves the old
 // aktual beside its path (.aktual.exe.old) and the new one staged
 // (.aktual.exe.new); aktual recover, run from a copy of either, finishes
 // the swap (docs/scripting.md says so).
-func swapSelf(target, sha256hex string) (rollbackFailed bool, err error) {
-	return commit(target, sha256hex)
+func CommitSelf(target, sha256hex string) (rollbackFailed bool, err error) {
+	return Commit(target, sha256hex)
 }

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package updater
+package swap
 
 import (
 	"fmt"
@@ -8,10 +8,10 @@ import (
 	"syscall"
 )
 
-// fileID identifies a file across renames: its device and inode. It tells
+// FileID identifies a file across renames: its device and inode. It tells
 // the file this journal staged from an identical copy put there otherwise
 // (another state directory's run, a reinstall by hand).
-func fileID(path string) (string, error) {
+func FileID(path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return "", err

@@ -1,0 +1,79 @@
+package journal
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/updater/internal/durable"
+)
+
+// InstallRecord remembers what aktual installed at a target: the fallback
+// for finding the installed version when the server's catalogue does not
+// know the target's hash.
+type InstallRecord struct {
+	Target    string    `json:"target"`
+	Product   string    `json:"product"`
+	Version   string    `json:"version"`
+	SHA256    string    `json:"sha256"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// InstallsDir is the folder of the install records.
+func (s Store) InstallsDir() string { return filepath.Join(s.StateDir, "installs") }
+
+// RecordPath is the install record of target.
+func (s Store) RecordPath(target string) string {
+	return filepath.Join(s.InstallsDir(), targetKey(target)+".json")
+}
+
+// InstallRecord reads the install record of target.
+func (s Store) InstallRecord(target string) (*InstallRecord, error) {
+	return ReadInstallRecord(s.RecordPath(target))
+}
+
+// InstallPaths names the install records in the state directory: none
+// when it has no such folder.
+func (s Store) InstallPaths() ([]string, error) {
+	entries, err := os.ReadDir(s.InstallsDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".json") {
+			paths = append(paths, filepath.Join(s.InstallsDir(), e.Name()))
+		}
+	}
+	return paths, nil
+}
+
+// ReadInstallRecord reads the install record at path.
+func ReadInstallRecord(path string) (*InstallRecord, error) {
+	data, err := durable.ReadFile(path, maxJournalSize)
+	if err != nil {
+		return nil, err
+	}
+	var r InstallRecord
+	if err := api.DecodeStrict(data, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// WriteInstallRecord writes r atomically, stamped with the time.
+func (s Store) WriteInstallRecord(r InstallRecord) error {
+	r.UpdatedAt = s.Now.Now().UTC()
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return durable.WriteFile(s.RecordPath(r.Target), data)
+}

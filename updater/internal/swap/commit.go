@@ -1,0 +1,106 @@
+package swap
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/minio/selfupdate"
+
+	"github.com/aktual/aktual/internal/fault"
+	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/durable"
+)
+
+// Commit swaps the staged file into place. selfupdate renames the old file
+// aside (never overwriting a running executable), renames the new one in,
+// and restores the old one if that fails. rollbackFailed reports the one
+// bad case: neither file is at the target's name. The staged file's hash
+// was checked by Stage.
+func Commit(target, _ string) (rollbackFailed bool, err error) {
+	opts := selfupdateOptions(target)
+	if fault.Armed(fault.BetweenRenames) {
+		// Crash tests only: the instant inside CommitBinary between its
+		// two renames, where no hook reaches: the target renamed aside,
+		// the new file still staged. A Ctrl-C there (interrupt mode) only
+		// cancels a context CommitBinary never looks at, so it is sent
+		// here, before both renames, and CommitBinary does them itself.
+		if !fault.Interrupting() {
+			os.Rename(target, opts.OldSavePath)
+		}
+		fault.Hit(fault.BetweenRenames)
+	}
+	if err := selfupdate.CommitBinary(opts); err != nil {
+		if rerr := selfupdate.RollbackError(err); rerr != nil {
+			return true, i18n.Errorf("%w; restoring the old file also failed: %v", err, rerr)
+		}
+		return false, err
+	}
+	// The swap happened: a failed sync of the folder must not turn into
+	// giving the update back. (It is best effort beyond this point.)
+	_ = durable.SyncDir(filepath.Dir(target))
+	return false, nil
+}
+
+// Finish looks at target after a crash and reports whether it holds the
+// new version (newSHA256, and the staged file stagedID when set). If the crash fell between selfupdate's two renames (the
+// target missing, the old file aside), it completes the swap when the
+// staged file is the verified new version, or puts the old file back.
+func Finish(target, newSHA256, stagedID string) (applied bool, err error) {
+	if exists(target) {
+		sum, err := HashFile(target)
+		if err != nil {
+			return false, i18n.Errorf("reading %s: %w", target, err)
+		}
+		return sum == newSHA256 && ours(target, stagedID), nil
+	}
+	old := OldPath(target)
+	if !exists(old) {
+		// Neither the program nor its old version: it was removed, not
+		// half-swapped. Nothing is put back in its place.
+		return false, nil
+	}
+	if sum, err := HashFile(StagedPath(target)); err == nil && sum == newSHA256 && ours(StagedPath(target), stagedID) {
+		if err := os.Rename(StagedPath(target), target); err != nil {
+			return false, i18n.Errorf("finishing the interrupted swap of %s: %w", target, err)
+		}
+		return true, nil
+	}
+	if err := os.Rename(old, target); err != nil {
+		return false, i18n.Errorf("restoring %s from %s: %w", target, old, err)
+	}
+	return false, nil
+}
+
+// ours reports whether the file at path is the one staged as stagedID
+// (journals written before StagedID existed are taken at their hash).
+func ours(path, stagedID string) bool {
+	if stagedID == "" {
+		return true
+	}
+	id, err := FileID(path)
+	return err == nil && id == stagedID
+}
+
+// HashFile is the sha256 of the file at path, in hex: how a target's
+// version is told.
+func HashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// exists reports whether path names an existing file.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
