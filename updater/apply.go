@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/aktual/aktual/updater/internal/durable"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"github.com/aktual/aktual/updater/internal/swap"
 )
 
@@ -26,10 +27,9 @@ func unstage(target, sha256hex, stagedID string) {
 	if err != nil {
 		return
 	}
-	info, ok := readSidecar(target)
-	if ok && info.SHA256 == sha256hex && info.Size == fi.Size() && fi.Mode().IsRegular() {
+	if fi.Mode().IsRegular() && fetch.SidecarOf(target, sha256hex, fi.Size()) {
 		if id, err := swap.FileID(staged); err == nil && (stagedID == "" || id == stagedID) {
-			if os.Rename(staged, downloadPath(target)) == nil {
+			if os.Rename(staged, fetch.DownloadPath(target)) == nil {
 				// Safe to drop: the kept download is a cache. A rename a
 				// crash loses leaves the staged file, which the next run
 				// removes, and the download starts again.
@@ -65,6 +65,6 @@ func (u *Updater) forgetStaged(j *Journal) (stagedID string) {
 // cleanStaging removes files an interrupted update may have left: the
 // staged new version, and the download it came from.
 func cleanStaging(target string) {
-	discardPartial(target)
+	fetch.Discard(target)
 	os.Remove(swap.StagedPath(target))
 }

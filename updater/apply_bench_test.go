@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aktual/aktual/updater/internal/durable"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"github.com/aktual/aktual/updater/internal/swap"
 	"github.com/minio/selfupdate"
 )
@@ -50,7 +51,7 @@ func BenchmarkApply(b *testing.B) {
 	for _, mode := range []string{"rename/known-verified", "rename/hashed-again", "copy/other-folder", "selfupdate/read-all"} {
 		b.Run(mode, func(b *testing.B) {
 			target := filepath.Join(b.TempDir(), "ledger")
-			verified := downloadPath(target)
+			verified := fetch.DownloadPath(target)
 			if mode == "copy/other-folder" {
 				verified = filepath.Join(b.TempDir(), "release")
 			}

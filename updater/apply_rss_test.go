@@ -5,6 +5,7 @@ package updater
 import (
 	"bytes"
 	"context"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -101,7 +102,7 @@ func TestUpdatePeakRSS(t *testing.T) {
 	if fi, err := os.Stat(target); err != nil || fi.Mode().Perm() != 0o755 {
 		t.Errorf("target mode = %v, %v; want 0755", fi.Mode(), err)
 	}
-	for _, debris := range []string{swap.StagedPath(target), swap.OldPath(target), downloadPath(target), sidecarPath(target)} {
+	for _, debris := range []string{swap.StagedPath(target), swap.OldPath(target), fetch.DownloadPath(target), fetch.SidecarPath(target)} {
 		if fileExists(debris) {
 			t.Errorf("left behind %s", filepath.Base(debris))
 		}

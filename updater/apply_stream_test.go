@@ -2,6 +2,7 @@ package updater
 
 import (
 	"context"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -67,7 +68,7 @@ func TestStopAfterStagingKeepsTheDownload(t *testing.T) {
 	if n := requests.Load(); n != 0 {
 		t.Errorf("the next update downloaded the release again (%d requests)", n)
 	}
-	if fileExists(downloadPath(h.target)) || fileExists(sidecarPath(h.target)) {
+	if fileExists(fetch.DownloadPath(h.target)) || fileExists(fetch.SidecarPath(h.target)) {
 		t.Error("the download is left after the install")
 	}
 }
@@ -91,7 +92,7 @@ func TestKeptDownloadInstalledByAnotherRunIsNotCountedTwice(t *testing.T) {
 	if !keptWhole(h.target) || fileExists(swap.StagedPath(h.target)) {
 		t.Fatal("want the verified download kept and nothing staged")
 	}
-	kept, _ := swap.FileID(downloadPath(h.target))
+	kept, _ := swap.FileID(fetch.DownloadPath(h.target))
 
 	h.wrap = nil
 	other := *h.u
@@ -129,7 +130,7 @@ func TestRecoverAfterStagingKeepsTheDownload(t *testing.T) {
 		t.Fatalf("journal = %+v, %v", j, err)
 	}
 	// The state a crash just after staging leaves.
-	if err := swap.Stage(h.target, downloadPath(h.target), j.NewSHA256); err != nil {
+	if err := swap.Stage(h.target, fetch.DownloadPath(h.target), j.NewSHA256); err != nil {
 		t.Fatal(err)
 	}
 	if j.StagedID, err = swap.FileID(swap.StagedPath(h.target)); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/aktual/aktual/server"
 	"github.com/aktual/aktual/server/admin"
 	"github.com/aktual/aktual/server/keyring"
+	"github.com/aktual/aktual/updater/internal/fetch"
 )
 
 // The attacks on update systems TUF lists, each as a malicious server or
@@ -326,7 +327,7 @@ func TestAttacksFailClosed(t *testing.T) {
 			if tc.kind == ErrNoConnection {
 				// A slow line keeps what arrived for the next run
 				// (docs/downloads.md), whose final check judges it.
-				discardPartial(h.target)
+				fetch.Discard(h.target)
 			}
 			h.expect(before, 2, 0, 0)
 		})

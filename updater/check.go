@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"github.com/aktual/aktual/updater/internal/swap"
 
 	"github.com/aktual/aktual/api"
@@ -169,7 +170,7 @@ func (u *Updater) latest(ctx context.Context, product, goos, arch, current strin
 	}
 	var resp api.LatestResponse
 	err = u.callJSON(ctx, "GET", "/v1/products/"+url.PathEscape(product)+"/latest", q, nil, &resp)
-	var ae *apiError
+	var ae *fetch.APIError
 	if errors.As(err, &ae) && ae.Code == api.CodeNotFound {
 		return nil, nil, fail(ErrUsage, err, "the server publishes no release of %s for %s/%s; check --product", product, goos, arch)
 	} else if errors.As(err, &ae) && (ae.Status >= 500 || ae.Code == api.CodeRateLimited) {

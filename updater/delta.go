@@ -6,13 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/bsdiff"
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/fetch"
 )
 
 // Delta updates: when the signed latest answer offers a patch from the
@@ -58,7 +58,7 @@ func removePatchFiles(target string) {
 // patch fails) by downloading the whole file.
 func (u *Updater) fetchRelease(ctx context.Context, plan *Plan) (string, error) {
 	removePatchFiles(plan.Target)
-	if plan.Patch != nil && !u.keptDownloadOf(plan.Latest, plan.Target) {
+	if plan.Patch != nil && !fetch.KeptDownloadOf(plan.Latest, plan.Target) {
 		path, err := u.patched(ctx, plan)
 		removePatchFiles(plan.Target)
 		if err == nil {
@@ -72,94 +72,27 @@ func (u *Updater) fetchRelease(ctx context.Context, plan *Plan) (string, error) 
 	return u.download(ctx, plan.Latest, plan.Target)
 }
 
-// keptDownloadOf reports whether an earlier run left a part of rel's
-// download: continuing it beats a patch.
-func (u *Updater) keptDownloadOf(rel api.ReleaseStatement, target string) bool {
-	info, ok := readSidecar(target)
-	if !ok || !info.of(rel) {
-		return false
-	}
-	fi, err := os.Stat(downloadPath(target))
-	return err == nil && fi.Mode().IsRegular() && fi.Size() > 0
-}
-
 // patched downloads and applies the plan's patch, and returns the path of
 // the verified release, beside the target where download puts it (with
 // its sidecar, so a run that stops before the install keeps it).
 func (u *Updater) patched(ctx context.Context, plan *Plan) (string, error) {
 	rel, offer := plan.Latest, plan.Patch
 	u.phase(PhaseDownload, "downloading a patch for %s %s (%v instead of %v)", rel.Product, rel.Version, i18n.Size(offer.Size), i18n.Size(rel.Size))
-	if err := u.downloadPatch(ctx, offer, patchPath(plan.Target)); err != nil {
+	if err := u.client().DownloadPatch(ctx, offer, patchPath(plan.Target)); err != nil {
 		return "", err
 	}
 	u.phase(PhaseVerify, "applying the patch and verifying the result")
 	if err := applyPatchFile(ctx, plan.Target, patchPath(plan.Target), offer.Size, patchedPath(plan.Target), rel); err != nil {
 		return "", err
 	}
-	discardPartial(plan.Target)
-	if err := os.Rename(patchedPath(plan.Target), downloadPath(plan.Target)); err != nil {
+	fetch.Discard(plan.Target)
+	if err := os.Rename(patchedPath(plan.Target), fetch.DownloadPath(plan.Target)); err != nil {
 		return "", err
 	}
 	// Safe to drop: without its sidecar the file is still verified for
 	// this run; the next one would only not take it for this release's.
-	_ = writeSidecar(plan.Target, partialInfo{Product: rel.Product, Version: rel.Version, SHA256: rel.SHA256, Size: rel.Size})
-	return downloadPath(plan.Target), nil
-}
-
-// downloadPatch fetches the patch to path, hashing as it writes and
-// reading no more than its signed size. No resume: a patch is small, and
-// the whole download is the fallback.
-func (u *Updater) downloadPatch(ctx context.Context, offer *api.PatchOffer, path string) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	rate := &rateWatch{}
-	defer u.watchRate(ctx, rate, cancel)()
-	req, err := u.newRequest(ctx, http.MethodGet, "/v1/artifacts/"+offer.SHA256, nil, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept-Encoding", "identity")
-	resp, err := u.httpClient().Do(req)
-	if err != nil {
-		return i18n.Errorf("cannot download it: %w", rootCause(err))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return i18n.Errorf("the server answered %d %s", resp.StatusCode, errorAnswer(resp).Code)
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	h := sha256.New()
-	pw := &progressWriter{u: u, total: offer.Size}
-	pw.restart(0)
-	// One byte more than signed: a longer body is caught, not truncated.
-	n, err := io.Copy(io.MultiWriter(f, h, patchProgress{pw}, rate), io.LimitReader(resp.Body, offer.Size+1))
-	pw.flush()
-	switch got := hex.EncodeToString(h.Sum(nil)); {
-	case err != nil:
-		return i18n.Errorf("the download broke off: %w", rootCause(err))
-	case n != offer.Size:
-		return i18n.Errorf("the patch has %d bytes but the signed answer says %d", n, offer.Size)
-	case got != offer.SHA256:
-		return i18n.Errorf("the patch's sha256 %s does not match the signed %s", got, offer.SHA256)
-	}
-	return f.Close()
-}
-
-// patchProgress reports a patch's download like a release's, without the
-// fault hook the release's download has for the crash tests.
-type patchProgress struct{ pw *progressWriter }
-
-func (p patchProgress) Write(b []byte) (int, error) {
-	p.pw.done += int64(len(b))
-	if now := p.pw.u.Now.Now(); now.Sub(p.pw.last) >= progressInterval {
-		p.pw.last = now
-		p.pw.emit(now)
-	}
-	return len(b), nil
+	_ = fetch.Adopt(plan.Target, rel)
+	return fetch.DownloadPath(plan.Target), nil
 }
 
 // applyPatchFile applies the patch at patchFile to target, writing the

@@ -17,6 +17,7 @@ import (
 	"github.com/aktual/aktual/internal/testenv"
 	"github.com/aktual/aktual/server/patches"
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/updater/internal/fetch"
 )
 
 // Delta updates against the real reference server: the server makes the
@@ -277,11 +278,11 @@ func TestNoPatchDownloadsWhole(t *testing.T) {
 // than replaced by a patch.
 func TestKeptDownloadBeatsPatch(t *testing.T) {
 	h, v3, patch := patchHarness(t)
-	info := partialInfo{Product: product, Version: "3.0.0", SHA256: sha256Hex(v3), Size: int64(len(v3))}
-	if err := writeSidecar(h.target, info); err != nil {
+	info := api.ReleaseStatement{Product: product, Version: "3.0.0", SHA256: sha256Hex(v3), Size: int64(len(v3))}
+	if err := fetch.Adopt(h.target, info); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(downloadPath(h.target), v3[:1000], 0o600); err != nil {
+	if err := os.WriteFile(fetch.DownloadPath(h.target), v3[:1000], 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s := h.countServed()

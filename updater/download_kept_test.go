@@ -1,6 +1,7 @@
 package updater
 
 import (
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"net/http"
 	"os"
 	"strings"
@@ -48,7 +49,7 @@ func TestVerifiedDownloadKeptForNextRun(t *testing.T) {
 		t.Error("the second run did not say it reused the download")
 	}
 	h.expect(h.v2, 0, 0, 1)
-	if fileExists(downloadPath(h.target)) || fileExists(sidecarPath(h.target)) {
+	if fileExists(fetch.DownloadPath(h.target)) || fileExists(fetch.SidecarPath(h.target)) {
 		t.Error("the download was left after the install")
 	}
 }
@@ -60,12 +61,12 @@ func TestKeptDownloadDamagedOnDisk(t *testing.T) {
 	wrong, _ := api.NewCode()
 	_, err := h.update(wrong.String())
 	wantKind(t, err, ErrCredentialRejected)
-	b, _ := os.ReadFile(downloadPath(h.target))
+	b, _ := os.ReadFile(fetch.DownloadPath(h.target))
 	b[len(b)/2] ^= 0xff
-	os.WriteFile(downloadPath(h.target), b, 0o600)
+	os.WriteFile(fetch.DownloadPath(h.target), b, 0o600)
 	_, err = h.update(h.code)
 	wantKind(t, err, ErrVerification)
-	if fileExists(downloadPath(h.target)) {
+	if fileExists(fetch.DownloadPath(h.target)) {
 		t.Error("the damaged download was kept")
 	}
 	h.expect(h.v1, 1, 0, 0)

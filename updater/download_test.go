@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"net/http"
 	"os"
 	"strings"
@@ -112,14 +113,14 @@ func (h *harness) updateCtx(ctx context.Context) (*Result, error) {
 // counts are as they were.
 func (h *harness) kept(have int64) {
 	h.t.Helper()
-	b, err := os.ReadFile(downloadPath(h.target))
+	b, err := os.ReadFile(fetch.DownloadPath(h.target))
 	if err != nil {
 		h.t.Fatalf("partial download: %v", err)
 	}
 	if int64(len(b)) != have || string(b) != string(h.v2[:len(b)]) {
 		h.t.Errorf("partial download holds %d bytes (the start of 2.0.0: %v), want %d", len(b), string(b) == string(h.v2[:len(b)]), have)
 	}
-	if got, total, ok := partialDownload(h.target); !ok || got != have || total != int64(len(h.v2)) {
+	if got, total, ok := fetch.Partial(h.target); !ok || got != have || total != int64(len(h.v2)) {
 		h.t.Errorf("partialDownload = %d, %d, %v; want %d of %d", got, total, ok, have, len(h.v2))
 	}
 	if target, _ := os.ReadFile(h.target); string(target) != string(h.v1) {
@@ -173,7 +174,7 @@ func TestDownloadResumesAfterCut(t *testing.T) {
 	if !h.noticed("the connection broke after") {
 		t.Error("no notice of the retry")
 	}
-	if fileExists(sidecarPath(h.target)) {
+	if fileExists(fetch.SidecarPath(h.target)) {
 		t.Error("sidecar left after a finished download")
 	}
 	t.Logf("artifact %d bytes, cut at %d, served %d in all", len(h.v2), cut, p.served.Load())
@@ -211,7 +212,7 @@ func TestDownloadInterruptedContinuesNextRun(t *testing.T) {
 	if !strings.Contains(err.Error(), "continues from there") {
 		t.Errorf("error %q does not say the download can be continued", err)
 	}
-	have, _, ok := partialDownload(h.target)
+	have, _, ok := fetch.Partial(h.target)
 	if !ok || have > stopAt {
 		t.Fatalf("partial download: %d bytes, %v; want up to %d kept", have, ok, stopAt)
 	}
@@ -252,18 +253,18 @@ func TestDownloadInterruptedContinuesNextRun(t *testing.T) {
 func TestDownloadDiscardsForeignPartial(t *testing.T) {
 	tests := []struct {
 		name    string
-		sidecar func(h *harness) *partialInfo
+		sidecar func(h *harness) *api.ReleaseStatement
 		data    func(h *harness) []byte
 	}{
-		{"another release", func(h *harness) *partialInfo {
-			return &partialInfo{SHA256: sha256Of(h.v1), Size: int64(len(h.v1))}
+		{"another release", func(h *harness) *api.ReleaseStatement {
+			return &api.ReleaseStatement{SHA256: sha256Of(h.v1), Size: int64(len(h.v1))}
 		}, func(h *harness) []byte { return h.v1[:1000] }},
-		{"no sidecar", func(*harness) *partialInfo { return nil },
+		{"no sidecar", func(*harness) *api.ReleaseStatement { return nil },
 			func(h *harness) []byte { return h.v2[:1000] }},
-		{"longer than the release", func(h *harness) *partialInfo {
-			return &partialInfo{SHA256: sha256Of(h.v2), Size: int64(len(h.v2))}
+		{"longer than the release", func(h *harness) *api.ReleaseStatement {
+			return &api.ReleaseStatement{SHA256: sha256Of(h.v2), Size: int64(len(h.v2))}
 		}, func(h *harness) []byte { return append(append([]byte(nil), h.v2...), "tail"...) }},
-		{"unreadable sidecar", func(h *harness) *partialInfo { return &partialInfo{} },
+		{"unreadable sidecar", func(h *harness) *api.ReleaseStatement { return &api.ReleaseStatement{} },
 			func(h *harness) []byte { return h.v2[:1000] }},
 	}
 	for _, tt := range tests {
@@ -271,11 +272,11 @@ func TestDownloadDiscardsForeignPartial(t *testing.T) {
 			h := newHarness(t, 2)
 			p := h.proxy()
 			if info := tt.sidecar(h); info != nil {
-				if err := writeSidecar(h.target, *info); err != nil {
+				if err := fetch.Adopt(h.target, *info); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := os.WriteFile(downloadPath(h.target), tt.data(h), 0o600); err != nil {
+			if err := os.WriteFile(fetch.DownloadPath(h.target), tt.data(h), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := h.update(h.code); err != nil {
@@ -283,7 +284,7 @@ func TestDownloadDiscardsForeignPartial(t *testing.T) {
 			}
 			h.expect(h.v2, 1, 0, 1)
 			equalRanges(t, p.requests(), "")
-			if fileExists(sidecarPath(h.target)) {
+			if fileExists(fetch.SidecarPath(h.target)) {
 				t.Error("sidecar left")
 			}
 		})
@@ -298,10 +299,10 @@ func TestDownloadCorruptPrefix(t *testing.T) {
 	const have = 100_000
 	bad := append([]byte(nil), h.v2[:have]...)
 	bad[500] ^= 0xff
-	if err := writeSidecar(h.target, partialInfo{Product: product, Version: "2.0.0", SHA256: sha256Of(h.v2), Size: int64(len(h.v2))}); err != nil {
+	if err := fetch.Adopt(h.target, api.ReleaseStatement{Product: product, Version: "2.0.0", SHA256: sha256Of(h.v2), Size: int64(len(h.v2))}); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(downloadPath(h.target), bad, 0o600); err != nil {
+	if err := os.WriteFile(fetch.DownloadPath(h.target), bad, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err := h.update(h.code)
@@ -310,7 +311,7 @@ func TestDownloadCorruptPrefix(t *testing.T) {
 		t.Errorf("error %q does not blame the kept part", err)
 	}
 	h.expect(h.v1, 2, 0, 0)
-	if fileExists(sidecarPath(h.target)) {
+	if fileExists(fetch.SidecarPath(h.target)) {
 		t.Error("sidecar left")
 	}
 	if j, _ := h.u.loadJournal(h.target); j != nil {
@@ -363,12 +364,18 @@ func TestDownloadLongRetryAfterGivesUp(t *testing.T) {
 	}
 	_, err := h.update(h.code)
 	wantKind(t, err, ErrNoConnection)
-	if want := timeOfDay(time.Now().Add(time.Hour), time.Now()); !strings.Contains(err.Error(), "before "+want) {
+	at, want := time.Now().Add(time.Hour), ""
+	if at.YearDay() == time.Now().YearDay() {
+		want = at.Format("15:04") // as fetch's timeOfDay says it
+	} else {
+		want = at.Format("2006-01-02 15:04")
+	}
+	if !strings.Contains(err.Error(), "before "+want) {
 		t.Errorf("error %q does not say to wait until %s", err, want)
 	}
 	equalRanges(t, p.requests(), "")
 	h.expect(h.v1, 2, 0, 0)
-	if fileExists(sidecarPath(h.target)) {
+	if fileExists(fetch.SidecarPath(h.target)) {
 		t.Error("sidecar left though nothing was kept")
 	}
 }
@@ -462,7 +469,7 @@ func TestDownloadServerDownKeepsNothing(t *testing.T) {
 	}
 	equalRanges(t, p.requests(), "", "", "")
 	h.expect(h.v1, 2, 0, 0)
-	if fileExists(sidecarPath(h.target)) {
+	if fileExists(fetch.SidecarPath(h.target)) {
 		t.Error("sidecar left though nothing was kept")
 	}
 }

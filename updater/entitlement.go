@@ -6,6 +6,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/hwkey"
+	"github.com/aktual/aktual/updater/internal/fetch"
 )
 
 // Entitlement asks the server how many paid updates cred (an update code)
@@ -62,7 +63,7 @@ func (u *Updater) queryEntitlement(ctx context.Context, product string, cred api
 // entitlementError maps a refused query as credentialError does, and a
 // server that fails (5xx) to a connection problem: try again later.
 func entitlementError(err error) error {
-	var ae *apiError
+	var ae *fetch.APIError
 	if errors.As(err, &ae) && ae.Status >= 500 {
 		return fail(ErrNoConnection, err, "the server could not say how many updates remain (%d %s); try again later", ae.Status, ae.Code)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aktual/aktual/server"
 	"github.com/aktual/aktual/server/admin"
 	"github.com/aktual/aktual/server/datadir"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"github.com/aktual/aktual/updater/internal/swap"
 )
 
@@ -133,8 +134,8 @@ func (h *harness) expect(target []byte, remaining, held, consumed int64) {
 	if fileExists(swap.StagedPath(h.target)) {
 		h.t.Errorf("left behind %s", filepath.Base(swap.StagedPath(h.target)))
 	}
-	if fileExists(downloadPath(h.target)) && !keptWhole(h.target) {
-		h.t.Errorf("left behind %s, not a whole verified download", filepath.Base(downloadPath(h.target)))
+	if fileExists(fetch.DownloadPath(h.target)) && !keptWhole(h.target) {
+		h.t.Errorf("left behind %s, not a whole verified download", filepath.Base(fetch.DownloadPath(h.target)))
 	}
 }
 
@@ -143,10 +144,9 @@ func (h *harness) expect(target []byte, remaining, held, consumed int64) {
 // that fails before the install (a refused code, no updates left, a cut
 // line at the reserve, Ctrl-C) keeps it, so that it is not downloaded again.
 func keptWhole(target string) bool {
-	info, ok := readSidecar(target)
-	got, err := swap.HashFile(downloadPath(target))
-	fi, serr := os.Stat(downloadPath(target))
-	return ok && err == nil && serr == nil && got == info.SHA256 && fi.Size() == info.Size
+	got, err := swap.HashFile(fetch.DownloadPath(target))
+	fi, serr := os.Stat(fetch.DownloadPath(target))
+	return err == nil && serr == nil && fetch.SidecarOf(target, got, fi.Size())
 }
 
 func wantKind(t *testing.T, err, kind error) {

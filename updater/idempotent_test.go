@@ -2,6 +2,7 @@ package updater
 
 import (
 	"errors"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -99,8 +100,8 @@ func TestReserveRepeatsAreBounded(t *testing.T) {
 	if _, err := h.update(h.code); err == nil {
 		t.Fatal("update succeeded with every reserve answer lost")
 	}
-	if reserves != idempotentTries {
-		t.Errorf("reserve sent %d times, want %d", reserves, idempotentTries)
+	if reserves != fetch.IdempotentTries {
+		t.Errorf("reserve sent %d times, want %d", reserves, fetch.IdempotentTries)
 	}
 	h.expect(h.v1, 1, 1, 0) // one held: the same key each time
 	mu.Lock()

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"net/http/httptrace"
 	"net/url"
+	"strconv"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/fault"
+	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/fetch"
 )
 
 // onSent marks the instant a request is fully on the wire (for the crash
@@ -24,7 +27,7 @@ func onSent(ctx context.Context, step string) context.Context {
 func (u *Updater) reserve(ctx context.Context, req api.ReserveRequest) (*api.ReservationResponse, error) {
 	ctx = onSent(ctx, fault.ReserveSent)
 	var out api.ReservationResponse
-	err := u.retryIdempotent(ctx, callReserve, func() error {
+	err := u.client().RetryIdempotent(ctx, fetch.Reserve, func() error {
 		return u.callJSON(ctx, "POST", "/v1/reservations", nil, req, &out)
 	})
 	if err != nil {
@@ -44,7 +47,7 @@ func (u *Updater) finishReservation(ctx context.Context, id, action string) (*ap
 func (u *Updater) complete(ctx context.Context, id string) (*api.ReservationResponse, error) {
 	ctx = onSent(ctx, fault.CompleteSent)
 	var rr *api.ReservationResponse
-	err := u.retryIdempotent(ctx, callComplete, func() (err error) {
+	err := u.client().RetryIdempotent(ctx, fetch.Complete, func() (err error) {
 		rr, err = u.finishReservation(ctx, id, "complete")
 		return err
 	})
@@ -55,9 +58,38 @@ func (u *Updater) complete(ctx context.Context, id string) (*api.ReservationResp
 // knows, or already released, needs nothing more.
 func (u *Updater) release(ctx context.Context, id string) error {
 	_, err := u.finishReservation(ctx, id, "release")
-	var ae *apiError
+	var ae *fetch.APIError
 	if errors.As(err, &ae) && ae.Code == api.CodeNotFound {
 		return nil
 	}
 	return err
+}
+
+// credentialError turns a server refusal of a credential into the kind a
+// script can act on, keeping the server's advice.
+func credentialError(err error) error {
+	var ae *fetch.APIError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	switch ae.Code {
+	case api.CodeInvalidCode, api.CodeUnknownCredential, api.CodeInactive, api.CodeWrongSeries, api.CodeExpired:
+		return fail(ErrCredentialRejected, err, "%s", ae.Message)
+	case api.CodeExhausted:
+		return fail(ErrExhausted, err, "%s", ae.Message)
+	case api.CodeRateLimited:
+		// The server's own message says which attempts and how long, in
+		// the language asked for; an older or foreign one may say less.
+		if ae.Message != "" {
+			return fail(ErrNoConnection, err, "%s", ae.Message)
+		}
+		if secs, err2 := strconv.Atoi(ae.RetryAfter); err2 == nil && secs > 0 {
+			return fail(ErrNoConnection, err, "the server is limiting attempts; try again in %d seconds", secs)
+		}
+		return fail(ErrNoConnection, err, "the server is limiting attempts; try again in a few minutes")
+	}
+	if ae.Status >= 500 {
+		return transientError(err, i18n.M("the server could not check the right to update"))
+	}
+	return fail(nil, err, "%s", ae.Error())
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"os"
 	"path/filepath"
 	"sync"
@@ -46,7 +47,7 @@ func wantOnlyTarget(t *testing.T, target string) {
 	kept := keptWhole(target)
 	for _, e := range entries {
 		name := e.Name()
-		if kept && (name == filepath.Base(downloadPath(target)) || name == filepath.Base(sidecarPath(target))) {
+		if kept && (name == filepath.Base(fetch.DownloadPath(target)) || name == filepath.Base(fetch.SidecarPath(target))) {
 			continue // verified, kept for the next run
 		}
 		if name != filepath.Base(target) && name != filepath.Base(journal.LockPath(target)) {

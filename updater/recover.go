@@ -9,6 +9,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"github.com/aktual/aktual/updater/internal/journal"
 	"github.com/aktual/aktual/updater/internal/swap"
 )
@@ -284,7 +285,7 @@ func (u *Updater) giveBackRecovered(ctx context.Context, j *Journal, rec Recover
 	}
 	unstage(j.Target, j.NewSHA256, u.forgetStaged(j))
 	err := u.release(ctx, j.ReservationID)
-	var ae *apiError
+	var ae *fetch.APIError
 	switch {
 	case errors.As(err, &ae) && ae.Code == api.CodeConflict:
 		// The server counts it as applied (a completion got through

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"github.com/aktual/aktual/updater/internal/journal"
 )
 
@@ -47,7 +48,7 @@ func (u *Updater) removeScratch(owners []scratchOwner) []Recovered {
 			if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				left = append(left, f)
 				if rec.Err == nil {
-					rec.Err = i18n.Errorf("cannot remove %s (%v); delete it by hand, or run aktual recover as a user who may change its folder", f, rootCause(err))
+					rec.Err = i18n.Errorf("cannot remove %s (%v); delete it by hand, or run aktual recover as a user who may change its folder", f, fetch.RootCause(err))
 				}
 			}
 		}

@@ -2,6 +2,8 @@ package updater
 
 import (
 	"bytes"
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -21,7 +23,7 @@ func killedInPatch(t *testing.T, h *harness) {
 	if err != nil || plan.Patch == nil {
 		t.Fatalf("check: plan %+v, %v; want a patch offered", plan, err)
 	}
-	if err := h.u.downloadPatch(t.Context(), plan.Patch, patchPath(h.target)); err != nil {
+	if err := h.u.client().DownloadPatch(t.Context(), plan.Patch, patchPath(h.target)); err != nil {
 		t.Fatal(err)
 	}
 	if err := applyPatchFile(t.Context(), h.target, patchPath(h.target), plan.Patch.Size, patchedPath(h.target), plan.Latest); err != nil {
@@ -73,14 +75,14 @@ func cleaned(t *testing.T, recs []Recovered, target string) {
 func TestRecoverRemovesPatchWorkFiles(t *testing.T) {
 	h, v3, _ := patchHarness(t)
 	// An earlier run's download of 2.0.0, kept for its next run.
-	if err := writeSidecar(h.target, partialInfo{Product: product, Version: "2.0.0", SHA256: sha256Hex(h.v2), Size: int64(len(h.v2))}); err != nil {
+	if err := fetch.Adopt(h.target, api.ReleaseStatement{Product: product, Version: "2.0.0", SHA256: sha256Hex(h.v2), Size: int64(len(h.v2))}); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(downloadPath(h.target), h.v2[:1000], 0o600); err != nil {
+	if err := os.WriteFile(fetch.DownloadPath(h.target), h.v2[:1000], 0o600); err != nil {
 		t.Fatal(err)
 	}
 	killedInPatch(t, h)
-	keep := snapshot(t, h.target, downloadPath(h.target), sidecarPath(h.target))
+	keep := snapshot(t, h.target, fetch.DownloadPath(h.target), fetch.SidecarPath(h.target))
 
 	// aktual never updated this program: no journal or install record
 	// names it, so it is named to recovery (recover --target).

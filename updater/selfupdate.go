@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/updater/internal/fetch"
 )
 
 // SelfProduct is the product under which a vendor publishes aktual itself,
@@ -99,7 +100,7 @@ func selfCheckRequest(req SelfRequest) (CheckRequest, error) {
 // selfError says Check's failures that name update's flags (--product,
 // --from-version) in self-update's terms.
 func (u *Updater) selfError(err error, creq CheckRequest) error {
-	var ae *apiError
+	var ae *fetch.APIError
 	var e *Error
 	switch {
 	case errors.As(err, &ae) && ae.Code == api.CodeNotFound && errors.Is(err, ErrUsage):

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"github.com/aktual/aktual/updater/internal/swap"
 )
 
@@ -209,7 +210,7 @@ func TestSelfUpdateRefusesDowngrade(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 	h.expectSelf(h.v2)
-	if fileExists(downloadPath(h.exe)) {
+	if fileExists(fetch.DownloadPath(h.exe)) {
 		t.Error("the refused downgrade was downloaded")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"github.com/aktual/aktual/updater/internal/journal"
 )
 
@@ -76,5 +77,5 @@ func unreadable(path string, err error) error {
 // PartialDownload reports a download kept beside target for the next run
 // to continue: the bytes on disk and the release's size.
 func PartialDownload(target string) (have, total int64, ok bool) {
-	return partialDownload(target)
+	return fetch.Partial(target)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"github.com/aktual/aktual/updater/internal/journal"
 	"github.com/aktual/aktual/updater/internal/swap"
 
@@ -121,21 +122,22 @@ func (u *Updater) updatePlanned(ctx context.Context, req Request, plan *Plan) (_
 	}
 	var verified string
 	if req.File != "" {
-		verified, err = u.useFile(ctx, plan.Latest, plan.Target, req.File)
+		u.phase(PhaseVerify, "checking the release file %s against the signed release of %s %s", req.File, plan.Latest.Product, plan.Latest.Version)
+		verified, err = fetch.CopyFile(ctx, plan.Latest, plan.Target, req.File)
 	} else {
 		verified, err = u.fetchRelease(ctx, plan) // a patch, or the whole download
 	}
 	if err != nil {
 		return nil, err
 	}
-	// Hashed as it was written: stage need not read it again (apply.go).
+	// Hashed as it was written: swap.Stage need not read it again.
 	swap.MarkVerified(verified, plan.Latest.SHA256)
 	defer func() {
 		switch {
 		case req.File != "":
 			os.Remove(verified) // a copy of the release file
 		case err == nil || isApplied(plan.Target, plan.Latest.SHA256):
-			discardPartial(plan.Target)
+			fetch.Discard(plan.Target)
 		default:
 			// Not installed: a refused code, a cut line at the reserve,
 			// Ctrl-C. The verified download stays for the next run, which
@@ -179,7 +181,7 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 	u.phase(PhaseReserve, "checking the right to update with the server")
 	rr, err := u.reserve(ctx, reserveRequest(j, cred, machine))
 	if err != nil {
-		var ae *apiError
+		var ae *fetch.APIError
 		switch {
 		case errors.As(err, &ae) && resumed && ae.Code == api.CodeConflict:
 			// The interrupted update holds a unit under this key, for
@@ -265,10 +267,10 @@ func (u *Updater) apply(ctx context.Context, plan *Plan, j *Journal, verified st
 	}
 	u.phase(PhaseApply, "installing %s %s", plan.Product, plan.Latest.Version)
 	if err := swap.Stage(plan.Target, verified, plan.Latest.SHA256); err != nil {
-		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot write the new version beside %s (%v)", plan.Target, rootCause(err)))
+		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot write the new version beside %s (%v)", plan.Target, fetch.RootCause(err)))
 	}
 	if j.StagedID, err = swap.FileID(swap.StagedPath(plan.Target)); err != nil {
-		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot read the new version beside %s (%v)", plan.Target, rootCause(err)))
+		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot read the new version beside %s (%v)", plan.Target, fetch.RootCause(err)))
 	}
 	j.State = StateStaged
 	if err := u.save(j); err != nil {
@@ -287,7 +289,7 @@ func (u *Updater) apply(ctx context.Context, plan *Plan, j *Journal, verified st
 		// at "staged" so recovery finishes the swap; nothing is given up.
 		return nil, fail(nil, err, "replacing %s failed and the old file could not be put back (%v); run aktual recover to finish the update", plan.Target, err)
 	} else if err != nil {
-		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot replace %s (%v)", plan.Target, rootCause(err)))
+		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot replace %s (%v)", plan.Target, fetch.RootCause(err)))
 	}
 	fault.Hit(fault.AfterSwap)
 	if err := u.acceptOrRollBack(ctx, j); err != nil {
@@ -344,7 +346,7 @@ func (u *Updater) settleIntent(ctx context.Context, p *Plan, cred api.Credential
 		return j.IdempotencyKey, true, nil
 	}
 	rr, err := u.reserve(ctx, reserveRequest(j, cred, machine))
-	var ae *apiError
+	var ae *fetch.APIError
 	switch {
 	case err == nil && rr.Reservation.State == api.StateHeld:
 		if err := u.release(ctx, rr.Reservation.ID); err != nil {
@@ -366,7 +368,7 @@ func (u *Updater) settleIntent(ctx context.Context, p *Plan, cred api.Credential
 // transientError keeps the kind of a connection failure and names a
 // server's 5xx answer as one.
 func transientError(err error, what i18n.Message) error {
-	var ae *apiError
+	var ae *fetch.APIError
 	if errors.As(err, &ae) {
 		if secs, err2 := strconv.Atoi(ae.RetryAfter); err2 == nil && secs > 0 {
 			return fail(ErrNoConnection, err, "%v: the server is unavailable (%d %s); try again in %d seconds", what, ae.Status, ae.Code, secs)
@@ -409,7 +411,7 @@ func (u *Updater) abandon(ctx context.Context, j *Journal, cause error) error {
 	defer cancel()
 	if err := u.release(rctx, j.ReservationID); err != nil {
 		return fail(ErrApply, cause, "%v; %s is unchanged. The held update could not be given back yet (%v); it is given back the next time aktual runs, or by itself when the reservation expires",
-			cause, j.Target, rootCause(err))
+			cause, j.Target, fetch.RootCause(err))
 	}
 	// Given back. A journal left behind makes the next run give it back
 	// again, which the server records once (a repeat changes nothing).
@@ -444,7 +446,7 @@ func (u *Updater) stopBeforeSwap(ctx context.Context, j *Journal) error {
 	if err := u.release(rctx, j.ReservationID); err != nil {
 		// The journal stays at "reserved": the next run gives it back.
 		return fail(nil, ctx.Err(), "stopped before installing %s %s; %s is unchanged. The held update could not be given back yet (%v); it is given back the next time aktual runs, or by itself when the reservation expires",
-			j.Product, j.To, j.Target, rootCause(err))
+			j.Product, j.To, j.Target, fetch.RootCause(err))
 	}
 	// As in abandon: a repeated give-back changes nothing on the server.
 	u.forgetJournal(j.Target)
@@ -469,7 +471,7 @@ func (u *Updater) report(ctx context.Context, j *Journal) (*Result, error) {
 	cctx, cancel := detached(ctx)
 	defer cancel()
 	rr, err := u.complete(cctx, j.ReservationID)
-	var ae *apiError
+	var ae *fetch.APIError
 	switch {
 	case errors.As(err, &ae) && ae.Status < 500 && ae.Code != api.CodeRateLimited:
 		// Refused for good: a journal left behind only sends the same
@@ -482,7 +484,7 @@ func (u *Updater) report(ctx context.Context, j *Journal) (*Result, error) {
 		res.Status = StatusApplied
 		return res, fail(ErrNotReported, err,
 			"%s %s is installed, but the server has not yet been told (%v); nothing is lost: aktual reports it the next time it runs (or run aktual recover)",
-			j.Product, j.To, rootCause(err))
+			j.Product, j.To, fetch.RootCause(err))
 	}
 	res.Status, res.Remaining = StatusUpdated, &rr.Remaining
 	u.recordInstall(j)

@@ -18,6 +18,7 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server/keyring"
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"github.com/aktual/aktual/updater/internal/swap"
 )
 
@@ -160,8 +161,8 @@ func TestUpdateFailuresChangeNothing(t *testing.T) {
 			}
 			// A verified download may stay for the next run (a refused
 			// code, no updates left): only whole, with its sidecar.
-			if fileExists(downloadPath(h.target)) && !keptWhole(h.target) {
-				t.Errorf("left behind %s, not a whole verified download", filepath.Base(downloadPath(h.target)))
+			if fileExists(fetch.DownloadPath(h.target)) && !keptWhole(h.target) {
+				t.Errorf("left behind %s, not a whole verified download", filepath.Base(fetch.DownloadPath(h.target)))
 			}
 		})
 	}

@@ -6,13 +6,16 @@
 package updater
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"runtime"
 	"time"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/clock"
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/fetch"
 	"github.com/aktual/aktual/updater/internal/swap"
 )
 
@@ -60,26 +63,54 @@ type Updater struct {
 
 // Defaults of the bounds on slow servers.
 const (
-	DefaultRequestTimeout  = 60 * time.Second
-	DefaultMinDownloadRate = 1 << 10
-	DefaultStallWindow     = 30 * time.Second
+	DefaultRequestTimeout  = fetch.DefaultRequestTimeout
+	DefaultMinDownloadRate = fetch.DefaultMinDownloadRate
+	DefaultStallWindow     = fetch.DefaultStallWindow
 )
+
+// Bounds on retrying a download within one run. A line that keeps
+// breaking is tried DefaultDownloadAttempts times; each try continues from
+// the bytes already on disk, and whatever arrived is kept for the next run.
+const (
+	DefaultDownloadAttempts = fetch.DefaultDownloadAttempts
+	DefaultRetryDelay       = fetch.DefaultRetryDelay
+)
+
+// DefaultHTTPClient has timeouts on connecting and on waiting for an answer,
+// but none on the whole exchange: a large download on a slow line may take
+// long, and is cancelled through its context.
+func DefaultHTTPClient() *http.Client { return fetch.DefaultHTTPClient() }
 
 // DefaultHealthTimeout bounds a health check.
 const DefaultHealthTimeout = swap.DefaultHealthTimeout
 
-func orDefault[T int64 | time.Duration](v, def T) T {
-	if v > 0 {
-		return v
+// client is the update server's client, with this Updater's edges and
+// bounds, reporting through Events.
+func (u *Updater) client() *fetch.Client {
+	return &fetch.Client{
+		Server: u.Server, HTTP: u.HTTPClient, Now: u.Now,
+		UserAgent: "aktual/" + u.version(), Lang: u.Lang,
+		RequestTimeout: u.RequestTimeout, MinRate: u.MinDownloadRate, StallWindow: u.StallWindow,
+		Attempts: u.DownloadAttempts, RetryDelay: u.RetryDelay,
+		Notice: func(m i18n.Message) { u.emit(Event{Event: EventNotice, Message: m}) },
+		Progress: func(p fetch.Progress) {
+			u.emit(Event{Event: EventProgress, Phase: PhaseDownload, Done: p.Done, Total: p.Total, Rate: p.Rate, ETA: p.ETA})
+		},
+		Verifying: func() { u.phase(PhaseVerify, "verifying the download") },
 	}
-	return def
 }
 
-func (u *Updater) httpClient() *http.Client {
-	if u.HTTPClient != nil {
-		return u.HTTPClient
-	}
-	return DefaultHTTPClient()
+// callJSON sends a request to the server and decodes its bounded JSON
+// answer into out; an error answer is a *fetch.APIError.
+func (u *Updater) callJSON(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	return u.client().CallJSON(ctx, method, path, query, body, out)
+}
+
+// download fetches the release's artifact beside target (resumed,
+// retried) and returns the path of the verified file.
+func (u *Updater) download(ctx context.Context, rel api.ReleaseStatement, target string) (string, error) {
+	u.phase(PhaseDownload, "downloading %s %s (%d bytes)", rel.Product, rel.Version, rel.Size)
+	return u.client().Download(ctx, rel, target)
 }
 
 func (u *Updater) emit(e Event) {

@@ -1,4 +1,4 @@
-package updater
+package fetch
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/updater/internal/kind"
 )
 
 // filePath is where a release file given with --file is copied before it
@@ -20,31 +21,30 @@ func filePath(target string) string {
 	return filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".aktual-file")
 }
 
-// useFile takes the release's artifact from a file downloaded elsewhere
+// CopyFile takes the release's artifact from a file downloaded elsewhere
 // (support staff carry it on a USB stick) instead of the server. It is
 // checked exactly as a download is: copied beside the target, hashed while
 // copied, bounded by the signed size and compared with the signed release.
-func (u *Updater) useFile(ctx context.Context, rel api.ReleaseStatement, target, file string) (_ string, err error) {
-	u.phase(PhaseVerify, "checking the release file %s against the signed release of %s %s", file, rel.Product, rel.Version)
+func CopyFile(ctx context.Context, rel api.ReleaseStatement, target, file string) (_ string, err error) {
 	src, err := os.Open(file)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return "", fail(ErrUsage, err, "the release file %s does not exist; check the path given with --file", file)
+		return "", fail(kind.ErrUsage, err, "the release file %s does not exist; check the path given with --file", file)
 	case err != nil:
-		return "", fail(ErrUsage, err, "cannot read the release file %s (%v)", file, err)
+		return "", fail(kind.ErrUsage, err, "cannot read the release file %s (%v)", file, err)
 	}
 	defer src.Close()
 	if fi, err := src.Stat(); err == nil && !fi.Mode().IsRegular() {
-		return "", fail(ErrUsage, nil, "%s is not a file; pass the release file with --file", file)
+		return "", fail(kind.ErrUsage, nil, "%s is not a file; pass the release file with --file", file)
 	}
 	tmp := filePath(target)
 	dst, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
-		return "", fail(ErrApply, err, "cannot write a copy of the release file in %s (%v); nothing was changed", filepath.Dir(target), err)
+		return "", fail(kind.ErrApply, err, "cannot write a copy of the release file in %s (%v); nothing was changed", filepath.Dir(target), err)
 	}
 	defer func() {
 		if cerr := dst.Close(); err == nil && cerr != nil {
-			err = fail(ErrApply, cerr, "copying the release file failed (%v); nothing was changed", cerr)
+			err = fail(kind.ErrApply, cerr, "copying the release file failed (%v); nothing was changed", cerr)
 		}
 		if err != nil {
 			os.Remove(tmp)
@@ -55,23 +55,23 @@ func (u *Updater) useFile(ctx context.Context, rel api.ReleaseStatement, target,
 	n, err := io.Copy(io.MultiWriter(fw, h), io.LimitReader(&ctxReader{ctx, src}, rel.Size+1))
 	switch {
 	case fw.err != nil:
-		return "", fail(ErrApply, fw.err, "cannot copy the release file beside %s (%v); free some space there, then run the update again; nothing was changed or used", target, fw.err)
+		return "", fail(kind.ErrApply, fw.err, "cannot copy the release file beside %s (%v); free some space there, then run the update again; nothing was changed or used", target, fw.err)
 	case err != nil && ctx.Err() != nil:
 		return "", ctx.Err()
 	case err != nil:
-		return "", fail(ErrUsage, err, "reading the release file %s failed (%v); copy it again and retry", file, err)
+		return "", fail(kind.ErrUsage, err, "reading the release file %s failed (%v); copy it again and retry", file, err)
 	case n != rel.Size:
-		return "", fail(ErrVerification, nil,
+		return "", fail(kind.ErrVerification, nil,
 			"the release file %s is not %s %s for %s/%s: it has a different size than the signed release (%d bytes); nothing was installed. Get that release's file from your vendor",
 			file, rel.Product, rel.Version, rel.OS, rel.Arch, rel.Size)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != rel.SHA256 {
-		return "", fail(ErrVerification, nil,
+		return "", fail(kind.ErrVerification, nil,
 			"the release file %s is not %s %s for %s/%s: its sha256 %s does not match the signed release's %s (another version, or a damaged copy); nothing was installed",
 			file, rel.Product, rel.Version, rel.OS, rel.Arch, got, rel.SHA256)
 	}
 	if err := dst.Sync(); err != nil {
-		return "", fail(ErrApply, err, "copying the release file failed (%v); nothing was changed", err)
+		return "", fail(kind.ErrApply, err, "copying the release file failed (%v); nothing was changed", err)
 	}
 	return tmp, nil
 }

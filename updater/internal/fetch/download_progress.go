@@ -1,4 +1,4 @@
-package updater
+package fetch
 
 import (
 	"context"
@@ -29,9 +29,9 @@ func (r *rateWatch) Write(b []byte) (int, error) {
 // for the answer included), fewer than MinDownloadRate bytes a second
 // arrived: a server that sends slowly, or not at all, cannot hold the
 // client for ever (TUF's slow-retrieval attack).
-func (u *Updater) watchRate(ctx context.Context, r *rateWatch, cancel context.CancelCauseFunc) (stop func()) {
-	window := orDefault(u.StallWindow, DefaultStallWindow)
-	floor := max(int64(float64(orDefault(u.MinDownloadRate, DefaultMinDownloadRate))*window.Seconds()), 1)
+func (c *Client) watchRate(ctx context.Context, r *rateWatch, cancel context.CancelCauseFunc) (stop func()) {
+	window := orDefault(c.StallWindow, DefaultStallWindow)
+	floor := max(int64(float64(orDefault(c.MinRate, DefaultMinDownloadRate))*window.Seconds()), 1)
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(window)
@@ -74,7 +74,7 @@ func (w *fileWriter) Write(b []byte) (int, error) {
 // progressWriter reports the bytes on disk (a resumed prefix included),
 // with the rate and time left over the last seconds.
 type progressWriter struct {
-	u     *Updater
+	c     *Client
 	done  int64
 	total int64
 	last  time.Time
@@ -86,7 +86,7 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	if p.done >= p.total/2 {
 		fault.Hit(fault.MidDownload)
 	}
-	if now := p.u.Now.Now(); now.Sub(p.last) >= progressInterval {
+	if now := p.c.Now.Now(); now.Sub(p.last) >= progressInterval {
 		p.last = now
 		p.emit(now)
 	}
@@ -98,19 +98,19 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 func (p *progressWriter) restart(done int64) {
 	p.done = done
 	p.meter = rateMeter{}
-	p.meter.add(p.u.Now.Now(), done)
+	p.meter.add(p.c.Now.Now(), done)
 }
 
-func (p *progressWriter) flush() { p.emit(p.u.Now.Now()) }
+func (p *progressWriter) flush() { p.emit(p.c.Now.Now()) }
 
 func (p *progressWriter) emit(now time.Time) {
 	p.meter.add(now, p.done)
-	e := Event{Event: EventProgress, Phase: PhaseDownload, Done: p.done, Total: p.total}
+	e := Progress{Done: p.done, Total: p.total}
 	if rate := p.meter.rate(); rate > 0 && p.done < p.total {
 		e.Rate = rate
 		e.ETA = (p.total - p.done + rate - 1) / rate
 	}
-	p.u.emit(e)
+	p.c.progress(e)
 }
 
 // rateWindow is how far back the download rate looks: long enough to

@@ -1,4 +1,4 @@
-package updater
+package fetch
 
 // The download's pure parts: backoff, Retry-After, Content-Range, the
 // rate meter.
@@ -111,9 +111,9 @@ func TestRateMeter(t *testing.T) {
 // Progress events carry the rate and the time left once the line has
 // been measured.
 func TestProgressRateAndETA(t *testing.T) {
-	var events []Event
-	u := &Updater{Events: func(e Event) { events = append(events, e) }}
-	pw := &progressWriter{u: u, total: 10_000}
+	var events []Progress
+	c := &Client{Progress: func(p Progress) { events = append(events, p) }}
+	pw := &progressWriter{c: c, total: 10_000}
 	pw.restart(0)
 	t0 := time.Now()
 	pw.meter = rateMeter{}

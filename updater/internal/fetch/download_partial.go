@@ -1,4 +1,4 @@
-package updater
+package fetch
 
 import (
 	"crypto/sha256"
@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/updater/internal/kind"
 )
 
 // A download is written beside its target and kept between runs, with
@@ -19,14 +20,14 @@ import (
 // maxSidecarSize bounds the read of a partial download's sidecar.
 const maxSidecarSize = 4 << 10
 
-// downloadPath is where an artifact is written before it is verified: in
+// DownloadPath is where an artifact is written before it is verified: in
 // the target's own folder, so the later rename never crosses devices.
-func downloadPath(target string) string {
+func DownloadPath(target string) string {
 	return filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".aktual-download")
 }
 
-// sidecarPath notes which release the partial download holds the start of.
-func sidecarPath(target string) string { return downloadPath(target) + ".json" }
+// SidecarPath notes which release the partial download holds the start of.
+func SidecarPath(target string) string { return DownloadPath(target) + ".json" }
 
 // partialInfo is the sidecar of a partial download: only a download of
 // the same release (sha256 and size) continues the bytes already there.
@@ -44,7 +45,7 @@ func (p partialInfo) of(rel api.ReleaseStatement) bool {
 
 func readSidecar(target string) (partialInfo, bool) {
 	var p partialInfo
-	f, err := os.Open(sidecarPath(target))
+	f, err := os.Open(SidecarPath(target))
 	if err != nil {
 		return p, false
 	}
@@ -72,7 +73,7 @@ func writeSidecar(target string, p partialInfo) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(f.Name(), sidecarPath(target))
+		err = os.Rename(f.Name(), SidecarPath(target))
 	}
 	if err != nil {
 		os.Remove(f.Name())
@@ -80,24 +81,50 @@ func writeSidecar(target string, p partialInfo) error {
 	return err
 }
 
-// discardPartial removes a partial download and its sidecar.
-func discardPartial(target string) {
-	os.Remove(downloadPath(target))
-	os.Remove(sidecarPath(target))
+// Discard removes a partial download and its sidecar.
+func Discard(target string) {
+	os.Remove(DownloadPath(target))
+	os.Remove(SidecarPath(target))
 }
 
-// partialDownload reports a download kept beside target for the next run
+// Partial reports a download kept beside target for the next run
 // to continue: the bytes on disk and the release's size.
-func partialDownload(target string) (have, total int64, ok bool) {
+func Partial(target string) (have, total int64, ok bool) {
 	p, ok := readSidecar(target)
 	if !ok {
 		return 0, 0, false
 	}
-	fi, err := os.Stat(downloadPath(target))
+	fi, err := os.Stat(DownloadPath(target))
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 || fi.Size() > p.Size {
 		return 0, 0, false
 	}
 	return fi.Size(), p.Size, true
+}
+
+// KeptDownloadOf reports whether an earlier run left a part of rel's
+// download beside target: continuing it beats a patch.
+func KeptDownloadOf(rel api.ReleaseStatement, target string) bool {
+	info, ok := readSidecar(target)
+	if !ok || !info.of(rel) {
+		return false
+	}
+	fi, err := os.Stat(DownloadPath(target))
+	return err == nil && fi.Mode().IsRegular() && fi.Size() > 0
+}
+
+// SidecarOf reports whether the sidecar beside target names the release
+// with sha256hex and size: a file of that size put back at DownloadPath
+// is then kept as its download.
+func SidecarOf(target, sha256hex string, size int64) bool {
+	info, ok := readSidecar(target)
+	return ok && info.SHA256 == sha256hex && info.Size == size
+}
+
+// Adopt notes that the file at DownloadPath(target) is rel's verified
+// file, as a download would: made otherwise (a patch's output), it is
+// then kept for the next run like one.
+func Adopt(target string, rel api.ReleaseStatement) error {
+	return writeSidecar(target, partialInfo{Product: rel.Product, Version: rel.Version, SHA256: rel.SHA256, Size: rel.Size})
 }
 
 // partial is the download file being written: its bytes so far, hashed.
@@ -114,26 +141,26 @@ type partial struct {
 // earlier run left, hashed, when its sidecar names this release; else an
 // empty file, any other partial download removed.
 func openPartial(rel api.ReleaseStatement, target string) (*partial, error) {
-	tmp := downloadPath(target)
+	tmp := DownloadPath(target)
 	p := &partial{h: sha256.New(), target: target}
 	info, ok := readSidecar(target)
 	fi, err := os.Lstat(tmp)
 	resume := ok && info.of(rel) && err == nil && fi.Mode().IsRegular() && fi.Size() > 0 && fi.Size() <= rel.Size
 	if !resume {
 		// Another release's bytes, or bytes of unknown origin.
-		discardPartial(target)
+		Discard(target)
 		info = partialInfo{Product: rel.Product, Version: rel.Version, SHA256: rel.SHA256, Size: rel.Size}
 		// The sidecar is in place before any byte is, so a partial file is
 		// never taken for another release's.
 		if err := writeSidecar(target, info); err != nil {
-			return nil, fail(ErrApply, err, "cannot write the download in %s (%v); nothing was changed", filepath.Dir(target), rootCause(err))
+			return nil, fail(kind.ErrApply, err, "cannot write the download in %s (%v); nothing was changed", filepath.Dir(target), RootCause(err))
 		}
 	}
 	p.info = info
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		discardPartial(target)
-		return nil, fail(ErrApply, err, "cannot write the download in %s (%v); nothing was changed", filepath.Dir(target), rootCause(err))
+		Discard(target)
+		return nil, fail(kind.ErrApply, err, "cannot write the download in %s (%v); nothing was changed", filepath.Dir(target), RootCause(err))
 	}
 	p.f = f
 	if resume {
@@ -143,8 +170,8 @@ func openPartial(rel api.ReleaseStatement, target string) (*partial, error) {
 			p.have, p.resumed = n, true
 		} else if err := p.restart(); err != nil {
 			f.Close()
-			discardPartial(target)
-			return nil, fail(ErrApply, err, "cannot write the download in %s (%v); nothing was changed", filepath.Dir(target), rootCause(err))
+			Discard(target)
+			return nil, fail(kind.ErrApply, err, "cannot write the download in %s (%v); nothing was changed", filepath.Dir(target), RootCause(err))
 		}
 	}
 	return p, nil

@@ -1,4 +1,4 @@
-package updater
+package fetch
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/updater/internal/kind"
 )
 
 // lineError is a failure of the line or of a busy server, not of the
@@ -33,22 +35,22 @@ const (
 func (e *lineError) Error() string { return e.err.Error() }
 func (e *lineError) Unwrap() error { return e.err }
 
-// fetch makes one try: it asks for the bytes not yet on disk (a Range
+// try makes one try: it asks for the bytes not yet on disk (a Range
 // validated by If-Range) and appends them, starting over when the server
 // cannot continue. nil means the whole file is on disk. Its own stall
 // watchdog cuts a try that is too slow.
-func (u *Updater) fetch(ctx context.Context, rel api.ReleaseStatement, p *partial, pw *progressWriter) error {
+func (c *Client) try(ctx context.Context, rel api.ReleaseStatement, p *partial, pw *progressWriter) error {
 	userCtx := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	rate := &rateWatch{}
-	stopWatch := u.watchRate(ctx, rate, cancel)
+	stopWatch := c.watchRate(ctx, rate, cancel)
 	defer stopWatch()
 	pw.restart(p.have)
 
 	var resp *http.Response
 	for resp == nil {
-		r, err := u.getArtifact(ctx, rel, p)
+		r, err := c.getArtifact(ctx, rel, p)
 		switch {
 		case err != nil && context.Cause(ctx) == errTooSlow:
 			return &lineError{kind: lineStall, err: err}
@@ -64,8 +66,8 @@ func (u *Updater) fetch(ctx context.Context, rel api.ReleaseStatement, p *partia
 		case r.StatusCode/100 == 2 && r.StatusCode != http.StatusPartialContent:
 			if p.have > 0 {
 				// If-Range did not match, or the server does not do ranges.
-				u.notice("the server cannot continue the download where it stopped; starting again from the beginning")
-				if err := u.startOver(p, pw); err != nil {
+				c.notify(i18n.M("the server cannot continue the download where it stopped; starting again from the beginning"))
+				if err := c.startOver(p, pw); err != nil {
 					r.Body.Close()
 					return err
 				}
@@ -75,23 +77,23 @@ func (u *Updater) fetch(ctx context.Context, rel api.ReleaseStatement, p *partia
 		case (r.StatusCode == http.StatusPartialContent || r.StatusCode == http.StatusRequestedRangeNotSatisfiable) && p.have > 0:
 			// A range other than the one asked for: ask for the whole file.
 			r.Body.Close()
-			u.notice("the server cannot continue the download where it stopped; starting again from the beginning")
-			if err := u.startOver(p, pw); err != nil {
+			c.notify(i18n.M("the server cannot continue the download where it stopped; starting again from the beginning"))
+			if err := c.startOver(p, pw); err != nil {
 				return err
 			}
 		default:
 			ae := errorAnswer(r)
 			r.Body.Close()
 			if ae.Status >= 500 || ae.Status == http.StatusTooManyRequests || ae.Code == api.CodeRateLimited {
-				wait, _ := parseRetryAfter(ae.RetryAfter, u.Now.Now())
+				wait, _ := parseRetryAfter(ae.RetryAfter, c.Now.Now())
 				return &lineError{kind: lineBusy, err: ae, status: ae.Status, code: ae.Code, retryAfter: wait}
 			}
-			return fail(ErrVerification, ae, "the server does not have the signed file of %s %s (%s); nothing was installed, tell your vendor", rel.Product, rel.Version, ae.Message)
+			return fail(kind.ErrVerification, ae, "the server does not have the signed file of %s %s (%s); nothing was installed, tell your vendor", rel.Product, rel.Version, ae.Message)
 		}
 	}
 	defer resp.Body.Close()
 	if resp.ContentLength >= 0 && p.have+resp.ContentLength > rel.Size {
-		return fail(ErrVerification, nil, "the server offers %d bytes but the signed release has %d; refusing it, nothing was installed", p.have+resp.ContentLength, rel.Size)
+		return fail(kind.ErrVerification, nil, "the server offers %d bytes but the signed release has %d; refusing it, nothing was installed", p.have+resp.ContentLength, rel.Size)
 	}
 	fw := &fileWriter{f: p.f}
 	// One byte more than signed: a longer body is caught, not truncated.
@@ -100,10 +102,10 @@ func (u *Updater) fetch(ctx context.Context, rel api.ReleaseStatement, p *partia
 	switch {
 	case fw.err != nil:
 		// The disk, not the line: retrying the download will not help.
-		return fail(ErrApply, fw.err, "cannot write the download beside %s (%v); free some space there, then run the update again; nothing was changed or used",
-			p.target, rootCause(fw.err))
+		return fail(kind.ErrApply, fw.err, "cannot write the download beside %s (%v); free some space there, then run the update again; nothing was changed or used",
+			p.target, RootCause(fw.err))
 	case p.have > rel.Size:
-		return fail(ErrVerification, nil, "the download has %d bytes but the signed release has %d; nothing was installed", p.have, rel.Size)
+		return fail(kind.ErrVerification, nil, "the download has %d bytes but the signed release has %d; nothing was installed", p.have, rel.Size)
 	case err != nil && context.Cause(ctx) == errTooSlow:
 		return &lineError{kind: lineStall, err: err}
 	case err != nil && userCtx.Err() != nil:
@@ -112,23 +114,23 @@ func (u *Updater) fetch(ctx context.Context, rel api.ReleaseStatement, p *partia
 		return &lineError{kind: lineCut, err: err}
 	case p.have < rel.Size:
 		// The server ended its answer short: a wrong file, not a cut line.
-		return fail(ErrVerification, nil, "the download has %d bytes but the signed release has %d; nothing was installed", p.have, rel.Size)
+		return fail(kind.ErrVerification, nil, "the download has %d bytes but the signed release has %d; nothing was installed", p.have, rel.Size)
 	}
 	return nil
 }
 
-func (u *Updater) startOver(p *partial, pw *progressWriter) error {
+func (c *Client) startOver(p *partial, pw *progressWriter) error {
 	if err := p.restart(); err != nil {
-		return fail(ErrApply, err, "cannot write the download beside %s (%v); free some space there, then run the update again; nothing was changed or used",
-			p.target, rootCause(err))
+		return fail(kind.ErrApply, err, "cannot write the download beside %s (%v); free some space there, then run the update again; nothing was changed or used",
+			p.target, RootCause(err))
 	}
 	pw.restart(0)
 	return nil
 }
 
 // getArtifact asks for the artifact, from the first byte not on disk.
-func (u *Updater) getArtifact(ctx context.Context, rel api.ReleaseStatement, p *partial) (*http.Response, error) {
-	req, err := u.newRequest(ctx, "GET", "/v1/artifacts/"+rel.SHA256, nil, nil)
+func (c *Client) getArtifact(ctx context.Context, rel api.ReleaseStatement, p *partial) (*http.Response, error) {
+	req, err := c.newRequest(ctx, "GET", "/v1/artifacts/"+rel.SHA256, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +140,7 @@ func (u *Updater) getArtifact(ctx context.Context, rel api.ReleaseStatement, p *
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(p.have, 10)+"-")
 		req.Header.Set("If-Range", p.ifRange())
 	}
-	return u.httpClient().Do(req)
+	return c.httpClient().Do(req)
 }
 
 // contentRangeFits reports whether a 206's Content-Range is the rest of

@@ -1,4 +1,4 @@
-package updater
+package fetch
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/aktual/aktual/internal/i18n"
 )
 
 // Reserve and complete carry an idempotency key (or a reservation ID), so
@@ -17,43 +19,43 @@ import (
 // once reaches another replica and finishes in this run, instead of
 // leaving the outcome to the next one.
 
-// idempotentTries is how many times one reserve or complete is sent in a
+// IdempotentTries is how many times one reserve or complete is sent in a
 // run, at most.
-const idempotentTries = 3
+const IdempotentTries = 3
 
 // maxIdempotentWait is the longest Retry-After honoured between them; a
 // server asking for more is left to the next run.
 const maxIdempotentWait = 10 * time.Second
 
-// idempotentCall names the request retryIdempotent repeats.
-type idempotentCall int
+// Idempotent names the request RetryIdempotent repeats.
+type Idempotent int
 
 const (
-	callReserve idempotentCall = iota
-	callComplete
+	Reserve Idempotent = iota
+	Complete
 )
 
-// retryIdempotent calls send until it succeeds, fails in a way a repeat
-// cannot mend, or idempotentTries are spent. what names the request in
+// RetryIdempotent calls send until it succeeds, fails in a way a repeat
+// cannot mend, or IdempotentTries are spent. what names the request in
 // the notice shown before each new try.
-func (u *Updater) retryIdempotent(ctx context.Context, what idempotentCall, send func() error) error {
+func (c *Client) RetryIdempotent(ctx context.Context, what Idempotent, send func() error) error {
 	for try := 1; ; try++ {
 		err := send()
 		wait, again := repeatable(err)
-		if !again || try == idempotentTries || ctx.Err() != nil {
+		if !again || try == IdempotentTries || ctx.Err() != nil {
 			return err
 		}
 		if wait == 0 {
-			wait = backoff(try, orDefault(u.RetryDelay, DefaultRetryDelay), jitter)
+			wait = backoff(try, orDefault(c.RetryDelay, DefaultRetryDelay), jitter)
 		}
 		if wait > maxIdempotentWait {
 			return err
 		}
 		switch what {
-		case callReserve:
-			u.notice("the server did not answer the reserve (%v); sending it again in %d s (try %d of %d); it cannot hold a second update", rootCause(err), seconds(wait), try+1, idempotentTries)
-		case callComplete:
-			u.notice("the server did not answer the report of the finished update (%v); sending it again in %d s (try %d of %d)", rootCause(err), seconds(wait), try+1, idempotentTries)
+		case Reserve:
+			c.notify(i18n.M("the server did not answer the reserve (%v); sending it again in %d s (try %d of %d); it cannot hold a second update", RootCause(err), seconds(wait), try+1, IdempotentTries))
+		case Complete:
+			c.notify(i18n.M("the server did not answer the report of the finished update (%v); sending it again in %d s (try %d of %d)", RootCause(err), seconds(wait), try+1, IdempotentTries))
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return err
@@ -69,7 +71,7 @@ func repeatable(err error) (wait time.Duration, ok bool) {
 	if err == nil {
 		return 0, false
 	}
-	var ae *apiError
+	var ae *APIError
 	if errors.As(err, &ae) {
 		switch ae.Status {
 		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:

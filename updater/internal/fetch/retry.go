@@ -1,4 +1,4 @@
-package updater
+package fetch
 
 import (
 	"context"
@@ -26,9 +26,9 @@ const (
 	maxRetryWaiting = 10 * time.Minute
 )
 
-func (u *Updater) downloadAttempts() int {
-	if u.DownloadAttempts > 0 {
-		return u.DownloadAttempts
+func (c *Client) downloadAttempts() int {
+	if c.Attempts > 0 {
+		return c.Attempts
 	}
 	return DefaultDownloadAttempts
 }
