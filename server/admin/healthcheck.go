@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 )
 
@@ -43,4 +44,21 @@ func peekHead(r io.Reader) ([]byte, io.Reader, error) {
 	}
 	head = head[:n]
 	return head, io.MultiReader(bytes.NewReader(head), r), nil
+}
+
+// readHead peeks at the release file for p: with AutoHealthCheck, p gets
+// DefaultHealthCheck when the file looks like a program, none otherwise.
+// It returns the whole file to read on.
+func readHead(p *PublishParams, r io.Reader) (io.Reader, error) {
+	head, rest, err := peekHead(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading the release file: %w", err)
+	}
+	if p.AutoHealthCheck {
+		p.HealthCheck = nil
+		if LooksExecutable(head) {
+			p.HealthCheck = DefaultHealthCheck
+		}
+	}
+	return rest, nil
 }

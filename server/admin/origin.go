@@ -32,15 +32,9 @@ func (a *Admin) publishAtOrigin(ctx context.Context, p PublishParams) (api.Relea
 		defer body.Close()
 		src = body
 	}
-	head, rest, err := peekHead(src)
+	rest, err := readHead(&p, src)
 	if err != nil {
-		return api.ReleaseStatement{}, fmt.Errorf("reading the release file: %w", err)
-	}
-	if p.AutoHealthCheck {
-		p.HealthCheck = nil
-		if LooksExecutable(head) {
-			p.HealthCheck = DefaultHealthCheck
-		}
+		return api.ReleaseStatement{}, err
 	}
 	sum, size, err := blobs.HashReader(rest, "the release file")
 	if err != nil {

@@ -76,15 +76,9 @@ func (a *Admin) Publish(ctx context.Context, p PublishParams) (api.ReleaseStatem
 	if p.URL != "" {
 		return a.publishAtOrigin(ctx, p)
 	}
-	head, file, err := peekHead(p.File)
+	file, err := readHead(&p, p.File)
 	if err != nil {
-		return api.ReleaseStatement{}, fmt.Errorf("reading the release file: %w", err)
-	}
-	if p.AutoHealthCheck {
-		p.HealthCheck = nil
-		if LooksExecutable(head) {
-			p.HealthCheck = DefaultHealthCheck
-		}
+		return api.ReleaseStatement{}, err
 	}
 	sum, size, err := a.Blobs.Put(file)
 	if err != nil {

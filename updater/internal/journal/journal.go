@@ -136,8 +136,12 @@ func Read(path string) (*Journal, error) {
 }
 
 // List names every journal in the state directory.
-func (s Store) List() ([]string, error) {
-	entries, err := os.ReadDir(s.JournalDir())
+func (s Store) List() ([]string, error) { return jsonFiles(s.JournalDir(), true) }
+
+// jsonFiles names the .json entries in dir, only regular files when
+// regularOnly: none when there is no dir.
+func jsonFiles(dir string, regularOnly bool) ([]string, error) {
+	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	} else if err != nil {
@@ -145,8 +149,8 @@ func (s Store) List() ([]string, error) {
 	}
 	var paths []string
 	for _, e := range entries {
-		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".json") {
-			paths = append(paths, filepath.Join(s.JournalDir(), e.Name()))
+		if (e.Type().IsRegular() || !regularOnly) && strings.HasSuffix(e.Name(), ".json") {
+			paths = append(paths, filepath.Join(dir, e.Name()))
 		}
 	}
 	return paths, nil

@@ -2,11 +2,7 @@ package journal
 
 import (
 	"encoding/json"
-	"errors"
-	"io/fs"
-	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/aktual/aktual/api"
@@ -40,19 +36,9 @@ func (s Store) InstallRecord(target string) (*InstallRecord, error) {
 // InstallPaths names the install records in the state directory: none
 // when it has no such folder.
 func (s Store) InstallPaths() ([]string, error) {
-	entries, err := os.ReadDir(s.InstallsDir())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
-	var paths []string
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".json") {
-			paths = append(paths, filepath.Join(s.InstallsDir(), e.Name()))
-		}
-	}
-	return paths, nil
+	// Anything named .json is listed, so a record that cannot be read
+	// is named in aktual status instead of passed over.
+	return jsonFiles(s.InstallsDir(), false)
 }
 
 // ReadInstallRecord reads the install record at path.
