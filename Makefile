@@ -18,7 +18,7 @@ E2E_PKG := github.com/aktual/aktual
 .PHONY: test test-full deps lint vuln unit e2e e2e-race soak cross fuzz demo release-config release-check
 
 ## test: what CI checks on every change, in a few minutes (README.md, "Tests")
-test: deps lint vuln unit e2e soak cross fuzz
+test: deps lint vuln unit e2e soak fuzz
 
 ## test-full: the long checks .ci/run adds after make test: the release
 ## snapshot (goreleaser's cold build takes most of it), the end-to-end tests
@@ -87,7 +87,8 @@ e2e-race:
 soak:
 	AKTUAL_SOAK_ROUNDS=$(SOAK_ROUNDS) $(GO) test -count=1 -timeout 30m -run '^TestSoak$$' -v ./crashtest/
 
-## cross: every supported platform builds with CGO off
+## cross: every supported platform builds with CGO off (not in make test:
+## lint vets each OS's files and test-full's release-check builds all twelve)
 cross:
 	@for p in $(PLATFORMS); do \
 		echo "build $$p"; \
