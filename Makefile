@@ -5,14 +5,28 @@ GO ?= go
 # older (some images pin GOTOOLCHAIN=local in go.env).
 export GOTOOLCHAIN ?= auto
 PLATFORMS := linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/amd64 darwin/arm64
-FUZZTIME ?= 20s
+# Seconds of each fuzz target: short in make test, long in make test-full.
+FUZZTIME ?= 5s
+FUZZTIME_FULL ?= 45s
 # Rounds of the crash soak (kill -9 of client and server at random steps).
 SOAK_ROUNDS ?= 200
+SOAK_ROUNDS_FULL ?= 1000
+# The module's root package: the end-to-end tests, which run the real
+# aktual and aktuald as processes (testscript).
+E2E_PKG := github.com/aktual/aktual
 
-.PHONY: test deps lint vuln unit soak cross fuzz demo release-config release-check
+.PHONY: test test-full deps lint vuln unit e2e e2e-race soak cross fuzz demo release-config release-check
 
-## test: everything CI checks
-test: deps lint vuln unit soak release-check fuzz
+## test: what CI checks on every change, in a few minutes (README.md, "Tests")
+test: deps lint vuln unit e2e soak fuzz
+
+## test-full: the long checks .ci/run adds after make test: the release
+## snapshot (goreleaser's cold build takes most of it), the end-to-end tests
+## under the race detector, the crash soak at SOAK_ROUNDS_FULL rounds and
+## each fuzz target for FUZZTIME_FULL
+test-full: release-check e2e-race
+	$(MAKE) soak SOAK_ROUNDS=$(SOAK_ROUNDS_FULL)
+	$(MAKE) fuzz FUZZTIME=$(FUZZTIME_FULL)
 
 ## deps: what the tests need beyond Go: a headless Chromium for the
 ## Internet-code page (Debian's package; installed when run as root)
@@ -25,9 +39,20 @@ deps:
 		echo "the browser tests need Chromium: install it (e.g. sudo apt-get install chromium) or set AKTUAL_CHROMIUM"; exit 1; \
 	fi
 
+# staticcheck, built through the module proxy like goreleaser and
+# govulncheck: v0.8.2 is the newest the proxy serves us, and it supports Go
+# 1.26. Its checks are the defaults (staticcheck.conf, if any, says why not).
+STATICCHECK_VERSION := v0.8.2
+# go vet sees only the files of one GOOS: each platform's build-tagged files
+# are vetted under their own.
+VET_GOOS := linux windows darwin
+
+## lint: go.mod tidy, gofmt, go vet for each of VET_GOOS, staticcheck
 lint:
+	@$(GO) mod tidy -diff >/dev/null 2>&1 || { echo "go.mod or go.sum is not tidy: run go mod tidy; it would change:"; $(GO) mod tidy -diff; exit 1; }
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
+	@for goos in $(VET_GOOS); do echo "go vet ($$goos)"; GOOS=$$goos $(GO) vet ./... || exit 1; done
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 # govulncheck, and the snapshot of the Go vulnerability database it checks
 # against: golang.org/x/vulndb at a commit (it has no tags), fetched through the
@@ -42,14 +67,28 @@ vuln:
 	$(GO) run ./internal/tools/vulndb -go '$(GO)' -version $(VULNDB_VERSION) -out "$$db" && \
 	$(GO) run golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION) -db "file://$$db" ./...
 
+## unit: every package but the end-to-end one under the race detector,
+## packages side by side (go test's default, one per core)
 unit:
-	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -vx '$(E2E_PKG)')
+
+## e2e: the end-to-end tests without the race detector: they run the real
+## programs as processes, and a race-instrumented test binary started once
+## per command took four minutes of a make test; the race detector watches
+## the same code in unit, in-process, and in e2e-race
+e2e:
+	$(GO) test -count=1 -timeout 30m $(E2E_PKG)
+
+## e2e-race: the end-to-end tests under the race detector (make test-full)
+e2e-race:
+	$(GO) test -race -count=1 -timeout 30m $(E2E_PKG)
 
 ## soak: the crash soak at full size; one line a round, then the figures
 soak:
 	AKTUAL_SOAK_ROUNDS=$(SOAK_ROUNDS) $(GO) test -count=1 -timeout 30m -run '^TestSoak$$' -v ./crashtest/
 
-## cross: every supported platform builds with CGO off
+## cross: every supported platform builds with CGO off (not in make test:
+## lint vets each OS's files and test-full's release-check builds all twelve)
 cross:
 	@for p in $(PLATFORMS); do \
 		echo "build $$p"; \
@@ -99,7 +138,7 @@ release-check: release-config
 	fi && \
 	echo "release-check: $$bins binaries, $$archives archives, checksums; aktual $$version at $$commit"
 
-## fuzz: each fuzz target briefly (go test -fuzz takes one target per run).
+## fuzz: each fuzz target for FUZZTIME (go test -fuzz takes one target per run).
 ## On a loaded machine go's fuzzer sometimes ends a clean run with "context
 ## deadline exceeded" and no failing input (its own time limit racing a
 ## worker): that run is repeated once; a real finding fails at once.

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/aktual/aktual/internal/testenv"
 )
 
 // chromium finds the browser: AKTUAL_CHROMIUM, else Debian's chromium.
@@ -30,7 +32,7 @@ func chromium(t *testing.T) string {
 			return p
 		}
 	}
-	t.Fatal("no Chromium found: install it (apt-get install chromium; .ci/run does) or set AKTUAL_CHROMIUM")
+	testenv.Missing(t, "no Chromium found: install it (apt-get install chromium; make deps does) or set AKTUAL_CHROMIUM")
 	return ""
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/aktual/aktual/internal/buildinfo"
+	"github.com/aktual/aktual/internal/testenv"
 )
 
 const module = "github.com/aktual/aktual/"
@@ -113,10 +114,7 @@ func TestStampedBinaries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds both programs")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command:", err)
-	}
+	goTool := testenv.LookPath(t, "go", "install Go (go.dev/doc/install)")
 	want := buildinfo.Info{Version: "9.8.7-test", Commit: "0123456789abcdef0123456789abcdef01234567", Date: "2026-01-02T03:04:05Z"}
 	values := map[string]string{"Version": want.Version, "Commit": want.Commit, "Date": want.Date}
 	builds := releaseStamps(t)

@@ -40,6 +40,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/aktual/aktual/internal/testenv"
 )
 
 // Environment variables read by this package.
@@ -128,7 +130,7 @@ func AdminURL(t testing.TB) string {
 		if os.Getenv(EnvRequire) == "1" {
 			t.Fatalf("%s=1 and %s", EnvRequire, howToGet)
 		}
-		t.Skip(howToGet)
+		testenv.Missing(t, howToGet)
 	case localErr != nil:
 		t.Fatalf("pgtest: starting a throwaway PostgreSQL: %v\n(or set %s to a server of yours)", localErr, EnvURL)
 	}

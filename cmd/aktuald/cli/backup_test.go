@@ -17,6 +17,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/cmd/aktuald/cli"
+	"github.com/aktual/aktual/internal/testenv"
 )
 
 // aktuald runs Main in this process and returns its exit code and output.
@@ -283,10 +284,7 @@ func TestBackupRestoreRealBinary(t *testing.T) {
 
 func buildAktuald(t *testing.T) string {
 	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
+	goTool := testenv.LookPath(t, "go", "install Go (go.dev/doc/install)")
 	bin := filepath.Join(t.TempDir(), "aktuald")
 	if runtime.GOOS == "windows" {
 		bin += ".exe"

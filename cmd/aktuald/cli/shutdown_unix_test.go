@@ -16,12 +16,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aktual/aktual/internal/testenv"
 )
 
 // Real aktuald processes, stopped with SIGTERM as systemd or Kubernetes
@@ -38,10 +39,7 @@ func buildDaemon(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("builds and runs aktuald")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
+	goTool := testenv.LookPath(t, "go", "install Go (go.dev/doc/install)")
 	bin := filepath.Join(t.TempDir(), "aktuald")
 	out, err := exec.Command(goTool, "build", "-o", bin, "github.com/aktual/aktual/cmd/aktuald").CombinedOutput()
 	if err != nil {

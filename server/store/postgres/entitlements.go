@@ -195,7 +195,7 @@ func unknownCredential(err error) error {
 func (s *Store) ProEntitlement(ctx context.Context, customer string) (store.Entitlement, error) {
 	e, err := entitlementWhere(ctx, s.pool, "series = 'pro' AND customer = $1", customer)
 	if err != nil {
-		return store.Entitlement{}, scrub(fmt.Errorf("Pro entitlement of %s: %w", customer, err), s.secret)
+		return store.Entitlement{}, scrub(fmt.Errorf("the Pro entitlement of %s: %w", customer, err), s.secret)
 	}
 	return e, nil
 }

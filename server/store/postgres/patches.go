@@ -2,12 +2,12 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/server/store/storesql"
 )
 
 // PutPatch records a patch between two published releases of its product
@@ -17,68 +17,18 @@ func (s *Store) PutPatch(ctx context.Context, p store.Patch) error {
 		return fmt.Errorf("recording patch: %w", err)
 	}
 	return s.write(ctx, func(tx pgx.Tx) error {
-		var n int
-		err := tx.QueryRow(ctx, `SELECT count(DISTINCT sha256) FROM releases
-			WHERE product = $1 AND os = $2 AND arch = $3 AND sha256 IN ($4, $5)`,
-			p.Product, p.OS, p.Arch, p.FromSHA256, p.ToSHA256).Scan(&n)
-		if err != nil {
-			return fmt.Errorf("recording patch: looking up its releases: %w", err)
-		}
-		if n != 2 {
-			return p.MissingRelease()
-		}
-		_, err = tx.Exec(ctx, `
-			INSERT INTO patches (product, os, arch, from_sha256, to_sha256, patch_sha256, patch_size)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (product, os, arch, from_sha256, to_sha256)
-			DO UPDATE SET patch_sha256 = excluded.patch_sha256, patch_size = excluded.patch_size`,
-			p.Product, p.OS, p.Arch, p.FromSHA256, p.ToSHA256, p.SHA256, p.Size)
-		if err != nil {
-			return fmt.Errorf("recording patch: %w", err)
-		}
-		return nil
+		return storesql.PutPatch(ctx, shared{tx}, p)
 	})
 }
 
 // Patch finds the patch between two releases.
 func (s *Store) Patch(ctx context.Context, product, os, arch, fromSHA256, toSHA256 string) (store.Patch, error) {
-	p, err := scanPatch(s.pool.QueryRow(ctx, `SELECT `+patchColumns+` FROM patches
-		WHERE product = $1 AND os = $2 AND arch = $3 AND from_sha256 = $4 AND to_sha256 = $5`,
-		product, os, arch, fromSHA256, toSHA256))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Patch{}, fmt.Errorf("patch of %s for %s/%s from %.12s… to %.12s…: %w", product, os, arch, fromSHA256, toSHA256, store.ErrNotFound)
-	}
+	p, err := storesql.Patch(ctx, shared{s.pool}, product, os, arch, fromSHA256, toSHA256)
 	return p, scrub(err, s.secret)
 }
 
 // Patches lists a product's patches for a platform (any order).
 func (s *Store) Patches(ctx context.Context, product, os, arch string) ([]store.Patch, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+patchColumns+` FROM patches WHERE product = $1 AND os = $2 AND arch = $3`,
-		product, os, arch)
-	if err != nil {
-		return nil, scrub(fmt.Errorf("listing patches of %s for %s/%s: %w", product, os, arch, err), s.secret)
-	}
-	defer rows.Close()
-	var out []store.Patch
-	for rows.Next() {
-		p, err := scanPatch(rows)
-		if err != nil {
-			return nil, scrub(err, s.secret)
-		}
-		out = append(out, p)
-	}
-	return out, scrub(rows.Err(), s.secret)
-}
-
-const patchColumns = `product, os, arch, from_sha256, to_sha256, patch_sha256, patch_size`
-
-func scanPatch(sc pgx.Row) (store.Patch, error) {
-	var p store.Patch
-	err := sc.Scan(&p.Product, &p.OS, &p.Arch, &p.FromSHA256, &p.ToSHA256, &p.SHA256, &p.Size)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Patch{}, err
-	} else if err != nil {
-		return store.Patch{}, fmt.Errorf("reading patch: %w", err)
-	}
-	return p, nil
+	ps, err := storesql.Patches(ctx, shared{s.pool}, product, os, arch)
+	return ps, scrub(err, s.secret)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/server/store/storesql"
 )
 
 // PutRelease records a release. Publishing the same artifact again under
@@ -58,14 +59,7 @@ func (s *Store) PutRelease(ctx context.Context, r store.Release) error {
 		if err != nil {
 			return fmt.Errorf("looking up release: %w", err)
 		}
-		if err := r.CheckSameArtifact(sum, size); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE releases SET url = $1 WHERE product = $2 AND version = $3 AND os = $4 AND arch = $5 AND url <> $1`,
-			r.URL, r.Product, r.Version, r.OS, r.Arch); err != nil {
-			return fmt.Errorf("recording the artifact's origin: %w", err)
-		}
-		return nil
+		return storesql.PublishedAgain(ctx, shared{tx}, r, sum, size)
 	})
 	if err != nil {
 		return fmt.Errorf("recording release %s: %w", name, err)
@@ -112,15 +106,7 @@ func (s *Store) queryReleases(ctx context.Context, where string, args ...any) ([
 // release key is revoked).
 func (s *Store) ResignRelease(ctx context.Context, product, version, os, arch string, envelope []byte) error {
 	return s.write(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE releases SET envelope = $1 WHERE product = $2 AND version = $3 AND os = $4 AND arch = $5`,
-			envelope, product, version, os, arch)
-		if err != nil {
-			return fmt.Errorf("re-signing %s %s for %s/%s: %w", product, version, os, arch, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("re-signing %s %s for %s/%s: %w", product, version, os, arch, store.ErrNotFound)
-		}
-		return nil
+		return storesql.ResignRelease(ctx, shared{tx}, product, version, os, arch, envelope)
 	})
 }
 
@@ -138,25 +124,14 @@ func (s *Store) ReleaseBySHA256(ctx context.Context, product, sha256 string) (st
 
 // ProductSeries returns the series a product was published under.
 func (s *Store) ProductSeries(ctx context.Context, product string) (string, error) {
-	var series string
-	err := s.pool.QueryRow(ctx, `SELECT series FROM products WHERE name = $1`, product).Scan(&series)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", fmt.Errorf("product %s: %w", product, store.ErrNotFound)
-	} else if err != nil {
-		return "", scrub(fmt.Errorf("product %s: %w", product, err), s.secret)
-	}
-	return series, nil
+	series, err := storesql.ProductSeries(ctx, shared{s.pool}, product)
+	return series, scrub(err, s.secret)
 }
 
 // HasArtifact reports whether any release or patch has this sha256.
 func (s *Store) HasArtifact(ctx context.Context, sha256 string) (bool, error) {
-	var found bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM releases WHERE sha256 = $1)
-		OR EXISTS (SELECT 1 FROM patches WHERE patch_sha256 = $1)`, sha256).Scan(&found)
-	if err != nil {
-		return false, scrub(fmt.Errorf("looking up artifact %s: %w", sha256, err), s.secret)
-	}
-	return found, nil
+	found, err := storesql.HasArtifact(ctx, shared{s.pool}, sha256)
+	return found, scrub(err, s.secret)
 }
 
 // ArtifactURL returns where the artifact is served from: the URL of the

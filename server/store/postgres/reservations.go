@@ -67,43 +67,9 @@ func (s *Store) Reserve(ctx context.Context, p store.ReserveParams) (store.Reser
 		if r, err = p.NewReservation(e, now); err != nil {
 			return err
 		}
-		sql := reserveSQL
-		if p.SessionID != "" {
-			sql = reserveSessionSQL
-		}
-		var moved, inserted bool
-		write := func(b *pgx.Batch) {
-			b.Queue(sql, reserveArgs(r, p.SessionID, now)...).QueryRow(func(row pgx.Row) error {
-				var x entitlementRow
-				switch err := row.Scan(x.dest()...); {
-				case errors.Is(err, pgx.ErrNoRows):
-					return nil
-				case err != nil:
-					return err
-				}
-				e, moved = x.value(), true
-				return nil
-			})
-		}
-		if p.SessionID == "" {
-			err = t.commit(ctx, write)
-		} else {
-			// No row can also mean the session was used: then the
-			// reservation must not stay, so the COMMIT waits for the answer.
-			err = t.send(ctx, func(b *pgx.Batch) {
-				write(b)
-				b.Queue(`SELECT EXISTS (SELECT FROM reservations WHERE id = $1)`, r.ID).QueryRow(func(row pgx.Row) error {
-					return row.Scan(&inserted)
-				})
-			})
-		}
-		switch {
-		case wouldGoNegative(err):
-			return store.ErrExhausted
-		case err != nil:
-			return moveError(err, store.LedgerReserve, e.ID)
-		case inserted && !moved:
-			return store.ErrSessionUsed
+		moved, err := insertReservation(ctx, t, p, r, &e, now)
+		if err != nil {
+			return err
 		}
 		lost = !moved
 		return nil
@@ -117,6 +83,52 @@ func (s *Store) Reserve(ctx context.Context, p store.ReserveParams) (store.Reser
 		return store.Reservation{}, store.Entitlement{}, fmt.Errorf("reserving %s %s→%s (key %s): %w", p.Product, p.FromVersion, p.ToVersion, p.IdempotencyKey, err)
 	}
 	return r, e, nil
+}
+
+// insertReservation sends the insert of r and the move of its unit on the
+// locked entitlement *e, which it sets to the entitlement as the move left
+// it. Without a session the COMMIT goes out with them. moved is false when
+// a committed reservation already had the key: the caller answers with it.
+func insertReservation(ctx context.Context, t *pipeTx, p store.ReserveParams, r store.Reservation, e *store.Entitlement, now time.Time) (moved bool, err error) {
+	sql := reserveSQL
+	if p.SessionID != "" {
+		sql = reserveSessionSQL
+	}
+	var inserted bool
+	write := func(b *pgx.Batch) {
+		b.Queue(sql, reserveArgs(r, p.SessionID, now)...).QueryRow(func(row pgx.Row) error {
+			var x entitlementRow
+			switch err := row.Scan(x.dest()...); {
+			case errors.Is(err, pgx.ErrNoRows):
+				return nil
+			case err != nil:
+				return err
+			}
+			*e, moved = x.value(), true
+			return nil
+		})
+	}
+	if p.SessionID == "" {
+		err = t.commit(ctx, write)
+	} else {
+		// No row can also mean the session was used: then the
+		// reservation must not stay, so the COMMIT waits for the answer.
+		err = t.send(ctx, func(b *pgx.Batch) {
+			write(b)
+			b.Queue(`SELECT EXISTS (SELECT FROM reservations WHERE id = $1)`, r.ID).QueryRow(func(row pgx.Row) error {
+				return row.Scan(&inserted)
+			})
+		})
+	}
+	switch {
+	case wouldGoNegative(err):
+		return false, store.ErrExhausted
+	case err != nil:
+		return false, moveError(err, store.LedgerReserve, e.ID)
+	case inserted && !moved:
+		return false, store.ErrSessionUsed
+	}
+	return moved, nil
 }
 
 // reserveSQL records reservation $1 on entitlement $10 and moves its unit,

@@ -142,7 +142,7 @@ func entitlementByCredential(ctx context.Context, q querier, c store.Credential)
 func (s *Store) ProEntitlement(ctx context.Context, customer string) (store.Entitlement, error) {
 	e, err := entitlementWhere(ctx, s.db, "series = 'pro' AND customer = ?", customer)
 	if err != nil {
-		return store.Entitlement{}, fmt.Errorf("Pro entitlement of %s: %w", customer, err)
+		return store.Entitlement{}, fmt.Errorf("the Pro entitlement of %s: %w", customer, err)
 	}
 	return e, nil
 }

@@ -3,10 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/server/store/storesql"
 )
 
 // PutPatch records a patch between two published releases of its product
@@ -16,68 +16,16 @@ func (s *Store) PutPatch(ctx context.Context, p store.Patch) error {
 		return fmt.Errorf("recording patch: %w", err)
 	}
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		var n int
-		err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT sha256) FROM releases
-			WHERE product = ? AND os = ? AND arch = ? AND sha256 IN (?, ?)`,
-			p.Product, p.OS, p.Arch, p.FromSHA256, p.ToSHA256).Scan(&n)
-		if err != nil {
-			return fmt.Errorf("recording patch: looking up its releases: %w", err)
-		}
-		if n != 2 {
-			return p.MissingRelease()
-		}
-		_, err = tx.ExecContext(ctx, `
-			INSERT INTO patches (product, os, arch, from_sha256, to_sha256, patch_sha256, patch_size)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (product, os, arch, from_sha256, to_sha256)
-			DO UPDATE SET patch_sha256 = excluded.patch_sha256, patch_size = excluded.patch_size`,
-			p.Product, p.OS, p.Arch, p.FromSHA256, p.ToSHA256, p.SHA256, p.Size)
-		if err != nil {
-			return fmt.Errorf("recording patch: %w", err)
-		}
-		return nil
+		return storesql.PutPatch(ctx, shared{tx}, p)
 	})
 }
 
 // Patch finds the patch between two releases.
 func (s *Store) Patch(ctx context.Context, product, os, arch, fromSHA256, toSHA256 string) (store.Patch, error) {
-	p, err := scanPatch(s.db.QueryRowContext(ctx, `SELECT `+patchColumns+` FROM patches
-		WHERE product = ? AND os = ? AND arch = ? AND from_sha256 = ? AND to_sha256 = ?`,
-		product, os, arch, fromSHA256, toSHA256))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Patch{}, fmt.Errorf("patch of %s for %s/%s from %.12s… to %.12s…: %w", product, os, arch, fromSHA256, toSHA256, store.ErrNotFound)
-	}
-	return p, err
+	return storesql.Patch(ctx, shared{s.db}, product, os, arch, fromSHA256, toSHA256)
 }
 
 // Patches lists a product's patches for a platform (any order).
 func (s *Store) Patches(ctx context.Context, product, os, arch string) ([]store.Patch, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+patchColumns+` FROM patches WHERE product = ? AND os = ? AND arch = ?`,
-		product, os, arch)
-	if err != nil {
-		return nil, fmt.Errorf("listing patches of %s for %s/%s: %w", product, os, arch, err)
-	}
-	defer rows.Close()
-	var out []store.Patch
-	for rows.Next() {
-		p, err := scanPatch(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
-}
-
-const patchColumns = `product, os, arch, from_sha256, to_sha256, patch_sha256, patch_size`
-
-func scanPatch(sc scanner) (store.Patch, error) {
-	var p store.Patch
-	err := sc.Scan(&p.Product, &p.OS, &p.Arch, &p.FromSHA256, &p.ToSHA256, &p.SHA256, &p.Size)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Patch{}, err
-	} else if err != nil {
-		return store.Patch{}, fmt.Errorf("reading patch: %w", err)
-	}
-	return p, nil
+	return storesql.Patches(ctx, shared{s.db}, product, os, arch)
 }

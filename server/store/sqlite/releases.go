@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/server/store/storesql"
 )
 
 // PutRelease records a release. Publishing the same artifact again under
@@ -43,14 +44,7 @@ func (s *Store) PutRelease(ctx context.Context, r store.Release) error {
 			r.Product, r.Version, r.OS, r.Arch).Scan(&sum, &size)
 		switch {
 		case err == nil:
-			if err := r.CheckSameArtifact(sum, size); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE releases SET url = ? WHERE product = ? AND version = ? AND os = ? AND arch = ? AND url <> ?`,
-				r.URL, r.Product, r.Version, r.OS, r.Arch, r.URL); err != nil {
-				return fmt.Errorf("recording the artifact's origin: %w", err)
-			}
-			return nil
+			return storesql.PublishedAgain(ctx, shared{tx}, r, sum, size)
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("looking up release: %w", err)
 		}
@@ -108,17 +102,7 @@ func (s *Store) queryReleases(ctx context.Context, where string, args ...any) ([
 // release key is revoked).
 func (s *Store) ResignRelease(ctx context.Context, product, version, os, arch string, envelope []byte) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE releases SET envelope = ? WHERE product = ? AND version = ? AND os = ? AND arch = ?`,
-			envelope, product, version, os, arch)
-		if err != nil {
-			return fmt.Errorf("re-signing %s %s for %s/%s: %w", product, version, os, arch, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("re-signing %s %s for %s/%s: %w", product, version, os, arch, store.ErrNotFound)
-		}
-		return nil
+		return storesql.ResignRelease(ctx, shared{tx}, product, version, os, arch, envelope)
 	})
 }
 
@@ -136,25 +120,12 @@ func (s *Store) ReleaseBySHA256(ctx context.Context, product, sha256 string) (st
 
 // ProductSeries returns the series a product was published under.
 func (s *Store) ProductSeries(ctx context.Context, product string) (string, error) {
-	var series string
-	err := s.prepared(nil).QueryRowContext(ctx, `SELECT series FROM products WHERE name = ?`, product).Scan(&series)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("product %s: %w", product, store.ErrNotFound)
-	} else if err != nil {
-		return "", fmt.Errorf("product %s: %w", product, err)
-	}
-	return series, nil
+	return storesql.ProductSeries(ctx, shared{s.prepared(nil)}, product)
 }
 
 // HasArtifact reports whether any release or patch has this sha256.
 func (s *Store) HasArtifact(ctx context.Context, sha256 string) (bool, error) {
-	var found bool
-	err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM releases WHERE sha256 = ?)
-		OR EXISTS (SELECT 1 FROM patches WHERE patch_sha256 = ?)`, sha256, sha256).Scan(&found)
-	if err != nil {
-		return false, fmt.Errorf("looking up artifact %s: %w", sha256, err)
-	}
-	return found, nil
+	return storesql.HasArtifact(ctx, shared{s.db}, sha256)
 }
 
 // ArtifactURL returns where the artifact is served from: the URL of the

@@ -9,30 +9,45 @@ import (
 	"github.com/aktual/aktual/server/store"
 )
 
-// testPatches: a patch is recorded between two releases of one platform,
-// found by its two ends, replaced by a newer one, and its bytes are an
-// artifact served from the local blob store.
-func testPatches(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	v1 := release("1.0.0", "linux", "amd64", sum("p1"))
-	v2 := release("2.0.0", "linux", "amd64", sum("p2"))
-	v3 := release("3.0.0", "linux", "amd64", sum("p3"))
-	v3.URL = "https://cdn.example.com/studio-3.0.0"
-	arm := release("2.0.0", "linux", "arm64", sum("p2 arm"))
-	for _, r := range []store.Release{v1, v2, v3, arm} {
-		if err := s.PutRelease(ctx, r); err != nil {
+// patchFixture is three releases of linux/amd64 (the third served from an
+// origin), one of linux/arm64, and two patches from the first release.
+type patchFixture struct {
+	v1, v2, v3, arm store.Release
+	p12, p13        store.Patch
+}
+
+func putPatchFixture(t *testing.T, s store.Store) patchFixture {
+	t.Helper()
+	var f patchFixture
+	f.v1 = release("1.0.0", "linux", "amd64", sum("p1"))
+	f.v2 = release("2.0.0", "linux", "amd64", sum("p2"))
+	f.v3 = release("3.0.0", "linux", "amd64", sum("p3"))
+	f.v3.URL = "https://cdn.example.com/studio-3.0.0"
+	f.arm = release("2.0.0", "linux", "arm64", sum("p2 arm"))
+	for _, r := range []store.Release{f.v1, f.v2, f.v3, f.arm} {
+		if err := s.PutRelease(t.Context(), r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	p12 := store.Patch{Product: product, OS: "linux", Arch: "amd64",
-		FromSHA256: v1.SHA256, ToSHA256: v2.SHA256, SHA256: sum("patch 1→2"), Size: 271}
-	p13 := store.Patch{Product: product, OS: "linux", Arch: "amd64",
-		FromSHA256: v1.SHA256, ToSHA256: v3.SHA256, SHA256: sum("patch 1→3"), Size: 4096}
-	for _, p := range []store.Patch{p12, p13} {
-		if err := s.PutPatch(ctx, p); err != nil {
+	f.p12 = store.Patch{Product: product, OS: "linux", Arch: "amd64",
+		FromSHA256: f.v1.SHA256, ToSHA256: f.v2.SHA256, SHA256: sum("patch 1→2"), Size: 271}
+	f.p13 = store.Patch{Product: product, OS: "linux", Arch: "amd64",
+		FromSHA256: f.v1.SHA256, ToSHA256: f.v3.SHA256, SHA256: sum("patch 1→3"), Size: 4096}
+	for _, p := range []store.Patch{f.p12, f.p13} {
+		if err := s.PutPatch(t.Context(), p); err != nil {
 			t.Fatalf("PutPatch(%s→%s): %v", p.FromSHA256[:6], p.ToSHA256[:6], err)
 		}
 	}
+	return f
+}
+
+// testPatches: a patch is recorded between two releases of one platform,
+// found by its two ends, and its bytes are an artifact served from the
+// local blob store.
+func testPatches(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	f := putPatchFixture(t, s)
+	v1, v2, v3, p12, p13 := f.v1, f.v2, f.v3, f.p12, f.p13
 	got, err := s.Patch(ctx, product, "linux", "amd64", v1.SHA256, v2.SHA256)
 	if err != nil || got != p12 {
 		t.Errorf("Patch(1→2) = %+v, %v; want %+v", got, err, p12)
@@ -61,17 +76,22 @@ func testPatches(t *testing.T, s store.Store) {
 	if u, err := s.ArtifactURL(ctx, v3.SHA256); err != nil || u != v3.URL {
 		t.Errorf("ArtifactURL(release at an origin) = %q, %v; want %q", u, err, v3.URL)
 	}
+}
 
-	// Computed again (another bsdiff, a repaired blob): the new one wins.
-	again := p12
+// testPatchReplaced: a patch computed again (another bsdiff, a repaired
+// blob) replaces the one between the same releases.
+func testPatchReplaced(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	f := putPatchFixture(t, s)
+	again := f.p12
 	again.SHA256, again.Size = sum("patch 1→2 again"), 300
 	if err := s.PutPatch(ctx, again); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.Patch(ctx, product, "linux", "amd64", v1.SHA256, v2.SHA256); err != nil || got != again {
+	if got, err := s.Patch(ctx, product, "linux", "amd64", f.v1.SHA256, f.v2.SHA256); err != nil || got != again {
 		t.Errorf("Patch(1→2) after a new one = %+v, %v; want %+v", got, err, again)
 	}
-	if has, err := s.HasArtifact(ctx, p12.SHA256); err != nil || has {
+	if has, err := s.HasArtifact(ctx, f.p12.SHA256); err != nil || has {
 		t.Errorf("HasArtifact(replaced patch) = %v, %v; want false", has, err)
 	}
 
@@ -80,15 +100,21 @@ func testPatches(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	slices.SortFunc(ps, func(a, b store.Patch) int { return cmp.Compare(a.Size, b.Size) })
-	if want := []store.Patch{again, p13}; !slices.Equal(ps, want) {
+	if want := []store.Patch{again, f.p13}; !slices.Equal(ps, want) {
 		t.Errorf("Patches(linux/amd64) = %+v, want %+v", ps, want)
 	}
 	if ps, err := s.Patches(ctx, product, "linux", "arm64"); err != nil || len(ps) != 0 {
 		t.Errorf("Patches(linux/arm64) = %+v, %v; want none", ps, err)
 	}
+}
 
+// testPatchRefused: a malformed patch, or one whose ends are not two
+// releases of its product and platform, is refused and changes nothing.
+func testPatchRefused(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	f := putPatchFixture(t, s)
 	bad := func(edit func(p *store.Patch)) store.Patch {
-		p := p12
+		p := f.p12
 		edit(&p)
 		return p
 	}
@@ -99,7 +125,7 @@ func testPatches(t *testing.T, s store.Store) {
 		"short hash":            bad(func(p *store.Patch) { p.FromSHA256 = p.FromSHA256[:63] }),
 		"empty patch":           bad(func(p *store.Patch) { p.Size = 0 }),
 		"from an unpublished":   bad(func(p *store.Patch) { p.FromSHA256 = sum("never published") }),
-		"release of another os": bad(func(p *store.Patch) { p.ToSHA256 = arm.SHA256 }),
+		"release of another os": bad(func(p *store.Patch) { p.ToSHA256 = f.arm.SHA256 }),
 		"unknown product":       bad(func(p *store.Patch) { p.Product = "nothing" }),
 	} {
 		if err := s.PutPatch(ctx, p); err == nil {
@@ -109,7 +135,13 @@ func testPatches(t *testing.T, s store.Store) {
 	if err := s.PutPatch(ctx, bad(func(p *store.Patch) { p.FromSHA256 = sum("never published") })); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("PutPatch(from an unpublished release) error %v, want ErrNotFound", err)
 	}
-	if ps, _ := s.Patches(ctx, product, "linux", "amd64"); len(ps) != 2 {
-		t.Errorf("%d patches after refused puts, want 2", len(ps))
+	ps, err := s.Patches(ctx, product, "linux", "amd64")
+	if err != nil || len(ps) != 2 || ps[0] == ps[1] {
+		t.Errorf("patches after refused puts: %+v, %v; want the two put before", ps, err)
+	}
+	for _, p := range ps {
+		if p != f.p12 && p != f.p13 {
+			t.Errorf("patch after refused puts: %+v", p)
+		}
 	}
 }

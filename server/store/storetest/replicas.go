@@ -73,44 +73,23 @@ func testReplicasReserveAndComplete(t *testing.T, a, b store.Store) {
 					return
 				}
 				key := fmt.Sprintf("key-%d", i)
-				var (
-					rs   [2]store.Reservation
-					errs [2]error
-					both sync.WaitGroup
-				)
-				for j, s := range replicas {
-					both.Go(func() { rs[j], _, errs[j] = s.Reserve(t.Context(), reserveParams(c, key)) })
-				}
-				both.Wait()
+				id, err := reserveOnBoth(t, replicas, c, key)
 				calls.Add(2)
-				switch {
-				case errors.Is(errs[0], store.ErrExhausted) && errors.Is(errs[1], store.ErrExhausted):
+				if errors.Is(err, store.ErrExhausted) {
 					refused.Add(1)
 					continue
-				case errs[0] != nil || errs[1] != nil:
-					t.Errorf("%s on both replicas: %v; %v", key, errs[0], errs[1])
-					continue
-				case rs[0].ID != rs[1].ID:
-					t.Errorf("%s: replica a reserved %s, replica b %s", key, rs[0].ID, rs[1].ID)
+				} else if err != nil {
+					t.Error(err)
 					continue
 				}
 				reserved.Add(1)
 				mu.Lock()
-				if prior, dup := ids[rs[0].ID]; dup {
-					t.Errorf("reservation %s given for %s and %s", rs[0].ID, prior, key)
+				if prior, dup := ids[id]; dup {
+					t.Errorf("reservation %s given for %s and %s", id, prior, key)
 				}
-				ids[rs[0].ID] = key
+				ids[id] = key
 				mu.Unlock()
-
-				for j, s := range replicas {
-					both.Go(func() {
-						done, _, err := s.Complete(t.Context(), rs[0].ID, t0.Add(time.Minute))
-						if err != nil || done.State != api.StateConsumed {
-							t.Errorf("Complete(%s) on replica %d: %s, %v", rs[0].ID, j, done.State, err)
-						}
-					})
-				}
-				both.Wait()
+				completeOnBoth(t, replicas, id)
 				calls.Add(2)
 			}
 		})
@@ -135,6 +114,45 @@ func testReplicasReserveAndComplete(t *testing.T, a, b store.Store) {
 	t.Logf("%d goroutines (each key sent to both replicas at once), %d units, %d keys: %d store calls in %v; %.0f reservations/s, %.0f calls/s",
 		2*workers, units, keys, calls.Load(), elapsed.Round(time.Millisecond),
 		float64(reserved.Load())/elapsed.Seconds(), float64(calls.Load())/elapsed.Seconds())
+}
+
+// reserveOnBoth sends the same reservation to both replicas at once: it
+// returns the one reservation both gave, or store.ErrExhausted when both
+// refused for want of units.
+func reserveOnBoth(t *testing.T, replicas [2]store.Store, c store.Credential, key string) (string, error) {
+	var (
+		rs   [2]store.Reservation
+		errs [2]error
+		both sync.WaitGroup
+	)
+	for j, s := range replicas {
+		both.Go(func() { rs[j], _, errs[j] = s.Reserve(t.Context(), reserveParams(c, key)) })
+	}
+	both.Wait()
+	switch {
+	case errors.Is(errs[0], store.ErrExhausted) && errors.Is(errs[1], store.ErrExhausted):
+		return "", errs[0]
+	case errs[0] != nil || errs[1] != nil:
+		return "", fmt.Errorf("%s on both replicas: %v; %v", key, errs[0], errs[1])
+	case rs[0].ID != rs[1].ID:
+		return "", fmt.Errorf("%s: replica a reserved %s, replica b %s", key, rs[0].ID, rs[1].ID)
+	}
+	return rs[0].ID, nil
+}
+
+// completeOnBoth completes reservation id on both replicas at once; both
+// must answer consumed.
+func completeOnBoth(t *testing.T, replicas [2]store.Store, id string) {
+	var both sync.WaitGroup
+	for j, s := range replicas {
+		both.Go(func() {
+			done, _, err := s.Complete(t.Context(), id, t0.Add(time.Minute))
+			if err != nil || done.State != api.StateConsumed {
+				t.Errorf("Complete(%s) on replica %d: %s, %v", id, j, done.State, err)
+			}
+		})
+	}
+	both.Wait()
 }
 
 // testReplicasSweep: both replicas run the expiry sweep while clients
