@@ -114,6 +114,11 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		"$LICENCE", string(mustMarshal(f, key.Envelope())),
 		"$SHA", sha,
 	)
+	for _, p := range fuzzPlaceholders {
+		if p != "$CHALLENGE" && p != "$SIG" && s.replace.Replace(p) == p { // those two are made per input (fill)
+			f.Fatalf("the placeholder %s is documented but never filled", p)
+		}
+	}
 	return s
 }
 

@@ -24,7 +24,7 @@ func TestLatestCacheIsBounded(t *testing.T) {
 		}
 	}
 	q := latestQuery{Product: "app", OS: "linux", Arch: "amd64"}
-	if c.entry(q) != c.entry(q) {
+	if first, again := c.entry(q), c.entry(q); first != again {
 		t.Error("one question, two entries")
 	}
 }

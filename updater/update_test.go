@@ -64,9 +64,9 @@ func TestUpdateFindsVersionFromInstallRecord(t *testing.T) {
 	// A locally patched file the catalogue does not know: without a record
 	// it cannot be placed, with --from-version it can.
 	os.WriteFile(h.target, []byte("patched"), 0o755)
-	plan, err := h.u.Check(t.Context(), CheckRequest{Product: product, Target: h.target})
+	_, err := h.u.Check(t.Context(), CheckRequest{Product: product, Target: h.target})
 	wantKind(t, err, ErrUsage)
-	plan, err = h.u.Check(t.Context(), CheckRequest{Product: product, Target: h.target, FromVersion: "1.5.0"})
+	plan, err := h.u.Check(t.Context(), CheckRequest{Product: product, Target: h.target, FromVersion: "1.5.0"})
 	if err != nil || plan.From != "1.5.0" || plan.FromSource != "--from-version" || plan.UpToDate {
 		t.Fatalf("plan = %+v, %v", plan, err)
 	}

@@ -64,8 +64,7 @@ func newPrinter(io *IOStreams, asJSON bool) printer {
 }
 
 type jsonPrinter struct {
-	io       *IOStreams
-	lastProg time.Time
+	io *IOStreams
 }
 
 // jsonEvent is an event as scripts read it: the updater's fields, with
