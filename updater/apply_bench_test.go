@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aktual/aktual/internal/fileutil"
 	"github.com/aktual/aktual/updater/internal/durable"
 	"github.com/aktual/aktual/updater/internal/fetch"
 	"github.com/aktual/aktual/updater/internal/swap"
@@ -43,7 +44,7 @@ func BenchmarkApply(b *testing.B) {
 		b.Fatal(err)
 	}
 	f.Close()
-	sum, err := swap.HashFile(src)
+	sum, err := fileutil.SHA256(src)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func BenchmarkApply(b *testing.B) {
 				}
 				b.StopTimer()
 			}
-			if got, err := swap.HashFile(target); err != nil || got != sum {
+			if got, err := fileutil.SHA256(target); err != nil || got != sum {
 				b.Fatalf("target sha256 %s, %v; want %s", got, err, sum)
 			}
 		})

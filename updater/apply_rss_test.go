@@ -5,7 +5,6 @@ package updater
 import (
 	"bytes"
 	"context"
-	"github.com/aktual/aktual/updater/internal/fetch"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -16,6 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aktual/aktual/internal/fileutil"
+	"github.com/aktual/aktual/updater/internal/fetch"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server"
@@ -96,7 +98,7 @@ func TestUpdatePeakRSS(t *testing.T) {
 	t.Logf("aktual update of a %d MiB release: peak RSS %.1f MiB, %v (%.0f MB/s)",
 		size>>20, float64(peak)/(1<<20), elapsed.Round(time.Millisecond), float64(size)/1e6/elapsed.Seconds())
 
-	if got, err := swap.HashFile(target); err != nil || got != rel.SHA256 {
+	if got, err := fileutil.SHA256(target); err != nil || got != rel.SHA256 {
 		t.Fatalf("target sha256 = %s, %v; want the release's %s", got, err, rel.SHA256)
 	}
 	if fi, err := os.Stat(target); err != nil || fi.Mode().Perm() != 0o755 {

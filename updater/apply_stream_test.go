@@ -2,11 +2,12 @@ package updater
 
 import (
 	"context"
-	"github.com/aktual/aktual/updater/internal/fetch"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/aktual/aktual/updater/internal/fetch"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/updater/internal/swap"

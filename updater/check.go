@@ -11,9 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/aktual/aktual/internal/fileutil"
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater/internal/fetch"
-	"github.com/aktual/aktual/updater/internal/swap"
 
 	"github.com/aktual/aktual/api"
 )
@@ -70,7 +70,7 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 		return nil, err
 	}
 	u.phase(PhaseCheck, "checking for a new version of %s", req.Product)
-	current, err := swap.HashFile(target)
+	current, err := fileutil.SHA256(target)
 	if err != nil {
 		return nil, fail(ErrUsage, err, "cannot read %s: %v", target, err)
 	}

@@ -1,12 +1,13 @@
 package updater
 
 import (
-	"github.com/aktual/aktual/updater/internal/fetch"
 	"net/http"
 	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/aktual/aktual/updater/internal/fetch"
 
 	"github.com/aktual/aktual/api"
 )

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/fileutil"
 	"github.com/aktual/aktual/server"
 	"github.com/aktual/aktual/server/admin"
 	"github.com/aktual/aktual/server/datadir"
@@ -144,7 +145,7 @@ func (h *harness) expect(target []byte, remaining, held, consumed int64) {
 // that fails before the install (a refused code, no updates left, a cut
 // line at the reserve, Ctrl-C) keeps it, so that it is not downloaded again.
 func keptWhole(target string) bool {
-	got, err := swap.HashFile(fetch.DownloadPath(target))
+	got, err := fileutil.SHA256(fetch.DownloadPath(target))
 	fi, serr := os.Stat(fetch.DownloadPath(target))
 	return err == nil && serr == nil && fetch.SidecarOf(target, got, fi.Size())
 }

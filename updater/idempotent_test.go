@@ -2,13 +2,14 @@ package updater
 
 import (
 	"errors"
-	"github.com/aktual/aktual/updater/internal/fetch"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aktual/aktual/updater/internal/fetch"
 
 	"github.com/aktual/aktual/api"
 )

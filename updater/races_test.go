@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/aktual/aktual/updater/internal/fetch"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/aktual/aktual/updater/internal/fetch"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/updater/internal/journal"

@@ -2,14 +2,15 @@ package updater
 
 import (
 	"bytes"
-	"github.com/aktual/aktual/api"
-	"github.com/aktual/aktual/updater/internal/fetch"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/updater/internal/fetch"
 
 	"github.com/aktual/aktual/updater/internal/journal"
 )

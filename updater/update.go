@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aktual/aktual/internal/fileutil"
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater/internal/fetch"
 	"github.com/aktual/aktual/updater/internal/journal"
@@ -421,7 +422,7 @@ func (u *Updater) abandon(ctx context.Context, j *Journal, cause error) error {
 
 // isApplied reports whether target holds the release with sha256hex.
 func isApplied(target, sha256hex string) bool {
-	got, err := swap.HashFile(target)
+	got, err := fileutil.SHA256(target)
 	return err == nil && got == sha256hex
 }
 

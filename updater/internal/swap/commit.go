@@ -1,15 +1,13 @@
 package swap
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/minio/selfupdate"
 
 	"github.com/aktual/aktual/internal/fault"
+	"github.com/aktual/aktual/internal/fileutil"
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater/internal/durable"
 )
@@ -50,7 +48,7 @@ func Commit(target, _ string) (rollbackFailed bool, err error) {
 // staged file is the verified new version, or puts the old file back.
 func Finish(target, newSHA256, stagedID string) (applied bool, err error) {
 	if exists(target) {
-		sum, err := HashFile(target)
+		sum, err := fileutil.SHA256(target)
 		if err != nil {
 			return false, i18n.Errorf("reading %s: %w", target, err)
 		}
@@ -62,7 +60,7 @@ func Finish(target, newSHA256, stagedID string) (applied bool, err error) {
 		// half-swapped. Nothing is put back in its place.
 		return false, nil
 	}
-	if sum, err := HashFile(StagedPath(target)); err == nil && sum == newSHA256 && ours(StagedPath(target), stagedID) {
+	if sum, err := fileutil.SHA256(StagedPath(target)); err == nil && sum == newSHA256 && ours(StagedPath(target), stagedID) {
 		if err := os.Rename(StagedPath(target), target); err != nil {
 			return false, i18n.Errorf("finishing the interrupted swap of %s: %w", target, err)
 		}
@@ -82,21 +80,6 @@ func ours(path, stagedID string) bool {
 	}
 	id, err := FileID(path)
 	return err == nil && id == stagedID
-}
-
-// HashFile is the sha256 of the file at path, in hex: how a target's
-// version is told.
-func HashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // exists reports whether path names an existing file.
