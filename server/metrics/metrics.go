@@ -4,6 +4,7 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -150,7 +151,7 @@ func New(s Server) *Set {
 	}).Set(1)
 	m.startAtZero()
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog: slog.NewLogLogger(s.ErrorLog.Handler(), slog.LevelError),
+		ErrorLog: slog.NewLogLogger(cmp.Or(s.ErrorLog, slog.New(slog.DiscardHandler)).Handler(), slog.LevelError),
 		Registry: reg, // counts its own failures as promhttp_metric_handler_errors_total
 	})
 	return m
