@@ -33,7 +33,17 @@ type ReleaseStatement struct {
 	// the version it has (or has seen offered) is listed here, so an old
 	// release replayed by whoever holds only the online key installs nothing.
 	DowngradeFrom []string `json:"downgrade_from,omitempty"`
+	// Kind is "" for a single-file program, KindFolder for a program
+	// folder: SHA256 and Size are then its manifest's (folder.go), and
+	// Files and TotalSize say what the manifest lists, for the customer's
+	// confirmation before it is fetched.
+	Kind      string `json:"kind,omitempty"`
+	Files     int    `json:"files,omitempty"`
+	TotalSize int64  `json:"total_size,omitempty"`
 }
+
+// IsFolder reports whether the release is a program folder.
+func (r *ReleaseStatement) IsFolder() bool { return r.Kind == KindFolder }
 
 // Replaces reports whether this release is an explicit downgrade from v.
 func (r *ReleaseStatement) Replaces(v string) bool {

@@ -151,3 +151,33 @@ type ClassicSession struct {
 	Problem   string    `json:"problem,omitempty"`
 	Message   string    `json:"message,omitempty"`
 }
+
+// InstallRequest asks which release a credential may install first
+// (POST /v1/install): a Pro code, or a hardware key's proof (HWKey), as an
+// entitlement query takes. It reserves and consumes nothing.
+type InstallRequest struct {
+	Credential Credential `json:"credential"`
+	Product    string     `json:"product"`
+	OS         string     `json:"os"`
+	Arch       string     `json:"arch"`
+}
+
+// InstallResponse answers an InstallRequest: the release the credential
+// is entitled to install (signed by a release key of Keys), and the newest
+// release, which an update after the install moves to.
+type InstallResponse struct {
+	Keys    Envelope `json:"keys"`
+	Release Envelope `json:"release"`
+	Newest  string   `json:"newest"`
+}
+
+// SettleRequest asks what became of the reservation a reserve with
+// IdempotencyKey made (POST /v1/reservations/settle) and, with Release,
+// gives it back if it is still held. The key is the client journal's
+// secret: it is the only credential, and it reaches only that one
+// reservation. The answer is a ReservationResponse, or not_found when no
+// reserve with the key reached the server.
+type SettleRequest struct {
+	IdempotencyKey string `json:"idempotency_key"`
+	Release        bool   `json:"release"`
+}
