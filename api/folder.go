@@ -1,6 +1,8 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"path"
@@ -180,6 +182,13 @@ func checkFile(f ManifestFile) error {
 		return fmt.Errorf("%q: mode %o is neither 644 nor 755", f.Path, f.Mode)
 	}
 	return nil
+}
+
+// SHA256Hex is the lowercase hex SHA-256 of data: how a manifest, like
+// every artifact, is named.
+func SHA256Hex(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 func isHex64(s string) bool {

@@ -37,5 +37,26 @@ const (
 	ServerAfterReserveCommit = "server-after-reserve-commit" // reserved, not answered
 )
 
+// Steps of a folder's update (and first install), hit once per file where
+// the step is inside a loop: AKTUAL_FAULT_COUNT=N arms the Nth hit, so a
+// test can kill a run at any file of the download, the staging, the
+// switch or its undo.
+const (
+	FolderFetched  = "folder-fetched"  // one more file downloaded (or copied) and verified
+	FolderStaged   = "folder-staged"   // one more file staged
+	FolderSwitched = "folder-switched" // one more rename of the switch done
+	FolderUndone   = "folder-undone"   // one more rename of an undo done
+	FolderApplied  = "folder-applied"  // the whole new version in place, health not yet checked
+)
+
+// CountEnv names the variable that says at which hit of the armed step
+// the process dies (default 1, the first).
+const CountEnv = "AKTUAL_FAULT_COUNT"
+
+// FolderSteps lists a folder update's steps in order; with the client's
+// reserve and completion steps they cover every instant of a folder's
+// update.
+var FolderSteps = []string{FolderFetched, FolderStaged, AfterIntent, ReserveSent, ReserveAnswered, FolderSwitched, FolderApplied, DuringHealth, CompleteSent}
+
 // ClientSteps lists the client's steps in order.
 var ClientSteps = []string{MidDownload, AfterIntent, ReserveSent, ReserveAnswered, AfterStaging, BetweenRenames, AfterSwap, DuringHealth, CompleteSent}

@@ -4,12 +4,16 @@ package fault
 
 import (
 	"os"
+	"strconv"
 	"sync"
 	"time"
 )
 
 var (
 	armed        = os.Getenv(Env)
+	armedAt      = countFromEnv()
+	hits         int
+	hitsMu       sync.Mutex
 	interrupting = os.Getenv(ModeEnv) == ModeInterrupt
 	interruptOne sync.Once
 )
@@ -39,6 +43,13 @@ func Hit(step string) {
 	if armed != step {
 		return
 	}
+	hitsMu.Lock()
+	hits++
+	n := hits
+	hitsMu.Unlock()
+	if n < armedAt {
+		return
+	}
 	if interrupting {
 		interruptOne.Do(func() {
 			if interrupt() {
@@ -52,4 +63,14 @@ func Hit(step string) {
 		p.Kill()
 	}
 	select {} // never returns: the kill is on its way
+}
+
+// countFromEnv reads AKTUAL_FAULT_COUNT: the armed hit, 1 when unset or
+// not a positive number.
+func countFromEnv() int {
+	n, err := strconv.Atoi(os.Getenv(CountEnv))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
 }

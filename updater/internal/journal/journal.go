@@ -54,7 +54,13 @@ type Journal struct {
 	ReservationID  string `json:"reservation_id,omitempty"`
 	// Free: a downgrade staff published; nothing is reserved, completed
 	// or given back for it.
-	Free      bool      `json:"free,omitempty"`
+	Free bool `json:"free,omitempty"`
+	// Kind is "folder" for a program folder (Target is the folder, the
+	// hashes are the manifests', the switch plan is in its work folder),
+	// "" for a single file. Main is the folder's program, which the
+	// health check runs.
+	Kind      string    `json:"kind,omitempty"`
+	Main      string    `json:"main,omitempty"`
 	State     string    `json:"state"`
 	Remaining *int64    `json:"remaining,omitempty"`
 	CreatedAt time.Time `json:"created_at"`

@@ -18,7 +18,21 @@ type InstallRecord struct {
 	Version   string    `json:"version"`
 	SHA256    string    `json:"sha256"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// A program folder's record (Kind "folder"): SHA256 is its manifest's,
+	// kept in the state directory (Manifest); Main is the program;
+	// AllUsers, Shortcut and Registration are what the first install
+	// made, for the uninstall to remove. A shortcut the customer deleted
+	// is not made again.
+	Kind         string `json:"kind,omitempty"`
+	Main         string `json:"main,omitempty"`
+	Server       string `json:"server,omitempty"`
+	AllUsers     bool   `json:"all_users,omitempty"`
+	Shortcut     string `json:"shortcut,omitempty"`
+	Registration string `json:"registration,omitempty"`
 }
+
+// KindFolder marks a program folder's journal and install record.
+const KindFolder = "folder"
 
 // InstallsDir is the folder of the install records.
 func (s Store) InstallsDir() string { return filepath.Join(s.StateDir, "installs") }
