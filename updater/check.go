@@ -47,6 +47,10 @@ type Plan struct {
 	// file to Latest, when it made one and this client can use it: tried
 	// before the whole download (delta.go).
 	Patch *api.PatchOffer
+	// Folder, for a program folder's update, says what it does once the
+	// new manifest is fetched (set before Confirm).
+	Folder *FolderInfo
+	folder *folderState
 }
 
 // How the installed version was found (Plan.FromSource).
@@ -65,14 +69,18 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 	if req.FromVersion != "" && !api.ValidVersion(req.FromVersion) {
 		return nil, fail(ErrUsage, nil, "--from-version %q is not a version like 1.2.0", req.FromVersion)
 	}
-	target, err := resolveTarget(req.Target)
+	target, fs, err := u.resolveUpdateTarget(req.Target)
 	if err != nil {
 		return nil, err
 	}
 	u.phase(PhaseCheck, "checking for a new version of %s", req.Product)
-	current, err := fileutil.SHA256(target)
-	if err != nil {
-		return nil, fail(ErrUsage, err, "cannot read %s: %v", target, err)
+	var current string
+	if fs == nil {
+		if current, err = fileutil.SHA256(target); err != nil {
+			return nil, fail(ErrUsage, err, "cannot read %s: %v", target, err)
+		}
+	} else if fs.record != nil && fs.record.Product == req.Product {
+		current = fs.record.SHA256
 	}
 	goos, arch := u.platform()
 	seen, err := u.state().LoadSeen(u.Trust)
@@ -87,8 +95,13 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{Product: req.Product, Target: target, CurrentSHA256: current, Latest: latest,
-		Patch: usablePatch(st.Patch, current, latest)}
+	if err := sameKind(fs, latest, target); err != nil {
+		return nil, err
+	}
+	plan := &Plan{Product: req.Product, Target: target, CurrentSHA256: current, Latest: latest, folder: fs}
+	if fs == nil {
+		plan.Patch = usablePatch(st.Patch, current, latest)
+	}
 	switch {
 	case st.Installed != nil:
 		inst, err := u.verifyRelease(st.Installed, ks, req.Product, "", "")
@@ -100,11 +113,16 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 		}
 		plan.From, plan.FromSource = inst.Version, SourceCatalogue
 	default:
-		if rec, err := u.state().InstallRecord(target); err == nil && rec.Product == req.Product && rec.SHA256 == current {
+		if rec, err := u.state().InstallRecord(target); err == nil && rec.Product == req.Product && rec.SHA256 == current && current != "" {
 			plan.From, plan.FromSource = rec.Version, SourceInstallRecord
 		} else if req.FromVersion != "" {
 			plan.From, plan.FromSource = req.FromVersion, SourceFlag
 		}
+	}
+	if plan.From == "" && fs != nil {
+		return nil, fail(ErrUsage, nil,
+			"cannot tell which version of %s is in %s: aktual did not install it there; pass --from-version with the version installed",
+			req.Product, target)
 	}
 	if plan.From == "" {
 		return nil, fail(ErrUsage, nil,

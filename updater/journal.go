@@ -74,6 +74,10 @@ func (u *Updater) finished(j *Journal) {
 // catalogue does not know the file, so failing to write it is said, not
 // returned: the update itself is done and counted.
 func (u *Updater) recordInstall(j *Journal) {
+	if j.Kind == journal.KindFolder {
+		u.recordFolder(j)
+		return
+	}
 	r := InstallRecord{Target: j.Target, Product: j.Product, Version: j.To, SHA256: j.NewSHA256}
 	if err := u.state().WriteInstallRecord(r); err != nil {
 		u.notice("%s %s is installed, but aktual could not note it in %s (%v); if a later check cannot tell the installed version, pass --from-version %s",

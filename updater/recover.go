@@ -219,6 +219,9 @@ func (u *Updater) settleSwap(ctx context.Context, j *Journal) (applied bool, err
 	// A swap only ever follows a journal saved at "staged": a target that
 	// holds the new version under a "reserved" journal was updated by
 	// someone else, and this reservation is given back.
+	if j.Kind == journal.KindFolder {
+		return u.settleFolder(ctx, j)
+	}
 	if j.State != StateReserved {
 		applied, err = swap.Finish(j.Target, j.NewSHA256, j.StagedID)
 	}
@@ -276,14 +279,19 @@ func (u *Updater) reportRecovered(ctx context.Context, j *Journal, rec Recovered
 // the next update, which checks it again (apply.go's unstage), once the
 // journal no longer names it; a held update is given back.
 func (u *Updater) giveBackRecovered(ctx context.Context, j *Journal, rec Recovered) Recovered {
+	folder := j.Kind == journal.KindFolder // settleFolder cleared its stage
 	if j.Free {
 		// Nothing is held; a journal left behind is dropped again.
 		u.forgetJournal(j.Target)
-		unstage(j.Target, j.NewSHA256, j.StagedID)
+		if !folder {
+			unstage(j.Target, j.NewSHA256, j.StagedID)
+		}
 		rec.Action = ActionDropped
 		return rec
 	}
-	unstage(j.Target, j.NewSHA256, u.forgetStaged(j))
+	if !folder {
+		unstage(j.Target, j.NewSHA256, u.forgetStaged(j))
+	}
 	err := u.release(ctx, j.ReservationID)
 	var ae *fetch.APIError
 	switch {

@@ -33,6 +33,11 @@ type Request struct {
 	// File, when set, is the release's artifact downloaded elsewhere: it
 	// is used instead of a download, after the same checks.
 	File string
+	// InUse, when set, is asked when programs hold files a folder's
+	// update must replace (on Windows, before anything is reserved): nil
+	// means they were closed, check again; an error stops the update
+	// (InUseError for exit 9). Unset, the update stops at once.
+	InUse func(ctx context.Context, procs []Process) error
 	// free marks aktual's own update (set only by SelfUpdate, for product
 	// aktual at the running executable; unexported so that no other caller
 	// can skip a product's reservation): nothing is reserved, completed or
@@ -104,6 +109,11 @@ func (u *Updater) updatePlanned(ctx context.Context, req Request, plan *Plan) (_
 		res.Status, res.To = StatusUpToDate, plan.From
 		return res, nil
 	}
+	if plan.folder != nil {
+		if err := u.prepareFolder(ctx, plan); err != nil {
+			return nil, err
+		}
+	}
 	if req.Confirm != nil {
 		ok, err := req.Confirm(ctx, plan)
 		if err != nil {
@@ -117,6 +127,9 @@ func (u *Updater) updatePlanned(ctx context.Context, req Request, plan *Plan) (_
 		if err := req.Prepare(ctx, plan); err != nil {
 			return nil, err
 		}
+	}
+	if plan.folder != nil {
+		return u.updateFolder(ctx, req, plan)
 	}
 	if err := swap.CheckWritable(plan.Target); err != nil {
 		return nil, err
@@ -174,6 +187,7 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 		OldSHA256: plan.CurrentSHA256, NewSHA256: plan.Latest.SHA256, HealthCheck: plan.Latest.HealthCheck,
 		IdempotencyKey: key, State: StateIntent, CreatedAt: u.Now.Now().UTC(),
 	}
+	plan.journalKind(j)
 	// The intent is on disk before the request leaves the machine.
 	if err := u.save(j); err != nil {
 		return nil, err
@@ -237,6 +251,7 @@ func (u *Updater) downgrade(ctx context.Context, plan *Plan, verified string) (*
 		OldSHA256: plan.CurrentSHA256, NewSHA256: plan.Latest.SHA256, HealthCheck: plan.Latest.HealthCheck,
 		Free: true, State: StateReserved, CreatedAt: u.Now.Now().UTC(),
 	}
+	plan.journalKind(j)
 	if err := u.save(j); err != nil {
 		return nil, err
 	}
@@ -262,6 +277,9 @@ func (u *Updater) removeStaleIntent(target string) error {
 // apply stages, swaps and health-checks a reserved (or free) update, then
 // reports it.
 func (u *Updater) apply(ctx context.Context, plan *Plan, j *Journal, verified string) (*Result, error) {
+	if plan.folder != nil {
+		return u.applyFolder(ctx, plan, j)
+	}
 	var err error
 	if ctx.Err() != nil {
 		return nil, u.stopBeforeSwap(ctx, j)

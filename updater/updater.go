@@ -59,6 +59,12 @@ type Updater struct {
 	// NoPatch never asks the server for a patch (delta.go): every update
 	// downloads the whole release.
 	NoPatch bool
+	// FilesInUse finds the programs holding files open; nil asks the
+	// operating system (the Restart Manager on Windows, /proc on Linux).
+	FilesInUse func(files []string) ([]Process, error)
+	// InUseBlocks, when set, says whether files in use stop a folder's
+	// switch (default: on Windows only, which cannot replace them).
+	InUseBlocks *bool
 }
 
 // Defaults of the bounds on slow servers.

@@ -63,7 +63,7 @@ func (w Work) put(rel string) error {
 	if err := MkdirInside(w.Dir, rel); err != nil {
 		return err
 	}
-	if err := os.Rename(staged, dst); err != nil {
+	if err := rename(staged, dst); err != nil {
 		return i18n.Errorf("putting the new %s in place: %w", rel, err)
 	}
 	fault.Hit(fault.FolderSwitched)
@@ -154,7 +154,7 @@ func moveAside(from, to string) error {
 	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
 		return err
 	}
-	return os.Rename(from, to)
+	return rename(from, to)
 }
 
 // restore renames old back to rel in dir.
@@ -162,7 +162,7 @@ func restore(old, dir, rel string) error {
 	if err := MkdirInside(dir, rel); err != nil {
 		return err
 	}
-	if err := os.Rename(old, filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
+	if err := rename(old, filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
 		return i18n.Errorf("putting back the old %s: %w", rel, err)
 	}
 	return nil
@@ -204,3 +204,6 @@ func putPaths(s *Switch) []string {
 	}
 	return out
 }
+
+// rename is os.Rename; the tests cut a switch at any rename with it.
+var rename = os.Rename

@@ -1,0 +1,221 @@
+package updater
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/fault"
+	"github.com/aktual/aktual/updater/internal/durable"
+	"github.com/aktual/aktual/updater/internal/fetch"
+	"github.com/aktual/aktual/updater/internal/folder"
+)
+
+// fetchManifest downloads the new version's manifest (the release's
+// artifact, checked against the signed sha256 and size), checks every
+// rule of a folder release, and keeps it in the work folder.
+func (u *Updater) fetchManifest(ctx context.Context, rel api.ReleaseStatement, fs *folderState) error {
+	w := fs.work
+	if err := os.MkdirAll(w.Root, 0o700); err != nil {
+		return fail(ErrApply, err, "cannot create the work folder %s beside the program (%v); run as a user who may change %s; nothing was changed or used",
+			w.Root, err, filepath.Dir(w.Dir))
+	}
+	if rel.Size > api.MaxManifestSize {
+		return fail(ErrVerification, nil, "the signed release of %s %s names a manifest of %d bytes, more than %d; refusing it", rel.Product, rel.Version, rel.Size, api.MaxManifestSize)
+	}
+	c := u.client()
+	c.Progress, c.Verifying = nil, nil
+	path, err := c.Download(ctx, rel, w.Object(rel.SHA256))
+	if err != nil {
+		return err
+	}
+	defer fetch.Discard(w.Object(rel.SHA256))
+	data, err := durable.ReadFile(path, api.MaxManifestSize)
+	if err != nil {
+		return fail(ErrApply, err, "reading the downloaded manifest: %v", err)
+	}
+	m, err := api.DecodeManifest(data)
+	if err != nil {
+		return fail(ErrVerification, err, "the signed manifest of %s %s breaks the rules of a program folder (%v); nothing was installed", rel.Product, rel.Version, err)
+	}
+	switch {
+	case m.Product != rel.Product || m.Version != rel.Version || m.OS != rel.OS || m.Arch != rel.Arch:
+		return fail(ErrVerification, nil, "the manifest is of %s %s for %s/%s, not of the signed release %s %s; refusing it", m.Product, m.Version, m.OS, m.Arch, rel.Product, rel.Version)
+	case len(m.Files) != rel.Files || m.TotalSize() != rel.TotalSize:
+		return fail(ErrVerification, nil, "the manifest of %s %s lists other files than its signed release says; refusing it", rel.Product, rel.Version)
+	}
+	if err := durable.WriteFile(w.ManifestPath(), data); err != nil {
+		return fail(ErrApply, err, "cannot write in the work folder %s: %v; nothing was changed or used", w.Root, err)
+	}
+	fs.new, fs.data = m, data
+	return nil
+}
+
+// fetchObjects gets every content the switch needs into the work folder,
+// each verified against the manifest's sha256 and size as it is written:
+// copied from an installed file that already has it, or downloaded (a
+// download an earlier run began continues; one it finished is checked
+// again). The progress is the whole folder's.
+func (u *Updater) fetchObjects(ctx context.Context, rel api.ReleaseStatement, fs *folderState) error {
+	var total, base int64
+	for _, f := range fs.fetch {
+		if fs.local[f.SHA256] == "" {
+			total += f.Size
+		}
+	}
+	c := u.client()
+	c.Verifying = nil
+	c.Progress = func(p fetch.Progress) {
+		done := base + p.Done
+		ev := Event{Event: EventProgress, Phase: PhaseDownload, Done: done, Total: total, Rate: p.Rate}
+		if p.Rate > 0 {
+			ev.ETA = (total - done + p.Rate - 1) / p.Rate
+		}
+		u.emit(ev)
+	}
+	if total > 0 {
+		u.phase(PhaseDownload, "downloading %d files of %s %s (%d bytes)", countRemote(fs), rel.Product, rel.Version, total)
+	}
+	for _, f := range fs.fetch {
+		obj := fs.work.Object(f.SHA256)
+		if src := fs.local[f.SHA256]; src != "" {
+			if err := copyVerified(src, obj, f); err == nil {
+				fault.Hit(fault.FolderFetched)
+				continue
+			}
+			// Changed since it was hashed: downloaded instead.
+		} else if err := checkObject(obj, f); err == nil {
+			base += f.Size
+			continue
+		}
+		if err := u.downloadObject(ctx, c, rel, f, obj); err != nil {
+			return err
+		}
+		base += f.Size
+		fault.Hit(fault.FolderFetched)
+	}
+	return nil
+}
+
+func countRemote(fs *folderState) int {
+	n := 0
+	for _, f := range fs.fetch {
+		if fs.local[f.SHA256] == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// downloadObject downloads one file's content to obj.
+func (u *Updater) downloadObject(ctx context.Context, c *fetch.Client, rel api.ReleaseStatement, f api.ManifestFile, obj string) error {
+	if f.Size == 0 {
+		return copyVerified(os.DevNull, obj, f)
+	}
+	part := api.ReleaseStatement{Product: rel.Product, Version: rel.Version, OS: rel.OS, Arch: rel.Arch, SHA256: f.SHA256, Size: f.Size}
+	path, err := c.Download(ctx, part, obj)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(path, obj); err != nil {
+		return fail(ErrApply, err, "cannot write in the work folder %s: %v; nothing was changed or used", filepath.Dir(obj), err)
+	}
+	fetch.Discard(obj) // the sidecar
+	return nil
+}
+
+// checkObject re-hashes an object an earlier run left in the work folder.
+func checkObject(obj string, f api.ManifestFile) error {
+	sum, n, err := hashFile(obj)
+	if err != nil {
+		return err
+	}
+	if sum != f.SHA256 || n != f.Size {
+		os.Remove(obj)
+		return errMismatch
+	}
+	return nil
+}
+
+// copyVerified copies src to dst through a temporary file, hashing as it
+// writes: dst appears only with the manifest's content.
+func copyVerified(src, dst string, f api.ManifestFile) (err error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return err
+	}
+	out, err := os.CreateTemp(filepath.Dir(dst), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			out.Close()
+			os.Remove(out.Name())
+		}
+	}()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(out, h), io.LimitReader(in, f.Size+1))
+	if err != nil {
+		return err
+	}
+	if n != f.Size || hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
+		return errMismatch
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Rename(out.Name(), dst)
+}
+
+var errMismatch = errors.New("the content is not the manifest's")
+
+// stageFolder lays the new version out in the work folder's stage, each
+// file linked (or copied) from its verified object, with its mode.
+func stageFolder(fs *folderState) error {
+	w := fs.work
+	if err := w.CleanStage(); err != nil {
+		return fail(ErrApply, err, "cannot clear the work folder %s: %v", w.Root, err)
+	}
+	linked := map[string]bool{}
+	for _, p := range fs.sw.Put {
+		f, _ := fs.new.Lookup(p.Path)
+		staged := w.Staged(p.Path)
+		if err := stageOne(w.Object(p.SHA256), staged, f, linked); err != nil {
+			return fail(ErrApply, err, "cannot stage %s in %s: %v; free some space beside the program folder, then run the update again; nothing was changed or used",
+				p.Path, w.Root, err)
+		}
+		fault.Hit(fault.FolderStaged)
+	}
+	return nil
+}
+
+// stageOne puts one file in the stage: a hard link to the object when it
+// is the object's first use (same volume, no copy), else a verified copy,
+// so that two paths never share one file whose mode differs.
+func stageOne(obj, staged string, f api.ManifestFile, linked map[string]bool) error {
+	if err := os.MkdirAll(filepath.Dir(staged), 0o700); err != nil {
+		return err
+	}
+	if linked[f.SHA256] || os.Link(obj, staged) != nil {
+		if err := copyVerified(obj, staged, f); err != nil {
+			return err
+		}
+	}
+	linked[f.SHA256] = true
+	return os.Chmod(staged, os.FileMode(f.Mode))
+}
+
+// newFolderState opens the work of a folder's update.
+func newFolderState(dir string, rec *InstallRecord) *folderState {
+	return &folderState{work: folder.For(dir), record: rec}
+}

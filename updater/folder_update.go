@@ -1,0 +1,301 @@
+package updater
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/fault"
+	"github.com/aktual/aktual/updater/internal/fetch"
+	"github.com/aktual/aktual/updater/internal/folder"
+	"github.com/aktual/aktual/updater/internal/journal"
+	"github.com/aktual/aktual/updater/internal/swap"
+)
+
+// resolveUpdateTarget finds what --target names: a program folder (a
+// folder, or a file inside a folder aktual installed) with its state, or
+// a single file (folder state nil), as before folders existed.
+func (u *Updater) resolveUpdateTarget(target string) (string, *folderState, error) {
+	if target == "" {
+		return "", nil, fail(ErrUsage, nil, "--target is required: the path of the installed program (its file, or its folder) to update")
+	}
+	abs, err := filepath.Abs(target)
+	if err != nil {
+		return "", nil, fail(ErrUsage, err, "--target %q: %v", target, err)
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil, fail(ErrUsage, err, "%s does not exist; pass the path of the installed program with --target", abs)
+	} else if err != nil {
+		return "", nil, fail(ErrUsage, err, "cannot resolve %s: %v", abs, err)
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return "", nil, fail(ErrUsage, err, "cannot read %s: %v", real, err)
+	}
+	if fi.IsDir() {
+		return real, newFolderState(real, u.folderRecord(real)), nil
+	}
+	for dir := filepath.Dir(real); ; dir = filepath.Dir(dir) {
+		if rec := u.folderRecord(dir); rec != nil {
+			return dir, newFolderState(dir, rec), nil
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	path, err := resolveTarget(real)
+	return path, nil, err
+}
+
+// folderRecord is the install record of a program folder aktual
+// installed at dir, or nil.
+func (u *Updater) folderRecord(dir string) *InstallRecord {
+	rec, err := u.state().InstallRecord(dir)
+	if err != nil || rec.Kind != journal.KindFolder || rec.Target != dir {
+		return nil
+	}
+	return rec
+}
+
+// sameKind refuses a file's update for a folder release, and the reverse.
+func sameKind(fs *folderState, latest api.ReleaseStatement, target string) error {
+	switch {
+	case fs != nil && !latest.IsFolder():
+		return fail(ErrUsage, nil, "%s is a folder, but %s %s is published as a single file; pass --target the program's file", target, latest.Product, latest.Version)
+	case fs == nil && latest.IsFolder():
+		return fail(ErrUsage, nil, "%s %s is published as a whole program folder; pass --target the folder the program is installed in", latest.Product, latest.Version)
+	}
+	return nil
+}
+
+// prepareFolder fetches and checks the new manifest, reads the installed
+// version's, and plans the switch: what Plan.Folder then says.
+func (u *Updater) prepareFolder(ctx context.Context, plan *Plan) error {
+	fs := plan.folder
+	if fs.record != nil && fs.record.SHA256 == plan.CurrentSHA256 && plan.CurrentSHA256 != "" {
+		old, err := u.state().LoadManifest(plan.CurrentSHA256)
+		if err != nil {
+			u.notice("the kept list of the installed files is damaged (%v); files the new version drops are left in place", err)
+		}
+		fs.old = old
+		if idx := u.state().LoadIndex(plan.Target); idx.Manifest == plan.CurrentSHA256 {
+			fs.index = idx
+		}
+	}
+	if err := u.fetchManifest(ctx, plan.Latest, fs); err != nil {
+		return err
+	}
+	if err := planSwitch(fs); err != nil {
+		return err
+	}
+	plan.Folder = fs.info()
+	return nil
+}
+
+// updateFolder carries out a folder's plan: fetch and stage every changed
+// file, wait until no program holds the folder's files, then reserve,
+// switch and report as a file's update does.
+func (u *Updater) updateFolder(ctx context.Context, req Request, plan *Plan) (*Result, error) {
+	fs := plan.folder
+	if err := u.fetchObjects(ctx, plan.Latest, fs); err != nil {
+		return nil, err
+	}
+	u.phase(PhaseVerify, "every file of %s %s is checked against its signed manifest", plan.Product, plan.Latest.Version)
+	if err := stageFolder(fs); err != nil {
+		return nil, err
+	}
+	if err := u.waitForFiles(ctx, req, plan); err != nil {
+		fs.work.CleanStage()
+		return nil, err
+	}
+	if plan.Downgrade {
+		return u.downgrade(ctx, plan, "")
+	}
+	cred, err := req.Credential(ctx, plan)
+	if err != nil {
+		fs.work.CleanStage()
+		return nil, err
+	}
+	return u.reserveAndApply(ctx, plan, cred, "")
+}
+
+// applyFolder switches a reserved (or free) folder update in, checks the
+// program's health, and reports it. From the saved "staged" journal on,
+// a crash is finished by recovery: the switch goes forward.
+func (u *Updater) applyFolder(ctx context.Context, plan *Plan, j *Journal) (*Result, error) {
+	w, sw := plan.folder.work, plan.folder.sw
+	if ctx.Err() != nil {
+		return nil, u.abandonFolder(ctx, j, fail(nil, ctx.Err(), "stopped before installing %s %s", j.Product, j.To))
+	}
+	if err := w.SaveSwitch(sw); err != nil {
+		return nil, u.abandonFolder(ctx, j, fail(ErrApply, err, "cannot write in the work folder %s: %v", w.Root, err))
+	}
+	j.State = StateStaged
+	if err := u.save(j); err != nil {
+		return nil, u.abandonFolder(ctx, j, err)
+	}
+	u.phase(PhaseApply, "installing %s %s", plan.Product, plan.Latest.Version)
+	if err := w.Apply(sw); err != nil {
+		if uerr := w.Undo(sw); uerr != nil {
+			return nil, fail(nil, err, "switching %s to %s %s failed (%v), and putting the old version back failed too (%v); close the programs that use the folder, then run aktual recover",
+				j.Target, j.Product, j.To, fetch.RootCause(err), uerr)
+		}
+		return nil, u.abandonFolder(ctx, j, fail(switchKind(err), err, "cannot switch %s to the new version (%v)", j.Target, fetch.RootCause(err)))
+	}
+	fault.Hit(fault.FolderApplied)
+	if err := u.folderHealth(ctx, j, w); err != nil {
+		if uerr := w.Undo(sw); uerr != nil {
+			return nil, fail(nil, uerr, "%s %s failed its health check (%v), and the old version could not be put back yet (%v); run aktual recover", j.Product, j.To, err, uerr)
+		}
+		return nil, u.abandonFolder(ctx, j, fail(ErrApply, err, "%s %s failed its health check (%v); the old version was put back", j.Product, j.To, err))
+	}
+	j.State = StateApplied
+	if err := u.save(j); err != nil {
+		u.notice("could not record the applied update in the journal: %v", err)
+	}
+	u.keepFolder(j, w)
+	return u.report(ctx, j)
+}
+
+// folderHealth runs the new version's health check on its program, when
+// its release has one.
+func (u *Updater) folderHealth(ctx context.Context, j *Journal, w folder.Work) error {
+	if len(j.HealthCheck) == 0 || j.Main == "" {
+		return nil
+	}
+	u.phase(PhaseHealth, "checking that %s %s starts", j.Product, j.To)
+	return swap.HealthCheck(ctx, w.Path(j.Main), j.HealthCheck, u.HealthTimeout)
+}
+
+// abandonFolder ends a folder update that will not be applied, its
+// switch undone: the stage is cleared (the verified downloads stay for
+// the next run) and the held update given back. cause says why.
+func (u *Updater) abandonFolder(ctx context.Context, j *Journal, cause error) error {
+	w := folder.For(j.Target)
+	w.CleanStage()
+	if j.Free {
+		u.forgetJournal(j.Target)
+		return fail(ErrApply, cause, "%v; %s is unchanged", cause, j.Target)
+	}
+	rctx, cancel := detached(ctx)
+	defer cancel()
+	if err := u.release(rctx, j.ReservationID); err != nil {
+		return fail(kindOf(cause), cause, "%v; %s is unchanged. The held update could not be given back yet (%v); it is given back the next time aktual runs, or by itself when the reservation expires",
+			cause, j.Target, fetch.RootCause(err))
+	}
+	u.forgetJournal(j.Target)
+	return fail(kindOf(cause), cause, "%v; %s is unchanged and no update was used", cause, j.Target)
+}
+
+// kindOf is the kind cause carries, ErrApply when none.
+func kindOf(cause error) error {
+	var e *Error
+	if errors.As(cause, &e) && e.Kind != nil {
+		return e.Kind
+	}
+	if errors.Is(cause, context.Canceled) {
+		return nil
+	}
+	return ErrApply
+}
+
+// keepFolder keeps the new manifest in the state directory (the next
+// update's "old" version) and removes the work folder: the old files it
+// holds are no longer needed once the update is applied.
+func (u *Updater) keepFolder(j *Journal, w folder.Work) {
+	data, err := os.ReadFile(w.ManifestPath())
+	if err == nil && api.SHA256Hex(data) == j.NewSHA256 {
+		err = u.state().SaveManifest(j.NewSHA256, data)
+	}
+	if err != nil {
+		u.notice("could not keep the list of installed files (%v); the next update of %s leaves files it drops in place", err, j.Target)
+		return
+	}
+	if err := w.Clean(); err != nil {
+		u.notice("could not remove the work folder %s (%v); remove it by hand", w.Root, err)
+	}
+}
+
+// recordFolder writes a folder's install record and index after an
+// update or install: the fields the first install set are kept.
+func (u *Updater) recordFolder(j *Journal) {
+	r := InstallRecord{Target: j.Target, Product: j.Product, Version: j.To, SHA256: j.NewSHA256,
+		Kind: journal.KindFolder, Main: j.Main, Server: j.Server}
+	if prev, err := u.state().InstallRecord(j.Target); err == nil && prev.Kind == journal.KindFolder {
+		r.AllUsers, r.Shortcut, r.Registration = prev.AllUsers, prev.Shortcut, prev.Registration
+		if prev.SHA256 != j.NewSHA256 {
+			defer u.state().RemoveManifest(prev.SHA256)
+		}
+	}
+	if err := u.state().WriteInstallRecord(r); err != nil {
+		u.notice("%s %s is installed, but aktual could not note it (%v); pass --from-version %s to the next update", j.Product, j.To, err, j.To)
+		return
+	}
+	if m, err := u.state().LoadManifest(j.NewSHA256); err == nil && m != nil {
+		_ = u.state().SaveIndex(j.Target, buildIndex(folder.For(j.Target), m, j.NewSHA256))
+	}
+}
+
+// settleFolder is recovery's settleSwap for a folder: at "staged" the
+// switch goes forward (the update is reserved and every file verified)
+// and the health check runs again; if either fails, the old version is
+// put back. At "reserved" nothing was switched: the stage is cleared.
+func (u *Updater) settleFolder(ctx context.Context, j *Journal) (applied bool, err error) {
+	w := folder.For(j.Target)
+	switch j.State {
+	case StateApplied:
+		if sw, _ := w.LoadSwitch(); sw != nil {
+			if err := w.Apply(sw); err != nil {
+				return false, err
+			}
+		}
+		u.keepFolder(j, w)
+		return true, nil
+	case StateReserved:
+		w.CleanStage()
+		return false, nil
+	}
+	sw, err := w.LoadSwitch()
+	if err != nil {
+		return false, err
+	}
+	if sw == nil {
+		return false, nil // the plan never reached the disk: nothing was switched
+	}
+	if err := w.Apply(sw); err != nil {
+		if uerr := w.Undo(sw); uerr != nil {
+			return false, uerr
+		}
+		w.CleanStage()
+		return false, nil
+	}
+	if err := u.folderHealth(ctx, j, w); err != nil {
+		if uerr := w.Undo(sw); uerr != nil {
+			return false, uerr
+		}
+		w.CleanStage()
+		return false, nil
+	}
+	u.keepFolder(j, w)
+	return true, nil
+}
+
+// journalKind marks a folder update's journal.
+func (p *Plan) journalKind(j *Journal) {
+	if p.folder != nil {
+		j.Kind, j.Main = journal.KindFolder, p.folder.new.Main
+	}
+}
+
+// switchKind is the kind of a failed switch: files in use when a program
+// holds them (Windows refuses to replace such a file), else ErrApply.
+func switchKind(err error) error {
+	if inUseError(err) {
+		return ErrInUse
+	}
+	return ErrApply
+}

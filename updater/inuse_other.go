@@ -1,0 +1,5 @@
+//go:build !windows
+
+package updater
+
+const isWindows = false

@@ -1,0 +1,3 @@
+package updater
+
+const isWindows = true
