@@ -56,6 +56,12 @@ type Recovered struct {
 // also (targets aktual may not know of). It never changes a target except
 // to finish or undo a swap that a crash interrupted.
 func (u *Updater) Recover(ctx context.Context, also ...string) ([]Recovered, error) {
+	// Alone, recovery settles an unanswered reserve too: by its key, with
+	// no credential (recover_intent.go). Before an update, the update
+	// resumes it instead.
+	uu := *u
+	uu.settleIntents = true
+	u = &uu
 	paths, err := u.state().List()
 	if err != nil {
 		return nil, i18n.Errorf("reading journals in %s: %w", u.state().JournalDir(), err)
@@ -190,6 +196,9 @@ func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
 			rec.Action = ActionDropped
 			u.forgetJournal(j.Target)
 			return rec
+		}
+		if u.settleIntents {
+			return u.settleIntentByKey(ctx, j, rec)
 		}
 		rec.Action = ActionResume
 		return rec

@@ -122,7 +122,7 @@ func TestRecoverRemovesPatchWorkFiles(t *testing.T) {
 }
 
 // A target named only by a journal (an update whose reserve was never
-// answered) is looked beside too; the journal is handled as before.
+// answered) is looked beside too; the journal is settled by its key.
 func TestRecoverRemovesPatchWorkFilesOfJournaled(t *testing.T) {
 	h := newHarness(t, 1)
 	j := &Journal{Target: h.target, Product: product, Server: h.u.Server, From: "1.0.0", To: "2.0.0",
@@ -135,8 +135,8 @@ func TestRecoverRemovesPatchWorkFilesOfJournaled(t *testing.T) {
 	}
 	keep := snapshot(t, h.target)
 	recs, err := h.u.Recover(t.Context())
-	if err != nil || len(recs) != 2 || recs[0].Action != ActionResume {
-		t.Fatalf("recover = %+v, %v; want the journal resumed, then the files cleaned", recs, err)
+	if err != nil || len(recs) != 2 || recs[0].Action != ActionDropped {
+		t.Fatalf("recover = %+v, %v; want the journal settled by its key (no reserve under it reached the server), then the files cleaned", recs, err)
 	}
 	cleaned(t, recs[1:], h.target)
 	unchanged(t, keep)

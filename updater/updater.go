@@ -65,6 +65,10 @@ type Updater struct {
 	// InUseBlocks, when set, says whether files in use stop a folder's
 	// switch (default: on Windows only, which cannot replace them).
 	InUseBlocks *bool
+
+	// settleIntents: recovery settles an unanswered reserve by its key
+	// (set by Recover; an update resumes the reserve instead).
+	settleIntents bool
 }
 
 // Defaults of the bounds on slow servers.

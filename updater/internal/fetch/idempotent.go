@@ -33,6 +33,7 @@ type Idempotent int
 const (
 	Reserve Idempotent = iota
 	Complete
+	Settle
 )
 
 // RetryIdempotent calls send until it succeeds, fails in a way a repeat
@@ -56,6 +57,8 @@ func (c *Client) RetryIdempotent(ctx context.Context, what Idempotent, send func
 			c.notify(i18n.M("the server did not answer the reserve (%v); sending it again in %d s (try %d of %d); it cannot hold a second update", RootCause(err), seconds(wait), try+1, IdempotentTries))
 		case Complete:
 			c.notify(i18n.M("the server did not answer the report of the finished update (%v); sending it again in %d s (try %d of %d)", RootCause(err), seconds(wait), try+1, IdempotentTries))
+		case Settle:
+			c.notify(i18n.M("the server did not answer the question about the interrupted update (%v); asking again in %d s (try %d of %d)", RootCause(err), seconds(wait), try+1, IdempotentTries))
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return err
