@@ -198,19 +198,11 @@ func (u *Updater) latest(ctx context.Context, product, goos, arch, current strin
 	} else if err != nil {
 		return nil, nil, err
 	}
-	now := u.Now.Now()
-	ks, err := api.VerifyKeySet(&resp.Keys, u.Trust, now)
-	switch {
-	case errors.Is(err, api.ErrKeySetExpired):
-		return nil, nil, fail(ErrVerification, err,
-			"the vendor's list of signing keys expired (%v): the vendor must renew it, or this computer's clock is wrong; check the date and time; nothing was installed", err)
-	case err != nil:
-		return nil, nil, fail(ErrVerification, err, "the server's signing keys are not vouched for by your trust file's root key (%v); nothing was installed", err)
-	case ks.Version < seenKeySet:
-		return nil, nil, fail(ErrVerification, nil,
-			"the server sent version %d of the vendor's key list, older than version %d seen before; refusing it (an old list could bring back a revoked key); nothing was installed",
-			ks.Version, seenKeySet)
+	ks, err := u.verifyKeys(&resp.Keys, seenKeySet)
+	if err != nil {
+		return nil, nil, err
 	}
+	now := u.Now.Now()
 	var st api.LatestStatement
 	if err := resp.Answer.VerifyInto(api.PayloadLatest, ks.OnlineKeys, &st); err != nil {
 		return nil, nil, fail(ErrVerification, err, "the server's answer is not signed by a trusted key (%v); nothing was installed", err)
@@ -226,6 +218,24 @@ func (u *Updater) latest(ctx context.Context, product, goos, arch, current strin
 			st.ExpiresAt.Format("2006-01-02 15:04 MST"))
 	}
 	return &st, ks, nil
+}
+
+// verifyKeys checks the server's key set against the trusted root keys,
+// its expiry, and that it is no older than one seen before.
+func (u *Updater) verifyKeys(keys *api.Envelope, seenKeySet int64) (*api.KeySet, error) {
+	ks, err := api.VerifyKeySet(keys, u.Trust, u.Now.Now())
+	switch {
+	case errors.Is(err, api.ErrKeySetExpired):
+		return nil, fail(ErrVerification, err,
+			"the vendor's list of signing keys expired (%v): the vendor must renew it, or this computer's clock is wrong; check the date and time; nothing was installed", err)
+	case err != nil:
+		return nil, fail(ErrVerification, err, "the server's signing keys are not vouched for by your trust file's root key (%v); nothing was installed", err)
+	case ks.Version < seenKeySet:
+		return nil, fail(ErrVerification, nil,
+			"the server sent version %d of the vendor's key list, older than version %d seen before; refusing it (an old list could bring back a revoked key); nothing was installed",
+			ks.Version, seenKeySet)
+	}
+	return ks, nil
 }
 
 // newNonce returns 128 random bits in hex, for the server to sign back.
