@@ -30,22 +30,31 @@ func (u *Updater) Entitlement(ctx context.Context, product string, cred api.Cred
 // the key signs a fresh server challenge to prove it is present, as it
 // does to open a session, and nothing is opened or reserved.
 func (u *Updater) KeyEntitlement(ctx context.Context, product string, key hwkey.Key) (*api.EntitlementStatus, error) {
+	cred, err := u.KeyProof(ctx, product, key)
+	if err != nil {
+		return nil, err
+	}
+	return u.queryEntitlement(ctx, product, cred)
+}
+
+// KeyProof is a hardware key's credential for a query or a first
+// install: the key signs a fresh server challenge to prove it is present.
+func (u *Updater) KeyProof(ctx context.Context, product string, key hwkey.Key) (api.Credential, error) {
 	if product == "" {
-		return nil, fail(ErrUsage, nil, "--product is required: the product's name as the vendor publishes it")
+		return api.Credential{}, fail(ErrUsage, nil, "--product is required: the product's name as the vendor publishes it")
 	}
 	if err := key.Licence().Check(u.Now.Now(), product); err != nil {
-		return nil, fail(ErrCredentialRejected, err, "%v (the licence is in %s)", err, key.Source())
+		return api.Credential{}, fail(ErrCredentialRejected, err, "%v (the licence is in %s)", err, key.Source())
 	}
 	var ch api.ChallengeResponse
 	if err := u.callJSON(ctx, "POST", "/v1/classic/challenges", nil, struct{}{}, &ch); err != nil {
-		return nil, entitlementError(err)
+		return api.Credential{}, entitlementError(err)
 	}
 	sig, err := key.Sign(ctx, ch.Challenge)
 	if err != nil {
-		return nil, fail(ErrCredentialRejected, err, "the hardware key could not sign the server's challenge (%v); reconnect the key and try again", err)
+		return api.Credential{}, fail(ErrCredentialRejected, err, "the hardware key could not sign the server's challenge (%v); reconnect the key and try again", err)
 	}
-	proof := &api.HWKeyProof{Licence: key.Envelope(), Challenge: ch.Challenge, Signature: sig}
-	return u.queryEntitlement(ctx, product, api.Credential{HWKey: proof})
+	return api.Credential{HWKey: &api.HWKeyProof{Licence: key.Envelope(), Challenge: ch.Challenge, Signature: sig}}, nil
 }
 
 func (u *Updater) queryEntitlement(ctx context.Context, product string, cred api.Credential) (*api.EntitlementStatus, error) {

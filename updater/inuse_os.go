@@ -5,10 +5,6 @@ import (
 	"syscall"
 )
 
-// osInUse asks the operating system which programs hold files; until the
-// operating system's part is wired, none is known.
-func osInUse(files []string) ([]Process, error) { return nil, nil }
-
 // inUseError reports whether err is the operating system's refusal to
 // replace a file another program holds (Windows: a sharing violation).
 func inUseError(err error) bool {

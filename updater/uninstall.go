@@ -138,12 +138,9 @@ func leftIn(dir string) []string {
 // unregister removes what the install registered with the system (the
 // "Apps & features" entry, the Start-menu shortcut).
 func (u *Updater) unregister(rec *InstallRecord, res *UninstallResult) {
-	if rec.Registration != "" {
-		res.Registration = rec.Registration
+	if err := unregisterOS(rec); err != nil {
+		u.notice("%v", err)
+		return
 	}
-	if rec.Shortcut != "" {
-		if err := os.Remove(rec.Shortcut); err == nil || errors.Is(err, fs.ErrNotExist) {
-			res.Shortcut = rec.Shortcut
-		}
-	}
+	res.Registration, res.Shortcut = rec.Registration, rec.Shortcut
 }

@@ -11,15 +11,18 @@ import (
 
 // Exit codes (DESIGN.md, the CLI contract). Scripts depend on them.
 const (
-	ExitOK              = 0
-	ExitUnexpected      = 1
-	ExitUsage           = 2
-	ExitNoConnection    = 3
-	ExitCredential      = 4
-	ExitExhausted       = 5
-	ExitVerification    = 6
-	ExitApply           = 7
-	ExitNotReported     = 8
+	ExitOK           = 0
+	ExitUnexpected   = 1
+	ExitUsage        = 2
+	ExitNoConnection = 3
+	ExitCredential   = 4
+	ExitExhausted    = 5
+	ExitVerification = 6
+	ExitApply        = 7
+	ExitNotReported  = 8
+	// ExitInUse: programs hold files of the program folder (Windows),
+	// and they were not closed in time: nothing was changed or used.
+	ExitInUse           = 9
 	ExitUpdateAvailable = 10
 	// ExitInterrupted: stopped by Ctrl-C or SIGTERM (128 + SIGINT, as
 	// shells report it). What was left is said, and nothing is lost.
@@ -58,6 +61,8 @@ func exitCode(err error) int {
 		return ExitApply
 	case errors.Is(err, updater.ErrNotReported):
 		return ExitNotReported
+	case errors.Is(err, updater.ErrInUse):
+		return ExitInUse
 	}
 	return ExitUnexpected
 }
@@ -115,6 +120,8 @@ func errorCode(err error) string {
 		return "apply_failed"
 	case ExitNotReported:
 		return "not_reported"
+	case ExitInUse:
+		return "in_use"
 	case ExitInterrupted:
 		return "interrupted"
 	}

@@ -145,6 +145,8 @@ e.g. AKTUAL_SERVER, AKTUAL_CODE, AKTUAL_STATE_DIR, AKTUAL_LANG.`),
 	pf.BoolVarP(&ios.Quiet, "quiet", "q", false, P.Sprintf("print only errors and the result"))
 	root.AddCommand(
 		newUpdateCmd(ios),
+		newInstallCmd(ios),
+		newUninstallCmd(ios),
 		newSelfUpdateCmd(ios),
 		newCheckCmd(ios),
 		newStatusCmd(ios),

@@ -26,6 +26,7 @@ type updateOptions struct {
 	noPatch     bool
 	yes         bool
 	json        bool
+	wait        time.Duration
 
 	browser      Browser
 	pollInterval time.Duration
@@ -54,6 +55,7 @@ func newUpdateCmd(ios *IOStreams) *cobra.Command {
 	f.BoolVar(&o.noPatch, "no-patch", false, P.Sprintf("always download the whole release, never a patch from the installed version"))
 	f.BoolVarP(&o.yes, "yes", "y", false, P.Sprintf("do not ask for confirmation"))
 	f.BoolVar(&o.json, "json", false, P.Sprintf("print JSON lines (events, then a result) on stdout"))
+	f.DurationVar(&o.wait, "wait", 0, P.Sprintf("a program folder's files in use by running programs (Windows): wait this long for them to be closed, then stop with exit 9 (default: ask on a terminal, stop at once in a script)"))
 	return cmd
 }
 
@@ -88,6 +90,7 @@ func doUpdate(ctx context.Context, ios *IOStreams, u *updater.Updater, o *update
 	req := updater.Request{
 		CheckRequest: updater.CheckRequest{Product: o.product, Target: o.target, FromVersion: o.fromVersion},
 		File:         o.file,
+		InUse:        inUseWaiter(ios, o.target, o.wait),
 		Prepare: func(ctx context.Context, plan *updater.Plan) (err error) {
 			if key, err = credentialKind(ctx, plan, o.hwkey, code); err != nil {
 				return err
@@ -189,6 +192,10 @@ func confirm(ctx context.Context, ios *IOStreams, plan *updater.Plan) (bool, err
 	if plan.Downgrade {
 		q = ios.P.Sprintf("The vendor withdrew %s %s. Replace it with %s at %s? This is free. [y/N] ",
 			plan.Product, plan.From, plan.Latest.Version, plan.Target)
+	}
+	if f := plan.Folder; f != nil {
+		fmt.Fprintln(ios.ErrOut, ios.P.Sprintf("%d files change, %d are removed, %v to download; your own files are kept.",
+			f.Changed, f.Removed, i18n.Size(f.DownloadBytes)))
 	}
 	line, err := ios.Prompt(ctx, q, i18n.M("a confirmation is needed but standard input ended; pass --yes to update without asking"))
 	if err != nil {
