@@ -86,12 +86,12 @@ func encodeShortcut(s shortcut) ([]byte, error) {
 	b = le.AppendUint32(b, headerSize)
 	b = append(b, linkCLSID[:]...)
 	b = le.AppendUint32(b, flags)
-	b = le.AppendUint32(b, 0)        // FileAttributes
+	b = le.AppendUint32(b, 0)          // FileAttributes
 	b = append(b, make([]byte, 24)...) // creation, access, write times: unknown
-	b = le.AppendUint32(b, 0)        // FileSize
-	b = le.AppendUint32(b, 0)        // IconIndex
+	b = le.AppendUint32(b, 0)          // FileSize
+	b = le.AppendUint32(b, 0)          // IconIndex
 	b = le.AppendUint32(b, swShowNormal)
-	b = append(b, make([]byte, 10)...) // HotKey, Reserved1-3
+	b = append(b, make([]byte, 12)...) // HotKey, Reserved1-3
 
 	b = appendLinkInfo(b, s)
 	for _, u := range strs {
