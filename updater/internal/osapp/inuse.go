@@ -1,17 +1,12 @@
+//go:build linux || windows
+
 package osapp
 
-import (
-	"github.com/aktual/aktual/internal/i18n"
-	"github.com/aktual/aktual/updater/internal/kind"
-)
+import "github.com/aktual/aktual/internal/i18n"
 
-// checkCount refuses more files than InUse checks.
-func checkCount(files []string) error {
-	if len(files) > MaxFiles {
-		return fail(kind.ErrUsage, nil, "cannot check which programs use %d files: at most %d are checked", len(files), MaxFiles)
-	}
-	return nil
-}
+// maxFound stops the search once this many processes are found: more are
+// no use to the person asked to close them.
+const maxFound = 100
 
 // inUseError wraps a failure to ask the system.
 func inUseError(err error) error {

@@ -34,14 +34,11 @@ type realSystem struct{}
 
 func (realSystem) InUse(files []string) ([]Process, error) { return InUse(files) }
 
-// Bounds on InUse's work.
+// Bounds on InUse's work (and maxFound).
 const (
 	// MaxFiles is the most files InUse checks in one call; a folder with
 	// more is refused rather than checked in part.
 	MaxFiles = 100_000
-	// maxFound stops the search once this many processes are found: more
-	// are no use to the person asked to close them.
-	maxFound = 100
 )
 
 // ErrNeedsAdmin is wrapped by CheckAllUsers' error.
@@ -51,4 +48,12 @@ var ErrNeedsAdmin = errors.New("administrator rights needed")
 // is an English message, the catalog key.
 func fail(k, cause error, format string, args ...any) error {
 	return kind.Fail(k, cause, format, args...)
+}
+
+// checkCount refuses more files than InUse checks.
+func checkCount(files []string) error {
+	if len(files) > MaxFiles {
+		return fail(kind.ErrUsage, nil, "cannot check which programs use %d files: at most %d are checked", len(files), MaxFiles)
+	}
+	return nil
 }

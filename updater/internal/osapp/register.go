@@ -3,7 +3,6 @@ package osapp
 import (
 	"time"
 
-	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater/internal/kind"
 )
 
@@ -21,10 +20,6 @@ type Registration struct {
 	QuietUninstallString string
 	AllUsers             bool // HKLM rather than HKCU
 }
-
-// uninstallKey is where Windows lists installed programs, under HKCU or
-// HKLM.
-const uninstallKey = `Software\Microsoft\Windows\CurrentVersion\Uninstall`
 
 // maxIDLen keeps the key's name well inside the registry's 255.
 const maxIDLen = 128
@@ -103,9 +98,4 @@ func fromValues(id string, allUsers bool, str func(string) string, dword func(st
 		QuietUninstallString: str("QuietUninstallString"),
 		AllUsers:             allUsers,
 	}
-}
-
-// registerError wraps a registry failure with what was being done.
-func registerError(id string, err error) error {
-	return i18n.Errorf("cannot write the Apps & features entry %s: %w", id, err)
 }

@@ -12,6 +12,15 @@ import (
 	"github.com/aktual/aktual/internal/i18n"
 )
 
+// uninstallKey is where Windows lists installed programs, under HKCU or
+// HKLM.
+const uninstallKey = `Software\Microsoft\Windows\CurrentVersion\Uninstall`
+
+// registerError wraps a registry failure with what was being done.
+func registerError(id string, err error) error {
+	return i18n.Errorf("cannot write the Apps & features entry %s: %w", id, err)
+}
+
 // root is HKLM for an install for all users, HKCU for one user's.
 func root(allUsers bool) registry.Key {
 	if allUsers {
