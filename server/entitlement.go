@@ -31,29 +31,41 @@ func (s *Server) handleEntitlementQuery(w http.ResponseWriter, r *http.Request) 
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("product is required"))
 		return
 	}
-	c := req.Credential
+	ent, ok := s.queriedEntitlement(w, r, req.Product, req.Credential, at)
+	if !ok {
+		return
+	}
+	s.answerEntitlement(w, r, req.Product, ent, at)
+}
+
+// queriedEntitlement finds the entitlement of a credential as an
+// entitlement query takes it (an update code, or a hardware key's proof),
+// refusing it as reserve would; it answers a refusal itself. An
+// entitlement with no updates left is found (a query answers remaining
+// 0, a first install may still install what it paid for).
+func (s *Server) queriedEntitlement(w http.ResponseWriter, r *http.Request, product string, c api.Credential, at *attempt) (store.Entitlement, bool) {
 	switch {
 	case c.Code != "" && c.HWKey == nil && c.Session == "" && c.InternetCode == "":
 		cred, ok := s.codeCredential(w, r, c.Code, at)
 		if !ok {
-			return
+			return store.Entitlement{}, false
 		}
-		s.answerCodeQuery(w, r, req.Product, cred, at)
+		return s.codeEntitlement(w, r, product, cred, at)
 	case c.HWKey != nil && c.Code == "" && c.Session == "" && c.InternetCode == "":
-		s.answerKeyQuery(w, r, req.Product, *c.HWKey, at)
-	default:
-		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest,
-			i18n.M("credential is required: an update code (Pro series), or a hardware key's licence with its signature of a server challenge (classic series)"))
+		return s.keyEntitlement(w, r, product, *c.HWKey, at)
 	}
+	writeError(w, r, http.StatusBadRequest, api.CodeBadRequest,
+		i18n.M("credential is required: an update code (Pro series), or a hardware key's licence with its signature of a server challenge (classic series)"))
+	return store.Entitlement{}, false
 }
 
-// answerCodeQuery answers for an update code, refusing it as reserve
-// would: an unknown code (a failed attempt), then an inactive one, then
-// one for the other series.
-func (s *Server) answerCodeQuery(w http.ResponseWriter, r *http.Request, product string, cred store.Credential, at *attempt) {
+// codeEntitlement finds an update code's entitlement, refusing it as
+// reserve would: an unknown code (a failed attempt), then an inactive one,
+// then one for the other series.
+func (s *Server) codeEntitlement(w http.ResponseWriter, r *http.Request, product string, cred store.Credential, at *attempt) (store.Entitlement, bool) {
 	series, ok := s.productSeries(w, r, product)
 	if !ok {
-		return
+		return store.Entitlement{}, false
 	}
 	ent, err := s.Store.Entitlement(r.Context(), cred)
 	switch {
@@ -68,25 +80,26 @@ func (s *Server) answerCodeQuery(w http.ResponseWriter, r *http.Request, product
 	case ent.Series != series:
 		s.storeError(w, r, store.ErrWrongSeries, product, series)
 	default:
-		s.answerEntitlement(w, r, product, ent, at)
+		return ent, true
 	}
+	return store.Entitlement{}, false
 }
 
-// answerKeyQuery answers for a hardware key that proves it is present, as
-// opening a session does: a key for a Pro product is the wrong series, and
-// a key without site access is inactive.
-func (s *Server) answerKeyQuery(w http.ResponseWriter, r *http.Request, product string, proof api.HWKeyProof, at *attempt) {
+// keyEntitlement finds the entitlement of a hardware key that proves it
+// is present, as opening a session does: a key for a Pro product is the
+// wrong series, and a key without site access is inactive.
+func (s *Server) keyEntitlement(w http.ResponseWriter, r *http.Request, product string, proof api.HWKeyProof, at *attempt) (store.Entitlement, bool) {
 	lic, ok := s.verifyKeyProof(w, r, proof, product, s.Now.UTC(), at)
 	if !ok {
-		return
+		return store.Entitlement{}, false
 	}
 	series, ok := s.productSeries(w, r, product)
 	if !ok {
-		return
+		return store.Entitlement{}, false
 	}
 	if series != api.SeriesClassic {
 		writeError(w, r, http.StatusForbidden, api.CodeWrongSeries, wrongSeries(product, series))
-		return
+		return store.Entitlement{}, false
 	}
 	ent, err := s.Store.Entitlement(r.Context(), store.Credential{HWKeySerial: lic.Serial})
 	switch {
@@ -95,8 +108,9 @@ func (s *Server) answerKeyQuery(w http.ResponseWriter, r *http.Request, product 
 	case err != nil:
 		s.internalError(w, r, "looking up entitlement", err)
 	default:
-		s.answerEntitlement(w, r, product, ent, at)
+		return ent, true
 	}
+	return store.Entitlement{}, false
 }
 
 func (s *Server) answerEntitlement(w http.ResponseWriter, r *http.Request, product string, ent store.Entitlement, at *attempt) {

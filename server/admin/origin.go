@@ -49,7 +49,7 @@ func (a *Admin) publishAtOrigin(ctx context.Context, p PublishParams) (api.Relea
 			return api.ReleaseStatement{}, fmt.Errorf("--url %s serves other bytes than --file (%d bytes, sha256 %s; the file has %d bytes, sha256 %s); upload the file there again, then publish", p.URL, osize, osum, size, sum)
 		}
 	}
-	st, err := a.publishStored(ctx, p, sum, size)
+	st, err := a.publishStored(ctx, p, sum, size, nil)
 	if err != nil {
 		return st, err
 	}

@@ -41,36 +41,7 @@ type PublishParams struct {
 // records it.
 func (a *Admin) Publish(ctx context.Context, p PublishParams) (api.ReleaseStatement, error) {
 	defer a.Changes.Changed() // after its patches too
-	switch {
-	case !api.ValidName(p.Product):
-		return api.ReleaseStatement{}, errors.New("--product must be a name of letters, digits, '.', '_' or '-'")
-	case !api.ValidSeries(p.Series):
-		return api.ReleaseStatement{}, errors.New("--series must be pro or classic")
-	case !api.ValidName(p.OS) || !api.ValidName(p.Arch):
-		return api.ReleaseStatement{}, errors.New("--os and --arch are required (e.g. --os linux --arch amd64)")
-	}
-	if err := api.CheckVersion(p.Version); err != nil {
-		return api.ReleaseStatement{}, err
-	}
-	if series, err := a.Store.ProductSeries(ctx, p.Product); err == nil && series != p.Series {
-		return api.ReleaseStatement{}, fmt.Errorf("%s is published as a %s-series product; publish it with --series %s", p.Product, series, series)
-	}
-	for _, v := range p.DowngradeFrom {
-		if err := api.CheckVersion(v); err != nil {
-			return api.ReleaseStatement{}, fmt.Errorf("--downgrade-from: %w", err)
-		}
-		if api.CompareVersions(v, p.Version) <= 0 {
-			return api.ReleaseStatement{}, fmt.Errorf("--downgrade-from %s is not newer than %s: a downgrade replaces newer versions", v, p.Version)
-		}
-	}
-	if len(p.HealthCheck) > maxHealthArgs {
-		return api.ReleaseStatement{}, fmt.Errorf("--health-check takes at most %d arguments", maxHealthArgs)
-	}
-	// A withdrawal carries forward: a release below a withdrawn version
-	// replaces it too, or clients that were offered the withdrawn version
-	// would refuse the fix as a rollback, and its installations would
-	// never move off it.
-	if err := a.carryWithdrawals(ctx, &p); err != nil {
+	if err := a.checkPublish(ctx, &p); err != nil {
 		return api.ReleaseStatement{}, err
 	}
 	if p.URL != "" {
@@ -84,7 +55,7 @@ func (a *Admin) Publish(ctx context.Context, p PublishParams) (api.ReleaseStatem
 	if err != nil {
 		return api.ReleaseStatement{}, err
 	}
-	st, err := a.publishStored(ctx, p, sum, size)
+	st, err := a.publishStored(ctx, p, sum, size, nil)
 	if err != nil {
 		// A refused publish leaves no file behind, unless another
 		// release names the same bytes.
@@ -95,6 +66,41 @@ func (a *Admin) Publish(ctx context.Context, p PublishParams) (api.ReleaseStatem
 	}
 	a.patchMaker().ToNew(ctx, st, p.OnPatch)
 	return st, nil
+}
+
+// checkPublish refuses what no release may be, files and folders alike,
+// and carries earlier withdrawals forward into p.
+func (a *Admin) checkPublish(ctx context.Context, p *PublishParams) error {
+	switch {
+	case !api.ValidName(p.Product):
+		return errors.New("--product must be a name of letters, digits, '.', '_' or '-'")
+	case !api.ValidSeries(p.Series):
+		return errors.New("--series must be pro or classic")
+	case !api.ValidName(p.OS) || !api.ValidName(p.Arch):
+		return errors.New("--os and --arch are required (e.g. --os linux --arch amd64)")
+	}
+	if err := api.CheckVersion(p.Version); err != nil {
+		return err
+	}
+	if series, err := a.Store.ProductSeries(ctx, p.Product); err == nil && series != p.Series {
+		return fmt.Errorf("%s is published as a %s-series product; publish it with --series %s", p.Product, series, series)
+	}
+	for _, v := range p.DowngradeFrom {
+		if err := api.CheckVersion(v); err != nil {
+			return fmt.Errorf("--downgrade-from: %w", err)
+		}
+		if api.CompareVersions(v, p.Version) <= 0 {
+			return fmt.Errorf("--downgrade-from %s is not newer than %s: a downgrade replaces newer versions", v, p.Version)
+		}
+	}
+	if len(p.HealthCheck) > maxHealthArgs {
+		return fmt.Errorf("--health-check takes at most %d arguments", maxHealthArgs)
+	}
+	// A withdrawal carries forward: a release below a withdrawn version
+	// replaces it too, or clients that were offered the withdrawn version
+	// would refuse the fix as a rollback, and its installations would
+	// never move off it.
+	return a.carryWithdrawals(ctx, p)
 }
 
 func (a *Admin) carryWithdrawals(ctx context.Context, p *PublishParams) error {
@@ -117,8 +123,10 @@ func (a *Admin) carryWithdrawals(ctx context.Context, p *PublishParams) error {
 	return nil
 }
 
-// publishStored signs and records a release whose file is in the blobs.
-func (a *Admin) publishStored(ctx context.Context, p PublishParams, sum string, size int64) (api.ReleaseStatement, error) {
+// publishStored signs and records a release whose file is in the blobs:
+// for a folder (m not nil), the file is its manifest, and the release
+// names its files too.
+func (a *Admin) publishStored(ctx context.Context, p PublishParams, sum string, size int64, m *api.Manifest) (api.ReleaseStatement, error) {
 	if size == 0 {
 		return api.ReleaseStatement{}, errors.New("the release file is empty")
 	}
@@ -126,6 +134,11 @@ func (a *Admin) publishStored(ctx context.Context, p PublishParams, sum string, 
 		Product: p.Product, Series: p.Series, Version: p.Version, OS: p.OS, Arch: p.Arch,
 		SHA256: sum, Size: size, PublishedAt: a.Now.UTC().Truncate(time.Second),
 		HealthCheck: p.HealthCheck, DowngradeFrom: p.DowngradeFrom,
+	}
+	var files []string
+	if m != nil {
+		st.Kind, st.Files, st.TotalSize = api.KindFolder, len(m.Files), m.TotalSize()
+		files = distinctSums(m)
 	}
 	payload, err := json.Marshal(st)
 	if err != nil {
@@ -137,7 +150,7 @@ func (a *Admin) publishStored(ctx context.Context, p PublishParams, sum string, 
 	}
 	err = a.Store.PutRelease(ctx, store.Release{
 		Product: st.Product, Series: st.Series, Version: st.Version, OS: st.OS, Arch: st.Arch,
-		SHA256: st.SHA256, Size: st.Size, Envelope: env, PublishedAt: st.PublishedAt, URL: p.URL,
+		SHA256: st.SHA256, Size: st.Size, Envelope: env, PublishedAt: st.PublishedAt, URL: p.URL, Files: files,
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return api.ReleaseStatement{}, fmt.Errorf("%s %s for %s/%s is already published with other contents; publish a new version instead", p.Product, p.Version, p.OS, p.Arch)

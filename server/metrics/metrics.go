@@ -32,6 +32,8 @@ const (
 	PatternReserve  = "POST /v1/reservations"
 	PatternComplete = "POST /v1/reservations/{id}/complete"
 	PatternRelease  = "POST /v1/reservations/{id}/release"
+	PatternSettle   = "POST /v1/reservations/settle"
+	PatternInstall  = "POST /v1/install"
 )
 
 // Kinds of credential, for aktuald_credential_failures_total.
@@ -49,6 +51,7 @@ const (
 	OutcomeCompleted = "completed"
 	OutcomeReleased  = "released"
 	OutcomeReplayed  = "replayed" // an idempotent repeat: nothing moved
+	OutcomeAnswered  = "answered" // a settle or first-install question answered, nothing moved
 	OutcomeError     = "error"
 	OutcomeOther     = "other"
 )
@@ -75,6 +78,8 @@ type Set struct {
 	reservations       *prometheus.CounterVec
 	completions        *prometheus.CounterVec
 	releases           *prometheus.CounterVec
+	settlements        *prometheus.CounterVec
+	installs           *prometheus.CounterVec
 	downloads          *prometheus.CounterVec
 	downloadBytes      prometheus.Counter
 	credentialFailures *prometheus.CounterVec
@@ -117,6 +122,14 @@ func New(s Server) *Set {
 		releases: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "aktuald_releases_total",
 			Help: "Release requests, by outcome: released, replayed, or the error code of the refusal.",
+		}, []string{"outcome"}),
+		settlements: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "aktuald_settlements_total",
+			Help: "Settle-by-key requests, by outcome: released, answered (nothing moved), replayed, or the error code of the refusal.",
+		}, []string{"outcome"}),
+		installs: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "aktuald_install_answers_total",
+			Help: "First-install requests, by outcome: answered, or the error code of the refusal.",
 		}, []string{"outcome"}),
 		downloads: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "aktuald_artifact_downloads_total",
@@ -173,6 +186,12 @@ func (m *Set) startAtZero() {
 	}
 	for _, o := range []string{OutcomeReleased, OutcomeReplayed, OutcomeError} {
 		m.releases.WithLabelValues(o)
+	}
+	for _, o := range []string{OutcomeReleased, OutcomeAnswered, api.CodeNotFound, api.CodeRateLimited, OutcomeError} {
+		m.settlements.WithLabelValues(o)
+	}
+	for _, o := range []string{OutcomeAnswered, api.CodeUnknownCredential, api.CodeInactive, api.CodeNotFound, api.CodeRateLimited, OutcomeError} {
+		m.installs.WithLabelValues(o)
 	}
 	for _, r := range []string{"full", "partial", "redirect", "not_modified", "not_found"} {
 		m.downloads.WithLabelValues(r)
@@ -236,6 +255,10 @@ func (m *Set) Observe(pattern, method string, rec *Recorder, info *RequestInfo, 
 		m.completions.WithLabelValues(rec.outcome(info, status)).Inc()
 	case PatternRelease:
 		m.releases.WithLabelValues(rec.outcome(info, status)).Inc()
+	case PatternSettle:
+		m.settlements.WithLabelValues(rec.outcome(info, status)).Inc()
+	case PatternInstall:
+		m.installs.WithLabelValues(rec.outcome(info, status)).Inc()
 	}
 }
 

@@ -154,8 +154,13 @@ func (m *Maker) Make(ctx context.Context, product string, onPatch func(Result)) 
 	return out, nil
 }
 
-// patchesTo makes the patches from to's predecessors among rs to to.
+// patchesTo makes the patches from to's predecessors among rs to to. A
+// folder release gets none: its artifact is a manifest, and a bsdiff of
+// two manifests saves nothing (per-file patches are a later step).
 func (m *Maker) patchesTo(ctx context.Context, to store.Release, rs []store.Release, onPatch func(Result)) []Result {
+	if store.IsFolder(to) {
+		return nil
+	}
 	var out []Result
 	for _, from := range predecessors(rs, to, m.Policy.from()) {
 		if ctx.Err() != nil {
@@ -177,7 +182,8 @@ func (m *Maker) patchesTo(ctx context.Context, to store.Release, rs []store.Rele
 
 // predecessors are the n newest stable releases older than to, one per
 // artifact. Pre-releases are left out: staff try them, and they would
-// crowd out the versions customers have.
+// crowd out the versions customers have; so are folder releases (a
+// manifest is no program to diff from).
 func predecessors(rs []store.Release, to store.Release, n int) []store.Release {
 	rs = slices.Clone(rs)
 	slices.SortFunc(rs, func(x, y store.Release) int { return api.CompareVersions(y.Version, x.Version) })
@@ -187,7 +193,7 @@ func predecessors(rs []store.Release, to store.Release, n int) []store.Release {
 		if len(out) == n {
 			break
 		}
-		if seen[r.SHA256] || strings.Contains(r.Version, "-") || api.CompareVersions(r.Version, to.Version) >= 0 {
+		if seen[r.SHA256] || strings.Contains(r.Version, "-") || api.CompareVersions(r.Version, to.Version) >= 0 || store.IsFolder(r) {
 			continue
 		}
 		seen[r.SHA256] = true

@@ -94,6 +94,12 @@ type Release struct {
 	// signed and need not be trusted: the client checks the bytes against
 	// the signed sha256 and size. "" means the local blob store.
 	URL string
+	// Files, for a folder release, are the distinct sha256 of the files
+	// its manifest lists (the manifest itself is SHA256): PutRelease
+	// records them with the release, so each is served as an artifact.
+	// Nil for a single-file release. Set when publishing; the listings
+	// (Releases, AllReleases, ReleaseBySHA256) leave it nil.
+	Files []string
 }
 
 // Reservation is one update held for (product, from, to, machine).
@@ -213,12 +219,14 @@ type Store interface {
 	// ProductSeries returns the series a product was published under:
 	// ErrNotFound for an unknown product.
 	ProductSeries(ctx context.Context, product string) (string, error)
-	// HasArtifact reports whether any release or patch has this sha256.
+	// HasArtifact reports whether any release, file of a folder release
+	// or patch has this sha256.
 	HasArtifact(ctx context.Context, sha256 string) (bool, error)
 	// ArtifactURL returns where the artifact with this sha256 is served
 	// from: the URL of the first release published with it, "" for the
-	// local blob store (a patch's bytes are always there); ErrNotFound
-	// when no release or patch names it.
+	// local blob store (a patch's bytes and a folder release's files are
+	// always there); ErrNotFound when no release, folder file or patch
+	// names it.
 	ArtifactURL(ctx context.Context, sha256 string) (string, error)
 
 	// PutPatch records the patch from one release to another (both
@@ -244,6 +252,14 @@ type Store interface {
 	Release(ctx context.Context, id string, now time.Time) (Reservation, Entitlement, error)
 	// Reservation finds by ID: ErrNotFound when none.
 	Reservation(ctx context.Context, id string) (Reservation, error)
+	// ReservationByKey finds the reservation a reserve with this
+	// idempotency key made, and its entitlement as it now is:
+	// ErrNotFound when none.
+	ReservationByKey(ctx context.Context, key string) (Reservation, Entitlement, error)
+	// ConsumedVersions lists the distinct to-versions of an entitlement's
+	// consumed reservations for product (any order): the versions it has
+	// paid for (InstallableRelease).
+	ConsumedVersions(ctx context.Context, entitlementID int64, product string) ([]string, error)
 	// ExpireReservations releases held reservations whose ExpiresAt <= now
 	// and returns how many.
 	ExpireReservations(ctx context.Context, now time.Time) (int, error)
@@ -285,6 +301,15 @@ func (r Release) Validate() error {
 		return fmt.Errorf("negative size %d", r.Size)
 	case len(r.Envelope) == 0:
 		return errors.New("no signed envelope")
+	case len(r.Files) > api.MaxManifestFiles:
+		return fmt.Errorf("%d files; at most %d", len(r.Files), api.MaxManifestFiles)
+	case len(r.Files) > 0 && r.URL != "":
+		return errors.New("a folder release's files are kept in the blob store, not at an origin")
+	}
+	for _, f := range r.Files {
+		if !isLowerHex(f, 64) {
+			return fmt.Errorf("file sha256 %q is not 64 lowercase hex digits", f)
+		}
 	}
 	if r.URL != "" {
 		if err := ValidOrigin(r.URL); err != nil {

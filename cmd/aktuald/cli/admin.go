@@ -161,6 +161,8 @@ func newAuditCmd(e *env) *cobra.Command {
 type publishOptions struct {
 	p            admin.PublishParams
 	file, health string
+	dir, main    string
+	preserve     []string
 	patchFrom    int
 	pf           patchFlags
 }
@@ -170,10 +172,12 @@ func newReleaseCmd(e *env) *cobra.Command {
 	o := &publishOptions{}
 	publish := &cobra.Command{
 		Use:   "publish",
-		Short: "Store a release file and sign its release statement with the release key",
+		Short: "Store a release file or folder and sign its release statement with the release key",
 		Example: `  aktuald release publish --product ledger --series pro --version 2.0.0 --os linux --arch amd64 --file dist/ledger
   aktuald release publish --product ledger --series pro --version 2.0.0 --os linux --arch amd64 \
-      --url https://cdn.example.com/ledger/2.0.0/ledger-linux-amd64`,
+      --url https://cdn.example.com/ledger/2.0.0/ledger-linux-amd64
+  aktuald release publish --product ledger --series pro --version 2.0.0 --os windows --arch amd64 \
+      --dir dist/ledger-windows.zip --main ledger.exe --preserve 'data/**' --preserve '*.ini'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPublish(cmd.Context(), e, o) },
 	}
@@ -184,6 +188,9 @@ func newReleaseCmd(e *env) *cobra.Command {
 	f.StringVar(&o.p.OS, "os", runtime.GOOS, "operating system (GOOS names: linux, windows, darwin)")
 	f.StringVar(&o.p.Arch, "arch", runtime.GOARCH, "architecture (GOARCH names: amd64, arm64)")
 	f.StringVar(&o.file, "file", "", "the release's file (stored in the data folder's artifact store, unless --url is given)")
+	f.StringVar(&o.dir, "dir", "", "publish a whole program folder: the folder, or a .zip, .tar.gz or .tgz of it (one top folder alone in an archive is its root); not with --file or --url")
+	f.StringArrayVar(&o.preserve, "preserve", nil, "with --dir: the customer's files, never overwritten by an update (a pattern like data/** or *.ini; repeat the flag for more)")
+	f.StringVar(&o.main, "main", "", "with --dir: the program, relative to the folder (e.g. bin/ledger.exe); the health check runs it")
 	f.StringVar(&o.p.URL, "url", "", "serve the release's bytes from this external origin or CDN: they are read once to sign their sha256 and size (and must equal --file if given), and clients are redirected there")
 	f.StringVar(&o.health, "health-check", "auto", `after installing, run the program with these arguments; it must exit 0 or the old version is put back ("auto": --version for a program, none for a data file; "none")`)
 	f.StringSliceVar(&o.p.DowngradeFrom, "downgrade-from", nil, "withdraw these newer versions: they are no longer offered, and their installations move back to this release free of charge (comma-separated)")
@@ -195,8 +202,13 @@ func newReleaseCmd(e *env) *cobra.Command {
 
 func runPublish(ctx context.Context, e *env, o *publishOptions) error {
 	switch {
+	case o.dir != "" && (o.file != "" || o.p.URL != ""):
+		return usagef("--dir publishes a folder, --file and --url a single file: give one of them")
+	case o.dir == "" && (len(o.preserve) > 0 || o.main != ""):
+		return usagef("--preserve and --main are for a folder: give --dir with them")
+	case o.dir != "":
 	case o.file == "" && o.p.URL == "":
-		return usagef("--file or --url is required: the release's file, or where an origin or CDN serves it")
+		return usagef("--file, --url or --dir is required: the release's file, where an origin or CDN serves it, or the program's folder")
 	case o.file != "":
 		f, err := os.Open(o.file)
 		if err != nil {
@@ -231,6 +243,9 @@ func runPublish(ctx context.Context, e *env, o *publishOptions) error {
 	defer inst.Close()
 	adm := admin.New(inst)
 	adm.Patches = pol
+	if o.dir != "" {
+		return runPublishFolder(ctx, e, adm, o)
+	}
 	st, err := adm.Publish(ctx, o.p)
 	if err != nil {
 		return usagef("%v", err)
@@ -265,4 +280,27 @@ func publishedText(st api.ReleaseStatement, url string, made []patches.Result) s
 			strings.Join(st.DowngradeFrom, ", "), st.Version)
 	}
 	return text + patchesText(made)
+}
+
+// runPublishFolder publishes --dir: a whole program folder.
+func runPublishFolder(ctx context.Context, e *env, adm *admin.Admin, o *publishOptions) error {
+	st, m, err := adm.PublishFolder(ctx, admin.FolderParams{PublishParams: o.p, Dir: o.dir, Preserve: o.preserve, Main: o.main})
+	if err != nil {
+		return usagef("%v", err)
+	}
+	text := publishedText(st, "", nil)
+	text += fmt.Sprintf("A folder of %d files, %d bytes in all (the signed sha256 and size above are its manifest's)\n", st.Files, st.TotalSize)
+	if m.Main != "" {
+		text += fmt.Sprintf("Program: %s\n", m.Main)
+	}
+	if len(m.Preserve) > 0 {
+		text += fmt.Sprintf("Preserved (the customer's, never overwritten): %s\n", strings.Join(m.Preserve, ", "))
+	}
+	e.print(struct {
+		api.ReleaseStatement
+		Main     string           `json:"main,omitempty"`
+		Preserve []string         `json:"preserve,omitempty"`
+		Patches  []patches.Result `json:"patches"`
+	}{st, m.Main, m.Preserve, []patches.Result{}}, text)
+	return nil
 }

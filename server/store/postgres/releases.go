@@ -48,7 +48,7 @@ func (s *Store) PutRelease(ctx context.Context, r store.Release) error {
 			return fmt.Errorf("inserting release: %w", err)
 		}
 		if tag.RowsAffected() == 1 {
-			return nil
+			return insertFiles(ctx, tx, r)
 		}
 		var (
 			sum  string
@@ -63,6 +63,23 @@ func (s *Store) PutRelease(ctx context.Context, r store.Release) error {
 	})
 	if err != nil {
 		return fmt.Errorf("recording release %s: %w", name, err)
+	}
+	return nil
+}
+
+// insertFiles records a folder release's files, in one statement however
+// many there are.
+func insertFiles(ctx context.Context, tx pgx.Tx, r store.Release) error {
+	if len(r.Files) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO release_files (product, version, os, arch, sha256)
+		SELECT $1, $2, $3, $4, f FROM unnest($5::text[]) AS f
+		ON CONFLICT DO NOTHING`,
+		r.Product, r.Version, r.OS, r.Arch, r.Files)
+	if err != nil {
+		return fmt.Errorf("recording the folder's files: %w", err)
 	}
 	return nil
 }
@@ -136,12 +153,13 @@ func (s *Store) HasArtifact(ctx context.Context, sha256 string) (bool, error) {
 
 // ArtifactURL returns where the artifact is served from: the URL of the
 // first release published with this sha256 ("" for the blob store), or ""
-// for a patch's bytes.
+// for a patch's bytes or a folder release's file.
 func (s *Store) ArtifactURL(ctx context.Context, sha256 string) (string, error) {
 	var u string
 	err := s.pool.QueryRow(ctx, `SELECT url FROM (
 			SELECT url, 0 AS patch, seq FROM releases WHERE sha256 = $1
-			UNION ALL SELECT '', 1, 0 FROM patches WHERE patch_sha256 = $1) AS found
+			UNION ALL SELECT '', 1, 0 FROM patches WHERE patch_sha256 = $1
+			UNION ALL SELECT '', 1, 0 FROM release_files WHERE sha256 = $1) AS found
 		ORDER BY patch, seq LIMIT 1`, sha256).Scan(&u)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("artifact %s: %w", sha256, store.ErrNotFound)

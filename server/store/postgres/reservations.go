@@ -12,6 +12,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/server/store/storesql"
 )
 
 // Reserve moves one unit remaining → held (see store.ReserveParams), in
@@ -409,6 +410,31 @@ func dueReservations(ctx context.Context, tx pgx.Tx, now time.Time) ([]store.Res
 func (s *Store) Reservation(ctx context.Context, id string) (store.Reservation, error) {
 	r, err := reservationWhere(ctx, s.pool, "id = $1", id)
 	return r, scrub(err, s.secret)
+}
+
+// ReservationByKey finds the reservation a reserve with this idempotency
+// key made, and its entitlement as it now is, in one snapshot.
+func (s *Store) ReservationByKey(ctx context.Context, key string) (store.Reservation, store.Entitlement, error) {
+	var (
+		r store.Reservation
+		e store.Entitlement
+	)
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		var err error
+		if r, err = reservationWhere(ctx, tx, "idempotency_key = $1", key); err != nil {
+			return err
+		}
+		e, err = entitlementWhere(ctx, tx, "id = $1", r.EntitlementID)
+		return err
+	})
+	return r, e, scrub(err, s.secret)
+}
+
+// ConsumedVersions lists the distinct to-versions of an entitlement's
+// consumed reservations for product.
+func (s *Store) ConsumedVersions(ctx context.Context, entitlementID int64, product string) ([]string, error) {
+	vs, err := storesql.ConsumedVersions(ctx, shared{s.pool}, entitlementID, product)
+	return vs, scrub(err, s.secret)
 }
 
 const reservationColumns = `id, idempotency_key, entitlement_id, product, from_version, to_version,

@@ -10,9 +10,9 @@ import (
 // migrations[i] takes the schema from version i to i+1, recorded in
 // schema_migrations. Append only: a shipped migration is never edited.
 // The versions mean what the SQLite store's do (v2 adds classic sessions,
-// v3 a release's url, v4 patches), so "schema version 3" names one schema
-// everywhere.
-var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4}
+// v3 a release's url, v4 patches, v5 folder releases' files), so "schema
+// version 3" names one schema everywhere.
+var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4, schemaV5}
 
 // schemaV1 is the first schema: the SQLite store's, in PostgreSQL's types.
 // The constraints repeat what the Go code already ensures, as a second line
@@ -175,6 +175,24 @@ CREATE TABLE patches (
 );
 
 CREATE INDEX patches_by_sha256 ON patches (patch_sha256);
+`
+
+// schemaV5 adds the files of folder releases (issue 17): each file a
+// folder's manifest names is stored in the blob store under its sha256 and
+// served as an artifact, so the server must know it is published. A file
+// unchanged between versions is one blob named by both releases.
+const schemaV5 = `
+CREATE TABLE release_files (
+	product text NOT NULL,
+	version text NOT NULL,
+	os      text NOT NULL,
+	arch    text NOT NULL,
+	sha256  text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+	PRIMARY KEY (product, version, os, arch, sha256),
+	FOREIGN KEY (product, version, os, arch) REFERENCES releases (product, version, os, arch)
+);
+
+CREATE INDEX release_files_by_sha256 ON release_files (sha256);
 `
 
 // migrationLock is the pg_advisory_xact_lock key under which migrations

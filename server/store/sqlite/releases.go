@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -55,10 +56,30 @@ func (s *Store) PutRelease(ctx context.Context, r store.Release) error {
 		if err != nil {
 			return fmt.Errorf("inserting release: %w", err)
 		}
-		return nil
+		return insertFiles(ctx, tx, r)
 	})
 	if err != nil {
 		return fmt.Errorf("recording release %s: %w", name, err)
+	}
+	return nil
+}
+
+// insertFiles records a folder release's files, in one statement however
+// many there are.
+func insertFiles(ctx context.Context, tx *sql.Tx, r store.Release) error {
+	if len(r.Files) == 0 {
+		return nil
+	}
+	files, err := json.Marshal(r.Files)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT OR IGNORE INTO release_files (product, version, os, arch, sha256)
+		SELECT ?, ?, ?, ?, value FROM json_each(?)`,
+		r.Product, r.Version, r.OS, r.Arch, string(files))
+	if err != nil {
+		return fmt.Errorf("recording the folder's files: %w", err)
 	}
 	return nil
 }
@@ -130,13 +151,14 @@ func (s *Store) HasArtifact(ctx context.Context, sha256 string) (bool, error) {
 
 // ArtifactURL returns where the artifact is served from: the URL of the
 // first release published with this sha256 ("" for the blob store), or ""
-// for a patch's bytes.
+// for a patch's bytes or a folder release's file.
 func (s *Store) ArtifactURL(ctx context.Context, sha256 string) (string, error) {
 	var u string
 	err := s.db.QueryRowContext(ctx, `SELECT url FROM (
-			SELECT url, 0 AS patch, rowid AS seq FROM releases WHERE sha256 = ?
-			UNION ALL SELECT '', 1, 0 FROM patches WHERE patch_sha256 = ?)
-		ORDER BY patch, seq LIMIT 1`, sha256, sha256).Scan(&u)
+			SELECT url, 0 AS patch, rowid AS seq FROM releases WHERE sha256 = ?1
+			UNION ALL SELECT '', 1, 0 FROM patches WHERE patch_sha256 = ?1
+			UNION ALL SELECT '', 1, 0 FROM release_files WHERE sha256 = ?1)
+		ORDER BY patch, seq LIMIT 1`, sha256).Scan(&u)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("artifact %s: %w", sha256, store.ErrNotFound)
 	} else if err != nil {

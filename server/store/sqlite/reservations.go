@@ -9,6 +9,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/server/store/storesql"
 )
 
 // Reserve moves one unit remaining → held (see store.ReserveParams).
@@ -219,6 +220,30 @@ func dueReservations(ctx context.Context, tx *sql.Tx, now time.Time) ([]store.Re
 // Reservation finds by ID: ErrNotFound when none.
 func (s *Store) Reservation(ctx context.Context, id string) (store.Reservation, error) {
 	return reservationWhere(ctx, s.prepared(nil), "id = ?", id)
+}
+
+// ReservationByKey finds the reservation a reserve with this idempotency
+// key made, and its entitlement as it now is, in one snapshot.
+func (s *Store) ReservationByKey(ctx context.Context, key string) (store.Reservation, store.Entitlement, error) {
+	var (
+		r store.Reservation
+		e store.Entitlement
+	)
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		if r, err = reservationWhere(ctx, tx, "idempotency_key = ?", key); err != nil {
+			return err
+		}
+		e, err = entitlementWhere(ctx, tx, "id = ?", r.EntitlementID)
+		return err
+	})
+	return r, e, err
+}
+
+// ConsumedVersions lists the distinct to-versions of an entitlement's
+// consumed reservations for product.
+func (s *Store) ConsumedVersions(ctx context.Context, entitlementID int64, product string) ([]string, error) {
+	return storesql.ConsumedVersions(ctx, shared{s.db}, entitlementID, product)
 }
 
 const reservationColumns = `id, idempotency_key, entitlement_id, product, from_version, to_version,

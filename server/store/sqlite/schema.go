@@ -8,7 +8,7 @@ import (
 
 // migrations[i] takes the schema from version i to i+1 (PRAGMA
 // user_version). Append only: a shipped migration is never edited.
-var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4}
+var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4, schemaV5}
 
 // schemaV1 is the first schema. The constraints repeat what the Go code
 // already ensures, as a second line of defence: a bug or a hand-typed
@@ -145,6 +145,24 @@ CREATE TABLE patches (
 ) STRICT;
 
 CREATE INDEX patches_by_sha256 ON patches (patch_sha256);
+`
+
+// schemaV5 adds the files of folder releases (issue 17): each file a
+// folder's manifest names is stored in the blob store under its sha256 and
+// served as an artifact, so the server must know it is published. A file
+// unchanged between versions is one blob named by both releases.
+const schemaV5 = `
+CREATE TABLE release_files (
+	product TEXT NOT NULL,
+	version TEXT NOT NULL,
+	os      TEXT NOT NULL,
+	arch    TEXT NOT NULL,
+	sha256  TEXT NOT NULL CHECK (length(sha256) = 64),
+	PRIMARY KEY (product, version, os, arch, sha256),
+	FOREIGN KEY (product, version, os, arch) REFERENCES releases (product, version, os, arch)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX release_files_by_sha256 ON release_files (sha256);
 `
 
 // migrate brings the schema to the newest version in one IMMEDIATE

@@ -52,13 +52,38 @@ func ProductSeries(ctx context.Context, q Querier, product string) (string, erro
 	return series, nil
 }
 
-// HasArtifact reports whether any release or patch has this sha256.
+// HasArtifact reports whether any release, file of a folder release or
+// patch has this sha256.
 func HasArtifact(ctx context.Context, q Querier, sha256 string) (bool, error) {
 	var found bool
 	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM releases WHERE sha256 = $1)
+		OR EXISTS (SELECT 1 FROM release_files WHERE sha256 = $1)
 		OR EXISTS (SELECT 1 FROM patches WHERE patch_sha256 = $1)`, sha256).Scan(&found)
 	if err != nil {
 		return false, fmt.Errorf("looking up artifact %s: %w", sha256, err)
 	}
 	return found, nil
+}
+
+// ConsumedVersions lists the distinct to-versions of an entitlement's
+// consumed reservations for product.
+func ConsumedVersions(ctx context.Context, q Querier, entitlementID int64, product string) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT to_version FROM reservations
+		WHERE entitlement_id = $1 AND state = 'consumed' AND product = $2`, entitlementID, product)
+	if err != nil {
+		return nil, fmt.Errorf("listing consumed versions of %s: %w", product, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("listing consumed versions of %s: %w", product, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing consumed versions of %s: %w", product, err)
+	}
+	return out, nil
 }
