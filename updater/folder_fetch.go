@@ -21,7 +21,7 @@ import (
 // rule of a folder release, and keeps it in the work folder.
 func (u *Updater) fetchManifest(ctx context.Context, rel api.ReleaseStatement, fs *folderState) error {
 	w := fs.work
-	if err := os.MkdirAll(w.Root, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(w.Object(rel.SHA256)), 0o700); err != nil {
 		return fail(ErrApply, err, "cannot create the work folder %s beside the program (%v); run as a user who may change %s; nothing was changed or used",
 			w.Root, err, filepath.Dir(w.Dir))
 	}

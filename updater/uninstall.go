@@ -113,7 +113,9 @@ func removeEmptyDirs(dir string, rels []string) {
 			dirs = append(dirs, d)
 		}
 	}
-	sort.Slice(dirs, func(i, j int) bool { return strings.Count(dirs[i], string(filepath.Separator)) > strings.Count(dirs[j], string(filepath.Separator)) })
+	sort.Slice(dirs, func(i, j int) bool {
+		return strings.Count(dirs[i], string(filepath.Separator)) > strings.Count(dirs[j], string(filepath.Separator))
+	})
 	for _, d := range dirs {
 		os.Remove(filepath.Join(dir, d)) // only when empty
 	}

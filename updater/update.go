@@ -73,7 +73,7 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 		// spend one of the customer's updates for nothing.
 		return nil, fail(ErrUsage, nil, "aktual updates itself free of charge: run aktual self-update; aktual update is for the programs your vendor sells")
 	}
-	target, err := resolveTarget(req.Target)
+	target, _, err := u.resolveUpdateTarget(req.Target)
 	if err != nil {
 		return nil, err
 	}

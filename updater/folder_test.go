@@ -1,0 +1,201 @@
+package updater
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aktual/aktual/api"
+)
+
+// The whole life of a program folder: a first install (nothing used),
+// the customer's own changes, an update that downloads only what changed
+// and keeps every file of the customer's, and the uninstall.
+func TestFolderInstallUpdateUninstall(t *testing.T) {
+	fh := newFolderHarness(t, 2)
+	res, err := fh.install()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.To != "1.0.0" {
+		t.Fatalf("installed %s; the code was activated when 1.0.0 was current", res.To)
+	}
+	want := folderVersion("1.0.0")
+	fh.expectTree(want)
+	fh.expectCounts(2, 0, 0)
+	if fi, err := os.Stat(filepath.Join(fh.dir, "buh.exe")); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("buh.exe mode %v, %v; want 0755", fi.Mode(), err)
+	}
+
+	customise(t, fh.dir, want)
+	served := fh.countServed()
+	res, err = fh.updateFolder(Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusUpdated || res.From != "1.0.0" || res.To != "2.0.0" {
+		t.Fatalf("result %+v", res)
+	}
+	v2 := folderVersion("2.0.0")
+	for _, rel := range []string{"buh.exe", "lib/core.dll", "help/bg/Справка.txt", "шаблони/фактура.rpt", "lib/нов/added.dll"} {
+		want[rel] = v2[rel]
+	}
+	delete(want, "lib/old/legacy-only.dll")
+	fh.expectTree(want)
+	fh.expectCounts(1, 0, 1)
+	if _, err := os.Stat(filepath.Join(fh.dir, "lib", "old")); err == nil {
+		t.Error("the folder the dropped file was in is still there, empty")
+	}
+	// Only the five changed files (and the manifest) crossed the line.
+	var gets int
+	for _, n := range served.gets {
+		gets += n
+	}
+	if gets != 6 {
+		t.Errorf("%d artifact requests; want 6: the manifest and the five changed files (%v)", gets, served.gets)
+	}
+
+	again, err := fh.updateFolder(Request{})
+	if err != nil || again.Status != StatusUpToDate {
+		t.Fatalf("second update: %+v %v", again, err)
+	}
+	fh.expectCounts(1, 0, 1)
+
+	un, err := fh.u.Uninstall(t.Context(), UninstallRequest{Target: filepath.Join(fh.dir, "buh.exe")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := readTree(t, fh.dir)
+	wantLeft := map[string]string{"data/company.db": "the customer's books", "settings.ini": "[printer]\nname=Lexmark\n",
+		"notes.txt": "customer notes", "шаблони/моя фактура.rpt": "the customer's own template"}
+	if !maps.Equal(left, wantLeft) || un.DirRemoved {
+		t.Errorf("after uninstall: %v (dir removed %v); want only the customer's files", left, un.DirRemoved)
+	}
+	if _, err := fh.u.Uninstall(t.Context(), UninstallRequest{Target: fh.dir}); !errors.Is(err, ErrUsage) {
+		t.Errorf("second uninstall: %v; want a usage error (nothing aktual installed is left)", err)
+	}
+}
+
+// Reinstalling into the folder an uninstall left keeps the customer's
+// data; --purge removes the preserved files but never files no manifest
+// names.
+func TestFolderReinstallAndPurge(t *testing.T) {
+	fh := newFolderHarness(t, 1)
+	if _, err := fh.install(); err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, fh.dir, map[string]string{"data/company.db": "books", "mine.txt": "mine"})
+	if _, err := fh.u.Uninstall(t.Context(), UninstallRequest{Target: fh.dir}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fh.install(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readTree(t, fh.dir)["data/company.db"]; got != "books" {
+		t.Fatalf("reinstall replaced the customer's database: %q", got)
+	}
+	res, err := fh.u.Uninstall(t.Context(), UninstallRequest{Target: fh.dir, Purge: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := readTree(t, fh.dir); !maps.Equal(left, map[string]string{"mine.txt": "mine"}) || res.DirRemoved {
+		t.Fatalf("after purge: %v", left)
+	}
+}
+
+// A failed health check puts the old folder back byte for byte and uses
+// no update.
+func TestFolderHealthCheckRollsBack(t *testing.T) {
+	fh := newFolderHarness(t, 1)
+	if _, err := fh.install(); err != nil {
+		t.Fatal(err)
+	}
+	want := readTree(t, fh.dir)
+	bad := folderVersion("3.0.0")
+	bad["buh.exe"] = "#!/bin/sh\nexit 3\n"
+	fh.publishFolder("3.0.0", bad, []string{"--version"})
+	_, err := fh.updateFolder(Request{})
+	wantKind(t, err, ErrApply)
+	fh.expectTree(want)
+	fh.expectCounts(1, 0, 0)
+}
+
+// On Windows a program holding the folder's files stops the update
+// before anything is reserved: exit 9, nothing changed or used; closed,
+// the update goes on.
+func TestFolderFilesInUse(t *testing.T) {
+	fh := newFolderHarness(t, 1)
+	if _, err := fh.install(); err != nil {
+		t.Fatal(err)
+	}
+	want := readTree(t, fh.dir)
+	blocks := true
+	fh.u.InUseBlocks = &blocks
+	running := []Process{{PID: 4242, Name: "buh.exe"}}
+	fh.u.FilesInUse = func([]string) ([]Process, error) { return running, nil }
+	_, err := fh.updateFolder(Request{})
+	wantKind(t, err, ErrInUse)
+	fh.expectTree(want)
+	fh.expectCounts(1, 0, 0)
+
+	asked := 0
+	_, err = fh.updateFolder(Request{InUse: func(_ context.Context, procs []Process) error {
+		asked++
+		if len(procs) != 1 || procs[0].Name != "buh.exe" {
+			t.Errorf("asked about %v", procs)
+		}
+		running = nil // the customer closed it
+		return nil
+	}})
+	if err != nil || asked != 1 {
+		t.Fatalf("after closing: %v (asked %d times)", err, asked)
+	}
+	fh.expectCounts(0, 0, 1)
+}
+
+// A file whose bytes are not the manifest's is refused before anything
+// is reserved or changed.
+func TestFolderTamperedFileRefused(t *testing.T) {
+	fh := newFolderHarness(t, 1)
+	if _, err := fh.install(); err != nil {
+		t.Fatal(err)
+	}
+	want := readTree(t, fh.dir)
+	served := fh.countServed()
+	core := api.SHA256Hex([]byte(folderVersion("2.0.0")["lib/core.dll"]))
+	served.spoil = func(sum string, w http.ResponseWriter) bool {
+		if sum != core {
+			return false
+		}
+		w.Header().Set("Content-Length", "8")
+		w.Write([]byte("evil dll"))
+		return true
+	}
+	_, err := fh.updateFolder(Request{})
+	wantKind(t, err, ErrVerification)
+	fh.expectTree(want)
+	fh.expectCounts(1, 0, 0)
+}
+
+// A folder aktual did not install is updated with --from-version; files
+// in no manifest it knows are left alone.
+func TestFolderNotInstalledByAktual(t *testing.T) {
+	fh := newFolderHarness(t, 1)
+	old := folderVersion("1.0.0")
+	writeTree(t, fh.dir, old)
+	_, err := fh.updateFolder(Request{})
+	wantKind(t, err, ErrUsage)
+	res, err := fh.updateFolder(Request{CheckRequest: CheckRequest{FromVersion: "1.0.0"}})
+	if err != nil || res.To != "2.0.0" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	got := readTree(t, fh.dir)
+	if got["lib/old/legacy-only.dll"] != old["lib/old/legacy-only.dll"] || got["lib/core.dll"] != "core 2.0.0" {
+		t.Errorf("after update: %v", got)
+	}
+	fh.expectCounts(0, 0, 1)
+}
