@@ -53,7 +53,11 @@ func (u *Updater) Integrate(dir, main, aktualExe string, allUsers bool) (string,
 			errs = append(errs, i18n.Errorf("its shortcut could not be made: %w", err))
 		} else if path != "" {
 			rec.Shortcut = path
-			made = append(made, i18n.M("Its shortcut is in the Start menu (%s).", path))
+			if runtime.GOOS == "windows" {
+				made = append(made, i18n.M("Its shortcut is in the Start menu (%s).", path))
+			} else {
+				made = append(made, i18n.M("It is in the applications menu (%s).", path))
+			}
 		}
 	}
 	rec.AllUsers = allUsers
