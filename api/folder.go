@@ -150,12 +150,22 @@ func (m *Manifest) Validate() error {
 		}
 		folded[key] = f.Path
 	}
-	// A file cannot also be a folder of another path ("a" and "a/b").
+	// A file cannot also be a folder of another path ("a" and "a/b"), and
+	// a folder is written one way ("Data/a" and "data/b" would be two
+	// folders on Linux, one on Windows and macOS).
+	dirs := map[string]string{}
 	for _, f := range m.Files {
 		for dir := path.Dir(f.Path); dir != "."; dir = path.Dir(dir) {
-			if other, clash := folded[FoldPath(dir)]; clash {
+			key := FoldPath(dir)
+			if other, clash := folded[key]; clash {
 				return fmt.Errorf("%q is a file, but %q needs a folder of that name", other, f.Path)
 			}
+			if other, seen := dirs[key]; seen && other != dir {
+				return fmt.Errorf("folders %q and %q differ only in case: Windows and macOS would make them one folder", other, dir)
+			} else if seen {
+				break // its parents were checked with it
+			}
+			dirs[key] = dir
 		}
 	}
 	if m.Main != "" {

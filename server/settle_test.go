@@ -110,3 +110,30 @@ func TestSettleGuessingIsLimited(t *testing.T) {
 	wantSettled(t, f.settle(t, clientKey(1), false), held.Reservation.ID, api.StateHeld, 1)
 	decodeOK[api.ReservationResponse](t, f.release(t, held.Reservation.ID))
 }
+
+// TestSettleAndInstallCounted: the new routes' outcomes are counted.
+func TestSettleAndInstallCounted(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, proApp, api.SeriesPro, "1.0.0", "linux", "amd64")
+	f.publish(t, proApp, api.SeriesPro, "2.0.0", "linux", "amd64")
+	code := f.activate(t, "alice", 1)
+	f.mustReserve(t, code, proApp, clientKey(1))
+	decodeOK[api.ReservationResponse](t, f.settle(t, clientKey(1), false))
+	decodeOK[api.ReservationResponse](t, f.settle(t, clientKey(1), true))
+	wantError(t, f.settle(t, clientKey(2), true), http.StatusNotFound, api.CodeNotFound)
+	decodeOK[api.InstallResponse](t, f.post(t, installPath, mustJSON(t, installRequest(code, proApp))))
+	wantError(t, f.post(t, installPath, mustJSON(t, installRequest(wrongCode(t), proApp))), http.StatusForbidden, api.CodeUnknownCredential)
+	m := scrape(t, f.http, f.url)
+	for key, want := range map[string]float64{
+		`aktuald_settlements_total{outcome="answered"}`:                             1,
+		`aktuald_settlements_total{outcome="released"}`:                             1,
+		`aktuald_settlements_total{outcome="not_found"}`:                            1,
+		`aktuald_install_answers_total{outcome="answered"}`:                         1,
+		`aktuald_install_answers_total{outcome="unknown_credential"}`:               1,
+		`aktuald_http_requests_total{code="200",method="POST",route="/v1/install"}`: 1,
+	} {
+		if got := m.values[key]; got != want {
+			t.Errorf("%s = %v, want %v", key, got, want)
+		}
+	}
+}

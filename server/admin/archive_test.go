@@ -24,7 +24,9 @@ type entry struct {
 	mode       int64
 }
 
-func file(name, body string) entry { return entry{name: name, body: body, typ: tar.TypeReg, mode: 0o644} }
+func file(name, body string) entry {
+	return entry{name: name, body: body, typ: tar.TypeReg, mode: 0o644}
+}
 
 func makeTarGz(t testing.TB, es ...entry) []byte {
 	t.Helper()
@@ -174,9 +176,18 @@ func TestArchivesRefused(t *testing.T) {
 		}
 		if kind == "tar.gz" {
 			cases = append(cases,
-				struct{ name, want string; data []byte }{"hard link", "hard link", make(t, entry{name: "hl", typ: tar.TypeLink})},
-				struct{ name, want string; data []byte }{"fifo", "named pipe", make(t, entry{name: "p", typ: tar.TypeFifo})},
-				struct{ name, want string; data []byte }{"device", "device", make(t, entry{name: "d", typ: tar.TypeChar})},
+				struct {
+					name, want string
+					data       []byte
+				}{"hard link", "hard link", make(t, entry{name: "hl", typ: tar.TypeLink})},
+				struct {
+					name, want string
+					data       []byte
+				}{"fifo", "named pipe", make(t, entry{name: "p", typ: tar.TypeFifo})},
+				struct {
+					name, want string
+					data       []byte
+				}{"device", "device", make(t, entry{name: "d", typ: tar.TypeChar})},
 			)
 		}
 		for _, tc := range cases {
@@ -251,4 +262,3 @@ func TestArchiveBombsAndFloods(t *testing.T) {
 		t.Errorf("%d files: %v", api.MaxManifestFiles+1, err)
 	}
 }
-

@@ -289,7 +289,7 @@ func runPublishFolder(ctx context.Context, e *env, adm *admin.Admin, o *publishO
 		return usagef("%v", err)
 	}
 	text := publishedText(st, "", nil)
-	text += fmt.Sprintf("A folder of %d files, %d bytes in all (the signed sha256 and size above are its manifest's)\n", st.Files, st.TotalSize)
+	text += fmt.Sprintf("A folder: %d files, %d bytes in all (the signed sha256 and size above are its manifest's)\n", st.Files, st.TotalSize)
 	if m.Main != "" {
 		text += fmt.Sprintf("Program: %s\n", m.Main)
 	}
