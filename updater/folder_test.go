@@ -199,3 +199,21 @@ func TestFolderNotInstalledByAktual(t *testing.T) {
 	}
 	fh.expectCounts(0, 0, 1)
 }
+
+// A first install never overwrites a file that is someone else's.
+func TestFolderInstallRefusesToReplace(t *testing.T) {
+	fh := newFolderHarness(t, 1)
+	writeTree(t, fh.dir, map[string]string{"lib/core.dll": "someone's dll", "other.txt": "other"})
+	_, err := fh.install()
+	wantKind(t, err, ErrUsage)
+	want := map[string]string{"lib/core.dll": "someone's dll", "other.txt": "other"}
+	fh.expectTree(want)
+	fh.expectCounts(1, 0, 0)
+	os.Remove(filepath.Join(fh.dir, "lib", "core.dll"))
+	if _, err := fh.install(); err != nil {
+		t.Fatalf("into a folder holding only files the release does not name: %v", err)
+	}
+	if got := readTree(t, fh.dir)["other.txt"]; got != "other" {
+		t.Errorf("other.txt = %q", got)
+	}
+}

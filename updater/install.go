@@ -82,6 +82,9 @@ func (u *Updater) Install(ctx context.Context, req InstallRequest) (*Result, *In
 	if err := u.prepareFolder(ctx, plan); err != nil {
 		return nil, nil, err
 	}
+	if err := wouldReplace(plan.folder); err != nil {
+		return nil, nil, err
+	}
 	ip := &InstallPlan{Product: req.Product, Dir: dir, Version: rel.Version, Newest: newest,
 		Files: plan.Folder.Files, Bytes: plan.Folder.DownloadBytes, Main: plan.folder.new.Main}
 	if req.Confirm != nil {
@@ -200,4 +203,18 @@ func (u *Updater) markAllUsers(dir string) {
 	if err := u.state().WriteInstallRecord(*rec); err != nil {
 		u.notice("could not note the install in %s: %v", dir, err)
 	}
+}
+
+// wouldReplace refuses a first install into a folder that holds a file
+// the program would overwrite: it is someone's, not aktual's. Files the
+// release does not name, preserved ones (an uninstall leaves the
+// customer's data), and files already as the release has them are fine.
+func wouldReplace(fs *folderState) error {
+	for _, p := range fs.sw.Put {
+		if path := fs.work.Path(p.Path); fileExists(path) {
+			return fail(ErrUsage, nil, "%s already holds %s, which installing the program would replace; install into an empty or new folder with --dir, or move that file away; nothing was changed or used",
+				fs.work.Dir, p.Path)
+		}
+	}
+	return nil
 }

@@ -50,9 +50,10 @@ func newestOffered(rs []Release, gone map[string]bool, ok func(Release) bool) *R
 // InstallableRelease is the release an entitlement may install first
 // (POST /v1/install), among a product's releases rs for one platform.
 // With E the newest of consumed (the to-versions of its consumed
-// reservations for the product) and A the newest offered release
-// published at or before activated (when the entitlement was made), it
-// is the newest offered release not above max(E, A); if there is none
+// reservations for the product) and A the newest release published at
+// or before activated (when the entitlement was made; not a pre-release,
+// withdrawn since or not), it is the newest offered release not above
+// max(E, A) (for a withdrawn A, what replaces it); if there is none
 // (the product's first release came after the activation and nothing was
 // consumed), the oldest offered release. Offered means as for Newest:
 // not a pre-release, not withdrawn by any release. Nil when nothing is
@@ -60,7 +61,9 @@ func newestOffered(rs []Release, gone map[string]bool, ok func(Release) bool) *R
 func InstallableRelease(rs []Release, consumed []string, activated time.Time) *Release {
 	gone := withdrawn(rs)
 	ceiling := ""
-	if a := newestOffered(rs, gone, func(r Release) bool { return !r.PublishedAt.After(activated) }); a != nil {
+	// A counts a release withdrawn since: the customer was sold what was
+	// current then, and gets what replaces it, as everyone who has it does.
+	if a := newestOffered(rs, nil, func(r Release) bool { return !r.PublishedAt.After(activated) }); a != nil {
 		ceiling = a.Version
 	}
 	for _, v := range consumed {

@@ -40,9 +40,10 @@ func TestInstallableRelease(t *testing.T) {
 		{"first release after activation, nothing consumed: the oldest", []Release{plain("3.0.0", 2), plain("2.0.0", 1)}, nil, "2.0.0"},
 		{"a pre-release is never A", []Release{plain("1.0.0", -3), plain("2.0.0-rc.1", -1)}, nil, "1.0.0"},
 		{"a pre-release is never given", []Release{plain("1.0.0-rc.1", -3), plain("1.0.0", 1)}, nil, "1.0.0"},
-		// A is the newest *offered* release before activation: a withdrawn
-		// one is not A, and its replacement published later is above A.
-		{"a withdrawn A: the offered one before it", []Release{plain("1.0.0", -3), plain("2.0.0", -1), withdraws("1.5.0", 1, "2.0.0")}, nil, "1.0.0"},
+		// A is the newest release before activation, withdrawn or not: a
+		// withdrawn A gives what replaces it, as every installation of it
+		// gets, even when the replacement was published later.
+		{"a withdrawn A: its replacement", []Release{plain("1.0.0", -3), plain("2.0.0", -1), withdraws("1.5.0", 1, "2.0.0")}, nil, "1.5.0"},
 		{"a withdrawn A replaced before activation", []Release{plain("1.0.0", -3), plain("2.0.0", -2), withdraws("1.5.0", -1, "2.0.0")}, nil, "1.5.0"},
 		{"a withdrawn consumed version: the one below", []Release{plain("1.0.0", -3), plain("2.0.0", 1), plain("3.0.0", 2), withdraws("2.1.0", 3, "3.0.0")}, []string{"3.0.0"}, "2.1.0"},
 		{"nothing offered", []Release{plain("1.0.0-beta", -3)}, nil, ""},
