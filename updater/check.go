@@ -102,32 +102,8 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 	if fs == nil {
 		plan.Patch = usablePatch(st.Patch, current, latest)
 	}
-	switch {
-	case st.Installed != nil:
-		inst, err := u.verifyRelease(st.Installed, ks, req.Product, "", "")
-		if err != nil {
-			return nil, err
-		}
-		if inst.SHA256 != current {
-			return nil, fail(ErrVerification, nil, "the server named a release for contents other than the installed file; refusing its answer")
-		}
-		plan.From, plan.FromSource = inst.Version, SourceCatalogue
-	default:
-		if rec, err := u.state().InstallRecord(target); err == nil && rec.Product == req.Product && rec.SHA256 == current && current != "" {
-			plan.From, plan.FromSource = rec.Version, SourceInstallRecord
-		} else if req.FromVersion != "" {
-			plan.From, plan.FromSource = req.FromVersion, SourceFlag
-		}
-	}
-	if plan.From == "" && fs != nil {
-		return nil, fail(ErrUsage, nil,
-			"cannot tell which version of %s is in %s: aktual did not install it there; pass --from-version with the version installed",
-			req.Product, target)
-	}
-	if plan.From == "" {
-		return nil, fail(ErrUsage, nil,
-			"cannot tell which version of %s is at %s: its contents match no published release; check --target, or pass --from-version",
-			req.Product, target)
+	if err := u.findInstalled(req, plan, st, ks); err != nil {
+		return nil, err
 	}
 	if prev := seen.Products[req.Product]; prev != "" && api.CompareVersions(latest.Version, prev) < 0 && !latest.Replaces(prev) {
 		return nil, fail(ErrVerification, nil,
@@ -267,4 +243,39 @@ func (u *Updater) verifyRelease(env *api.Envelope, ks *api.KeySet, product, goos
 		return r, fail(ErrVerification, nil, "the server offers the pre-release %s %s as the latest; refusing it", product, r.Version)
 	}
 	return r, nil
+}
+
+// findInstalled sets plan.From: the release the server's catalogue names
+// for the installed contents, else the install record, else
+// --from-version.
+func (u *Updater) findInstalled(req CheckRequest, plan *Plan, st *api.LatestStatement, ks *api.KeySet) error {
+	target, current := plan.Target, plan.CurrentSHA256
+	switch {
+	case st.Installed != nil:
+		inst, err := u.verifyRelease(st.Installed, ks, req.Product, "", "")
+		if err != nil {
+			return err
+		}
+		if inst.SHA256 != current {
+			return fail(ErrVerification, nil, "the server named a release for contents other than the installed file; refusing its answer")
+		}
+		plan.From, plan.FromSource = inst.Version, SourceCatalogue
+	default:
+		if rec, err := u.state().InstallRecord(target); err == nil && rec.Product == req.Product && rec.SHA256 == current && current != "" {
+			plan.From, plan.FromSource = rec.Version, SourceInstallRecord
+		} else if req.FromVersion != "" {
+			plan.From, plan.FromSource = req.FromVersion, SourceFlag
+		}
+	}
+	if plan.From == "" && plan.folder != nil {
+		return fail(ErrUsage, nil,
+			"cannot tell which version of %s is in %s: aktual did not install it there; pass --from-version with the version installed",
+			req.Product, target)
+	}
+	if plan.From == "" {
+		return fail(ErrUsage, nil,
+			"cannot tell which version of %s is at %s: its contents match no published release; check --target, or pass --from-version",
+			req.Product, target)
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/fault"
@@ -92,4 +93,27 @@ func credentialError(err error) error {
 		return transientError(err, i18n.M("the server could not check the right to update"))
 	}
 	return fail(nil, err, "%s", ae.Error())
+}
+
+// transientError keeps the kind of a connection failure and names a
+// server's 5xx answer as one.
+func transientError(err error, what i18n.Message) error {
+	var ae *fetch.APIError
+	if errors.As(err, &ae) {
+		if secs, err2 := strconv.Atoi(ae.RetryAfter); err2 == nil && secs > 0 {
+			return fail(ErrNoConnection, err, "%v: the server is unavailable (%d %s); try again in %d seconds", what, ae.Status, ae.Code, secs)
+		}
+		return fail(ErrNoConnection, err, "%v: the server is unavailable (%d %s); try again later", what, ae.Status, ae.Code)
+	}
+	return err
+}
+
+// finishTimeout bounds a completion or release sent after the user asked
+// to stop: it is sent anyway, so nothing is left held by the interruption.
+const finishTimeout = 30 * time.Second
+
+// detached keeps the values of ctx but not its cancellation, with a
+// deadline: for the requests that finish what was started.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 }

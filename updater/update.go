@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"strconv"
-	"time"
 
 	"github.com/aktual/aktual/internal/fileutil"
 	"github.com/aktual/aktual/internal/i18n"
@@ -382,29 +380,6 @@ func (u *Updater) settleIntent(ctx context.Context, p *Plan, cred api.Credential
 	}
 	key, err = journal.NewIdempotencyKey()
 	return key, false, err
-}
-
-// transientError keeps the kind of a connection failure and names a
-// server's 5xx answer as one.
-func transientError(err error, what i18n.Message) error {
-	var ae *fetch.APIError
-	if errors.As(err, &ae) {
-		if secs, err2 := strconv.Atoi(ae.RetryAfter); err2 == nil && secs > 0 {
-			return fail(ErrNoConnection, err, "%v: the server is unavailable (%d %s); try again in %d seconds", what, ae.Status, ae.Code, secs)
-		}
-		return fail(ErrNoConnection, err, "%v: the server is unavailable (%d %s); try again later", what, ae.Status, ae.Code)
-	}
-	return err
-}
-
-// finishTimeout bounds a completion or release sent after the user asked
-// to stop: it is sent anyway, so nothing is left held by the interruption.
-const finishTimeout = 30 * time.Second
-
-// detached keeps the values of ctx but not its cancellation, with a
-// deadline: for the requests that finish what was started.
-func detached(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 }
 
 // abandon undoes a reservation whose apply failed: removes staged files,
