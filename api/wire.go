@@ -181,3 +181,18 @@ type SettleRequest struct {
 	IdempotencyKey string `json:"idempotency_key"`
 	Release        bool   `json:"release"`
 }
+
+// MaxListedReleases bounds GET /v1/products/{product}/releases: the newest
+// this many, enough to recognise any installation still in use.
+const MaxListedReleases = 32
+
+// ReleasesResponse is the body of GET /v1/products/{product}/releases:
+// the product's releases for a platform, newest first (pre-releases and
+// withdrawn ones included: an installation of one is still recognised),
+// each signed by a release key of the root-signed key set Keys. A client
+// recognises a program folder aktual did not install by comparing its
+// files with these releases' manifests.
+type ReleasesResponse struct {
+	Keys     Envelope   `json:"keys"`
+	Releases []Envelope `json:"releases"`
+}

@@ -107,6 +107,7 @@ func (s *Server) Handler() http.Handler {
 		{"GET, HEAD", "/healthz", s.handleHealth},
 		{"GET, HEAD", "/readyz", s.handleReady},
 		{"GET, HEAD", "/v1/products/{product}/latest", s.handleLatest},
+		{"GET, HEAD", "/v1/products/{product}/releases", s.handleReleases},
 		{"GET, HEAD", "/v1/artifacts/{sha256}", s.handleArtifact},
 		{"POST", "/v1/reservations", s.handleReserve},
 		{"POST", "/v1/reservations/{id}/complete", s.handleComplete},

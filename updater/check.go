@@ -102,8 +102,19 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 	if fs == nil {
 		plan.Patch = usablePatch(st.Patch, current, latest)
 	}
-	if err := u.findInstalled(req, plan, st, ks); err != nil {
-		return nil, err
+	if plan.folder != nil && plan.folder.record == nil && req.FromVersion == "" && st.Installed == nil {
+		v, err := u.recognise(ctx, plan, ks)
+		if err != nil {
+			return nil, err
+		}
+		if v != "" {
+			plan.From, plan.FromSource = v, SourceFiles
+		}
+	}
+	if plan.From == "" {
+		if err := u.findInstalled(req, plan, st, ks); err != nil {
+			return nil, err
+		}
 	}
 	if prev := seen.Products[req.Product]; prev != "" && api.CompareVersions(latest.Version, prev) < 0 && !latest.Replaces(prev) {
 		return nil, fail(ErrVerification, nil,
@@ -269,7 +280,7 @@ func (u *Updater) findInstalled(req CheckRequest, plan *Plan, st *api.LatestStat
 	}
 	if plan.From == "" && plan.folder != nil {
 		return fail(ErrUsage, nil,
-			"cannot tell which version of %s is in %s: aktual did not install it there; pass --from-version with the version installed",
+			"cannot tell which version of %s is in %s: aktual did not install it there, and its files match no release the server lists; pass --from-version with the version installed",
 			req.Product, target)
 	}
 	if plan.From == "" {

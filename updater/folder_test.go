@@ -181,11 +181,40 @@ func TestFolderTamperedFileRefused(t *testing.T) {
 	fh.expectCounts(1, 0, 0)
 }
 
-// A folder aktual did not install is updated with --from-version; files
-// in no manifest it knows are left alone.
+// A folder aktual did not install is recognised by its files' hashes: its
+// version is known, and the files that version had and the new one
+// drops are removed; the customer's files are kept.
+func TestFolderRecognisedByItsFiles(t *testing.T) {
+	fh := newFolderHarness(t, 1)
+	old := folderVersion("1.0.0")
+	old["settings.ini"] = "the customer's settings" // preserved: not compared
+	old["mine.txt"] = "the customer's"
+	writeTree(t, fh.dir, old)
+	plan, err := fh.u.Check(t.Context(), CheckRequest{Product: folderProduct, Target: fh.dir})
+	if err != nil || plan.From != "1.0.0" || plan.FromSource != SourceFiles {
+		t.Fatalf("check: %+v %v; want 1.0.0 recognised by its files", plan, err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(fh.dir), ".Счетоводство.aktual-work")); err == nil {
+		t.Error("the check left a work folder")
+	}
+	res, err := fh.updateFolder(Request{})
+	if err != nil || res.From != "1.0.0" || res.To != "2.0.0" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	got := readTree(t, fh.dir)
+	if _, ok := got["lib/old/legacy-only.dll"]; ok || got["mine.txt"] != "the customer's" || got["settings.ini"] != "the customer's settings" {
+		t.Errorf("after update: %v", got)
+	}
+	fh.expectCounts(0, 0, 1)
+}
+
+// A folder aktual did not install and cannot recognise (a file changed by
+// hand) is updated with --from-version; files in no manifest it knows are
+// left alone.
 func TestFolderNotInstalledByAktual(t *testing.T) {
 	fh := newFolderHarness(t, 1)
 	old := folderVersion("1.0.0")
+	old["lib/core.dll"] = "patched by hand"
 	writeTree(t, fh.dir, old)
 	_, err := fh.updateFolder(Request{})
 	wantKind(t, err, ErrUsage)

@@ -75,7 +75,7 @@ func sameKind(fs *folderState, latest api.ReleaseStatement, target string) error
 // prepareFolder fetches and checks the new manifest, reads the installed
 // version's, and plans the switch: what Plan.Folder then says.
 func (u *Updater) prepareFolder(ctx context.Context, plan *Plan) error {
-	fs := plan.folder
+	fs := plan.folder // fs.old is set already when the folder was recognised by its files
 	if fs.record != nil && fs.record.SHA256 == plan.CurrentSHA256 && plan.CurrentSHA256 != "" {
 		old, err := u.state().LoadManifest(plan.CurrentSHA256)
 		if err != nil {

@@ -103,6 +103,8 @@ func sourceText(P *i18n.Printer, source string) string {
 		return P.Sprintf("as aktual last installed it")
 	case updater.SourceFlag:
 		return P.Sprintf("as given by --from-version")
+	case updater.SourceFiles:
+		return P.Sprintf("recognised by its files")
 	}
 	return source
 }
