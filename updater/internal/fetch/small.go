@@ -28,4 +28,3 @@ func (c *Client) Small(ctx context.Context, sha256hex string, size int64) ([]byt
 	}
 	return data, nil
 }
-
