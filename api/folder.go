@@ -60,7 +60,25 @@ type ManifestFile struct {
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
 	Mode   uint32 `json:"mode"`
+	// Patches turn an earlier version of the file (From, the sha256 of
+	// its content) into this one with fewer bytes to download. They save
+	// bytes, nothing more: the client keeps a patch's output only if it
+	// is SHA256 and Size, and downloads the file whole otherwise.
+	Patches []FilePatch `json:"patches,omitempty"`
 }
+
+// FilePatch is a patch from an earlier content of a file, served as the
+// artifact SHA256 (Size bytes) in Format (PatchBSDiff).
+type FilePatch struct {
+	From   string `json:"from"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	Format string `json:"format"`
+}
+
+// maxFilePatches bounds the patches of one file (one per earlier version
+// the server diffs against).
+const maxFilePatches = 8
 
 // TotalSize is the sum of the files' sizes.
 func (m *Manifest) TotalSize() int64 {
@@ -190,6 +208,16 @@ func checkFile(f ManifestFile) error {
 		return fmt.Errorf("%q: negative size", f.Path)
 	case f.Mode != ModeFile && f.Mode != ModeExecutable:
 		return fmt.Errorf("%q: mode %o is neither 644 nor 755", f.Path, f.Mode)
+	case len(f.Patches) > maxFilePatches:
+		return fmt.Errorf("%q: %d patches; at most %d", f.Path, len(f.Patches), maxFilePatches)
+	}
+	for _, p := range f.Patches {
+		switch {
+		case !isHex64(p.From) || !isHex64(p.SHA256) || p.From == f.SHA256:
+			return fmt.Errorf("%q: a patch names a malformed sha256", f.Path)
+		case p.Size <= 0 || p.Format != PatchBSDiff:
+			return fmt.Errorf("%q: a patch has no size or an unknown format %q", f.Path, p.Format)
+		}
 	}
 	return nil
 }

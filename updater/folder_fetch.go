@@ -65,7 +65,7 @@ func (u *Updater) fetchObjects(ctx context.Context, rel api.ReleaseStatement, fs
 	var total, base int64
 	for _, f := range fs.fetch {
 		if fs.local[f.SHA256] == "" {
-			total += f.Size
+			total += fs.downloadSize(f)
 		}
 	}
 	c := u.client()
@@ -90,8 +90,21 @@ func (u *Updater) fetchObjects(ctx context.Context, rel api.ReleaseStatement, fs
 			}
 			// Changed since it was hashed: downloaded instead.
 		} else if err := checkObject(obj, f); err == nil {
-			base += f.Size
+			base += fs.downloadSize(f)
 			continue
+		}
+		if p, from := fs.usablePatch(f); p != nil {
+			err := u.patchObject(ctx, c, p, from, f, obj)
+			if err == nil {
+				base += p.Size
+				fault.Hit(fault.FolderFetched)
+				continue
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			u.notice("the patch of %s could not be used (%v); downloading the whole file instead", f.Path, err)
+			total += f.Size - p.Size
 		}
 		if err := u.downloadObject(ctx, c, rel, f, obj); err != nil {
 			return err
@@ -218,4 +231,21 @@ func stageOne(obj, staged string, f api.ManifestFile, linked map[string]bool) er
 // newFolderState opens the work of a folder's update.
 func newFolderState(dir string, rec *InstallRecord) *folderState {
 	return &folderState{work: folder.For(dir), record: rec}
+}
+
+// patchObject downloads the patch p of f and applies it to the installed
+// file from, keeping the output as f's object only if it is f's sha256
+// and size.
+func (u *Updater) patchObject(ctx context.Context, c *fetch.Client, p *api.FilePatch, from string, f api.ManifestFile, obj string) error {
+	patchFile, out := obj+".patch", obj+".patched"
+	defer os.Remove(patchFile)
+	offer := &api.PatchOffer{FromSHA256: p.From, SHA256: p.SHA256, Size: p.Size, Format: p.Format}
+	if err := c.DownloadPatch(ctx, offer, patchFile); err != nil {
+		return err
+	}
+	rel := api.ReleaseStatement{SHA256: f.SHA256, Size: f.Size}
+	if err := applyPatchFile(ctx, from, patchFile, p.Size, out, rel); err != nil {
+		return err
+	}
+	return os.Rename(out, obj)
 }

@@ -23,7 +23,10 @@ type folderState struct {
 	sw     *folder.Switch
 	fetch  []api.ManifestFile // one per sha256 to get: downloaded, or copied from local
 	local  map[string]string  // sha256 → an installed file with that content
-	index  journal.Index
+	// patchFrom: sha256 → an installed file a patch may start from (the
+	// unchanged files, and the old versions of the files put in).
+	patchFrom map[string]string
+	index     journal.Index
 }
 
 // FolderInfo says what a folder update does, for the confirmation.
@@ -45,7 +48,7 @@ func planSwitch(fs *folderState) error {
 	for _, e := range fs.index.Files {
 		known[e.Path] = e
 	}
-	fs.local = map[string]string{}
+	fs.local, fs.patchFrom = map[string]string{}, map[string]string{}
 	fs.sw = &folder.Switch{}
 	for _, f := range nw.Files {
 		if err := folder.CheckInside(w.Dir, f.Path); err != nil {
@@ -60,7 +63,10 @@ func planSwitch(fs *folderState) error {
 			continue // the customer's: kept as it is
 		case present && sum == f.SHA256:
 			fs.local[sum] = w.Path(f.Path)
+			fs.patchFrom[sum] = w.Path(f.Path)
 			continue
+		case present:
+			fs.patchFrom[sum] = w.Path(f.Path)
 		}
 		fs.sw.Put = append(fs.sw.Put, folder.Put{Path: f.Path, SHA256: f.SHA256, Size: f.Size})
 	}
@@ -155,10 +161,35 @@ func (fs *folderState) info() *FolderInfo {
 	fi := &FolderInfo{Files: len(fs.new.Files), Changed: len(fs.sw.Put), Removed: len(fs.sw.Remove)}
 	for _, f := range fs.fetch {
 		if fs.local[f.SHA256] == "" {
-			fi.DownloadBytes += f.Size
+			fi.DownloadBytes += fs.downloadSize(f)
 		}
 	}
 	return fi
+}
+
+// usablePatch is the smallest patch of f that starts from a content an
+// installed file has, or nil.
+func (fs *folderState) usablePatch(f api.ManifestFile) (*api.FilePatch, string) {
+	mf, ok := fs.new.Lookup(f.Path)
+	if !ok {
+		return nil, ""
+	}
+	var best *api.FilePatch
+	var from string
+	for i, p := range mf.Patches {
+		if src := fs.patchFrom[p.From]; src != "" && p.Size < f.Size && (best == nil || p.Size < best.Size) {
+			best, from = &mf.Patches[i], src
+		}
+	}
+	return best, from
+}
+
+// downloadSize is what fetching f costs: its patch, or the whole file.
+func (fs *folderState) downloadSize(f api.ManifestFile) int64 {
+	if p, _ := fs.usablePatch(f); p != nil {
+		return p.Size
+	}
+	return f.Size
 }
 
 // buildIndex records the folder's files as the switch left them: the new

@@ -6,10 +6,12 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/internal/testenv"
 )
 
 // The whole life of a program folder: a first install (nothing used),
@@ -245,4 +247,80 @@ func TestFolderInstallRefusesToReplace(t *testing.T) {
 	if got := readTree(t, fh.dir)["other.txt"]; got != "other" {
 		t.Errorf("other.txt = %q", got)
 	}
+}
+
+// A changed file with a patch from the installed content downloads the
+// patch, not the file; a patch whose output is wrong falls back to the
+// whole file.
+func TestFolderFilePatches(t *testing.T) {
+	if _, err := exec.LookPath("bzip2"); err != nil {
+		testenv.Missing(t, "bzip2 is needed: the server makes patches with it (Debian: apt-get install bzip2)")
+	}
+	for _, spoil := range []bool{false, true} {
+		fh := newFolderHarness(t, 1)
+		big := func(v string) string {
+			b := make([]byte, 512<<10)
+			r := newPseudoRandom(3)
+			r.Read(b)
+			copy(b[1000:], "version "+v)
+			return string(b)
+		}
+		v3 := folderVersion("3.0.0")
+		v3["lib/big.dll"] = big("3.0.0")
+		v4 := folderVersion("4.0.0")
+		v4["lib/big.dll"] = big("4.0.0")
+		fh.publishFolder("3.0.0", v3, nil)
+		if _, err := fh.admin.ActivatePro(t.Context(), "Acme Folders", 1); err != nil {
+			t.Fatal(err)
+		}
+		writeTree(t, fh.dir, v3) // recognised by its files as 3.0.0
+		st := fh.publishFolder("4.0.0", v4, nil)
+		if st.Files != len(v4) {
+			t.Fatalf("statement lists %d files", st.Files)
+		}
+		served := fh.countServed()
+		whole := api.SHA256Hex([]byte(v4["lib/big.dll"]))
+		if spoil {
+			served.spoil = func(sum string, w http.ResponseWriter) bool {
+				if _, n := served.of(sum); n == 1 && sum != whole && !isManifestOrSmall(fh, sum) {
+					w.Write([]byte("BSDIFF40 not a patch at all"))
+					return true
+				}
+				return false
+			}
+		}
+		res, err := fh.updateFolder(Request{})
+		if err != nil || res.To != "4.0.0" {
+			t.Fatalf("update: %+v %v", res, err)
+		}
+		if got := readTree(t, fh.dir)["lib/big.dll"]; got != v4["lib/big.dll"] {
+			t.Fatal("lib/big.dll is not 4.0.0's")
+		}
+		bytes, gets := served.of(whole)
+		switch {
+		case !spoil && gets != 0:
+			t.Errorf("the whole file was downloaded (%d bytes) though a patch from the installed one exists", bytes)
+		case spoil && gets != 1:
+			t.Errorf("a spoilt patch: the whole file was downloaded %d times, want once", gets)
+		}
+	}
+}
+
+// isManifestOrSmall tells the manifest and the small files' contents
+// from a patch, for the spoiling server.
+func isManifestOrSmall(fh *folderHarness, sum string) bool {
+	for _, v := range []string{"3.0.0", "4.0.0"} {
+		for _, c := range folderVersion(v) {
+			if api.SHA256Hex([]byte(c)) == sum {
+				return true
+			}
+		}
+	}
+	rs, _ := fh.inst.Store.AllReleases(context.Background())
+	for _, r := range rs {
+		if r.SHA256 == sum {
+			return true
+		}
+	}
+	return false
 }

@@ -94,6 +94,10 @@ func (a *Admin) publishFolder(ctx context.Context, p *FolderParams, put func(io.
 	if err := a.folderHealthCheck(p, m); err != nil {
 		return api.ReleaseStatement{}, nil, err
 	}
+	// Patches from the files' earlier versions, signed with the manifest.
+	if _, err := a.patchMaker().FilePatches(ctx, m, put); err != nil {
+		return api.ReleaseStatement{}, nil, err
+	}
 	data, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
 		return api.ReleaseStatement{}, nil, err
@@ -170,14 +174,21 @@ func (a *Admin) folderHealthCheck(p *FolderParams, m *api.Manifest) error {
 	return nil
 }
 
-// distinctSums are the sha256 of a manifest's files, each once, sorted.
+// distinctSums are the sha256 of a manifest's files and their patches,
+// each once, sorted: the artifacts the release names.
 func distinctSums(m *api.Manifest) []string {
 	seen := map[string]bool{}
 	var out []string
+	add := func(sum string) {
+		if !seen[sum] {
+			seen[sum] = true
+			out = append(out, sum)
+		}
+	}
 	for _, f := range m.Files {
-		if !seen[f.SHA256] {
-			seen[f.SHA256] = true
-			out = append(out, f.SHA256)
+		add(f.SHA256)
+		for _, p := range f.Patches {
+			add(p.SHA256)
 		}
 	}
 	sort.Strings(out)

@@ -296,11 +296,24 @@ func runPublishFolder(ctx context.Context, e *env, adm *admin.Admin, o *publishO
 	if len(m.Preserve) > 0 {
 		text += fmt.Sprintf("Preserved (the customer's, never overwritten): %s\n", strings.Join(m.Preserve, ", "))
 	}
+	var filePatches int
+	var patchBytes, patchedBytes int64
+	for _, f := range m.Files {
+		for _, p := range f.Patches {
+			filePatches++
+			patchBytes += p.Size
+			patchedBytes += f.Size
+		}
+	}
+	if filePatches > 0 {
+		text += fmt.Sprintf("File patches from earlier versions: %d (%d bytes instead of %d)\n", filePatches, patchBytes, patchedBytes)
+	}
 	e.print(struct {
 		api.ReleaseStatement
-		Main     string           `json:"main,omitempty"`
-		Preserve []string         `json:"preserve,omitempty"`
-		Patches  []patches.Result `json:"patches"`
-	}{st, m.Main, m.Preserve, []patches.Result{}}, text)
+		Main        string           `json:"main,omitempty"`
+		Preserve    []string         `json:"preserve,omitempty"`
+		Patches     []patches.Result `json:"patches"`
+		FilePatches int              `json:"file_patches"`
+	}{st, m.Main, m.Preserve, []patches.Result{}, filePatches}, text)
 	return nil
 }
