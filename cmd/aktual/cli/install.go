@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -142,15 +141,7 @@ func installCredential(ctx context.Context, ios *IOStreams, u *updater.Updater, 
 func confirmInstall(ctx context.Context, ios *IOStreams, ip *updater.InstallPlan) (bool, error) {
 	q := ios.P.Sprintf("Install %s %s in %s (%d files, %v to download)? This uses none of your paid updates. [y/N] ",
 		ip.Product, ip.Version, ip.Dir, ip.Files, i18n.Size(ip.Bytes))
-	line, err := ios.Prompt(ctx, q, i18n.M("a confirmation is needed but standard input ended; pass --yes to install without asking"))
-	if err != nil {
-		return false, err
-	}
-	switch strings.ToLower(line) {
-	case "y", "yes", "д", "да":
-		return true, nil
-	}
-	return false, nil
+	return askYes(ctx, ios, q, i18n.M("a confirmation is needed but standard input ended; pass --yes to install without asking"))
 }
 
 // integrate registers a finished install with the system: on Windows the

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -116,15 +115,7 @@ func runSelfCheck(cmd *cobra.Command, ios *IOStreams, p printer, u *updater.Upda
 func confirmSelf(ctx context.Context, ios *IOStreams, plan *updater.Plan) (bool, error) {
 	q := ios.P.Sprintf("Update aktual from %s to %s at %s? This is free: it uses none of your paid updates. [y/N] ",
 		plan.From, plan.Latest.Version, plan.Target)
-	line, err := ios.Prompt(ctx, q, i18n.M("a confirmation is needed but standard input ended; pass --yes to update without asking"))
-	if err != nil {
-		return false, err
-	}
-	switch strings.ToLower(line) {
-	case "y", "yes", "д", "да":
-		return true, nil
-	}
-	return false, nil
+	return askYes(ctx, ios, q, i18n.M("a confirmation is needed but standard input ended; pass --yes to update without asking"))
 }
 
 // selfSourceText names how aktual's own version was found: the version

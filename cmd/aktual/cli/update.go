@@ -197,7 +197,13 @@ func confirm(ctx context.Context, ios *IOStreams, plan *updater.Plan) (bool, err
 		fmt.Fprintln(ios.ErrOut, ios.P.Sprintf("%d files change, %d are removed, %v to download; your own files are kept.",
 			f.Changed, f.Removed, i18n.Size(f.DownloadBytes)))
 	}
-	line, err := ios.Prompt(ctx, q, i18n.M("a confirmation is needed but standard input ended; pass --yes to update without asking"))
+	return askYes(ctx, ios, q, i18n.M("a confirmation is needed but standard input ended; pass --yes to update without asking"))
+}
+
+// askYes asks a yes-or-no question; only y, yes, д or да is yes. needed
+// is the error when no answer can be read.
+func askYes(ctx context.Context, ios *IOStreams, q string, needed i18n.Message) (bool, error) {
+	line, err := ios.Prompt(ctx, q, needed)
 	if err != nil {
 		return false, err
 	}

@@ -122,41 +122,26 @@ func (w Work) CleanStage() error {
 // MkdirInside creates the folders of rel's parents inside dir, refusing
 // to go through a symbolic link or anything but a folder: a link placed
 // in the program folder must not carry a write outside it.
-func MkdirInside(dir, rel string) error {
-	parts := strings.Split(rel, "/")
-	cur := dir
-	for _, name := range parts[:len(parts)-1] {
-		cur = filepath.Join(cur, name)
-		fi, err := os.Lstat(cur)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			if err := os.Mkdir(cur, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-				return err
-			}
-			continue
-		case err != nil:
-			return err
-		case fi.Mode()&fs.ModeSymlink != 0:
-			return fmt.Errorf("%s is a symbolic link; aktual writes no file through one", cur)
-		case !fi.IsDir():
-			return fmt.Errorf("%s is a file where the new version needs a folder", cur)
-		}
-	}
-	return nil
-}
+func MkdirInside(dir, rel string) error { return walkInside(dir, rel, true) }
 
 // CheckInside reports an error when a parent of rel inside dir is a
 // symbolic link or not a folder: the check before planning, MkdirInside's
 // without creating anything.
-func CheckInside(dir, rel string) error {
+func CheckInside(dir, rel string) error { return walkInside(dir, rel, false) }
+
+func walkInside(dir, rel string, create bool) error {
 	parts := strings.Split(rel, "/")
 	cur := dir
 	for _, name := range parts[:len(parts)-1] {
 		cur = filepath.Join(cur, name)
 		fi, err := os.Lstat(cur)
 		switch {
-		case errors.Is(err, fs.ErrNotExist):
+		case errors.Is(err, fs.ErrNotExist) && !create:
 			return nil
+		case errors.Is(err, fs.ErrNotExist):
+			if err := os.Mkdir(cur, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+				return err
+			}
 		case err != nil:
 			return err
 		case fi.Mode()&fs.ModeSymlink != 0:
