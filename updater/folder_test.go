@@ -324,3 +324,22 @@ func isManifestOrSmall(fh *folderHarness, sum string) bool {
 	}
 	return false
 }
+
+// Where a running program does not stop the switch (Linux, macOS), the
+// update goes on and says the running copy keeps the old version.
+func TestFolderRunningProgramWarned(t *testing.T) {
+	fh := newFolderHarness(t, 1)
+	if _, err := fh.install(); err != nil {
+		t.Fatal(err)
+	}
+	blocks := false
+	fh.u.InUseBlocks = &blocks
+	fh.u.FilesInUse = func([]string) ([]Process, error) { return []Process{{PID: 77, Name: "buh"}}, nil }
+	if _, err := fh.updateFolder(Request{}); err != nil {
+		t.Fatal(err)
+	}
+	if !fh.noticed("keeps the old version until it is restarted") {
+		t.Errorf("no warning about the running copy; notices: %v", fh.notices())
+	}
+	fh.expectCounts(0, 0, 1)
+}
