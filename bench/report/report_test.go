@@ -144,3 +144,60 @@ func TestMarkdownEscapesPipes(t *testing.T) {
 		t.Errorf("pipe not escaped:\n%s", b.String())
 	}
 }
+
+// Figure 6: the share downloaded, the paired ratio against the reference
+// copy, and the growth of the peak RSS with the folder.
+func TestFolderRows(t *testing.T) {
+	raw := `folder.files 300
+folder.bytes 209715200
+folder.changed_bytes 4718592
+folder.changed_files 5
+folder.download_bytes 4768009 4768009 4768009
+folder.download_requests 6 6 6
+folder.aktual.wall 0.070 0.080 0.060
+folder.copy_sync.wall 0.030 0.030 0.030
+folder.copy.wall 0.020 0.020 0.020
+folder.aktual.rss_kib 15000 15200 15100
+folder3.files 900
+folder3.bytes 629145600
+folder3.aktual.rss_kib 17000 17500 17400
+folder3.aktual.wall 0.1 0.1 0.1
+folder3.download_bytes 4868009 4868009 4868009
+folder.phase.startup 0.007 0.007 0.007
+folder.phase.download 0.027 0.027 0.027
+`
+	res, err := Parse(strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := FolderRows(res)
+	want := map[string][2]string{
+		"6a": {"2.3%", Met},
+		"6b": {"2.3×", Missed},
+		"6c": {"1.15×", Met},
+		"6d": {"1.43× the 6b time", Info},
+		"6e": {"—", Info},
+	}
+	for _, r := range rows {
+		w, ok := want[r.ID]
+		if !ok {
+			t.Errorf("unexpected row %s", r.ID)
+			continue
+		}
+		if r.Ratio != w[0] || r.Result != w[1] {
+			t.Errorf("row %s: ratio %q result %q, want %q %q (%+v)", r.ID, r.Ratio, r.Result, w[0], w[1], r)
+		}
+	}
+	if got := rows[1].Ours; got != "70.0 ms" {
+		t.Errorf("6b ours %q", got)
+	}
+	if got := rows[4].Ours; got != "start-up 7, download 27" {
+		t.Errorf("6e %q", got)
+	}
+	// No figures: every row says so.
+	for _, r := range FolderRows(Results{}) {
+		if r.Result != NotMeasured {
+			t.Errorf("row %s without figures: %q", r.ID, r.Result)
+		}
+	}
+}

@@ -2,7 +2,9 @@
 // "key value…" lines, see package report) and prints the results table in
 // Markdown on stdout.
 //
-//	benchtable RAWFILE
+//	benchtable [--only folder] RAWFILE
+//
+// --only folder prints figure 6's rows alone (bench/run --only folder).
 package main
 
 import (
@@ -16,8 +18,12 @@ import (
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	rows := report.Rows
+	if len(args) == 3 && args[0] == "--only" && args[1] == "folder" {
+		rows, args = report.FolderRows, args[2:]
+	}
 	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: benchtable RAWFILE")
+		fmt.Fprintln(stderr, "usage: benchtable [--only folder] RAWFILE")
 		return 2
 	}
 	f, err := os.Open(args[0])
@@ -31,7 +37,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "benchtable: %s: %v\n", args[0], err)
 		return 1
 	}
-	if err := report.Markdown(stdout, report.Rows(res)); err != nil {
+	if err := report.Markdown(stdout, rows(res)); err != nil {
 		fmt.Fprintln(stderr, "benchtable:", err)
 		return 1
 	}
