@@ -49,7 +49,7 @@ func (u *Updater) fetchManifest(ctx context.Context, rel api.ReleaseStatement, f
 	case len(m.Files) != rel.Files || m.TotalSize() != rel.TotalSize:
 		return fail(ErrVerification, nil, "the manifest of %s %s lists other files than its signed release says; refusing it", rel.Product, rel.Version)
 	}
-	if err := durable.WriteFile(w.ManifestPath(), data); err != nil {
+	if err := durable.WriteCache(w.ManifestPath(), data); err != nil { // checked against its sha256 when read
 		return fail(ErrApply, err, "cannot write in the work folder %s: %v; nothing was changed or used", w.Root, err)
 	}
 	fs.new, fs.data = m, data

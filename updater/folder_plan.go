@@ -50,8 +50,9 @@ func planSwitch(fs *folderState) error {
 	}
 	fs.local, fs.patchFrom = map[string]string{}, map[string]string{}
 	fs.sw = &folder.Switch{}
+	checked := map[string]bool{}
 	for _, f := range nw.Files {
-		if err := folder.CheckInside(w.Dir, f.Path); err != nil {
+		if err := folder.CheckInside(w.Dir, f.Path, checked); err != nil {
 			return fail(ErrApply, err, "cannot install %s: %v; nothing was changed or used", f.Path, err)
 		}
 		sum, present, err := installedHash(w.Path(f.Path), known[f.Path])
@@ -194,10 +195,21 @@ func (fs *folderState) downloadSize(f api.ManifestFile) int64 {
 
 // buildIndex records the folder's files as the switch left them: the new
 // version's, preserved ones excepted (they are the customer's to change).
-func buildIndex(w folder.Work, m *api.Manifest, manifestSHA string) journal.Index {
+// An entry of prev for a file the switch did not put in is kept as it is
+// when it names the same content (the file is unchanged since; the next
+// update checks its stat again anyway); the rest are read from the disk.
+func buildIndex(w folder.Work, m *api.Manifest, manifestSHA string, prev journal.Index, put map[string]bool) journal.Index {
 	idx := journal.Index{Manifest: manifestSHA}
+	kept := make(map[string]journal.IndexEntry, len(prev.Files))
+	for _, e := range prev.Files {
+		kept[e.Path] = e
+	}
 	for _, f := range m.Files {
 		if m.Preserved(f.Path) {
+			continue
+		}
+		if e, ok := kept[f.Path]; ok && !put[f.Path] && e.SHA256 == f.SHA256 && e.Size == f.Size {
+			idx.Files = append(idx.Files, e)
 			continue
 		}
 		fi, err := os.Lstat(w.Path(f.Path))

@@ -158,6 +158,11 @@ func (u *Updater) applyFolder(ctx context.Context, plan *Plan, j *Journal) (*Res
 		u.notice("could not record the applied update in the journal: %v", err)
 	}
 	u.keepFolder(j, w)
+	put := make(map[string]bool, len(sw.Put))
+	for _, p := range sw.Put {
+		put[p.Path] = true
+	}
+	_ = u.state().SaveIndex(j.Target, buildIndex(w, plan.folder.new, j.NewSHA256, plan.folder.index, put))
 	return u.report(ctx, j)
 }
 
@@ -235,8 +240,11 @@ func (u *Updater) recordFolder(j *Journal) {
 		u.notice("%s %s is installed, but aktual could not note it (%v); pass --from-version %s to the next update", j.Product, j.To, err, j.To)
 		return
 	}
+	if idx := u.state().LoadIndex(j.Target); idx.Manifest == j.NewSHA256 {
+		return // written by the switch (applyFolder)
+	}
 	if m, err := u.state().LoadManifest(j.NewSHA256); err == nil && m != nil {
-		_ = u.state().SaveIndex(j.Target, buildIndex(folder.For(j.Target), m, j.NewSHA256))
+		_ = u.state().SaveIndex(j.Target, buildIndex(folder.For(j.Target), m, j.NewSHA256, journal.Index{}, nil))
 	}
 }
 

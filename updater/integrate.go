@@ -16,9 +16,11 @@ import (
 // lacks the rights a per-machine install at dir needs (exit 2).
 func CheckAllUsers(dir string) error { return osapp.CheckAllUsers(dir) }
 
-// osInUse asks the operating system which programs hold files.
+// osInUse asks the operating system which programs hold files: on
+// Windows all that hold them (any stops the switch); elsewhere those that
+// run them, which only draw a warning.
 func osInUse(files []string) ([]Process, error) {
-	procs, err := osapp.Real.InUse(files)
+	procs, err := osapp.Running(files)
 	out := make([]Process, len(procs))
 	for i, p := range procs {
 		out[i] = Process{PID: p.PID, Name: p.Name, Path: p.Path}

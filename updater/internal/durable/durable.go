@@ -29,7 +29,14 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 
 // WriteFile makes data appear at path whole or not at all, and durable
 // once it returns.
-func WriteFile(path string, data []byte) error {
+func WriteFile(path string, data []byte) error { return write(path, data, true) }
+
+// WriteCache makes data appear at path whole or not at all, without
+// waiting for the disk: for a cache that is checked when read, which a
+// power cut may take back to its last version or lose.
+func WriteCache(path string, data []byte) error { return write(path, data, false) }
+
+func write(path string, data []byte, sync bool) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -40,7 +47,7 @@ func WriteFile(path string, data []byte) error {
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -52,6 +59,9 @@ func WriteFile(path string, data []byte) error {
 	if err != nil {
 		os.Remove(tmp)
 		return err
+	}
+	if !sync {
+		return nil
 	}
 	return SyncDir(dir)
 }

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aktual/aktual/api"
@@ -81,8 +82,13 @@ func (c *Client) httpClient() *http.Client {
 	if c.HTTP != nil {
 		return c.HTTP
 	}
-	return DefaultHTTPClient()
+	return sharedHTTPClient()
 }
+
+// sharedHTTPClient is the process's one default client: its connections
+// are kept and used again by the next request (a folder's update makes
+// one per changed file), where a client per request would dial each time.
+var sharedHTTPClient = sync.OnceValue(DefaultHTTPClient)
 
 // notify tells what a person should know.
 func (c *Client) notify(m i18n.Message) {

@@ -122,18 +122,24 @@ func (w Work) CleanStage() error {
 // MkdirInside creates the folders of rel's parents inside dir, refusing
 // to go through a symbolic link or anything but a folder: a link placed
 // in the program folder must not carry a write outside it.
-func MkdirInside(dir, rel string) error { return walkInside(dir, rel, true) }
+func MkdirInside(dir, rel string) error { return walkInside(dir, rel, true, nil) }
 
 // CheckInside reports an error when a parent of rel inside dir is a
 // symbolic link or not a folder: the check before planning, MkdirInside's
-// without creating anything.
-func CheckInside(dir, rel string) error { return walkInside(dir, rel, false) }
+// without creating anything. Folders in checked (when not nil) were found
+// good before and are not looked at again; those found good are added.
+func CheckInside(dir, rel string, checked map[string]bool) error {
+	return walkInside(dir, rel, false, checked)
+}
 
-func walkInside(dir, rel string, create bool) error {
+func walkInside(dir, rel string, create bool, checked map[string]bool) error {
 	parts := strings.Split(rel, "/")
 	cur := dir
 	for _, name := range parts[:len(parts)-1] {
 		cur = filepath.Join(cur, name)
+		if checked[cur] {
+			continue
+		}
 		fi, err := os.Lstat(cur)
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && !create:
@@ -148,6 +154,8 @@ func walkInside(dir, rel string, create bool) error {
 			return fmt.Errorf("%s is a symbolic link; aktual writes no file through one", cur)
 		case !fi.IsDir():
 			return fmt.Errorf("%s is a file where the new version needs a folder", cur)
+		case checked != nil:
+			checked[cur] = true
 		}
 	}
 	return nil

@@ -69,7 +69,7 @@ func (s Store) SaveIndex(target string, idx Index) error {
 	if err != nil {
 		return err
 	}
-	return durable.WriteFile(s.indexPath(target), data)
+	return durable.WriteCache(s.indexPath(target), data) // checked against each file's stat when used
 }
 
 // LoadIndex reads a folder's index; an empty one when there is none or it

@@ -19,7 +19,14 @@ const maxFDs = 1 << 16
 // (another user's, without root) are skipped: on Linux a running program
 // does not stop its files being replaced, so callers only warn that it
 // keeps the old version until restarted.
-func InUse(files []string) ([]Process, error) {
+func InUse(files []string) ([]Process, error) { return scan(files, true) }
+
+// Running is InUse without the open files: the processes that run any of
+// files or map them. It is what a warning that a running program keeps
+// its old version needs, and it reads far less of /proc.
+func Running(files []string) ([]Process, error) { return scan(files, false) }
+
+func scan(files []string, openFiles bool) ([]Process, error) {
 	if err := checkCount(files); err != nil {
 		return nil, err
 	}
@@ -43,7 +50,7 @@ func InUse(files []string) ([]Process, error) {
 		if err != nil || pid == self {
 			continue
 		}
-		if p, ok := procUses(pid, want); ok {
+		if p, ok := procUses(pid, want, openFiles); ok {
 			found = append(found, p)
 			if len(found) == maxFound {
 				break
@@ -69,11 +76,11 @@ func fileSet(files []string) map[string]bool {
 
 // procUses reports whether process pid runs, maps or holds open a file
 // of want, and says which process it is.
-func procUses(pid int, want map[string]bool) (Process, bool) {
+func procUses(pid int, want map[string]bool, openFiles bool) (Process, bool) {
 	dir := "/proc/" + strconv.Itoa(pid)
 	exe, _ := os.Readlink(dir + "/exe") // unreadable: another user's, or a kernel thread
 	exe = strings.TrimSuffix(exe, " (deleted)")
-	if !want[exe] && !mapsAny(dir+"/maps", want) && !fdsAny(dir+"/fd", want) {
+	if !want[exe] && !mapsAny(dir+"/maps", want) && (!openFiles || !fdsAny(dir+"/fd", want)) {
 		return Process{}, false
 	}
 	comm, _ := os.ReadFile(dir + "/comm") // gone meanwhile: a process without a name is still named by its PID

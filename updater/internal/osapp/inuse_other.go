@@ -10,3 +10,6 @@ package osapp
 func InUse(files []string) ([]Process, error) {
 	return nil, checkCount(files)
 }
+
+// Running is InUse here.
+func Running(files []string) ([]Process, error) { return InUse(files) }

@@ -131,3 +131,7 @@ func imagePath(p rmUniqueProcess) string {
 	}
 	return windows.UTF16ToString(buf[:n])
 }
+
+// Running is InUse: on Windows a program that holds a file (running it or
+// not) stops its replacement, so the whole answer is needed.
+func Running(files []string) ([]Process, error) { return InUse(files) }
