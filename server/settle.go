@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/i18n"
@@ -15,9 +16,12 @@ import (
 // release gives it back if it is still held, as POST
 // /v1/reservations/{id}/release does (the same ledger entry). A consumed
 // reservation stays consumed; a released or expired one is answered as it
-// is. The key is the only credential, so a lookup that finds nothing is a
-// failed attempt of the client's address: guessing keys is bounded as
-// guessing codes is.
+// is. The key is the only credential. A lookup that finds nothing is a
+// failed attempt of the client's address, guessing bounded as guessing
+// codes is, unless the key has the installer's own shape (k_ and 128
+// random bits in hex): no one guesses one of those, and an installer's
+// recovery meets "nothing found" whenever its reserve never arrived, which
+// must not lock out an office of machines behind one address.
 func (s *Server) handleSettle(w http.ResponseWriter, r *http.Request) {
 	at := s.newAttempt()
 	defer at.end()
@@ -35,7 +39,9 @@ func (s *Server) handleSettle(w http.ResponseWriter, r *http.Request) {
 	res, ent, err := s.Store.ReservationByKey(r.Context(), req.IdempotencyKey)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		at.fail()
+		if !installerKey(req.IdempotencyKey) {
+			at.fail()
+		}
 		writeError(w, r, http.StatusNotFound, api.CodeNotFound,
 			i18n.M("no reservation was made with this idempotency key: the reserve never reached the server, and nothing is held"))
 		return
@@ -66,4 +72,19 @@ func (s *Server) handleSettle(w http.ResponseWriter, r *http.Request) {
 	metrics.NoteOutcome(r, outcome)
 	s.logger().Info("settled", "reservation", res.ID, "customer", ent.Customer, "state", res.State, "remaining", ent.Remaining)
 	writeJSON(w, http.StatusOK, reservationResponse(res, ent))
+}
+
+// installerKey reports whether key has the shape the installer makes
+// (journal.NewIdempotencyKey): "k_" and 32 lowercase hex digits.
+func installerKey(key string) bool {
+	hex, ok := strings.CutPrefix(key, "k_")
+	if !ok || len(hex) != 32 {
+		return false
+	}
+	for _, c := range hex {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -91,6 +91,9 @@ func TestSettleRefused(t *testing.T) {
 // TestSettleGuessingIsLimited: a key is a capability; lookups that find
 // nothing are failed attempts of the address, which is then blocked
 // (for settle and for every credential endpoint), while others are not.
+// Keys of the installer's own shape (128 random bits) are not counted:
+// no one guesses those, and recoveries whose reserve never arrived, many
+// behind one office address, find nothing too.
 func TestSettleGuessingIsLimited(t *testing.T) {
 	clk := &testClock{}
 	clk.Set(classicStart)
@@ -98,9 +101,15 @@ func TestSettleGuessingIsLimited(t *testing.T) {
 	f.publish(t, proApp, api.SeriesPro, "2.0.0", "linux", "amd64")
 	code := f.activate(t, "alice", 2)
 	held := f.mustReserve(t, code, proApp, clientKey(1))
+	office := clientFrom(t, f.url, "127.0.0.3")
+	for i := range 3 * ratelimit.DefaultAllowance {
+		wantError(t, office.post(t, f.url, settlePath, mustJSON(t, api.SettleRequest{IdempotencyKey: clientKey(1000 + i), Release: true})),
+			http.StatusNotFound, api.CodeNotFound)
+	}
+	decodeOK[api.EntitlementStatus](t, office.post(t, f.url, queryPath, mustJSON(t, codeQuery(code, proApp))))
 	attacker := clientFrom(t, f.url, "127.0.0.2")
 	for i := range ratelimit.DefaultAllowance + 1 {
-		wantError(t, attacker.post(t, f.url, settlePath, mustJSON(t, api.SettleRequest{IdempotencyKey: clientKey(100 + i)})),
+		wantError(t, attacker.post(t, f.url, settlePath, mustJSON(t, api.SettleRequest{IdempotencyKey: fmt.Sprintf("guess-%d", i)})),
 			http.StatusNotFound, api.CodeNotFound)
 	}
 	// Blocked, the right key too: the block is no oracle.

@@ -8,9 +8,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/fault"
+	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater/internal/durable"
 	"github.com/aktual/aktual/updater/internal/fetch"
 	"github.com/aktual/aktual/updater/internal/folder"
@@ -60,69 +63,134 @@ func (u *Updater) fetchManifest(ctx context.Context, rel api.ReleaseStatement, f
 // each verified against the manifest's sha256 and size as it is written:
 // copied from an installed file that already has it, or downloaded (a
 // download an earlier run began continues; one it finished is checked
-// again). The progress is the whole folder's.
+// again; a patch from an installed file is tried first), fetchWorkers at
+// a time over the kept connections. The progress is the whole folder's.
 func (u *Updater) fetchObjects(ctx context.Context, rel api.ReleaseStatement, fs *folderState) error {
-	var total, base int64
+	var remote []api.ManifestFile
 	for _, f := range fs.fetch {
-		if fs.local[f.SHA256] == "" {
-			total += fs.downloadSize(f)
-		}
-	}
-	c := u.client()
-	c.Verifying = nil
-	c.Progress = func(p fetch.Progress) {
-		done := base + p.Done
-		ev := Event{Event: EventProgress, Phase: PhaseDownload, Done: done, Total: total, Rate: p.Rate}
-		if p.Rate > 0 {
-			ev.ETA = (total - done + p.Rate - 1) / p.Rate
-		}
-		u.emit(ev)
-	}
-	if total > 0 {
-		u.phase(PhaseDownload, "downloading %d files of %s %s (%d bytes)", countRemote(fs), rel.Product, rel.Version, total)
-	}
-	for _, f := range fs.fetch {
-		obj := fs.work.Object(f.SHA256)
 		if src := fs.local[f.SHA256]; src != "" {
-			if err := copyVerified(src, obj, f); err == nil {
+			if err := copyVerified(src, fs.work.Object(f.SHA256), f); err == nil {
 				fault.Hit(fault.FolderFetched)
 				continue
 			}
 			// Changed since it was hashed: downloaded instead.
-		} else if err := checkObject(obj, f); err == nil {
-			base += fs.downloadSize(f)
-			continue
 		}
-		if p, from := fs.usablePatch(f); p != nil {
-			err := u.patchObject(ctx, c, p, from, f, obj)
-			if err == nil {
-				base += p.Size
-				fault.Hit(fault.FolderFetched)
-				continue
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			u.notice("the patch of %s could not be used (%v); downloading the whole file instead", f.Path, err)
-			total += f.Size - p.Size
-		}
-		if err := u.downloadObject(ctx, c, rel, f, obj); err != nil {
-			return err
-		}
-		base += f.Size
-		fault.Hit(fault.FolderFetched)
+		remote = append(remote, f)
 	}
+	pr := &folderProgress{u: u}
+	for _, f := range remote {
+		pr.total.Add(fs.downloadSize(f))
+	}
+	if len(remote) > 0 {
+		u.phase(PhaseDownload, "downloading %d files of %s %s (%d bytes)", len(remote), rel.Product, rel.Version, pr.total.Load())
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan api.ManifestFile)
+	var wg sync.WaitGroup
+	for w := range min(fetchWorkers, len(remote)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := u.client()
+			c.Verifying, c.Progress = nil, func(p fetch.Progress) { pr.at(w, p) }
+			c.Notice = func(m i18n.Message) { pr.notice("%v", m) }
+			for f := range work {
+				if err := u.fetchObject(ctx, c, rel, fs, f, pr, w); err != nil {
+					cancel(err)
+				}
+			}
+		}()
+	}
+	for _, f := range remote {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- f
+	}
+	close(work)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return ctx.Err()
+}
+
+// fetchWorkers is how many files are downloaded at a time.
+const fetchWorkers = 4
+
+// fetchObject gets one remote content: kept from an earlier run, patched,
+// or downloaded whole.
+func (u *Updater) fetchObject(ctx context.Context, c *fetch.Client, rel api.ReleaseStatement, fs *folderState, f api.ManifestFile, pr *folderProgress, w int) error {
+	obj := fs.work.Object(f.SHA256)
+	if err := checkObject(obj, f); err == nil {
+		pr.finished(w, fs.downloadSize(f))
+		return nil
+	}
+	if p, from := fs.usablePatch(f); p != nil {
+		err := u.patchObject(ctx, c, p, from, f, obj)
+		if err == nil {
+			pr.finished(w, p.Size)
+			fault.Hit(fault.FolderFetched)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		pr.notice("the patch of %s could not be used (%v); downloading the whole file instead", f.Path, err)
+		pr.total.Add(f.Size - p.Size)
+	}
+	if err := u.downloadObject(ctx, c, rel, f, obj); err != nil {
+		return err
+	}
+	pr.finished(w, f.Size)
+	fault.Hit(fault.FolderFetched)
 	return nil
 }
 
-func countRemote(fs *folderState) int {
-	n := 0
-	for _, f := range fs.fetch {
-		if fs.local[f.SHA256] == "" {
-			n++
-		}
+// folderProgress adds up the downloads of the workers into one progress.
+type folderProgress struct {
+	u           *Updater
+	total, done atomic.Int64 // done: the bytes of finished files
+	mu          sync.Mutex
+	now         [fetchWorkers]fetch.Progress // each worker's file in progress
+}
+
+// The workers' events go out one at a time (under mu): Events is called
+// from one goroutine at a time, as its callers expect.
+
+func (pr *folderProgress) at(w int, p fetch.Progress) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	pr.now[w] = p
+	var done, rate int64
+	for _, q := range pr.now {
+		done += q.Done
+		rate += q.Rate
 	}
-	return n
+	pr.emit(pr.done.Load()+done, rate)
+}
+
+func (pr *folderProgress) finished(w int, n int64) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	pr.now[w] = fetch.Progress{}
+	pr.emit(pr.done.Add(n), 0)
+}
+
+func (pr *folderProgress) notice(format string, args ...any) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	pr.u.notice(format, args...)
+}
+
+func (pr *folderProgress) emit(done, rate int64) {
+	total := pr.total.Load()
+	ev := Event{Event: EventProgress, Phase: PhaseDownload, Done: min(done, total), Total: total, Rate: rate}
+	if rate > 0 {
+		ev.ETA = (total - done + rate - 1) / rate
+	}
+	pr.u.emit(ev)
 }
 
 // downloadObject downloads one file's content to obj.
