@@ -11,6 +11,10 @@ FUZZTIME_FULL ?= 45s
 # Rounds of the crash soak (kill -9 of client and server at random steps).
 SOAK_ROUNDS ?= 200
 SOAK_ROUNDS_FULL ?= 1000
+# Rounds of the folder crash soak (a 200-file program folder installed,
+# then updated under the same kills; about a second a round on 2 cores).
+FOLDER_SOAK_ROUNDS ?= 20
+FOLDER_SOAK_ROUNDS_FULL ?= 150
 # The module's root package: the end-to-end tests, which run the real
 # aktual and aktuald as processes (testscript).
 E2E_PKG := github.com/aktual/aktual
@@ -22,10 +26,11 @@ test: deps lint vuln unit e2e soak fuzz
 
 ## test-full: the long checks .ci/run adds after make test: the release
 ## snapshot (goreleaser's cold build takes most of it), the end-to-end tests
-## under the race detector, the crash soak at SOAK_ROUNDS_FULL rounds and
+## under the race detector, the crash soaks at SOAK_ROUNDS_FULL and
+## FOLDER_SOAK_ROUNDS_FULL rounds and
 ## each fuzz target for FUZZTIME_FULL
 test-full: release-check e2e-race
-	$(MAKE) soak SOAK_ROUNDS=$(SOAK_ROUNDS_FULL)
+	$(MAKE) soak SOAK_ROUNDS=$(SOAK_ROUNDS_FULL) FOLDER_SOAK_ROUNDS=$(FOLDER_SOAK_ROUNDS_FULL)
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME_FULL)
 
 ## deps: what the tests need beyond Go: a headless Chromium for the
@@ -83,9 +88,10 @@ e2e:
 e2e-race:
 	$(GO) test -race -count=1 -timeout 30m $(E2E_PKG)
 
-## soak: the crash soak at full size; one line a round, then the figures
+## soak: the crash soaks at full size, a single file's and a program
+## folder's; one line a round, then the figures
 soak:
-	AKTUAL_SOAK_ROUNDS=$(SOAK_ROUNDS) $(GO) test -count=1 -timeout 30m -run '^TestSoak$$' -v ./crashtest/
+	AKTUAL_SOAK_ROUNDS=$(SOAK_ROUNDS) AKTUAL_FOLDER_SOAK_ROUNDS=$(FOLDER_SOAK_ROUNDS) $(GO) test -count=1 -timeout 30m -run '^(TestSoak|TestFolderSoak)$$' -v ./crashtest/
 
 ## cross: every supported platform builds with CGO off (not in make test:
 ## lint vets each OS's files and test-full's release-check builds all twelve)

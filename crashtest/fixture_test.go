@@ -163,8 +163,11 @@ func (s standing) String() string {
 		s.Purchased, s.Remaining, s.Held, s.Consumed, s.Overdraft)
 }
 
-func (f *fixture) show() (standing, error) {
-	p := f.aktuald("--json", "admin", "show", "--code", f.code)
+func (f *fixture) show() (standing, error) { return f.showCode(f.code) }
+
+// showCode is what admin show --json says of another code.
+func (f *fixture) showCode(code string) (standing, error) {
+	p := f.aktuald("--json", "admin", "show", "--code", code)
 	var st standing
 	if !p.exited(0) {
 		return st, fmt.Errorf("want exit 0 from %s", p)
