@@ -94,7 +94,7 @@ func (u *Updater) fetchObjects(ctx context.Context, rel api.ReleaseStatement, fs
 			defer wg.Done()
 			c := u.client()
 			c.Verifying, c.Progress = nil, func(p fetch.Progress) { pr.at(w, p) }
-			c.Notice = func(m i18n.Message) { pr.notice("%v", m) }
+			c.Notice = pr.tell
 			for f := range work {
 				if err := u.fetchObject(ctx, c, rel, fs, f, pr, w); err != nil {
 					cancel(err)
@@ -137,7 +137,7 @@ func (u *Updater) fetchObject(ctx context.Context, c *fetch.Client, rel api.Rele
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		pr.notice("the patch of %s could not be used (%v); downloading the whole file instead", f.Path, err)
+		pr.tell(i18n.M("the patch of %s could not be used (%v); downloading the whole file instead", f.Path, err))
 		pr.total.Add(f.Size - p.Size)
 	}
 	if err := u.downloadObject(ctx, c, rel, f, obj); err != nil {
@@ -178,10 +178,10 @@ func (pr *folderProgress) finished(w int, n int64) {
 	pr.emit(pr.done.Add(n), 0)
 }
 
-func (pr *folderProgress) notice(format string, args ...any) {
+func (pr *folderProgress) tell(m i18n.Message) {
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
-	pr.u.notice(format, args...)
+	pr.u.emit(Event{Event: EventNotice, Message: m})
 }
 
 func (pr *folderProgress) emit(done, rate int64) {

@@ -7,6 +7,8 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater/internal/fetch"
+	"github.com/aktual/aktual/updater/internal/folder"
+	"github.com/aktual/aktual/updater/internal/journal"
 )
 
 // settleIntent settles a journal left at "intent" (the reserve's answer
@@ -20,6 +22,13 @@ func (u *Updater) settleIntentByKey(ctx context.Context, j *Journal, rec Recover
 	err := u.client().RetryIdempotent(ctx, fetch.Settle, func() error {
 		return u.callJSON(ctx, "POST", "/v1/reservations/settle", nil, req, &rr)
 	})
+	if err == nil || errors.As(err, new(*fetch.APIError)) {
+		if j.Kind == journal.KindFolder {
+			// Nothing was switched at "intent": the stage goes, the
+			// verified downloads stay for the next update.
+			folder.For(j.Target).CleanStage()
+		}
+	}
 	var ae *fetch.APIError
 	switch {
 	case errors.As(err, &ae) && ae.Code == api.CodeNotFound:

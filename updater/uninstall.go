@@ -38,8 +38,9 @@ type UninstallResult struct {
 
 // Uninstall removes the files of the installed version (the preserved
 // ones only with Purge; files no manifest names never), the folders left
-// empty, the folder itself when nothing is left, what the install
-// registered, and aktual's record. It consumes nothing. Run again after
+// empty, the folder itself when nothing is left, an interrupted update's
+// work folder beside it, what the install registered, and aktual's
+// record. It consumes nothing. Run again after
 // a crash, it finishes.
 func (u *Updater) Uninstall(ctx context.Context, req UninstallRequest) (*UninstallResult, error) {
 	dir, st, err := u.resolveUpdateTarget(req.Target)
@@ -83,6 +84,12 @@ func (u *Updater) Uninstall(ctx context.Context, req UninstallRequest) (*Uninsta
 		res.Removed++
 	}
 	removeEmptyDirs(dir, files)
+	// An update interrupted before it reserved (no journal: nothing to
+	// recover) leaves its downloads in the work folder for the next run;
+	// with the program gone there is none.
+	if err := w.Clean(); err != nil {
+		u.notice("could not remove the work folder %s (%v); remove it by hand", w.Root, err)
+	}
 	res.Kept = leftIn(dir)
 	if len(res.Kept) == 0 {
 		res.DirRemoved = os.Remove(dir) == nil
