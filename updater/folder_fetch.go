@@ -31,16 +31,11 @@ func (u *Updater) fetchManifest(ctx context.Context, rel api.ReleaseStatement, f
 	if rel.Size > api.MaxManifestSize {
 		return fail(ErrVerification, nil, "the signed release of %s %s names a manifest of %d bytes, more than %d; refusing it", rel.Product, rel.Version, rel.Size, api.MaxManifestSize)
 	}
-	c := u.client()
-	c.Progress, c.Verifying = nil, nil
-	path, err := c.Download(ctx, rel, w.Object(rel.SHA256))
+	// In memory (it is bounded, and proportional to the files' count, not
+	// their size), checked against the signed sha256 and size.
+	data, err := u.client().Small(ctx, rel.SHA256, rel.Size)
 	if err != nil {
 		return err
-	}
-	defer fetch.Discard(w.Object(rel.SHA256))
-	data, err := durable.ReadFile(path, api.MaxManifestSize)
-	if err != nil {
-		return fail(ErrApply, err, "reading the downloaded manifest: %v", err)
 	}
 	m, err := api.DecodeManifest(data)
 	if err != nil {

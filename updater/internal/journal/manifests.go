@@ -21,9 +21,11 @@ func (s Store) ManifestPath(sha string) string {
 	return filepath.Join(s.StateDir, "manifests", sha+".json")
 }
 
-// SaveManifest keeps a folder's manifest (the signed bytes).
+// SaveManifest keeps a folder's manifest (the signed bytes). It is a
+// cache, checked against its name when read: a power cut that loses it
+// only makes the next update leave the files it drops in place.
 func (s Store) SaveManifest(sha string, data []byte) error {
-	return durable.WriteFile(s.ManifestPath(sha), data)
+	return durable.WriteCache(s.ManifestPath(sha), data)
 }
 
 // LoadManifest reads and checks a kept manifest: (nil, nil) when there is
