@@ -55,7 +55,12 @@ func fixture(t *testing.T) (Work, *Switch, map[string]string, map[string]string)
 		"prog.exe": "new program", "lib/a.dll": "new a", "lib/new/b.dll": "new b",
 		"шаблони/фактура.rpt": "new template",
 	}
-	write(t, staged, w.StageDir())
+	for rel, content := range staged {
+		os.MkdirAll(w.StageDir(), 0o700)
+		if err := os.WriteFile(w.Staged(rel), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s := &Switch{Remove: []string{"lib/gone.dll"}}
 	for _, rel := range []string{"lib/a.dll", "lib/new/b.dll", "prog.exe", "шаблони/фактура.rpt"} {
 		s.Put = append(s.Put, Put{Path: rel})

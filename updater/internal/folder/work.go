@@ -7,6 +7,8 @@
 package folder
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,13 +37,21 @@ func For(dir string) Work {
 // Path is where the relative path rel lives in the program folder.
 func (w Work) Path(rel string) string { return filepath.Join(w.Dir, filepath.FromSlash(rel)) }
 
-// Staged is where the new version of rel waits for the switch.
-func (w Work) Staged(rel string) string {
-	return filepath.Join(w.Root, "stage", filepath.FromSlash(rel))
-}
+// Staged is where the new version of rel waits for the switch. The stage
+// and the old files are flat folders, each file named by its path's hash:
+// no folder to create per file (a mkdir is slow on many file systems),
+// and no name too long for them.
+func (w Work) Staged(rel string) string { return filepath.Join(w.Root, "stage", flatName(rel)) }
 
 // Old is where the switch moves the old version of rel.
-func (w Work) Old(rel string) string { return filepath.Join(w.Root, "old", filepath.FromSlash(rel)) }
+func (w Work) Old(rel string) string { return filepath.Join(w.Root, "old", flatName(rel)) }
+
+// flatName names rel's file in the stage and among the old files: 128
+// bits of its path's sha256.
+func flatName(rel string) string {
+	sum := sha256.Sum256([]byte(rel))
+	return hex.EncodeToString(sum[:16])
+}
 
 // Object is the verified file with this sha256, downloaded or copied.
 func (w Work) Object(sha string) string { return filepath.Join(w.Root, "objects", sha) }
