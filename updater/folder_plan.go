@@ -27,6 +27,21 @@ type folderState struct {
 	// unchanged files, and the old versions of the files put in).
 	patchFrom map[string]string
 	index     journal.Index
+	// displaced are the customer's files (in no manifest aktual knows) at
+	// paths the new version adds: each is kept under another name.
+	displaced []string
+	oldNames  map[string]bool // the old manifest's paths, folded
+}
+
+// named reports whether the old manifest names rel (in any case).
+func (fs *folderState) named(rel string) bool {
+	if fs.oldNames == nil {
+		fs.oldNames = make(map[string]bool, len(fs.old.Files))
+		for _, f := range fs.old.Files {
+			fs.oldNames[api.FoldPath(f.Path)] = true
+		}
+	}
+	return fs.oldNames[api.FoldPath(rel)]
 }
 
 // FolderInfo says what a folder update does, for the confirmation.
@@ -68,6 +83,11 @@ func planSwitch(fs *folderState) error {
 			continue
 		case present:
 			fs.patchFrom[sum] = w.Path(f.Path)
+			if fs.old != nil && !fs.named(f.Path) {
+				// No version aktual knows had this file: the customer's,
+				// in the way of a file the new version adds.
+				fs.displaced = append(fs.displaced, f.Path)
+			}
 		}
 		fs.sw.Put = append(fs.sw.Put, folder.Put{Path: f.Path, SHA256: f.SHA256, Size: f.Size})
 	}

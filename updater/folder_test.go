@@ -343,3 +343,23 @@ func TestFolderRunningProgramWarned(t *testing.T) {
 	}
 	fh.expectCounts(0, 0, 1)
 }
+
+// A file of the customer's where the new version adds one is kept under
+// another name, and the new version's file goes in.
+func TestFolderCustomersFileInTheWay(t *testing.T) {
+	fh := newFolderHarness(t, 1)
+	if _, err := fh.install(); err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, fh.dir, map[string]string{"lib/нов/added.dll": "the customer's own dll"})
+	if _, err := fh.updateFolder(Request{}); err != nil {
+		t.Fatal(err)
+	}
+	got := readTree(t, fh.dir)
+	if got["lib/нов/added.dll"] != folderVersion("2.0.0")["lib/нов/added.dll"] || got["lib/нов/added.aktual-saved.dll"] != "the customer's own dll" {
+		t.Errorf("after the update: added.dll %q, saved %q", got["lib/нов/added.dll"], got["lib/нов/added.aktual-saved.dll"])
+	}
+	if !fh.noticed("it is kept as") {
+		t.Errorf("the customer was not told; notices %v", fh.notices())
+	}
+}

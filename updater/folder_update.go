@@ -3,9 +3,11 @@ package updater
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/fault"
@@ -109,6 +111,10 @@ func (u *Updater) updateFolder(ctx context.Context, req Request, plan *Plan) (*R
 		return nil, err
 	}
 	if err := u.waitForFiles(ctx, req, plan); err != nil {
+		fs.work.CleanStage()
+		return nil, err
+	}
+	if err := u.keepDisplaced(fs); err != nil {
 		fs.work.CleanStage()
 		return nil, err
 	}
@@ -306,4 +312,29 @@ func switchKind(err error) error {
 		return ErrInUse
 	}
 	return ErrApply
+}
+
+// keepDisplaced copies each of the customer's files that stands where the
+// new version adds a file to a name of its own beside it ("report.rpt"
+// → "report.aktual-saved.rpt"), before anything is reserved: the switch
+// then replaces the file, and the customer's bytes are still there.
+func (u *Updater) keepDisplaced(fs *folderState) error {
+	for _, rel := range fs.displaced {
+		src := fs.work.Path(rel)
+		ext := filepath.Ext(src)
+		base := strings.TrimSuffix(src, ext)
+		dst := base + ".aktual-saved" + ext
+		for n := 2; fileExists(dst); n++ {
+			dst = fmt.Sprintf("%s.aktual-saved-%d%s", base, n, ext)
+		}
+		sum, size, err := hashFile(src)
+		if err == nil {
+			err = copyVerified(src, dst, api.ManifestFile{SHA256: sum, Size: size})
+		}
+		if err != nil {
+			return fail(ErrApply, err, "%s is yours and stands where the new version puts a file; it could not be kept under another name (%v); move it away, then run the update again; nothing was changed or used", src, err)
+		}
+		u.notice("%s is yours and stands where the new version puts a file: it is kept as %s", src, dst)
+	}
+	return nil
 }
