@@ -24,6 +24,9 @@ import (
 // rule of a folder release, and keeps it in the work folder.
 func (u *Updater) fetchManifest(ctx context.Context, rel api.ReleaseStatement, fs *folderState) error {
 	w := fs.work
+	if fi, err := os.Lstat(w.Root); err == nil && !fi.IsDir() {
+		return fail(ErrApply, nil, "%s stands where aktual keeps its work beside the program and is not a folder (a link?); remove it, then run the update again; nothing was changed or used", w.Root)
+	}
 	if err := os.MkdirAll(filepath.Dir(w.Object(rel.SHA256)), 0o700); err != nil {
 		return fail(ErrApply, err, "cannot create the work folder %s beside the program (%v); run as a user who may change %s; nothing was changed or used",
 			w.Root, err, filepath.Dir(w.Dir))

@@ -115,18 +115,25 @@ func removals(fs *folderState, known map[string]journal.IndexEntry) []string {
 		keep[api.FoldPath(f.Path)] = true
 	}
 	var out []string
+	checked := map[string]bool{}
 	for _, f := range fs.old.Files {
 		if keep[api.FoldPath(f.Path)] || fs.old.Preserved(f.Path) || fs.new.Preserved(f.Path) {
 			continue
 		}
 		p := fs.work.Path(f.Path)
 		fi, err := os.Lstat(p)
-		if err != nil || !fi.Mode().IsRegular() {
+		if err != nil || !fi.Mode().IsRegular() || folder.CheckInside(fs.work.Dir, f.Path, checked) != nil {
+			continue // gone, not a file, or reached through a link: left alone
+		}
+		// Removed only as installed: a file the customer changed since is
+		// theirs now, and stays.
+		sum, _, err := installedHash(p, known[f.Path])
+		if err != nil || sum != f.SHA256 {
 			continue
 		}
 		out = append(out, f.Path)
-		if e, ok := known[f.Path]; ok && sameStat(e, fi) && fs.local[e.SHA256] == "" {
-			fs.local[e.SHA256] = p
+		if fs.local[sum] == "" {
+			fs.local[sum] = p
 		}
 	}
 	return out

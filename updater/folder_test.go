@@ -363,3 +363,36 @@ func TestFolderCustomersFileInTheWay(t *testing.T) {
 		t.Errorf("the customer was not told; notices %v", fh.notices())
 	}
 }
+
+// A file the new version drops is removed only as installed: one the
+// customer changed stays, and one reached through a link out of the
+// folder is never touched.
+func TestFolderRemovesOnlyWhatItInstalled(t *testing.T) {
+	for _, how := range []string{"edited", "through a link"} {
+		fh := newFolderHarness(t, 1)
+		if _, err := fh.install(); err != nil {
+			t.Fatal(err)
+		}
+		outside := filepath.Join(t.TempDir(), "elsewhere")
+		dropped := filepath.Join(fh.dir, "lib", "old", "legacy-only.dll")
+		want := "edited by the customer"
+		switch how {
+		case "edited":
+			writeTree(t, fh.dir, map[string]string{"lib/old/legacy-only.dll": want})
+		case "through a link":
+			want = folderVersion("1.0.0")["lib/old/legacy-only.dll"]
+			writeTree(t, outside, map[string]string{"legacy-only.dll": want})
+			os.RemoveAll(filepath.Join(fh.dir, "lib", "old"))
+			if err := os.Symlink(outside, filepath.Join(fh.dir, "lib", "old")); err != nil {
+				t.Skip("no symbolic links here:", err)
+			}
+			dropped = filepath.Join(outside, "legacy-only.dll")
+		}
+		if _, err := fh.updateFolder(Request{}); err != nil {
+			t.Fatalf("%s: %v", how, err)
+		}
+		if got, err := os.ReadFile(dropped); err != nil || string(got) != want {
+			t.Errorf("%s: the dropped file is %q, %v; want it kept", how, got, err)
+		}
+	}
+}

@@ -155,15 +155,17 @@ func (u *Updater) applyFolder(ctx context.Context, plan *Plan, j *Journal) (*Res
 	fault.Hit(fault.FolderApplied)
 	if err := u.folderHealth(ctx, j, w); err != nil {
 		if uerr := w.Undo(sw); uerr != nil {
-			return nil, fail(nil, uerr, "%s %s failed its health check (%v), and the old version could not be put back yet (%v); run aktual recover", j.Product, j.To, err, uerr)
+			return nil, fail(nil, uerr, "%s %s failed its health check (%v), and the old version could not be put back yet (%v); run aktual recover: it checks the new version again and puts the old one back if it still fails", j.Product, j.To, err, uerr)
 		}
 		return nil, u.abandonFolder(ctx, j, fail(ErrApply, err, "%s %s failed its health check (%v); the old version was put back", j.Product, j.To, err))
 	}
 	j.State = StateApplied
 	if err := u.save(j); err != nil {
+		// The plan stays: recovery finds the switch done from it.
 		u.notice("could not record the applied update in the journal: %v", err)
+	} else {
+		u.keepFolder(j, w)
 	}
-	u.keepFolder(j, w)
 	put := make(map[string]bool, len(sw.Put))
 	for _, p := range sw.Put {
 		put[p.Path] = true
@@ -218,13 +220,17 @@ func kindOf(cause error) error {
 // update's "old" version) and removes the work folder: the old files it
 // holds are no longer needed once the update is applied.
 func (u *Updater) keepFolder(j *Journal, w folder.Work) {
-	data, err := os.ReadFile(w.ManifestPath())
-	if err == nil && api.SHA256Hex(data) == j.NewSHA256 {
-		err = u.state().SaveManifest(j.NewSHA256, data)
+	var err error
+	if m, _ := u.state().LoadManifest(j.NewSHA256); m == nil {
+		var data []byte
+		data, err = os.ReadFile(w.ManifestPath())
+		if err == nil && api.SHA256Hex(data) == j.NewSHA256 {
+			err = u.state().SaveManifest(j.NewSHA256, data)
+		}
 	}
 	if err != nil {
+		// A cache: the update is applied all the same.
 		u.notice("could not keep the list of installed files (%v); the next update of %s leaves files it drops in place", err, j.Target)
-		return
 	}
 	if err := w.Clean(); err != nil {
 		u.notice("could not remove the work folder %s (%v); remove it by hand", w.Root, err)
@@ -267,8 +273,7 @@ func (u *Updater) settleFolder(ctx context.Context, j *Journal) (applied bool, e
 				return false, err
 			}
 		}
-		u.keepFolder(j, w)
-		return true, nil
+		return true, nil // reportRecovered cleans the work folder
 	case StateReserved:
 		w.CleanStage()
 		return false, nil
@@ -278,7 +283,11 @@ func (u *Updater) settleFolder(ctx context.Context, j *Journal) (applied bool, e
 		return false, err
 	}
 	if sw == nil {
-		return false, nil // the plan never reached the disk: nothing was switched
+		// No plan beside a "staged" journal: it was removed (by hand, or
+		// a cleaning cut short). The folder tells: the new version whole
+		// in it is applied; anything else was never switched.
+		m, err := u.state().LoadManifest(j.NewSHA256)
+		return err == nil && m != nil && holds(w.Path, m, map[string]string{}), nil
 	}
 	if err := w.Apply(sw); err != nil {
 		if uerr := w.Undo(sw); uerr != nil {
@@ -294,7 +303,9 @@ func (u *Updater) settleFolder(ctx context.Context, j *Journal) (applied bool, e
 		w.CleanStage()
 		return false, nil
 	}
-	u.keepFolder(j, w)
+	// Applied: the work folder goes once the journal says so
+	// (reportRecovered), never before: a kill in between must find the
+	// plan again.
 	return true, nil
 }
 
@@ -323,12 +334,15 @@ func (u *Updater) keepDisplaced(fs *folderState) error {
 		src := fs.work.Path(rel)
 		ext := filepath.Ext(src)
 		base := strings.TrimSuffix(src, ext)
+		sum, size, err := hashFile(src)
 		dst := base + ".aktual-saved" + ext
-		for n := 2; fileExists(dst); n++ {
+		for n := 2; err == nil && fileExists(dst); n++ {
+			if got, _, _ := hashFile(dst); got == sum {
+				break // kept by an earlier attempt
+			}
 			dst = fmt.Sprintf("%s.aktual-saved-%d%s", base, n, ext)
 		}
-		sum, size, err := hashFile(src)
-		if err == nil {
+		if err == nil && !fileExists(dst) {
 			err = copyVerified(src, dst, api.ManifestFile{SHA256: sum, Size: size})
 		}
 		if err != nil {

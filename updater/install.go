@@ -62,6 +62,9 @@ func (u *Updater) Install(ctx context.Context, req InstallRequest) (*Result, *In
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fail(ErrApply, err, "cannot create %s (%v); choose another folder with --dir, or run as a user who may write there; nothing was changed or used", dir, err)
 	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real // as an update finds it (macOS's /tmp is /private/tmp)
+	}
 	unlock, err := journal.Lock(dir)
 	if err != nil {
 		return nil, nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater/internal/fetch"
+	"github.com/aktual/aktual/updater/internal/folder"
 	"github.com/aktual/aktual/updater/internal/journal"
 	"github.com/aktual/aktual/updater/internal/swap"
 )
@@ -265,6 +266,9 @@ func (u *Updater) reportRecovered(ctx context.Context, j *Journal, rec Recovered
 			rec.Action, rec.Err = ActionPending, err
 			return rec
 		}
+	}
+	if j.Kind == journal.KindFolder {
+		u.keepFolder(j, folder.For(j.Target)) // only now that the journal says "applied"
 	}
 	res, err := u.report(ctx, j)
 	switch {

@@ -68,9 +68,10 @@ func (u *Updater) Uninstall(ctx context.Context, req UninstallRequest) (*Uninsta
 	}
 	w := folder.For(dir)
 	var files []string
+	checked := map[string]bool{}
 	for _, f := range m.Files {
-		if (req.Purge || !m.Preserved(f.Path)) && fileExists(w.Path(f.Path)) {
-			files = append(files, f.Path)
+		if (req.Purge || !m.Preserved(f.Path)) && fileExists(w.Path(f.Path)) && folder.CheckInside(dir, f.Path, checked) == nil {
+			files = append(files, f.Path) // never through a link out of the folder
 		}
 	}
 	if err := u.waitForUninstall(ctx, req, dir, w, files); err != nil {

@@ -120,10 +120,15 @@ func (w Work) LoadSwitch() (*Switch, error) {
 // Clean removes the work folder and everything in it.
 func (w Work) Clean() error { return os.RemoveAll(w.Root) }
 
-// CleanStage removes the staged version (the objects stay, for the next
-// run to use again).
+// CleanStage removes the staged version, the switch plan and any old
+// files left aside (the objects stay, for the next run to use again).
+// Only for a work folder whose switch is not under way: never started, or
+// undone.
 func (w Work) CleanStage() error {
 	if err := os.Remove(w.switchPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.RemoveAll(filepath.Join(w.Root, "old")); err != nil {
 		return err
 	}
 	return os.RemoveAll(w.StageDir())
@@ -160,8 +165,9 @@ func walkInside(dir, rel string, create bool, checked map[string]bool) error {
 			}
 		case err != nil:
 			return err
-		case fi.Mode()&fs.ModeSymlink != 0:
-			return fmt.Errorf("%s is a symbolic link; aktual writes no file through one", cur)
+		case fi.Mode()&(fs.ModeSymlink|fs.ModeIrregular) != 0:
+			// A Windows junction reads as a folder that is irregular.
+			return fmt.Errorf("%s is a symbolic link or junction; aktual writes no file through one", cur)
 		case !fi.IsDir():
 			return fmt.Errorf("%s is a file where the new version needs a folder", cur)
 		case checked != nil:

@@ -46,6 +46,13 @@ func (s Store) LoadManifest(sha string) (*api.Manifest, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, err
 	}
+	// The paths again, cheaply: the state folder is only as safe as its
+	// permissions, and uninstall removes what the manifest names.
+	for _, f := range m.Files {
+		if err := api.CheckPath(f.Path); err != nil {
+			return nil, err
+		}
+	}
 	return &m, nil
 }
 
