@@ -408,50 +408,8 @@ func folderRows(r Results) []Row {
 		notMeasured(&wall)
 	}
 
-	files3, _ := r.Median("folder3.files")
-	size3, _ := r.Median("folder3.bytes")
-	rss := Row{ID: "6c", Measure: fmt.Sprintf("`aktual update`: peak RSS (median), %.0f files, %s → %.0f files, %s (the same %.0f files changed)",
-		files, SizeLabel(int64(size)), files3, SizeLabel(int64(size3)), nChanged),
-		Reference: "—", Target: fmt.Sprintf("flat: ≤ %.2f× at %.0f× the folder", targetFolderRSSGrowth, size3/max(size, 1))}
-	a, ok1 := r.Median("folder.aktual.rss_kib")
-	b, ok2 := r.Median("folder3.aktual.rss_kib")
-	if ok1 && ok2 && a > 0 {
-		rss.Ours = fmt.Sprintf("%.1f MiB → %.1f MiB", a/1024, b/1024)
-		rss.Ratio = fmt.Sprintf("%.2f×", b/a)
-		rss.Result = verdict(b/a <= targetFolderRSSGrowth)
-	} else {
-		notMeasured(&rss)
-	}
-
-	big := Row{ID: "6d", Measure: fmt.Sprintf("`aktual update`, %.0f files, %s: wall time (median), bytes downloaded", files3, SizeLabel(int64(size3))),
-		Reference: "—", Ratio: "—", Target: "—", Result: Info}
-	w3, ok1 := r.Median("folder3.aktual.wall")
-	d3, ok2 := r.Median("folder3.download_bytes")
-	if ok1 && ok2 && size3 > 0 {
-		big.Ours = fmt.Sprintf("%s, %s (%s)", shortTime(w3), mibs(d3), percent(d3/size3))
-		if ok1 && ours > 0 {
-			big.Ratio = fmt.Sprintf("%.2f× the 6b time", w3/ours)
-		}
-	} else {
-		notMeasured(&big)
-		big.Result = NotMeasured
-	}
-
-	ph := Row{ID: "6e", Measure: "where 6b's time goes: phase to phase of `aktual update --json` (median ms)",
-		Reference: "—", Ratio: "—", Target: "—", Result: Info}
-	var parts []string
-	for _, p := range folderPhases {
-		if v, ok := r.Median("folder.phase." + p.key); ok {
-			parts = append(parts, fmt.Sprintf("%s %.0f", p.label, v*1000))
-		}
-	}
-	if len(parts) > 0 {
-		ph.Ours = strings.Join(parts, ", ")
-	} else {
-		notMeasured(&ph)
-		ph.Result = NotMeasured
-	}
-	return []Row{dl, wall, rss, big, ph}
+	rss, big := folderScaleRows(r, files, size, nChanged, ours)
+	return []Row{dl, wall, rss, big, folderPhaseRow(r)}
 }
 
 // shortTime writes seconds as milliseconds below a second.
@@ -532,4 +490,57 @@ func Markdown(w io.Writer, rows []Row) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// folderScaleRows are 6c and 6d: the same update at 3× the folder.
+func folderScaleRows(r Results, files, size, nChanged, ours float64) (Row, Row) {
+	files3, _ := r.Median("folder3.files")
+	size3, _ := r.Median("folder3.bytes")
+	rss := Row{ID: "6c", Measure: fmt.Sprintf("`aktual update`: peak RSS (median), %.0f files, %s → %.0f files, %s (the same %.0f files changed)",
+		files, SizeLabel(int64(size)), files3, SizeLabel(int64(size3)), nChanged),
+		Reference: "—", Target: fmt.Sprintf("flat: ≤ %.2f× at %.0f× the folder", targetFolderRSSGrowth, size3/max(size, 1))}
+	a, ok1 := r.Median("folder.aktual.rss_kib")
+	b, ok2 := r.Median("folder3.aktual.rss_kib")
+	if ok1 && ok2 && a > 0 {
+		rss.Ours = fmt.Sprintf("%.1f MiB → %.1f MiB", a/1024, b/1024)
+		rss.Ratio = fmt.Sprintf("%.2f×", b/a)
+		rss.Result = verdict(b/a <= targetFolderRSSGrowth)
+	} else {
+		notMeasured(&rss)
+	}
+
+	big := Row{ID: "6d", Measure: fmt.Sprintf("`aktual update`, %.0f files, %s: wall time (median), bytes downloaded", files3, SizeLabel(int64(size3))),
+		Reference: "—", Ratio: "—", Target: "—", Result: Info}
+	w3, ok1 := r.Median("folder3.aktual.wall")
+	d3, ok2 := r.Median("folder3.download_bytes")
+	if ok1 && ok2 && size3 > 0 {
+		big.Ours = fmt.Sprintf("%s, %s (%s)", shortTime(w3), mibs(d3), percent(d3/size3))
+		if ok1 && ours > 0 {
+			big.Ratio = fmt.Sprintf("%.2f× the 6b time", w3/ours)
+		}
+	} else {
+		notMeasured(&big)
+		big.Result = NotMeasured
+	}
+
+	return rss, big
+}
+
+// folderPhaseRow is 6e: where the update's time goes.
+func folderPhaseRow(r Results) Row {
+	ph := Row{ID: "6e", Measure: "where 6b's time goes: phase to phase of `aktual update --json` (median ms)",
+		Reference: "—", Ratio: "—", Target: "—", Result: Info}
+	var parts []string
+	for _, p := range folderPhases {
+		if v, ok := r.Median("folder.phase." + p.key); ok {
+			parts = append(parts, fmt.Sprintf("%s %.0f", p.label, v*1000))
+		}
+	}
+	if len(parts) > 0 {
+		ph.Ours = strings.Join(parts, ", ")
+	} else {
+		notMeasured(&ph)
+		ph.Result = NotMeasured
+	}
+	return ph
 }
