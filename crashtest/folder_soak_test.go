@@ -218,19 +218,12 @@ func (ff *folderFixture) folderRound(t *testing.T, rng *rand.Rand, i int, hits m
 	ended := make(chan proc, 1)
 	go func() { ended <- c.wait() }()
 	if killServer {
-		time.Sleep(delay)
-		midRun := len(ended) == 0
-		ff.killServer()
+		midRun, said := ff.killServerDuring(t, i, delay, ended)
 		st.serverKills++
-		when := "after the client ended"
 		if midRun {
 			st.serverKillsMidRun++
-			when = "while the client ran"
 		}
-		what = append(what, fmt.Sprintf("server killed after %v %s", delay.Round(time.Microsecond), when))
-		if err := ff.startServer(""); err != nil {
-			t.Fatalf("round %d: restarting the server: %v", i, err)
-		}
+		what = append(what, said)
 	}
 	p := <-ended
 	if len(what) == 0 {

@@ -134,19 +134,12 @@ func (f *fixture) soakRound(t *testing.T, rng *rand.Rand, i int, st *soakStats) 
 	ended := make(chan proc, 1)
 	go func() { ended <- c.wait() }()
 	if killServer {
-		time.Sleep(delay)
-		midRun := len(ended) == 0
-		f.killServer()
+		midRun, said := f.killServerDuring(t, i, delay, ended)
 		st.serverKills++
-		when := "after the client ended"
 		if midRun {
 			st.serverKillsMidRun++
-			when = "while the client ran"
 		}
-		what = append(what, fmt.Sprintf("server killed after %v %s", delay.Round(time.Microsecond), when))
-		if err := f.startServer(""); err != nil {
-			t.Fatalf("round %d: restarting the server: %v", i, err)
-		}
+		what = append(what, said)
 	}
 	p := <-ended
 	if len(what) == 0 {
@@ -208,4 +201,22 @@ func (st *soakStats) fresh(ps []problem) []problem {
 		}
 	}
 	return out
+}
+
+// killServerDuring kills the server delay after the round's client
+// started (ended receives the client when it ends), starts it again, and
+// says whether the kill found the client still running, and how.
+func (f *fixture) killServerDuring(t *testing.T, round int, delay time.Duration, ended chan proc) (midRun bool, said string) {
+	t.Helper()
+	time.Sleep(delay)
+	midRun = len(ended) == 0
+	f.killServer()
+	when := "after the client ended"
+	if midRun {
+		when = "while the client ran"
+	}
+	if err := f.startServer(""); err != nil {
+		t.Fatalf("round %d: restarting the server: %v", round, err)
+	}
+	return midRun, fmt.Sprintf("server killed after %v %s", delay.Round(time.Microsecond), when)
 }
