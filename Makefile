@@ -19,7 +19,7 @@ FOLDER_SOAK_ROUNDS_FULL ?= 150
 # aktual and aktuald as processes (testscript).
 E2E_PKG := github.com/aktual/aktual
 
-.PHONY: test test-full deps lint vuln unit e2e e2e-race soak cross fuzz demo release-config release-check
+.PHONY: test test-full test-windows deps lint vuln unit e2e e2e-race soak cross fuzz demo release-config release-check
 
 ## test: what CI checks on every change, in a few minutes (README.md, "Tests")
 test: deps lint vuln unit e2e soak fuzz
@@ -32,6 +32,11 @@ test: deps lint vuln unit e2e soak fuzz
 test-full: release-check e2e-race
 	$(MAKE) soak SOAK_ROUNDS=$(SOAK_ROUNDS_FULL) FOLDER_SOAK_ROUNDS=$(FOLDER_SOAK_ROUNDS_FULL)
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME_FULL)
+
+## test-windows: the Windows test binaries of every package the installer
+## runs on Windows, run under Wine (.ci/wine/test-windows; docs/windows.md)
+test-windows:
+	bash .ci/wine/test-windows
 
 ## deps: what the tests need beyond Go: a headless Chromium for the
 ## Internet-code page (Debian's package; installed when run as root)

@@ -81,6 +81,13 @@ func (d FileDriver) Find(ctx context.Context, hint Hint) ([]Key, []string, error
 // for each file that could not be used, why.
 func scanDir(dir string) (keys []Key, notes []string) {
 	names, err := licenceFileNames(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
+			// Windows answers "path not found" for a file listed as a
+			// folder: it is there, but it is not a folder.
+			err = fmt.Errorf("%s is a file, not a folder", dir)
+		}
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, []string{dir + " (no such folder)"}

@@ -28,7 +28,7 @@ import (
 // with the bzip2 program.
 func needBzip2(t testing.TB) {
 	t.Helper()
-	testenv.LookPath(t, "bzip2", "computing bsdiff patches needs the bzip2 program (apt-get install bzip2)")
+	testenv.NeedBzip2(t)
 }
 
 // patchHarness is the harness with a 3.0.0 published that differs from

@@ -52,7 +52,7 @@ func mutate(r *rand.Rand, old []byte) []byte {
 // which Diff runs, is missing: a skip here, a failure in CI.
 func needBzip2(t testing.TB) {
 	t.Helper()
-	testenv.LookPath(t, "bzip2", "making bsdiff patches needs the bzip2 program (apt-get install bzip2)")
+	testenv.NeedBzip2(t)
 }
 
 func diff(t testing.TB, old, new []byte) []byte {

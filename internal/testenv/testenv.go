@@ -6,6 +6,7 @@ package testenv
 import (
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"testing"
 )
@@ -35,4 +36,17 @@ func LookPath(t testing.TB, name, install string) string {
 		Missing(t, name+" is not on PATH: "+install)
 	}
 	return p
+}
+
+// NeedBzip2 is for a test whose in-process server makes bsdiff patches,
+// which it compresses with the bzip2 program. Windows has none, and the
+// server runs on Linux: there the test is skipped, saying so (its client
+// half is the same code as on Linux, where it runs); elsewhere bzip2 must
+// be on PATH.
+func NeedBzip2(t testing.TB) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("on Windows: the test's server makes patches with the bzip2 program, which Windows lacks (aktuald runs on Linux, where this test runs)")
+	}
+	LookPath(t, "bzip2", "computing bsdiff patches needs the bzip2 program (apt-get install bzip2)")
 }

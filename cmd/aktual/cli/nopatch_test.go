@@ -36,7 +36,7 @@ type patchServer struct {
 
 func newPatchServer(t *testing.T, product string, v1, v2 []byte) *patchServer {
 	t.Helper()
-	testenv.LookPath(t, "bzip2", "computing bsdiff patches needs the bzip2 program (apt-get install bzip2)")
+	testenv.NeedBzip2(t)
 	inst, err := datadir.Open(datadir.DataDir(t.TempDir()), "")
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/i18n"
@@ -118,7 +119,7 @@ func (w Work) LoadSwitch() (*Switch, error) {
 }
 
 // Clean removes the work folder and everything in it.
-func (w Work) Clean() error { return os.RemoveAll(w.Root) }
+func (w Work) Clean() error { return removeAll(w.Root) }
 
 // CleanStage removes the staged version, the switch plan and any old
 // files left aside (the objects stay, for the next run to use again).
@@ -128,10 +129,24 @@ func (w Work) CleanStage() error {
 	if err := os.Remove(w.switchPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if err := os.RemoveAll(filepath.Join(w.Root, "old")); err != nil {
+	if err := removeAll(filepath.Join(w.Root, "old")); err != nil {
 		return err
 	}
-	return os.RemoveAll(w.StageDir())
+	return removeAll(w.StageDir())
+}
+
+// removeAll is os.RemoveAll, tried again for a short while: on Windows a
+// file a program just closed (a health check's program that just exited,
+// an antivirus scanner that looked at it) may still be held a moment, and
+// its folder is not empty until it is let go.
+func removeAll(path string) error {
+	var err error
+	for wait := 10 * time.Millisecond; ; wait *= 2 {
+		if err = os.RemoveAll(path); err == nil || wait > time.Second {
+			return err
+		}
+		time.Sleep(wait)
+	}
 }
 
 // MkdirInside creates the folders of rel's parents inside dir, refusing
