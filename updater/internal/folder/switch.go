@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aktual/aktual/internal/fault"
 	"github.com/aktual/aktual/internal/i18n"
@@ -63,7 +64,7 @@ func (w Work) put(rel string) error {
 	if err := MkdirInside(w.Dir, rel); err != nil {
 		return err
 	}
-	if err := rename(staged, dst); err != nil {
+	if err := patientRename(staged, dst); err != nil {
 		return i18n.Errorf("putting the new %s in place: %w", rel, err)
 	}
 	fault.Hit(fault.FolderSwitched)
@@ -154,7 +155,7 @@ func moveAside(from, to string) error {
 	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
 		return err
 	}
-	return rename(from, to)
+	return patientRename(from, to)
 }
 
 // restore renames old back to rel in dir.
@@ -162,7 +163,7 @@ func restore(old, dir, rel string) error {
 	if err := MkdirInside(dir, rel); err != nil {
 		return err
 	}
-	if err := rename(old, filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
+	if err := patientRename(old, filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
 		return i18n.Errorf("putting back the old %s: %w", rel, err)
 	}
 	return nil
@@ -207,3 +208,20 @@ func putPaths(s *Switch) []string {
 
 // rename is os.Rename; the tests cut a switch at any rename with it.
 var rename = os.Rename
+
+// isHeld is heldByAnother; the tests make any error "held" with it.
+var isHeld = heldByAnother
+
+// patientRename is rename, tried again for a short while (about two
+// seconds, backing off) when the system says another program holds the
+// file: on Windows an antivirus scanner or the search indexer opens a new
+// file for a moment, and a program closing takes a moment to let go. A
+// file still held after that fails the switch, which is then undone.
+func patientRename(from, to string) error {
+	err := rename(from, to)
+	for wait := 20 * time.Millisecond; err != nil && isHeld(err) && wait <= time.Second; wait *= 2 {
+		time.Sleep(wait)
+		err = rename(from, to)
+	}
+	return err
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/aktual/aktual/internal/testenv"
 )
@@ -206,5 +207,41 @@ func TestSwitchPlanRoundTrip(t *testing.T) {
 	os.WriteFile(w.switchPath(), []byte(`{"put":[{"path":"../../etc/passwd"}]}`), 0o600)
 	if _, err := w.LoadSwitch(); err == nil {
 		t.Fatal("a plan leading out of the folder was read")
+	}
+}
+
+// A file another program holds for a moment (a scanner, a program
+// closing) is waited for; one held for good fails the switch in about two
+// seconds, naming it.
+func TestRenameWaitsForAHeldFile(t *testing.T) {
+	errHeld := errors.New("held by another program")
+	isHeld = func(err error) bool { return errors.Is(err, errHeld) }
+	t.Cleanup(func() { isHeld, rename = heldByAnother, os.Rename })
+	w, s, _, want := fixture(t)
+	tries := 0
+	rename = func(a, b string) error {
+		if tries++; tries <= 2 {
+			return errHeld
+		}
+		return os.Rename(a, b)
+	}
+	if err := w.Apply(s); err != nil {
+		t.Fatalf("a file held for a moment: %v", err)
+	}
+	if got := tree(t, w.Dir); !reflect.DeepEqual(got, want) {
+		t.Fatalf("folder %v", got)
+	}
+	w, s, old, _ := fixture(t)
+	rename = func(a, b string) error { return errHeld }
+	start := time.Now()
+	if err := w.Apply(s); !errors.Is(err, errHeld) {
+		t.Fatalf("a file held for good: %v", err)
+	}
+	if took := time.Since(start); took < time.Second || took > 10*time.Second {
+		t.Errorf("gave up after %v; want about two seconds", took)
+	}
+	rename = os.Rename
+	if err := w.Undo(s); err != nil || !reflect.DeepEqual(tree(t, w.Dir), old) {
+		t.Fatalf("undo after a held file: %v", err)
 	}
 }
