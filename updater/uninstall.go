@@ -43,6 +43,9 @@ type UninstallResult struct {
 // record. It consumes nothing. Run again after
 // a crash, it finishes.
 func (u *Updater) Uninstall(ctx context.Context, req UninstallRequest) (*UninstallResult, error) {
+	if req.Target == "" {
+		return nil, fail(ErrUsage, nil, "--target is required: the folder of the program to remove (or a file in it)")
+	}
 	dir, st, err := u.resolveUpdateTarget(req.Target)
 	if err != nil {
 		return nil, err

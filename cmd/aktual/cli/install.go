@@ -66,6 +66,10 @@ func runInstall(cmd *cobra.Command, ios *IOStreams, o *installOptions) error {
 	if err != nil {
 		return report(ios, p, out, err)
 	}
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		// Said before anything else is looked at (the trust file, the server).
+		return report(ios, p, out, usageError(i18n.M("%s is a file; pass --dir a folder to install the program in", dir)))
+	}
 	u, err := newEngine(cmd, &o.serverOptions, p, true)
 	if err != nil {
 		return report(ios, p, out, err)
