@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -50,19 +51,42 @@ func (b *customerBrowser) Open(url string) error {
 	return nil
 }
 
-// classicServer is a real reference server with a classic product and an
-// activated hardware key, and the files a customer would have.
-func classicServer(t *testing.T) (url, trust, licence, target string) {
+// classicFixture is a real reference server with a classic product and an
+// activated hardware key (HK-9, two updates), and the files a customer
+// would have.
+type classicFixture struct {
+	url, trust, licence, target string
+	adm                         *admin.Admin
+}
+
+// standing is the hardware key's counts on the server.
+func (f *classicFixture) standing(t *testing.T) admin.Standing {
 	t.Helper()
+	st, err := f.adm.ShowHWKey(context.Background(), "HK-9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// classicServer is newClassicServer's parts.
+func classicServer(t *testing.T) (url, trust, licence, target string) {
+	f := newClassicServer(t)
+	return f.url, f.trust, f.licence, f.target
+}
+
+func newClassicServer(t *testing.T) *classicFixture {
+	t.Helper()
+	f := &classicFixture{}
 	dir := t.TempDir()
 	inst, err := datadir.Open(datadir.DataDir(filepath.Join(dir, "srv")), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { inst.Close() })
-	adm := admin.New(inst)
+	f.adm = admin.New(inst)
 	for _, v := range []string{"1.0.0", "2.0.0"} {
-		if _, err := adm.Publish(t.Context(), admin.PublishParams{Product: "abacus", Series: api.SeriesClassic, Version: v,
+		if _, err := f.adm.Publish(t.Context(), admin.PublishParams{Product: "abacus", Series: api.SeriesClassic, Version: v,
 			OS: runtime.GOOS, Arch: runtime.GOARCH, File: strings.NewReader("abacus " + v)}); err != nil {
 			t.Fatal(err)
 		}
@@ -71,17 +95,18 @@ func classicServer(t *testing.T) (url, trust, licence, target string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	licence = filepath.Join(dir, "acme.aktual-licence")
-	os.WriteFile(licence, lic, 0o600)
-	if _, err := adm.ActivateClassic(t.Context(), "Acme", "HK-9", 2); err != nil {
+	f.licence = filepath.Join(dir, "acme.aktual-licence")
+	os.WriteFile(f.licence, lic, 0o600)
+	if _, err := f.adm.ActivateClassic(t.Context(), "Acme", "HK-9", 2); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(server.New(inst, "test", nil).Handler())
 	t.Cleanup(ts.Close)
-	target = filepath.Join(dir, "app", "abacus")
-	os.MkdirAll(filepath.Dir(target), 0o755)
-	os.WriteFile(target, []byte("abacus 1.0.0"), 0o755)
-	return ts.URL, inst.Dir.Path(datadir.TrustFile), licence, target
+	f.target = filepath.Join(dir, "app", "abacus")
+	os.MkdirAll(filepath.Dir(f.target), 0o755)
+	os.WriteFile(f.target, []byte("abacus 1.0.0"), 0o755)
+	f.url, f.trust = ts.URL, inst.Dir.Path(datadir.TrustFile)
+	return f
 }
 
 func TestClassicUpdateOpensBrowserAndTakesTypedCode(t *testing.T) {
