@@ -3,6 +3,8 @@ package updater
 import (
 	"errors"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/aktual/aktual/internal/i18n"
@@ -78,4 +80,30 @@ func unreadable(path string, err error) error {
 // to continue: the bytes on disk and the release's size.
 func PartialDownload(target string) (have, total int64, ok bool) {
 	return fetch.Partial(target)
+}
+
+// KeepsState reports whether the state directory stateDir has an install
+// record or a journal of target, or of a folder that holds it: whether an
+// update of target belongs to that state directory (the per-machine one,
+// for a program installed for every user).
+func KeepsState(stateDir, target string) bool {
+	abs, err := filepath.Abs(target)
+	if err != nil {
+		return false
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	s := journal.Store{StateDir: stateDir}
+	for p := abs; ; p = filepath.Dir(p) {
+		if _, err := os.Stat(s.RecordPath(p)); err == nil {
+			return true
+		}
+		if _, err := os.Stat(s.Path(p)); err == nil {
+			return true
+		}
+		if filepath.Dir(p) == p {
+			return false
+		}
+	}
 }

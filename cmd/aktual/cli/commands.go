@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aktual/aktual/internal/buildinfo"
+	"github.com/aktual/aktual/internal/dirs"
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater"
 )
@@ -48,7 +51,7 @@ would use one. It downloads, installs and reserves nothing.`),
 func runCheck(cmd *cobra.Command, ios *IOStreams, o *checkOptions) error {
 	P := ios.P
 	p := newPrinter(ios, o.json)
-	u, err := newEngine(cmd, &o.serverOptions, p, true)
+	u, err := newEngine(cmd, &o.serverOptions, p, true, o.target, false)
 	if err != nil {
 		return report(ios, p, outcome{Product: o.product}, err)
 	}
@@ -132,12 +135,13 @@ func newStatusCmd(ios *IOStreams) *cobra.Command {
 	P := ios.P
 	var asJSON bool
 	var target string
+	var allUsers bool
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: P.Sprintf("Show what aktual installed and any update not yet finished"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			state, err := stateDir(cmd)
+			state, err := stateDir(cmd, target, allUsers)
 			if err != nil {
 				return &updater.Error{Kind: updater.ErrUsage, Err: err}
 			}
@@ -193,6 +197,7 @@ func newStatusCmd(ios *IOStreams) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&target, "target", "", P.Sprintf("also look for a kept download beside this program (one aktual has not updated before)"))
+	cmd.Flags().BoolVar(&allUsers, "all-users", false, P.Sprintf("show the state of the programs installed for every user of this computer (%s)", dirs.MachineState()))
 	cmd.Flags().BoolVar(&asJSON, "json", false, P.Sprintf("print JSON on stdout"))
 	return cmd
 }
@@ -266,20 +271,32 @@ update to use.`),
 					return err
 				}
 			}
-			state, err := stateDir(cmd)
+			state, err := stateDir(cmd, target, false)
 			if err != nil {
 				return &updater.Error{Kind: updater.ErrUsage, Err: err}
 			}
-			u := &updater.Updater{Server: server, StateDir: state, Events: p.event, Version: version(), Lang: P.Lang().String()}
 			// Patch work files are looked for beside the programs the
 			// state directory names, and beside these, which it may not.
 			also := []string{target}
 			if exe, err := os.Executable(); err == nil {
 				also = append(also, exe) // a self-update's
 			}
-			recs, err := u.Recover(cmd.Context(), also...)
-			if err != nil {
-				return err
+			states := []string{state}
+			if machineStateToo(cmd, state) {
+				states = append(states, dirs.MachineState()) // the updates of programs every user has
+			}
+			var recs []updater.Recovered
+			for _, dir := range states {
+				u := &updater.Updater{Server: server, StateDir: dir, Events: p.event, Version: version(), Lang: P.Lang().String()}
+				rs, err := u.Recover(cmd.Context(), also...)
+				if errors.Is(err, fs.ErrPermission) && dir != state {
+					// Another user's business unless this one is an administrator.
+					p.note("The updates of programs installed for every user (%s) are not yours to finish: run aktual recover as an administrator for them.", dir)
+					continue
+				} else if err != nil {
+					return err
+				}
+				recs = append(recs, rs...)
 			}
 			code := ExitOK
 			for _, r := range recs {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"net/url"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -25,11 +26,44 @@ func (o *serverOptions) addFlags(cmd *cobra.Command, P *i18n.Printer) {
 	cmd.Flags().StringVar(&o.trust, "trust", "", P.Sprintf("trust file with the vendor's public keys (default: trust.json in the state folder or beside aktual)"))
 }
 
-func stateDir(cmd *cobra.Command) (string, error) {
+// stateDir is the folder of the installer's journals, install records and
+// locks: --state-dir when given; else the machine's (%ProgramData%\aktual)
+// for a program installed for every user (allUsers, a target in the
+// machine's programs folder, or one the machine's state folder knows), so
+// that every administrator's aktual finds them; else the user's own
+// (%LocalAppData%\aktual).
+func stateDir(cmd *cobra.Command, target string, allUsers bool) (string, error) {
 	if d, _ := cmd.Flags().GetString("state-dir"); d != "" {
 		return filepath.Abs(d)
 	}
+	if allUsers || machineTarget(target) {
+		return dirs.MachineState(), nil
+	}
 	return dirs.State()
+}
+
+// machineTarget reports whether target is a program installed for every
+// user of the computer.
+func machineTarget(target string) bool {
+	if target == "" {
+		return false
+	}
+	abs, err := filepath.Abs(target)
+	if err != nil {
+		return false
+	}
+	return dirs.InMachinePrograms(abs) || updater.KeepsState(dirs.MachineState(), abs)
+}
+
+// machineStateToo reports whether recover and status look in the
+// machine's state folder besides state: when --state-dir names none, the
+// state is the user's, and the machine's exists.
+func machineStateToo(cmd *cobra.Command, state string) bool {
+	if d, _ := cmd.Flags().GetString("state-dir"); d != "" || state == dirs.MachineState() {
+		return false
+	}
+	_, err := os.Stat(dirs.MachineState())
+	return err == nil
 }
 
 func checkServerURL(s string) error {
@@ -44,11 +78,12 @@ func checkServerURL(s string) error {
 }
 
 // newEngine builds an updater for a command, with events going to p.
-func newEngine(cmd *cobra.Command, o *serverOptions, p printer, needTrust bool) (*updater.Updater, error) {
+// target and allUsers choose the state folder (stateDir).
+func newEngine(cmd *cobra.Command, o *serverOptions, p printer, needTrust bool, target string, allUsers bool) (*updater.Updater, error) {
 	if err := checkServerURL(o.server); err != nil {
 		return nil, err
 	}
-	state, err := stateDir(cmd)
+	state, err := stateDir(cmd, target, allUsers)
 	if err != nil {
 		return nil, &updater.Error{Kind: updater.ErrUsage, Err: err}
 	}

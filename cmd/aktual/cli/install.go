@@ -70,7 +70,7 @@ func runInstall(cmd *cobra.Command, ios *IOStreams, o *installOptions) error {
 		// Said before anything else is looked at (the trust file, the server).
 		return report(ios, p, out, usageError(i18n.M("%s is a file; pass --dir a folder to install the program in", dir)))
 	}
-	u, err := newEngine(cmd, &o.serverOptions, p, true)
+	u, err := newEngine(cmd, &o.serverOptions, p, true, dir, o.allUsers)
 	if err != nil {
 		return report(ios, p, out, err)
 	}
@@ -189,7 +189,7 @@ func newUninstallCmd(ios *IOStreams) *cobra.Command {
 func runUninstall(cmd *cobra.Command, ios *IOStreams, o *uninstallOptions) error {
 	p := newPrinter(ios, o.json)
 	out := outcome{Target: o.target}
-	state, err := stateDir(cmd)
+	state, err := stateDir(cmd, o.target, false)
 	if err != nil {
 		return report(ios, p, out, &updater.Error{Kind: updater.ErrUsage, Err: err})
 	}

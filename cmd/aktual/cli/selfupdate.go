@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"context"
 
 	"github.com/spf13/cobra"
@@ -53,7 +54,11 @@ installed. With --check it only says whether a newer aktual exists (exit 10).`),
 func runSelfUpdate(cmd *cobra.Command, ios *IOStreams, o *selfUpdateOptions) error {
 	P := ios.P
 	p := newPrinter(ios, o.json)
-	u, err := newEngine(cmd, &o.serverOptions, p, true)
+	self := o.executable
+	if self == "" {
+		self, _ = os.Executable() // aktual in the machine's programs folder keeps the machine's state
+	}
+	u, err := newEngine(cmd, &o.serverOptions, p, true, self, false)
 	if err != nil {
 		return report(ios, p, outcome{Product: updater.SelfProduct}, err)
 	}

@@ -70,7 +70,7 @@ func runUpdate(cmd *cobra.Command, ios *IOStreams, o *updateOptions) error {
 		}
 		code = c
 	}
-	u, err := newEngine(cmd, &o.serverOptions, p, true)
+	u, err := newEngine(cmd, &o.serverOptions, p, true, o.target, false)
 	if err != nil {
 		return report(ios, p, outcome{Product: o.product}, err)
 	}
