@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"os"
 	"context"
+	"os"
 
 	"github.com/spf13/cobra"
 
