@@ -24,7 +24,10 @@ const maxTrustFile = 64 << 10
 // LoadTrust reads the trust file: the named one, else the root keys built
 // into aktual (builtin: base64 Ed25519 public keys, comma-separated), else
 // trust.json in the state directory, else beside the running executable.
-func LoadTrust(named, stateDir, builtin string) (*api.Trust, error) {
+//
+// alsoIn are more folders to look for trust.json in, after stateDir (the
+// user's state folder, when stateDir is the machine's).
+func LoadTrust(named, stateDir, builtin string, alsoIn ...string) (*api.Trust, error) {
 	if named == "" && builtin != "" {
 		t, err := builtinTrust(builtin)
 		if err != nil {
@@ -35,6 +38,9 @@ func LoadTrust(named, stateDir, builtin string) (*api.Trust, error) {
 	candidates := []string{named}
 	if named == "" {
 		candidates = []string{filepath.Join(stateDir, TrustFileName)}
+		for _, d := range alsoIn {
+			candidates = append(candidates, filepath.Join(d, TrustFileName))
+		}
 		if exe, err := os.Executable(); err == nil {
 			candidates = append(candidates, filepath.Join(filepath.Dir(exe), TrustFileName))
 		}

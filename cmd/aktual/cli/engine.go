@@ -89,7 +89,11 @@ func newEngine(cmd *cobra.Command, o *serverOptions, p printer, needTrust bool, 
 	}
 	u := &updater.Updater{Server: o.server, StateDir: state, Events: p.event, Version: version(), Lang: o.P.Lang().String()}
 	if needTrust {
-		if u.Trust, err = updater.LoadTrust(o.trust, state, RootKeys); err != nil {
+		var also []string
+		if user, err := dirs.State(); err == nil && user != state {
+			also = append(also, user) // a trust.json the customer put in their own state folder
+		}
+		if u.Trust, err = updater.LoadTrust(o.trust, state, RootKeys, also...); err != nil {
 			return nil, err
 		}
 	}
