@@ -17,7 +17,7 @@ var (
 	ErrNotReported        = kind.ErrNotReported        // 8: applied; will be retried
 	ErrDeclined           = kind.ErrDeclined           // 2: the user said no
 	ErrBusy               = kind.ErrBusy               // 2
-	ErrInUse              = kind.ErrInUse              // 9: programs hold the folder's files; nothing changed or used
+	ErrInUse              = kind.ErrInUse              // 9: another program holds the program's files; nothing changed or used
 )
 
 // Error is an updater failure: Kind is one of the sentinels above, Msg says

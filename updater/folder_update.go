@@ -150,7 +150,11 @@ func (u *Updater) applyFolder(ctx context.Context, plan *Plan, j *Journal) (*Res
 			return nil, fail(nil, err, "switching %s to %s %s failed (%v), and putting the old version back failed too (%v); close the programs that use the folder, then run aktual recover",
 				j.Target, j.Product, j.To, fetch.RootCause(err), uerr)
 		}
-		return nil, u.abandonFolder(ctx, j, fail(switchKind(err), err, "cannot switch %s to the new version (%v)", j.Target, fetch.RootCause(err)))
+		cause := told(err) // a file held by another program, or access denied: the switch said which
+		if cause == nil {
+			cause = fail(ErrApply, err, "cannot switch %s to the new version (%v)", j.Target, fetch.RootCause(err))
+		}
+		return nil, u.abandonFolder(ctx, j, cause)
 	}
 	fault.Hit(fault.FolderApplied)
 	if err := u.folderHealth(ctx, j, w); err != nil {
@@ -192,7 +196,7 @@ func (u *Updater) abandonFolder(ctx context.Context, j *Journal, cause error) er
 	w.CleanStage()
 	if j.Free {
 		u.forgetJournal(j.Target)
-		return fail(ErrApply, cause, "%v; %s is unchanged", cause, j.Target)
+		return fail(kindOf(cause), cause, "%v; %s is unchanged", cause, j.Target)
 	}
 	rctx, cancel := detached(ctx)
 	defer cancel()
@@ -202,6 +206,18 @@ func (u *Updater) abandonFolder(ctx context.Context, j *Journal, cause error) er
 	}
 	u.forgetJournal(j.Target)
 	return fail(kindOf(cause), cause, "%v; %s is unchanged and no update was used", cause, j.Target)
+}
+
+// told is the failure inside err that already names its file, says what
+// to do and carries its kind (held.Explain's: a file another program
+// holds, or access denied), or nil. Wrapped again, it would say its file
+// twice.
+func told(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) && e.Kind != nil {
+		return e
+	}
+	return nil
 }
 
 // kindOf is the kind cause carries, ErrApply when none.
@@ -314,15 +330,6 @@ func (p *Plan) journalKind(j *Journal) {
 	if p.folder != nil {
 		j.Kind, j.Main = journal.KindFolder, p.folder.new.Main
 	}
-}
-
-// switchKind is the kind of a failed switch: files in use when a program
-// holds them (Windows refuses to replace such a file), else ErrApply.
-func switchKind(err error) error {
-	if inUseError(err) {
-		return ErrInUse
-	}
-	return ErrApply
 }
 
 // keepDisplaced copies each of the customer's files that stands where the

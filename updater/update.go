@@ -306,7 +306,11 @@ func (u *Updater) apply(ctx context.Context, plan *Plan, j *Journal, verified st
 		// at "staged" so recovery finishes the swap; nothing is given up.
 		return nil, fail(nil, err, "replacing %s failed and the old file could not be put back (%v); run aktual recover to finish the update", plan.Target, err)
 	} else if err != nil {
-		return nil, u.abandon(ctx, j, fail(ErrApply, err, "cannot replace %s (%v)", plan.Target, fetch.RootCause(err)))
+		cause := told(err) // held by another program, or access denied: swap said which
+		if cause == nil {
+			cause = fail(ErrApply, err, "cannot replace %s (%v)", plan.Target, fetch.RootCause(err))
+		}
+		return nil, u.abandon(ctx, j, cause)
 	}
 	fault.Hit(fault.AfterSwap)
 	if err := u.acceptOrRollBack(ctx, j); err != nil {
@@ -383,9 +387,10 @@ func (u *Updater) settleIntent(ctx context.Context, p *Plan, cred api.Credential
 }
 
 // abandon undoes a reservation whose apply failed: removes staged files,
-// releases the held update, and returns cause (ErrApply) — or, when the
-// release cannot reach the server, keeps the journal so recovery releases
-// it later.
+// releases the held update, and returns cause with its kind (ErrApply
+// when it has none; ErrInUse for a file another program held) — or, when
+// the release cannot reach the server, keeps the journal so recovery
+// releases it later.
 func (u *Updater) abandon(ctx context.Context, j *Journal, cause error) error {
 	if j.StagedID != "" {
 		if id, err := swap.FileID(j.Target); err == nil && id == j.StagedID {
@@ -399,18 +404,18 @@ func (u *Updater) abandon(ctx context.Context, j *Journal, cause error) error {
 		// Free: nothing is held. A journal left behind is recovered as
 		// never applied (the target is not the staged file) and dropped.
 		u.forgetJournal(j.Target)
-		return fail(ErrApply, cause, "%v; %s is unchanged", cause, j.Target)
+		return fail(kindOf(cause), cause, "%v; %s is unchanged", cause, j.Target)
 	}
 	rctx, cancel := detached(ctx)
 	defer cancel()
 	if err := u.release(rctx, j.ReservationID); err != nil {
-		return fail(ErrApply, cause, "%v; %s is unchanged. The held update could not be given back yet (%v); it is given back the next time aktual runs, or by itself when the reservation expires",
+		return fail(kindOf(cause), cause, "%v; %s is unchanged. The held update could not be given back yet (%v); it is given back the next time aktual runs, or by itself when the reservation expires",
 			cause, j.Target, fetch.RootCause(err))
 	}
 	// Given back. A journal left behind makes the next run give it back
 	// again, which the server records once (a repeat changes nothing).
 	u.forgetJournal(j.Target)
-	return fail(ErrApply, cause, "%v; %s is unchanged and no update was used", cause, j.Target)
+	return fail(kindOf(cause), cause, "%v; %s is unchanged and no update was used", cause, j.Target)
 }
 
 // isApplied reports whether target holds the release with sha256hex.

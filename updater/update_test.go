@@ -76,6 +76,12 @@ func TestUpdateFindsVersionFromInstallRecord(t *testing.T) {
 // Every way an update can fail: the right exit kind, the target as it was,
 // and no update used.
 func TestUpdateFailuresChangeNothing(t *testing.T) {
+	// Windows denies the swap's rename onto a folder (access denied),
+	// which is tried again for a moment and then said with what to do.
+	swapRefused := "cannot replace"
+	if runtime.GOOS == "windows" {
+		swapRefused = "Windows denied access"
+	}
 	tests := []struct {
 		name  string
 		setup func(h *harness) (code string)
@@ -127,7 +133,7 @@ func TestUpdateFailuresChangeNothing(t *testing.T) {
 			// replace a non-empty folder, for any user.
 			os.MkdirAll(filepath.Join(swap.OldPath(h.target), "busy"), 0o755)
 			return h.code
-		}, ErrApply, "cannot replace"},
+		}, ErrApply, swapRefused},
 		{"missing target", func(h *harness) string { os.Remove(h.target); return h.code },
 			ErrUsage, "does not exist"},
 		{"unknown product", func(h *harness) string { h.u.OS = "plan9"; return h.code },

@@ -1,6 +1,8 @@
 // Package testenv decides what a test does when the machine lacks a tool it
 // needs: on a developer's machine it skips, naming what to install; in CI
-// (CI=true) it fails, so a green run never hides an untested part.
+// (CI=true) it fails, so a green run never hides an untested part. It also
+// knows the Windows a test runs on: whether it is Wine (SkipUnderWine),
+// and how another program holds a file there (Hold).
 package testenv
 
 import (

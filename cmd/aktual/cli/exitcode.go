@@ -21,7 +21,9 @@ const (
 	ExitApply        = 7
 	ExitNotReported  = 8
 	// ExitInUse: programs hold files of the program folder (Windows),
-	// and they were not closed in time: nothing was changed or used.
+	// and they were not closed in time, or another program still held
+	// the program's file after the swap's short wait: nothing was
+	// changed or used.
 	ExitInUse           = 9
 	ExitUpdateAvailable = 10
 	// ExitInterrupted: stopped by Ctrl-C or SIGTERM (128 + SIGINT, as

@@ -5,11 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/aktual/aktual/internal/fault"
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater/internal/durable"
+	"github.com/aktual/aktual/updater/internal/held"
 )
 
 // Apply moves the new version in: for each Put, the file at its path (if
@@ -64,7 +64,7 @@ func (w Work) put(rel string) error {
 	if err := MkdirInside(w.Dir, rel); err != nil {
 		return err
 	}
-	if err := patientRename(staged, dst); err != nil {
+	if err := patientRename(staged, dst, dst); err != nil {
 		return i18n.Errorf("putting the new %s in place: %w", rel, err)
 	}
 	fault.Hit(fault.FolderSwitched)
@@ -150,12 +150,13 @@ func (w Work) Applied(s *Switch) bool {
 	return true
 }
 
-// moveAside renames from to to, creating to's folder in the work folder.
+// moveAside renames from, in the program folder, to to, creating to's
+// folder in the work folder.
 func moveAside(from, to string) error {
 	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
 		return err
 	}
-	return patientRename(from, to)
+	return patientRename(from, to, from)
 }
 
 // restore renames old back to rel in dir.
@@ -163,7 +164,8 @@ func restore(old, dir, rel string) error {
 	if err := MkdirInside(dir, rel); err != nil {
 		return err
 	}
-	if err := patientRename(old, filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
+	dst := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := patientRename(old, dst, dst); err != nil {
 		return i18n.Errorf("putting back the old %s: %w", rel, err)
 	}
 	return nil
@@ -209,19 +211,19 @@ func putPaths(s *Switch) []string {
 // rename is os.Rename; the tests cut a switch at any rename with it.
 var rename = os.Rename
 
-// isHeld is heldByAnother; the tests make any error "held" with it.
-var isHeld = heldByAnother
+// isHeld is held.ByAnother; the tests make any error "held" with it.
+var isHeld = held.ByAnother
 
-// patientRename is rename, tried again for a short while (about two
-// seconds, backing off) when the system says another program holds the
-// file: on Windows an antivirus scanner or the search indexer opens a new
-// file for a moment, and a program closing takes a moment to let go. A
-// file still held after that fails the switch, which is then undone.
-func patientRename(from, to string) error {
-	err := rename(from, to)
-	for wait := 20 * time.Millisecond; err != nil && isHeld(err) && wait <= time.Second; wait *= 2 {
-		time.Sleep(wait)
-		err = rename(from, to)
+// patientRename is rename, tried again for a short while when the system
+// says the file is held (held.Retry): on Windows an antivirus scanner or
+// the search indexer opens a new file for a moment, and a program closing
+// takes a moment to let go. Still held after that, the error names name,
+// the file's path in the program folder (the one the customer knows,
+// whichever side of the rename was held), and what to do; the switch
+// fails and is undone.
+func patientRename(from, to, name string) error {
+	if err := held.Retry(isHeld, func() error { return rename(from, to) }); err != nil {
+		return held.Explain(name, err)
 	}
-	return err
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aktual/aktual/internal/testenv"
+	"github.com/aktual/aktual/updater/internal/held"
 )
 
 // tree reads every regular file under dir: path → content.
@@ -216,7 +217,7 @@ func TestSwitchPlanRoundTrip(t *testing.T) {
 func TestRenameWaitsForAHeldFile(t *testing.T) {
 	errHeld := errors.New("held by another program")
 	isHeld = func(err error) bool { return errors.Is(err, errHeld) }
-	t.Cleanup(func() { isHeld, rename = heldByAnother, os.Rename })
+	t.Cleanup(func() { isHeld, rename = held.ByAnother, os.Rename })
 	w, s, _, want := fixture(t)
 	tries := 0
 	rename = func(a, b string) error {

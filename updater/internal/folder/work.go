@@ -16,11 +16,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater/internal/durable"
+	"github.com/aktual/aktual/updater/internal/held"
 )
 
 // Work is the work folder of an update of the program folder Dir: beside
@@ -135,18 +135,14 @@ func (w Work) CleanStage() error {
 	return removeAll(w.StageDir())
 }
 
-// removeAll is os.RemoveAll, tried again for a short while: on Windows a
-// file a program just closed (a health check's program that just exited,
-// an antivirus scanner that looked at it) may still be held a moment, and
-// its folder is not empty until it is let go.
+// removeAll is os.RemoveAll, tried again for a short while (held.Retry):
+// on Windows a file a program just closed (a health check's program that
+// just exited, an antivirus scanner that looked at it) may still be held
+// a moment, and its folder is not empty until it is let go. That shows
+// as more than one error (a sharing violation, a folder not empty), so
+// any failure is tried again.
 func removeAll(path string) error {
-	var err error
-	for wait := 10 * time.Millisecond; ; wait *= 2 {
-		if err = os.RemoveAll(path); err == nil || wait > time.Second {
-			return err
-		}
-		time.Sleep(wait)
-	}
+	return held.Retry(func(error) bool { return true }, func() error { return os.RemoveAll(path) })
 }
 
 // MkdirInside creates the folders of rel's parents inside dir, refusing

@@ -22,7 +22,7 @@ var (
 	ErrNotReported        = errors.New("completion not yet reported")   // 8: applied; will be retried
 	ErrDeclined           = errors.New("declined")                      // 2: the user said no
 	ErrBusy               = errors.New("another update is in progress") // 2
-	ErrInUse              = errors.New("files in use")                  // 9: programs hold the folder's files; nothing changed or used
+	ErrInUse              = errors.New("files in use")                  // 9: another program holds the program's files; nothing changed or used
 )
 
 // Error is an updater failure: Kind is one of the sentinels above, Msg says

@@ -10,6 +10,7 @@ import (
 	"github.com/aktual/aktual/internal/fileutil"
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater/internal/durable"
+	"github.com/aktual/aktual/updater/internal/held"
 )
 
 // Commit swaps the staged file into place. selfupdate renames the old file
@@ -17,7 +18,20 @@ import (
 // and restores the old one if that fails. rollbackFailed reports the one
 // bad case: neither file is at the target's name. The staged file's hash
 // was checked by Stage.
+//
+// On Windows another program may hold either file for a moment: a
+// scanner or a program reading the target opened without sharing its
+// deletion, or a scanner looking at the new file just written. The swap
+// is then tried again for a short while (held.Retry), as long as the old
+// file is back at its name after each try; still held, the error names
+// the target and says what to do (held.Explain: exit 9).
 func Commit(target, _ string) (rollbackFailed bool, err error) {
+	return commit(target, held.ByAnother)
+}
+
+// commit is Commit with the test of a held file given: the tests make
+// any error "held" with it.
+func commit(target string, isHeld func(error) bool) (rollbackFailed bool, err error) {
 	opts := selfupdateOptions(target)
 	if fault.Armed(fault.BetweenRenames) {
 		// Crash tests only: the instant inside CommitBinary between its
@@ -30,11 +44,21 @@ func Commit(target, _ string) (rollbackFailed bool, err error) {
 		}
 		fault.Hit(fault.BetweenRenames)
 	}
-	if err := selfupdate.CommitBinary(opts); err != nil {
+	// A try whose rollback failed is never repeated: the old file is
+	// aside and the new one staged, which recovery finishes.
+	err = held.Retry(func(err error) bool { return !rollbackFailed && isHeld(err) }, func() error {
+		err := selfupdate.CommitBinary(opts)
 		if rerr := selfupdate.RollbackError(err); rerr != nil {
-			return true, i18n.Errorf("%w; restoring the old file also failed: %v", err, rerr)
+			rollbackFailed = true
+			return i18n.Errorf("%w; restoring the old file also failed: %v", err, rerr)
 		}
-		return false, err
+		return err
+	})
+	if rollbackFailed {
+		return true, err
+	}
+	if err != nil {
+		return false, held.Explain(target, err)
 	}
 	// The swap happened: a failed sync of the folder must not turn into
 	// giving the update back. (It is best effort beyond this point.)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater/internal/durable"
+	"github.com/aktual/aktual/updater/internal/held"
 
 	"github.com/aktual/aktual/internal/fault"
 )
@@ -64,9 +65,14 @@ func HealthCheck(ctx context.Context, target string, args []string, timeout time
 }
 
 // Rollback puts the previous version back over a new one that failed its
-// health check.
+// health check. The check's program has just exited, and Windows may hold
+// its file a moment longer: the rename is tried again for a short while
+// (held.Retry). The new file may be read-only (Stage gives it the old
+// one's attributes), and Windows renames nothing over a read-only file:
+// it is made replaceable first.
 func Rollback(target string) error {
-	if err := os.Rename(OldPath(target), target); err != nil {
+	replaceable(target)
+	if err := held.Retry(held.ByAnother, func() error { return os.Rename(OldPath(target), target) }); err != nil {
 		return err
 	}
 	return durable.SyncDir(filepath.Dir(target))

@@ -135,6 +135,9 @@ func Stage(target, verified, sha256hex string) error {
 		return err
 	}
 	staged := StagedPath(target)
+	// A staged file another run left is read-only when the target is
+	// (it took the target's attributes): Windows would not replace it.
+	replaceable(staged)
 	if err := os.Rename(verified, staged); err != nil {
 		return err
 	}
@@ -185,6 +188,7 @@ func stageCopy(target, verified, sha256hex string) (err error) {
 	if err := dst.Close(); err != nil {
 		return err
 	}
+	replaceable(StagedPath(target)) // as in Stage
 	if err := os.Rename(dst.Name(), StagedPath(target)); err != nil {
 		return err
 	}

@@ -1,5 +1,0 @@
-//go:build !windows
-
-package updater
-
-const isWindows = false

@@ -1,3 +1,0 @@
-package updater
-
-const isWindows = true
