@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/windows"
-
 	"github.com/aktual/aktual/internal/testenv"
 	"github.com/aktual/aktual/updater/internal/swap"
 )
@@ -87,7 +85,7 @@ func TestFolderUpdateOfAHeldFile(t *testing.T) {
 // read-only files, whose old files leave with the work folder.
 func TestUpdateOfReadOnlyFiles(t *testing.T) {
 	h := newHarness(t, 3)
-	setReadOnly(t, h.target)
+	testenv.SetReadOnly(t, h.target)
 	if _, err := h.update(h.code); err != nil {
 		t.Fatalf("single file: %v", err)
 	}
@@ -95,7 +93,7 @@ func TestUpdateOfReadOnlyFiles(t *testing.T) {
 	if fileExists(swap.OldPath(h.target)) {
 		t.Errorf("left the read-only old version %s", filepath.Base(swap.OldPath(h.target)))
 	}
-	if !isReadOnly(h.target) {
+	if !testenv.ReadOnly(h.target) {
 		t.Error("the new version lost the read-only attribute")
 	}
 
@@ -104,7 +102,7 @@ func TestUpdateOfReadOnlyFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, rel := range []string{"buh.exe", "lib/core.dll", "lib/old/legacy-only.dll"} {
-		setReadOnly(t, filepath.Join(fh.dir, filepath.FromSlash(rel)))
+		testenv.SetReadOnly(t, filepath.Join(fh.dir, filepath.FromSlash(rel)))
 	}
 	if _, err := fh.updateFolder(Request{}); err != nil {
 		t.Fatalf("folder: %v", err)
@@ -113,22 +111,4 @@ func TestUpdateOfReadOnlyFiles(t *testing.T) {
 	if work := filepath.Join(filepath.Dir(fh.dir), "."+filepath.Base(fh.dir)+".aktual-work"); fileExists(work) {
 		t.Errorf("the work folder with the read-only old files is left: %s", work)
 	}
-}
-
-func setReadOnly(t *testing.T, path string) {
-	t.Helper()
-	p, _ := windows.UTF16PtrFromString(path)
-	a, err := windows.GetFileAttributes(p)
-	if err == nil {
-		err = windows.SetFileAttributes(p, a|windows.FILE_ATTRIBUTE_READONLY)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func isReadOnly(path string) bool {
-	p, _ := windows.UTF16PtrFromString(path)
-	a, err := windows.GetFileAttributes(p)
-	return err == nil && a&windows.FILE_ATTRIBUTE_READONLY != 0
 }

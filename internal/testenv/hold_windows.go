@@ -27,3 +27,24 @@ func Hold(t testing.TB, path string) (release func()) {
 	t.Cleanup(release)
 	return release
 }
+
+// SetReadOnly gives path the read-only attribute, as a file copied from a
+// CD or protected by an administrator has.
+func SetReadOnly(t testing.TB, path string) {
+	t.Helper()
+	p, _ := windows.UTF16PtrFromString(path)
+	a, err := windows.GetFileAttributes(p)
+	if err == nil {
+		err = windows.SetFileAttributes(p, a|windows.FILE_ATTRIBUTE_READONLY)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ReadOnly reports whether path has the read-only attribute.
+func ReadOnly(path string) bool {
+	p, _ := windows.UTF16PtrFromString(path)
+	a, err := windows.GetFileAttributes(p)
+	return err == nil && a&windows.FILE_ATTRIBUTE_READONLY != 0
+}

@@ -93,26 +93,6 @@ func TestCommitAccessDenied(t *testing.T) {
 	wantFile(t, target, v1)
 }
 
-// setReadOnly gives path the read-only attribute (a file copied from a
-// CD, or one an administrator protected).
-func setReadOnly(t *testing.T, path string) {
-	t.Helper()
-	p, _ := windows.UTF16PtrFromString(path)
-	a, err := windows.GetFileAttributes(p)
-	if err == nil {
-		err = windows.SetFileAttributes(p, a|windows.FILE_ATTRIBUTE_READONLY)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readOnly(path string) bool {
-	p, _ := windows.UTF16PtrFromString(path)
-	a, err := windows.GetFileAttributes(p)
-	return err == nil && a&windows.FILE_ATTRIBUTE_READONLY != 0
-}
-
 // A read-only program is updated: renamed aside (Windows renames a
 // read-only file), the new version put in with the attribute kept, and
 // the old one removed (os.Remove clears the attribute first; Wine, like
@@ -123,7 +103,7 @@ func readOnly(path string) bool {
 // clearing itself is checked on both).
 func TestCommitReadOnlyTarget(t *testing.T) {
 	target, v1, v2 := stagedFixture(t)
-	setReadOnly(t, target)
+	testenv.SetReadOnly(t, target)
 	os.Remove(StagedPath(target))
 	if err := os.WriteFile(downloadPath(target), v2, 0o600); err != nil {
 		t.Fatal(err)
@@ -135,7 +115,7 @@ func TestCommitReadOnlyTarget(t *testing.T) {
 		t.Fatalf("commit of a read-only target: rollback failed %v, %v", failed, err)
 	}
 	wantFile(t, target, v2)
-	if !readOnly(target) {
+	if !testenv.ReadOnly(target) {
 		t.Error("the new version lost the read-only attribute the old one had")
 	}
 	if err := Rollback(target); err != nil {
@@ -147,7 +127,7 @@ func TestCommitReadOnlyTarget(t *testing.T) {
 	if err := os.WriteFile(downloadPath(target), v2, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	setReadOnly(t, target)
+	testenv.SetReadOnly(t, target)
 	if err := Stage(target, downloadPath(target), sum256(v2)); err != nil {
 		t.Fatal(err)
 	}
@@ -161,8 +141,8 @@ func TestCommitReadOnlyTarget(t *testing.T) {
 
 	other := filepath.Join(t.TempDir(), "other")
 	os.WriteFile(other, nil, 0o644)
-	setReadOnly(t, other)
-	if replaceable(other); readOnly(other) {
+	testenv.SetReadOnly(t, other)
+	if replaceable(other); testenv.ReadOnly(other) {
 		t.Error("replaceable left the read-only attribute")
 	}
 }
