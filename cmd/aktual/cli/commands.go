@@ -298,35 +298,7 @@ update to use.`),
 				}
 				recs = append(recs, rs...)
 			}
-			code := ExitOK
-			for _, r := range recs {
-				o := outcome{Status: "recovered_" + r.Action, Product: r.Product, From: r.From, To: r.To, Target: r.Target}
-				if r.Result != nil {
-					o.Remaining = r.Result.Remaining
-				}
-				o.Message = P.Sprintf("%s %s → %s at %s: %s.", r.Product, r.From, r.To, r.Target, actionText(P, r.Action))
-				switch {
-				case r.Scratch != nil && r.Err == nil:
-					o.Message = P.Sprintf("Removed the patch work files an interrupted update left beside %s.", r.Target)
-				case r.Scratch != nil:
-					o.Message = P.Sprintf("The patch work files an interrupted update left beside %s are still there.", r.Target)
-				}
-				switch {
-				case r.Err != nil && r.Action == updater.ActionDropped:
-					// Refused for good: nothing left to retry.
-					o.Error = P.Sprint(r.Err)
-					o.ExitCode = max(exitCode(r.Err), ExitUnexpected)
-				case r.Err != nil:
-					o.Error = P.Sprint(r.Err)
-					o.ExitCode = ExitNotReported
-				case r.Action == updater.ActionResume:
-					o.Error = P.Sprintf("the server's answer to this update's reserve never came; run aktual update for it again to settle it (a held update is otherwise given back after 7 days)")
-					o.ExitCode = ExitNotReported
-				}
-				// Anything still pending is retried later: exit 8.
-				code = max(code, o.ExitCode)
-				p.result(o)
-			}
+			code := reportRecovered(P, p, recs)
 			if len(recs) == 0 {
 				p.note("Nothing to recover.")
 			}
@@ -340,6 +312,41 @@ update to use.`),
 	cmd.Flags().StringVar(&target, "target", "", P.Sprintf("also remove the patch work files an interrupted update left beside this program (one aktual has not updated before)"))
 	cmd.Flags().BoolVar(&asJSON, "json", false, P.Sprintf("print JSON lines on stdout"))
 	return cmd
+}
+
+// reportRecovered prints recover's outcome for each journal and patch work
+// file, and returns the exit code: 8 while anything is still pending.
+func reportRecovered(P *i18n.Printer, p printer, recs []updater.Recovered) int {
+	code := ExitOK
+	for _, r := range recs {
+		o := outcome{Status: "recovered_" + r.Action, Product: r.Product, From: r.From, To: r.To, Target: r.Target}
+		if r.Result != nil {
+			o.Remaining = r.Result.Remaining
+		}
+		o.Message = P.Sprintf("%s %s → %s at %s: %s.", r.Product, r.From, r.To, r.Target, actionText(P, r.Action))
+		switch {
+		case r.Scratch != nil && r.Err == nil:
+			o.Message = P.Sprintf("Removed the patch work files an interrupted update left beside %s.", r.Target)
+		case r.Scratch != nil:
+			o.Message = P.Sprintf("The patch work files an interrupted update left beside %s are still there.", r.Target)
+		}
+		switch {
+		case r.Err != nil && r.Action == updater.ActionDropped:
+			// Refused for good: nothing left to retry.
+			o.Error = P.Sprint(r.Err)
+			o.ExitCode = max(exitCode(r.Err), ExitUnexpected)
+		case r.Err != nil:
+			o.Error = P.Sprint(r.Err)
+			o.ExitCode = ExitNotReported
+		case r.Action == updater.ActionResume:
+			o.Error = P.Sprintf("the server's answer to this update's reserve never came; run aktual update for it again to settle it (a held update is otherwise given back after 7 days)")
+			o.ExitCode = ExitNotReported
+		}
+		// Anything still pending is retried later: exit 8.
+		code = max(code, o.ExitCode)
+		p.result(o)
+	}
+	return code
 }
 
 // newVersionCmd: the first line stays "aktual VERSION" for scripts that
