@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -57,16 +56,6 @@ func (b *customerBrowser) Open(url string) error {
 type classicFixture struct {
 	url, trust, licence, target string
 	adm                         *admin.Admin
-}
-
-// standing is the hardware key's counts on the server.
-func (f *classicFixture) standing(t *testing.T) admin.Standing {
-	t.Helper()
-	st, err := f.adm.ShowHWKey(context.Background(), "HK-9")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
 }
 
 // classicServer is newClassicServer's parts.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/sys/windows"
 
 	"github.com/aktual/aktual/internal/testenv"
+	"github.com/aktual/aktual/server/admin"
 )
 
 // The tests here run aktual in a real Windows console (a pseudo console)
@@ -125,4 +127,14 @@ func TestConsoleCtrlCStopsCleanly(t *testing.T) {
 	if st.Remaining != 2 || st.Held != 0 || st.Consumed != 0 {
 		t.Errorf("after Ctrl-C: %d remaining, %d held, %d used; want 2, 0, 0", st.Remaining, st.Held, st.Consumed)
 	}
+}
+
+// standing is the hardware key's counts on the server.
+func (f *classicFixture) standing(t *testing.T) admin.Standing {
+	t.Helper()
+	st, err := f.adm.ShowHWKey(context.Background(), "HK-9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
