@@ -76,6 +76,9 @@ type ActivateParams struct {
 	CodeHint   string
 	Updates    int64
 	Now        time.Time
+	// Actor is who activated: its Name goes on the purchase's ledger row
+	// ("" is taken as "local:", the server's shell).
+	Actor Actor
 }
 
 // Release is a published, signed release.
@@ -169,6 +172,8 @@ type LedgerEntry struct {
 	DeltaConsumed  int64
 	DeltaOverdraft int64
 	At             time.Time
+	Actor          string // who (see Actor); never empty
+	Reason         string // why, for staff changes
 }
 
 // Ledger kinds.
