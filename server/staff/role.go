@@ -127,8 +127,10 @@ func TokenPrincipal(tok store.APIToken, acc store.StaffAccount) (Principal, erro
 	case !tok.RevokedAt.IsZero():
 		return Principal{}, fmt.Errorf("token %s@%s is revoked", tok.Name, tok.Login)
 	}
+	// A token's role is never "" (that would be the console's: the
+	// account's whole role).
 	role := EffectiveRole(acc.Role, tok.Role)
-	if role == "" {
+	if tok.Role == "" || role == "" {
 		return Principal{}, fmt.Errorf("token %s@%s of role %q gives no rights on a %s account", tok.Name, tok.Login, tok.Role, acc.Role)
 	}
 	return Principal{
