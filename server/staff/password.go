@@ -177,6 +177,11 @@ func parsePHC(phc string) (argonParams, []byte, []byte, error) {
 	if err := parseParams(f[1], &p); err != nil {
 		return p, nil, nil, err
 	}
+	// The base64 decoder skips line breaks; a hash has none (one hash,
+	// one spelling).
+	if strings.ContainsAny(f[2]+f[3], "\r\n") {
+		return p, nil, nil, errors.New("the password hash has a line break in its salt or key")
+	}
 	salt, err := base64.RawStdEncoding.Strict().DecodeString(f[2])
 	if err != nil || len(salt) < minSaltLen || len(salt) > maxSaltLen {
 		return p, nil, nil, fmt.Errorf("the password hash's salt is not %d to %d bytes of unpadded base64", minSaltLen, maxSaltLen)

@@ -116,6 +116,7 @@ func TestCheckPasswordRefusesHostileHashes(t *testing.T) {
 		"$argon2id$v=19$m=65536,t=3,p=2$" + salt + "$" + key[:len(key)-1] + "V", // unused bits set
 		"$argon2id$v=19$m=65536,t=3,p=2$" + salt + "$" + strings.Repeat("A", 1<<20),
 		"$argon2id$v=19$m=65536,t=3,p=2$sa!t" + "$" + key,
+		"$argon2id$v=19$m=65536,t=3,p=2$" + salt[:10] + "\r\n" + salt[10:] + "$" + key, // found by FuzzParsePHC
 	} {
 		if ok, err := CheckPassword(phc, "correct horse battery"); ok || err == nil {
 			t.Errorf("CheckPassword(%.90q) = %v, %v; want an error", phc, ok, err)
@@ -230,4 +231,35 @@ func TestGeneratePassword(t *testing.T) {
 			t.Errorf("%q drawn %d times in 24000, want about 774", r, n)
 		}
 	}
+}
+
+// FuzzParsePHC: a stored hash is read from the database, so it is input
+// like any other. The parser never panics, and a hash it accepts names
+// parameters within the bounds and is written as encodePHC writes it, so
+// CheckPassword never hands argon2 more than the bounds allow. (It fuzzes
+// the parser only: hashing with what it accepts would take a second an
+// input.)
+func FuzzParsePHC(f *testing.F) {
+	for _, h := range referenceHashes {
+		f.Add(h.phc)
+	}
+	f.Add(dummyPHC)
+	f.Add("$argon2id$v=19$m=4194304,t=3,p=2$c2FsdHNhbHRzYWx0c2FsdA$oLbEshmirStBvAHctylRo6RngkqGfbxRX4w4VwYm24U")
+	f.Add("$argon2id$v=19$m=65536,t=3,p=0$$")
+	f.Add("$argon2id$v=19$m=18446744073709551616,t=3,p=2$c2FsdA$c2FsdA")
+	f.Fuzz(func(t *testing.T, phc string) {
+		p, salt, key, err := parsePHC(phc)
+		if err != nil {
+			return
+		}
+		switch {
+		case p.memory > maxMemoryKiB || p.memory < 8*uint32(p.threads) || p.time < 1 || p.time > maxTime ||
+			uint64(p.memory)*uint64(p.time) > maxCostKiB || p.threads < 1 || p.threads > maxThreads:
+			t.Fatalf("parsePHC(%q) accepted parameters %+v past the bounds", phc, p)
+		case len(salt) < minSaltLen || len(salt) > maxSaltLen || len(key) < minKeyLen || len(key) > maxKeyLen:
+			t.Fatalf("parsePHC(%q) accepted a %d-byte salt and a %d-byte key", phc, len(salt), len(key))
+		case encodePHC(p, salt, key) != phc:
+			t.Fatalf("parsePHC(%q) accepted a hash not in the form it writes, %s", phc, encodePHC(p, salt, key))
+		}
+	})
 }
