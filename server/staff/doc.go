@@ -4,10 +4,23 @@
 // and CSRF values, the roles and what each may do, the client's address
 // behind a reverse proxy, and the login and request throttling policy.
 //
-// It is pure policy and cryptography: it keeps no state and opens no
-// database. What it needs from storage it takes as values (the
-// store.StaffAccount and store.APIToken records) or as a small interface
-// (Counter, which store.Store implements), so every rule here is tested
-// without a server. Time is always a parameter, never read from the clock,
-// so tests control it.
+// It is pure policy and cryptography: it keeps no state (beyond a bound
+// on the password hashes computed at once) and opens no database. What it
+// needs from storage it takes as values (the store.StaffAccount and
+// store.APIToken records) or as a small interface (Counter, whose methods
+// are store.Staff's), so every rule here is tested without a server. Time
+// is always a parameter, never read from the clock, so tests control it.
+//
+// A console login, as the pieces are meant to fit (the admin API's bearer
+// tokens need only ParseBearer, ValidToken, HashToken, TokenPrincipal and
+// RequestLimit):
+//
+//	addr := proxies.ClientAddr(r)
+//	ok, wait, err := throttle.Allowed(ctx, st, login, addr, now) // refuse with Retry-After: wait
+//	acc, err := st.StaffAccount(ctx, login)
+//	if unknown or disabled: DummyCheck(pw); throttle.Failed(...); the same "wrong login or password"
+//	good, err := CheckPassword(acc.PasswordHash, pw) // false: throttle.Failed(...), same reply
+//	then CheckTOTP if acc.TOTPSecret != "" (a wrong code: throttle.Failed too),
+//	throttle.Succeeded, NeedsRehash → HashPassword and store it,
+//	NewSessionID and NewCSRF for the session, SessionPrincipal(acc) for each request.
 package staff

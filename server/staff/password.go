@@ -199,14 +199,14 @@ func parsePHC(phc string) (argonParams, []byte, []byte, error) {
 func parseParams(s string, p *argonParams) error {
 	f := strings.Split(s, ",")
 	if len(f) != 3 {
-		return fmt.Errorf("the password hash's parameters %q are not m=...,t=...,p=...", s)
+		return fmt.Errorf("the password hash's parameters %q are not of the form m=M,t=T,p=P", s)
 	}
 	var v [3]uint64
 	for i, name := range []string{"m=", "t=", "p="} {
 		digits, ok := strings.CutPrefix(f[i], name)
 		n, err := strconv.ParseUint(digits, 10, 32)
 		if !ok || err != nil || digits == "" || digits[0] < '1' || digits[0] > '9' {
-			return fmt.Errorf("the password hash's parameters %q are not m=...,t=...,p=... in decimal", s)
+			return fmt.Errorf("the password hash's parameters %q are not of the form m=M,t=T,p=P in decimal", s)
 		}
 		v[i] = n
 	}

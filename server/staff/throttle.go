@@ -13,7 +13,7 @@ import (
 )
 
 // Counter counts hits on keys in fixed windows. The database does it
-// (store.Store implements it), so every replica sees the same counts: see
+// (a store with store.Staff implements it), so every replica sees the same counts: see
 // store.Staff's Hit, Throttle and ClearThrottle.
 type Counter interface {
 	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (store.ThrottleResult, error)
