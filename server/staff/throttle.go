@@ -13,8 +13,8 @@ import (
 )
 
 // Counter counts hits on keys in fixed windows. The database does it
-// (a store with store.Staff implements it), so every replica sees the same counts: see
-// store.Staff's Hit, Throttle and ClearThrottle.
+// (every store.Staff implements it: see its Hit, Throttle and
+// ClearThrottle), so every replica sees the same counts.
 type Counter interface {
 	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (store.ThrottleResult, error)
 	Throttle(ctx context.Context, key string, now time.Time) (store.ThrottleResult, error)
