@@ -21,6 +21,9 @@ type memCounter struct {
 	err  error // every call fails with it when set
 }
 
+// The store's staff storage is a Counter as it is.
+var _ Counter = store.Staff(nil)
+
 func newMemCounter() *memCounter { return &memCounter{keys: map[string]store.ThrottleResult{}} }
 
 func (c *memCounter) Hit(_ context.Context, key string, window time.Duration, now time.Time) (store.ThrottleResult, error) {
