@@ -71,7 +71,7 @@ func nullNanos(t time.Time) any {
 }
 
 // nullText is s for a nullable reference: NULL for "". It is read back
-// with coalesce(column, '').
+// with coalesce(column, ”).
 func nullText(s string) any {
 	if s == "" {
 		return nil
