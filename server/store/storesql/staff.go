@@ -70,8 +70,8 @@ func nullNanos(t time.Time) any {
 	return t.UnixNano()
 }
 
-// nullText is s for a nullable reference: NULL for "". It is read back
-// with coalesce(column, ”).
+// nullText is s for a nullable reference: NULL for "", which a query
+// reads back as "" with coalesce.
 func nullText(s string) any {
 	if s == "" {
 		return nil
