@@ -13,6 +13,7 @@ type Evidence struct {
 	HeldReservations     int64  // reservations in state held
 	ConsumedReservations int64  // reservations in state consumed
 	Ledger               Counts // the ledger's deltas, summed
+	LedgerWithoutActor   int64  // ledger rows that name no actor
 }
 
 // CheckEntitlement returns one violation per broken rule. It is pure, so
@@ -40,6 +41,10 @@ func CheckEntitlement(e Entitlement, ev Evidence) []Violation {
 	// recorded as an overdraft (see Complete).
 	if n := e.Consumed + e.Overdraft; n != ev.ConsumedReservations {
 		add("consumed %d + overdraft %d (= %d) != %d reservations in state consumed", e.Consumed, e.Overdraft, n, ev.ConsumedReservations)
+	}
+	// Every change of counts says who made it (see Actor).
+	if ev.LedgerWithoutActor != 0 {
+		add("%d ledger rows name no actor", ev.LedgerWithoutActor)
 	}
 	l := ev.Ledger
 	for _, c := range []struct {

@@ -28,6 +28,8 @@ func TestCheckEntitlement(t *testing.T) {
 			[]string{"consumed 3 + overdraft 1 (= 4) != 3 reservations in state consumed"}},
 		{"ledger", func(_ *Entitlement, ev *Evidence) { ev.Ledger.Held, ev.Ledger.Overdraft = 1, 0 },
 			[]string{"held is 2 but the ledger replays to 1", "overdraft is 1 but the ledger replays to 0"}},
+		{"ledger rows without an actor", func(_ *Entitlement, ev *Evidence) { ev.LedgerWithoutActor = 2 },
+			[]string{"2 ledger rows name no actor"}},
 		{"no ledger at all", func(_ *Entitlement, ev *Evidence) { ev.Ledger = Counts{} },
 			[]string{
 				"purchased is 10 but the ledger replays to 0", "remaining is 5 but the ledger replays to 0",

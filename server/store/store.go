@@ -185,6 +185,7 @@ const (
 	LedgerExpire    = "expire"    // -held +remaining (by the sweep)
 	LedgerRetake    = "retake"    // late completion: -remaining +consumed
 	LedgerOverdraft = "overdraft" // late completion with nothing left: +overdraft
+	// LedgerCorrection (staff.go): +n purchased +n remaining, n either sign
 )
 
 // Violation is one broken invariant found by Audit.
@@ -196,7 +197,12 @@ type Violation struct {
 
 // Store is the server's storage. All methods are safe for concurrent use.
 type Store interface {
-	// Activate adds paid updates (see ActivateParams).
+	// Staff is what staff do and who they are (staff.go).
+	Staff
+
+	// Activate adds paid updates (see ActivateParams) and records a new
+	// customer (under no distributor). It writes no audit event: staff
+	// activate with ActivateStaff.
 	Activate(ctx context.Context, p ActivateParams) (e Entitlement, created bool, err error)
 	// Entitlement finds by credential: ErrUnknownCredential when none.
 	Entitlement(ctx context.Context, c Credential) (Entitlement, error)

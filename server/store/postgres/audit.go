@@ -20,7 +20,7 @@ func (s *Store) Audit(ctx context.Context) ([]store.Violation, error) {
 		if err != nil {
 			return err
 		}
-		out, err = storesql.Audit(ctx, shared{tx}, all)
+		out, err = storesql.Audit(ctx, shared{tx}, all, true)
 		return err
 	})
 	if err != nil {

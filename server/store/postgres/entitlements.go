@@ -10,11 +10,37 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/server/store/storesql"
 )
 
-// Activate adds paid updates (see store.ActivateParams). Activation also
-// sets the entitlement active: staff activating a credential mean it to be
-// usable.
+// Activate adds paid updates (see store.ActivateParams) and records the
+// customer when new. Activation also sets the entitlement active: staff
+// activating a credential mean it to be usable.
+func (s *Store) Activate(ctx context.Context, p store.ActivateParams) (store.Entitlement, bool, error) {
+	if err := p.Validate(); err != nil {
+		return store.Entitlement{}, false, err
+	}
+	p.Now = store.OrNow(p.Now)
+	var (
+		e       store.Entitlement
+		created bool
+	)
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		if _, _, err := storesql.EnsureCustomer(ctx, shared{tx}, store.Customer{Name: p.Customer, CreatedAt: p.Now}); err != nil {
+			return err
+		}
+		var err error
+		e, created, err = activateIn(ctx, tx, p, store.Actor{Name: p.ActorName(), Reason: p.Actor.Reason})
+		return err
+	})
+	if err != nil {
+		return store.Entitlement{}, false, fmt.Errorf("activating %s updates for %s: %w", p.Series, p.Customer, err)
+	}
+	return e, created, nil
+}
+
+// activateIn makes the activation p (its Now set) in tx, its ledger row by
+// by, and returns the entitlement as it ends and whether it is new.
 //
 // Two replicas activating a new customer at once both find no entitlement
 // and both insert; the second insert waits for the first to commit and
@@ -22,47 +48,32 @@ import (
 // conflict: the second looks again, finds the entitlement the first made
 // and adds to it, as SQLite's serialised writers would. Only a credential
 // that belongs to another customer is store.ErrConflict.
-func (s *Store) Activate(ctx context.Context, p store.ActivateParams) (store.Entitlement, bool, error) {
-	if err := p.Validate(); err != nil {
-		return store.Entitlement{}, false, err
-	}
-	now := store.OrNow(p.Now)
-	var (
-		e       store.Entitlement
-		created bool
-	)
-	err := s.write(ctx, func(tx pgx.Tx) error {
-		created = false
-		id, found, err := activationTarget(ctx, tx, p)
-		if err != nil {
-			return err
-		}
-		if !found {
-			if id, created, err = insertEntitlement(ctx, tx, p, now); err != nil {
-				return err
-			}
-		}
-		if !found && !created {
-			// Read committed: this statement sees what the insert ran into.
-			if id, found, err = activationTarget(ctx, tx, p); err != nil {
-				return err
-			} else if !found {
-				return fmt.Errorf("the credential is already in use: %w", store.ErrConflict)
-			}
-		}
-		if e, err = move(ctx, tx, id, "", store.LedgerPurchase, store.Purchase(p.Updates), now); err != nil {
-			return err
-		}
-		if !e.Active {
-			if _, err := tx.Exec(ctx, `UPDATE entitlements SET active = true WHERE id = $1`, id); err != nil {
-				return fmt.Errorf("activating entitlement %d: %w", id, err)
-			}
-			e.Active = true
-		}
-		return nil
-	})
+func activateIn(ctx context.Context, tx pgx.Tx, p store.ActivateParams, by store.Actor) (e store.Entitlement, created bool, err error) {
+	id, found, err := activationTarget(ctx, tx, p)
 	if err != nil {
-		return store.Entitlement{}, false, fmt.Errorf("activating %s updates for %s: %w", p.Series, p.Customer, err)
+		return e, false, err
+	}
+	if !found {
+		if id, created, err = insertEntitlement(ctx, tx, p, p.Now); err != nil {
+			return e, false, err
+		}
+	}
+	if !found && !created {
+		// Read committed: this statement sees what the insert ran into.
+		if id, found, err = activationTarget(ctx, tx, p); err != nil {
+			return e, false, err
+		} else if !found {
+			return e, false, fmt.Errorf("the credential is already in use: %w", store.ErrConflict)
+		}
+	}
+	if e, err = move(ctx, tx, id, "", store.LedgerPurchase, store.Purchase(p.Updates), p.Now, by); err != nil {
+		return e, false, err
+	}
+	if !e.Active {
+		if _, err := tx.Exec(ctx, `UPDATE entitlements SET active = true WHERE id = $1`, id); err != nil {
+			return e, false, fmt.Errorf("activating entitlement %d: %w", id, err)
+		}
+		e.Active = true
 	}
 	return e, created, nil
 }

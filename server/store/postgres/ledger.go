@@ -21,7 +21,9 @@ type counts = store.Counts
 // only SQL that changes counts, so no change can go unrecorded. target
 // picks the row: "id = $10", or a condition on an earlier part of the
 // statement whose write the move goes with, so that the move happens when
-// that write did and not otherwise. Its parameters $1…$9 are moveArgs.
+// that write did and not otherwise. Its parameters $1…$9 are moveArgs;
+// actor and reason, the ledger row's, are each a parameter ("$11") or a
+// literal of this package ('installer').
 //
 // A move that would take a count below zero breaks the schema's CHECK
 // (remaining >= 0 and the like) and fails the whole statement
@@ -29,7 +31,7 @@ type counts = store.Counts
 // earlier read. The UPDATE locks the row (if the caller has not already)
 // until the transaction ends; under READ COMMITTED a concurrent move's
 // committed change is re-read before the row is changed.
-func moveCTE(target string) string {
+func moveCTE(target, actor, reason string) string {
 	return `moved AS (
 		UPDATE entitlements
 		SET purchased = purchased + $3, remaining = remaining + $4, held = held + $5,
@@ -38,10 +40,14 @@ func moveCTE(target string) string {
 		RETURNING ` + entitlementColumns + `
 	), recorded AS (
 		INSERT INTO ledger (entitlement_id, reservation_id, kind,
-		    d_purchased, d_remaining, d_held, d_consumed, d_overdraft, at, at_ns)
-		SELECT id, $1::text, $2::text, $3, $4, $5, $6, $7, $8, $9 FROM moved
+		    d_purchased, d_remaining, d_held, d_consumed, d_overdraft, at, at_ns, actor, reason)
+		SELECT id, $1::text, $2::text, $3, $4, $5, $6, $7, $8, $9, ` + actor + `, ` + reason + ` FROM moved
 	)`
 }
+
+// installerActor is the update flow's moves' actor, as a literal for
+// moveCTE.
+const installerActor = `'` + store.ActorInstaller + `'`
 
 // moveArgs are moveCTE's parameters: the move d of ledger kind at time at,
 // for reservation reservationID ("" for a purchase).
@@ -54,13 +60,16 @@ func moveArgs(reservationID, kind string, d counts, at time.Time) []any {
 	return []any{resID, kind, d.Purchased, d.Remaining, d.Held, d.Consumed, d.Overdraft, ts, ns}
 }
 
-// moveSQL moves the counts of entitlement $10 and returns it as it ends.
-var moveSQL = `WITH ` + moveCTE(`id = $10`) + ` SELECT * FROM moved`
+// moveSQL moves the counts of entitlement $10 for actor $11 with reason
+// $12, and returns it as it ends.
+var moveSQL = `WITH ` + moveCTE(`id = $10`, `$11::text`, `$12::text`) + ` SELECT * FROM moved`
 
 // move changes an entitlement's counts by d and appends the ledger row that
-// says so, in tx, and returns the entitlement as it ends: see moveCTE.
-func move(ctx context.Context, tx pgx.Tx, entitlementID int64, reservationID, kind string, d counts, at time.Time) (store.Entitlement, error) {
-	e, err := scanEntitlement(tx.QueryRow(ctx, moveSQL, append(moveArgs(reservationID, kind, d, at), entitlementID)...))
+// says so, made by by.Name for by.Reason, in tx, and returns the
+// entitlement as it ends: see moveCTE.
+func move(ctx context.Context, tx pgx.Tx, entitlementID int64, reservationID, kind string, d counts, at time.Time, by store.Actor) (store.Entitlement, error) {
+	args := append(moveArgs(reservationID, kind, d, at), entitlementID, by.Name, by.Reason)
+	e, err := scanEntitlement(tx.QueryRow(ctx, moveSQL, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -106,7 +115,7 @@ func (s *Store) Ledger(ctx context.Context, entitlementID int64) ([]store.Ledger
 func ledger(ctx context.Context, q querier, entitlementID int64) ([]store.LedgerEntry, error) {
 	rows, err := q.Query(ctx, `
 		SELECT id, entitlement_id, coalesce(reservation_id, ''), kind,
-		       d_purchased, d_remaining, d_held, d_consumed, d_overdraft, at, at_ns
+		       d_purchased, d_remaining, d_held, d_consumed, d_overdraft, at, at_ns, actor, reason
 		FROM ledger WHERE entitlement_id = $1 ORDER BY id`, entitlementID)
 	if err != nil {
 		return nil, fmt.Errorf("listing ledger of entitlement %d: %w", entitlementID, err)
@@ -120,7 +129,7 @@ func ledger(ctx context.Context, q querier, entitlementID int64) ([]store.Ledger
 			ns int16
 		)
 		if err := rows.Scan(&l.ID, &l.EntitlementID, &l.ReservationID, &l.Kind,
-			&l.DeltaPurchased, &l.DeltaRemaining, &l.DeltaHeld, &l.DeltaConsumed, &l.DeltaOverdraft, &at, &ns); err != nil {
+			&l.DeltaPurchased, &l.DeltaRemaining, &l.DeltaHeld, &l.DeltaConsumed, &l.DeltaOverdraft, &at, &ns, &l.Actor, &l.Reason); err != nil {
 			return nil, fmt.Errorf("reading ledger of entitlement %d: %w", entitlementID, err)
 		}
 		l.At = loadedTime(at, ns)

@@ -48,6 +48,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/server/store/storesql"
 )
 
 // maxAttempts bounds how often a transaction is run when PostgreSQL asks
@@ -57,6 +58,10 @@ const maxAttempts = 10
 // Store is a store.Store on a PostgreSQL database. Safe for concurrent use,
 // by several goroutines and by several processes on one database.
 type Store struct {
+	// StaffStore is the staff tables' shared SQL (storesql), run on the
+	// pool and through write.
+	storesql.StaffStore
+
 	pool *pgxpool.Pool
 	// secret is the URL's password, scrubbed from every error the store returns.
 	secret string
@@ -102,6 +107,13 @@ func openConfig(ctx context.Context, cfg *pgxpool.Config, secret string) (*Store
 		return nil, fmt.Errorf("connecting: %w", err)
 	}
 	s := &Store{pool: pool, secret: secret}
+	s.StaffStore = storesql.StaffStore{
+		DB: shared{pool},
+		Write: func(ctx context.Context, fn func(context.Context, storesql.Querier) error) error {
+			return s.write(ctx, func(tx pgx.Tx) error { return fn(ctx, shared{tx}) })
+		},
+		Clean: func(err error) error { return scrub(err, secret) },
+	}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

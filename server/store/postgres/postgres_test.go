@@ -271,8 +271,8 @@ func TestConstraintsRefuseBrokenCounts(t *testing.T) {
 func TestAuditDetectsUnbalancedLedger(t *testing.T) {
 	s := openTemp(t)
 	e, _ := activate(t, s, "Acme", 2)
-	_, err := s.pool.Exec(t.Context(), `INSERT INTO ledger (entitlement_id, kind, d_purchased, d_remaining, d_held, d_consumed, d_overdraft, at, at_ns)
-		VALUES ($1, 'purchase', 1, 1, 0, 0, 0, now(), 0)`, e.ID)
+	_, err := s.pool.Exec(t.Context(), `INSERT INTO ledger (entitlement_id, kind, d_purchased, d_remaining, d_held, d_consumed, d_overdraft, at, at_ns, actor)
+		VALUES ($1, 'purchase', 1, 1, 0, 0, 0, now(), 0, 'local:')`, e.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -166,7 +166,7 @@ func reserveStatement(withSession bool) string {
 	), `
 		done = "used"
 	}
-	return sql + moveCTE(`id = $10 AND EXISTS (SELECT FROM `+done+`)`) + ` SELECT * FROM moved`
+	return sql + moveCTE(`id = $10 AND EXISTS (SELECT FROM `+done+`)`, installerActor, `''`) + ` SELECT * FROM moved`
 }
 
 // reserveArgs are reserveSQL's parameters for r, made at now.
@@ -309,7 +309,8 @@ func (s *Store) finishLocked(ctx context.Context, id, to string, kind kindFor, n
 }
 
 // finishSQL moves reservation $1 from state $10 to $11, then its
-// entitlement's counts (moveCTE; the ledger row names the reservation), in
+// entitlement's counts (moveCTE; the ledger row names the reservation and
+// actor $12), in
 // one statement, and returns both as they end: reservationColumns, then
 // entitlementColumns (scanFinished). A reservation not in state $10 is left
 // as it is, nothing moves and there is no row; under READ COMMITTED one
@@ -318,13 +319,18 @@ var finishSQL = `WITH marked AS (
 		UPDATE reservations SET state = $11, updated_at = $8, updated_at_ns = $9
 		WHERE id = $1 AND state = $10
 		RETURNING ` + reservationColumns + `
-	), ` + moveCTE(`id = (SELECT entitlement_id FROM marked)`) + `
+	), ` + moveCTE(`id = (SELECT entitlement_id FROM marked)`, `$12::text`, `''`) + `
 	SELECT marked.*, moved.* FROM marked, moved`
 
 // finishArgs are finishSQL's parameters: reservation id from state from to
-// state to, recording kind at now.
+// state to, recording kind at now, by the update flow (the expiry sweep for
+// an expiry).
 func finishArgs(id, from, to, kind string, now time.Time) []any {
-	return append(moveArgs(id, kind, store.LedgerMoves[kind], now), from, to)
+	actor := store.ActorInstaller
+	if kind == store.LedgerExpire {
+		actor = store.ActorExpiry
+	}
+	return append(moveArgs(id, kind, store.LedgerMoves[kind], now), from, to, actor)
 }
 
 // scanFinished reads finishSQL's row. Errors are PostgreSQL's as they are,

@@ -5,14 +5,22 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/aktual/aktual/server/store/storesql"
 )
 
 // migrations[i] takes the schema from version i to i+1, recorded in
 // schema_migrations. Append only: a shipped migration is never edited.
 // The versions mean what the SQLite store's do (v2 adds classic sessions,
-// v3 a release's url, v4 patches, v5 folder releases' files), so "schema
-// version 3" names one schema everywhere.
-var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4, schemaV5}
+// v3 a release's url, v4 patches, v5 folder releases' files, v6 staff and
+// the ledger's actors), so "schema version 3" names one schema everywhere.
+var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6}
+
+// afterMigration[v] is Go run in the transaction right after the migration
+// to version v: what SQL cannot do (fold text as Go does).
+var afterMigration = map[int]func(ctx context.Context, tx pgx.Tx) error{
+	6: func(ctx context.Context, tx pgx.Tx) error { return storesql.FoldCustomers(ctx, shared{tx}) },
+}
 
 // schemaV1 is the first schema: the SQLite store's, in PostgreSQL's types.
 // The constraints repeat what the Go code already ensures, as a second line
@@ -225,6 +233,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		for i := v; i < len(migrations); i++ {
 			if _, err := tx.Exec(ctx, migrations[i]); err != nil {
 				return fmt.Errorf("migrating schema to version %d: %w", i+1, err)
+			}
+			if after := afterMigration[i+1]; after != nil {
+				if err := after(ctx, tx); err != nil {
+					return fmt.Errorf("migrating schema to version %d: %w", i+1, err)
+				}
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, i+1); err != nil {
 				return fmt.Errorf("recording schema version %d: %w", i+1, err)

@@ -19,7 +19,12 @@ func (s *Store) Audit(ctx context.Context) ([]store.Violation, error) {
 		if err != nil {
 			return err
 		}
-		out, err = storesql.Audit(ctx, shared{tx}, all)
+		// A backup made before schema version 6 has no ledger actors.
+		var v int
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			return fmt.Errorf("reading schema version: %w", err)
+		}
+		out, err = storesql.Audit(ctx, shared{tx}, all, v >= 6)
 		return err
 	})
 	if err != nil {

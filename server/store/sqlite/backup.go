@@ -84,7 +84,7 @@ func openExisting(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening database %s: %w", abs, err)
 	}
-	return &Store{db: db, writer: make(chan struct{}, 1)}, nil
+	return newStore(db), nil
 }
 
 // Backup writes a consistent copy of the database to out and checks it

@@ -9,44 +9,55 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/server/store/storesql"
 )
 
-// Activate adds paid updates (see store.ActivateParams). Activation also
-// sets the entitlement active: staff activating a credential mean it to be
-// usable.
+// Activate adds paid updates (see store.ActivateParams) and records the
+// customer when new. Activation also sets the entitlement active: staff
+// activating a credential mean it to be usable.
 func (s *Store) Activate(ctx context.Context, p store.ActivateParams) (store.Entitlement, bool, error) {
 	if err := p.Validate(); err != nil {
 		return store.Entitlement{}, false, err
 	}
-	now := store.OrNow(p.Now)
+	p.Now = store.OrNow(p.Now)
 	var (
 		e       store.Entitlement
 		created bool
 	)
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		id, found, err := activationTarget(ctx, tx, p)
-		if err != nil {
+		if _, _, err := storesql.EnsureCustomer(ctx, shared{tx}, store.Customer{Name: p.Customer, CreatedAt: p.Now}); err != nil {
 			return err
 		}
-		if !found {
-			if id, err = insertEntitlement(ctx, tx, p, now); err != nil {
-				return err
-			}
-			created = true
-		}
-		if _, err := move(ctx, tx, id, "", store.LedgerPurchase, store.Purchase(p.Updates), now); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE entitlements SET active = 1 WHERE id = ?`, id); err != nil {
-			return fmt.Errorf("activating entitlement %d: %w", id, err)
-		}
-		e, err = entitlementWhere(ctx, tx, "id = ?", id)
+		var err error
+		e, created, err = activateIn(ctx, tx, p, store.Actor{Name: p.ActorName(), Reason: p.Actor.Reason})
 		return err
 	})
 	if err != nil {
 		return store.Entitlement{}, false, fmt.Errorf("activating %s updates for %s: %w", p.Series, p.Customer, err)
 	}
 	return e, created, nil
+}
+
+// activateIn makes the activation p (its Now set) in tx, its ledger row by
+// by, and returns the entitlement as it ends and whether it is new.
+func activateIn(ctx context.Context, tx *sql.Tx, p store.ActivateParams, by store.Actor) (store.Entitlement, bool, error) {
+	id, found, err := activationTarget(ctx, tx, p)
+	if err != nil {
+		return store.Entitlement{}, false, err
+	}
+	if !found {
+		if id, err = insertEntitlement(ctx, tx, p, p.Now); err != nil {
+			return store.Entitlement{}, false, err
+		}
+	}
+	if _, err := move(ctx, tx, id, "", store.LedgerPurchase, store.Purchase(p.Updates), p.Now, by); err != nil {
+		return store.Entitlement{}, false, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE entitlements SET active = 1 WHERE id = ?`, id); err != nil {
+		return store.Entitlement{}, false, fmt.Errorf("activating entitlement %d: %w", id, err)
+	}
+	e, err := entitlementWhere(ctx, tx, "id = ?", id)
+	return e, !found, err
 }
 
 // activationTarget finds the entitlement an activation adds to: the

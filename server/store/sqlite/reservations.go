@@ -52,7 +52,7 @@ func (s *Store) Reserve(ctx context.Context, p store.ReserveParams) (store.Reser
 				return err
 			}
 		}
-		e, err = move(ctx, q, e.ID, r.ID, store.LedgerReserve, store.LedgerMoves[store.LedgerReserve], now)
+		e, err = move(ctx, q, e.ID, r.ID, store.LedgerReserve, store.LedgerMoves[store.LedgerReserve], now, installer)
 		if errors.Is(err, store.ErrWouldGoNegative) {
 			return store.ErrExhausted
 		}
@@ -96,7 +96,7 @@ func (s *Store) Complete(ctx context.Context, id string, now time.Time) (store.R
 		if kind == "" || err != nil {
 			return "", store.Entitlement{}, err
 		}
-		e, err := move(ctx, q, r.EntitlementID, r.ID, kind, store.LedgerMoves[kind], now)
+		e, err := move(ctx, q, r.EntitlementID, r.ID, kind, store.LedgerMoves[kind], now, installer)
 		return api.StateConsumed, e, err
 	}, now)
 }
@@ -110,7 +110,7 @@ func (s *Store) Release(ctx context.Context, id string, now time.Time) (store.Re
 		if kind == "" || err != nil {
 			return "", store.Entitlement{}, err
 		}
-		e, err := move(ctx, q, r.EntitlementID, r.ID, kind, store.LedgerMoves[kind], now)
+		e, err := move(ctx, q, r.EntitlementID, r.ID, kind, store.LedgerMoves[kind], now, installer)
 		return api.StateReleased, e, err
 	}, now)
 }
@@ -178,7 +178,7 @@ func (s *Store) ExpireReservations(ctx context.Context, now time.Time) (int, err
 			return err
 		}
 		for _, r := range due {
-			if _, err := move(ctx, tx, r.EntitlementID, r.ID, store.LedgerExpire, store.LedgerMoves[store.LedgerExpire], now); err != nil {
+			if _, err := move(ctx, tx, r.EntitlementID, r.ID, store.LedgerExpire, store.LedgerMoves[store.LedgerExpire], now, expiry); err != nil {
 				return err
 			}
 			if err := setState(ctx, tx, r.ID, api.StateHeld, api.StateExpired, now); err != nil {

@@ -4,11 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/aktual/aktual/server/store/storesql"
 )
 
 // migrations[i] takes the schema from version i to i+1 (PRAGMA
 // user_version). Append only: a shipped migration is never edited.
-var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4, schemaV5}
+var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6}
+
+// afterMigration[v] is Go run in the transaction right after the migration
+// to version v: what SQL cannot do (fold text as Go does).
+var afterMigration = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	6: func(ctx context.Context, tx *sql.Tx) error { return storesql.FoldCustomers(ctx, shared{tx}) },
+}
 
 // schemaV1 is the first schema. The constraints repeat what the Go code
 // already ensures, as a second line of defence: a bug or a hand-typed
@@ -180,6 +188,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		for i := v; i < len(migrations); i++ {
 			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
 				return fmt.Errorf("migrating schema to version %d: %w", i+1, err)
+			}
+			if after := afterMigration[i+1]; after != nil {
+				if err := after(ctx, tx); err != nil {
+					return fmt.Errorf("migrating schema to version %d: %w", i+1, err)
+				}
 			}
 		}
 		// PRAGMA takes no bound parameters; the value is our own integer.

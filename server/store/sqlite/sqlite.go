@@ -28,6 +28,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/aktual/aktual/server/store"
+	"github.com/aktual/aktual/server/store/storesql"
 )
 
 // busyTimeout bounds how long a writer waits for another process's
@@ -36,6 +37,10 @@ const busyTimeout = 10 * time.Second
 
 // Store is a store.Store in one SQLite file. Safe for concurrent use.
 type Store struct {
+	// StaffStore is the staff tables' shared SQL (storesql), run on db and
+	// through write.
+	storesql.StaffStore
+
 	db *sql.DB
 	// writer holds one token: in-process writers take it in turn, and
 	// the one holding it commits for those queued in writes (write.go).
@@ -72,12 +77,24 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
-	s := &Store{db: db, writer: make(chan struct{}, 1)}
+	s := newStore(db)
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// newStore is a Store on db.
+func newStore(db *sql.DB) *Store {
+	s := &Store{db: db, writer: make(chan struct{}, 1)}
+	s.StaffStore = storesql.StaffStore{
+		DB: shared{db},
+		Write: func(ctx context.Context, fn func(context.Context, storesql.Querier) error) error {
+			return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return fn(ctx, shared{tx}) })
+		},
+	}
+	return s
 }
 
 // dsn builds a file: URI for abs. The pragmas are DSN parameters, not

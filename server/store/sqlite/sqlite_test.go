@@ -186,8 +186,8 @@ func TestAuditDetectsUnbalancedLedger(t *testing.T) {
 	}
 	defer s.Close()
 	e, _ := activate(t, s, "Acme", 2)
-	_, err = rawDB(t, path).Exec(`INSERT INTO ledger (entitlement_id, kind, d_purchased, d_remaining, d_held, d_consumed, d_overdraft, at)
-		VALUES (?, 'purchase', 1, 1, 0, 0, 0, '2031-01-01T00:00:00.000000000Z')`, e.ID)
+	_, err = rawDB(t, path).Exec(`INSERT INTO ledger (entitlement_id, kind, d_purchased, d_remaining, d_held, d_consumed, d_overdraft, at, actor)
+		VALUES (?, 'purchase', 1, 1, 0, 0, 0, '2031-01-01T00:00:00.000000000Z', 'local:')`, e.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

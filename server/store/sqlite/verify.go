@@ -98,7 +98,7 @@ func verify(ctx context.Context, path, name string) (Summary, error) {
 	if err != nil {
 		return sum, notBackup("counting", err)
 	}
-	ro := &Store{db: db, writer: make(chan struct{}, 1)}
+	ro := newStore(db)
 	if sum.Violations, err = ro.Audit(ctx); err != nil {
 		return sum, notBackup("auditing", err)
 	}

@@ -9,8 +9,10 @@ import (
 
 // Evidence sums reservations and ledger rows per entitlement: what
 // store.CheckEntitlement compares each entitlement with. The sums are cast
-// to bigint because PostgreSQL's sum of a bigint is a numeric.
-func Evidence(ctx context.Context, q Querier) (map[int64]store.Evidence, error) {
+// to bigint because PostgreSQL's sum of a bigint is a numeric. actors says
+// the ledger has its actor column (schema version 6 on): a backup of an
+// older version is audited without it.
+func Evidence(ctx context.Context, q Querier, actors bool) (map[int64]store.Evidence, error) {
 	ev := map[int64]store.Evidence{}
 	rows, err := q.Query(ctx, `
 		SELECT entitlement_id, count(*) FILTER (WHERE state = 'held'), count(*) FILTER (WHERE state = 'consumed')
@@ -34,9 +36,14 @@ func Evidence(ctx context.Context, q Querier) (map[int64]store.Evidence, error) 
 		return nil, fmt.Errorf("counting reservations: %w", err)
 	}
 
+	withoutActor := `0`
+	if actors {
+		withoutActor = `count(*) FILTER (WHERE actor = '')`
+	}
 	rows, err = q.Query(ctx, `
 		SELECT entitlement_id, CAST(sum(d_purchased) AS bigint), CAST(sum(d_remaining) AS bigint),
-		       CAST(sum(d_held) AS bigint), CAST(sum(d_consumed) AS bigint), CAST(sum(d_overdraft) AS bigint)
+		       CAST(sum(d_held) AS bigint), CAST(sum(d_consumed) AS bigint), CAST(sum(d_overdraft) AS bigint),
+		       `+withoutActor+`
 		FROM ledger GROUP BY entitlement_id`)
 	if err != nil {
 		return nil, fmt.Errorf("replaying the ledger: %w", err)
@@ -44,14 +51,14 @@ func Evidence(ctx context.Context, q Querier) (map[int64]store.Evidence, error) 
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			id int64
-			l  store.Counts
+			id, noActor int64
+			l           store.Counts
 		)
-		if err := rows.Scan(&id, &l.Purchased, &l.Remaining, &l.Held, &l.Consumed, &l.Overdraft); err != nil {
+		if err := rows.Scan(&id, &l.Purchased, &l.Remaining, &l.Held, &l.Consumed, &l.Overdraft, &noActor); err != nil {
 			return nil, fmt.Errorf("replaying the ledger: %w", err)
 		}
 		cur := ev[id]
-		cur.Ledger = l
+		cur.Ledger, cur.LedgerWithoutActor = l, noActor
 		ev[id] = cur
 	}
 	if err := rows.Err(); err != nil {
@@ -61,10 +68,10 @@ func Evidence(ctx context.Context, q Querier) (map[int64]store.Evidence, error) 
 }
 
 // Audit checks every entitlement against the evidence (see
-// store.CheckEntitlement). Run it in one snapshot, so a reservation made
-// during the audit cannot look like a violation.
-func Audit(ctx context.Context, q Querier, all []store.Entitlement) ([]store.Violation, error) {
-	ev, err := Evidence(ctx, q)
+// store.CheckEntitlement and Evidence for actors). Run it in one snapshot,
+// so a reservation made during the audit cannot look like a violation.
+func Audit(ctx context.Context, q Querier, all []store.Entitlement, actors bool) ([]store.Violation, error) {
+	ev, err := Evidence(ctx, q, actors)
 	if err != nil {
 		return nil, err
 	}

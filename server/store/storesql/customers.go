@@ -1,0 +1,193 @@
+package storesql
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aktual/aktual/server/store"
+)
+
+// Customers. Each is stored with its name and VAT number folded in Go
+// (store.Fold), which the search matches, and a sort key of bytes (the
+// folded name, a zero byte, the name) that orders them alike in both
+// databases, whatever PostgreSQL's collation: by the code points of the
+// lower-case name, which for Bulgarian is its alphabet's order.
+
+// SortKey is the sort key of a customer's name.
+func SortKey(name string) []byte {
+	k := append([]byte(store.Fold(name)), 0)
+	return append(k, name...)
+}
+
+const customerColumns = `name, vat, coalesce(distributor, ''), created_at`
+
+func scanCustomer(r Row) (store.Customer, error) {
+	var (
+		c       store.Customer
+		created int64
+	)
+	err := r.Scan(&c.Name, &c.VAT, &c.Distributor, &created)
+	c.CreatedAt = Time(created)
+	return c, err
+}
+
+// CustomerIn finds a customer in q's transaction: store.ErrNotFound when
+// none.
+func CustomerIn(ctx context.Context, q Querier, name string) (store.Customer, error) {
+	c, err := scanCustomer(q.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE name = $1`, name))
+	return c, one(err, "customer "+name)
+}
+
+// EnsureCustomer records customer c unless there is one of its name, and
+// returns the customer as stored and whether it is new. A new customer's
+// distributor must have been added (store.ErrNotFound). Run it in the
+// transaction of the activation that makes the customer's first
+// entitlement.
+func EnsureCustomer(ctx context.Context, q Querier, c store.Customer) (store.Customer, bool, error) {
+	if err := checkDistributor(ctx, q, c.Distributor); err != nil {
+		return store.Customer{}, false, err
+	}
+	c.CreatedAt = store.OrNow(c.CreatedAt)
+	n, err := q.Exec(ctx, `
+		INSERT INTO customers (name, name_fold, vat, vat_fold, distributor, sort_key, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING`,
+		c.Name, store.Fold(c.Name), c.VAT, store.Fold(c.VAT), nullText(c.Distributor), SortKey(c.Name), Nanos(c.CreatedAt))
+	if err != nil {
+		return store.Customer{}, false, fmt.Errorf("recording customer %s: %w", c.Name, err)
+	}
+	if n == 1 {
+		return c, true, nil
+	}
+	stored, err := CustomerIn(ctx, q, c.Name)
+	return stored, false, err
+}
+
+// Customer finds a customer by exact name: store.ErrNotFound when none.
+func (s StaffStore) Customer(ctx context.Context, name string) (store.Customer, error) {
+	c, err := CustomerIn(ctx, s.DB, name)
+	return c, s.clean(err)
+}
+
+// likeEscaper escapes what LIKE takes for wildcards, with ESCAPE '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// contains is the LIKE pattern of text anywhere.
+func contains(text string) string { return "%" + likeEscaper.Replace(text) + "%" }
+
+// Customers searches customers (see store.CustomerQuery) and returns a
+// page, and the name to pass as After for the next ("" after the last).
+func (s StaffStore) Customers(ctx context.Context, cq store.CustomerQuery) ([]store.Customer, string, error) {
+	var (
+		conds []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if cq.After != "" {
+		conds = append(conds, "sort_key > "+arg(SortKey(cq.After)))
+	}
+	if cq.Distributor != "" {
+		conds = append(conds, "distributor = "+arg(cq.Distributor))
+	}
+	if text := strings.TrimSpace(cq.Text); text != "" {
+		// Serials are ASCII: the databases' lower() folds them.
+		like, exact := arg(contains(store.Fold(text))), arg(text)
+		conds = append(conds, `(name_fold LIKE `+like+` ESCAPE '\' OR vat_fold LIKE `+like+` ESCAPE '\'
+			OR name IN (SELECT customer FROM entitlements
+			            WHERE code_hint = `+exact+` OR lower(hwkey_serial) LIKE `+like+` ESCAPE '\'))`)
+	}
+	if len(cq.CodeHash) != 0 {
+		conds = append(conds, "name IN (SELECT customer FROM entitlements WHERE code_hash = "+arg(cq.CodeHash)+")")
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	n := cq.PageSize()
+	rows, err := s.DB.Query(ctx, `SELECT `+customerColumns+` FROM customers`+where+` ORDER BY sort_key LIMIT `+arg(int64(n+1)), args...)
+	page, err := collect(rows, err, "searching customers", scanCustomer)
+	if err != nil {
+		return nil, "", s.clean(err)
+	}
+	next := ""
+	if len(page) > n {
+		page = page[:n]
+		next = page[n-1].Name
+	}
+	return page, next, nil
+}
+
+// UpdateCustomer sets a customer's VAT number and distributor (one that
+// was added, else store.ErrNotFound), with an audit event "customer" that
+// says what changed; a change of nothing records nothing.
+func (s StaffStore) UpdateCustomer(ctx context.Context, c store.Customer, a store.Actor) (store.Customer, error) {
+	if err := a.Check(); err != nil {
+		return store.Customer{}, err
+	}
+	var out store.Customer
+	err := s.Write(ctx, func(ctx context.Context, q Querier) error {
+		old, err := CustomerIn(ctx, q, c.Name)
+		if err != nil {
+			return err
+		}
+		if err := checkDistributor(ctx, q, c.Distributor); err != nil {
+			return err
+		}
+		out = old
+		out.VAT, out.Distributor = c.VAT, c.Distributor
+		if out == old {
+			return nil
+		}
+		if _, err := q.Exec(ctx, `UPDATE customers SET vat = $2, vat_fold = $3, distributor = $4 WHERE name = $1`,
+			c.Name, c.VAT, store.Fold(c.VAT), nullText(c.Distributor)); err != nil {
+			return fmt.Errorf("updating customer %s: %w", c.Name, err)
+		}
+		return InsertEvent(ctx, q, store.AuditEvent{Action: "customer", Customer: c.Name, Detail: customerDetail(old, out)}, a)
+	})
+	if err != nil {
+		return store.Customer{}, s.clean(err)
+	}
+	return out, nil
+}
+
+func customerDetail(old, c store.Customer) string {
+	none := func(s string) string {
+		if s == "" {
+			return "none"
+		}
+		return s
+	}
+	var parts []string
+	if old.VAT != c.VAT {
+		parts = append(parts, "VAT "+none(old.VAT)+" → "+none(c.VAT))
+	}
+	if old.Distributor != c.Distributor {
+		parts = append(parts, "distributor "+none(old.Distributor)+" → "+none(c.Distributor))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// FoldCustomers sets every customer's folded name, VAT and sort key from
+// its name and VAT. The migration that makes the customers table from the
+// entitlements (schema version 6) runs it: SQL cannot fold as Go does.
+func FoldCustomers(ctx context.Context, q Querier) error {
+	rows, err := q.Query(ctx, `SELECT name, vat FROM customers`)
+	all, err := collect(rows, err, "reading customers to fold", func(r Row) ([2]string, error) {
+		var c [2]string
+		return c, r.Scan(&c[0], &c[1])
+	})
+	if err != nil {
+		return err
+	}
+	// Read whole first: a connection runs one statement at a time.
+	for _, c := range all {
+		if _, err := q.Exec(ctx, `UPDATE customers SET name_fold = $2, vat_fold = $3, sort_key = $4 WHERE name = $1`,
+			c[0], store.Fold(c[0]), store.Fold(c[1]), SortKey(c[0])); err != nil {
+			return fmt.Errorf("folding customer %s: %w", c[0], err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package storesql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/aktual/aktual/server/store"
+)
+
+// The audit log and the throttle.
+
+// InsertEvent appends e to the audit log in q's transaction, as made by a
+// (its name, address and reason; e's own are used when a's are empty, so
+// RecordEvent can pass an event whole). e.At zero is now.
+func InsertEvent(ctx context.Context, q Querier, e store.AuditEvent, a store.Actor) error {
+	if a.Name != "" {
+		e.Actor = a.Name
+	}
+	if a.Address != "" {
+		e.Address = a.Address
+	}
+	if a.Reason != "" {
+		e.Reason = a.Reason
+	}
+	if strings.TrimSpace(e.Actor) == "" || e.Action == "" {
+		return fmt.Errorf("an audit event needs an actor and an action (%q by %q)", e.Action, e.Actor)
+	}
+	var entitlement any // NULL for none
+	if e.EntitlementID != 0 {
+		entitlement = e.EntitlementID
+	}
+	_, err := q.Exec(ctx, `
+		INSERT INTO audit_events (at, actor, address, action, customer, entitlement_id, detail, reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		Nanos(store.OrNow(e.At)), e.Actor, e.Address, e.Action, e.Customer, entitlement, e.Detail, e.Reason)
+	if err != nil {
+		return fmt.Errorf("recording audit event %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// RecordEvent appends an audit event that goes with no change of counts.
+func (s StaffStore) RecordEvent(ctx context.Context, e store.AuditEvent) error {
+	return s.clean(s.Write(ctx, func(ctx context.Context, q Querier) error {
+		return InsertEvent(ctx, q, e, store.Actor{})
+	}))
+}
+
+const eventColumns = `id, at, actor, address, action, customer, coalesce(entitlement_id, 0), detail, reason`
+
+func scanEvent(r Row) (store.AuditEvent, error) {
+	var (
+		e  store.AuditEvent
+		at int64
+	)
+	err := r.Scan(&e.ID, &at, &e.Actor, &e.Address, &e.Action, &e.Customer, &e.EntitlementID, &e.Detail, &e.Reason)
+	e.At = Time(at)
+	return e, err
+}
+
+// Events lists the audit log, newest first (see store.AuditQuery), and the
+// Before of the next page (0 after the last).
+func (s StaffStore) Events(ctx context.Context, aq store.AuditQuery) ([]store.AuditEvent, int64, error) {
+	var (
+		conds []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if aq.Customer != "" {
+		conds = append(conds, "customer = "+arg(aq.Customer))
+	}
+	if aq.Actor != "" {
+		conds = append(conds, "actor = "+arg(aq.Actor))
+	}
+	if aq.Distributor != "" {
+		conds = append(conds, "customer IN (SELECT name FROM customers WHERE distributor = "+arg(aq.Distributor)+")")
+	}
+	if !aq.From.IsZero() {
+		conds = append(conds, "at >= "+arg(Nanos(aq.From)))
+	}
+	if !aq.To.IsZero() {
+		conds = append(conds, "at < "+arg(Nanos(aq.To)))
+	}
+	if aq.Before > 0 {
+		conds = append(conds, "id < "+arg(aq.Before))
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	n := aq.PageSize()
+	rows, err := s.DB.Query(ctx, `SELECT `+eventColumns+` FROM audit_events`+where+` ORDER BY id DESC LIMIT `+arg(int64(n+1)), args...)
+	events, err := collect(rows, err, "listing the audit log", scanEvent)
+	if err != nil {
+		return nil, 0, s.clean(err)
+	}
+	var next int64
+	if len(events) > n {
+		events = events[:n]
+		next = events[n-1].ID
+	}
+	return events, next, nil
+}
+
+// throttleSweep is how rarely (one Hit in so many) a Hit also forgets the
+// keys whose window is over, so the table holds only live windows.
+const throttleSweep = 64
+
+// Hit counts one hit on key in a fixed window of length window that
+// starts at the first hit, and returns the count so far. One statement,
+// an upsert that starts a new window when the current one is over: under
+// concurrency (many replicas hitting one key) each hit is counted once,
+// as the database serialises the updates of the key's row.
+func (s StaffStore) Hit(ctx context.Context, key string, window time.Duration, now time.Time) (store.ThrottleResult, error) {
+	if key == "" || window <= 0 {
+		return store.ThrottleResult{}, fmt.Errorf("a throttle hit needs a key and a positive window (%q, %v)", key, window)
+	}
+	now = store.OrNow(now)
+	var res store.ThrottleResult
+	err := s.Write(ctx, func(ctx context.Context, q Querier) error {
+		var end int64
+		err := q.QueryRow(ctx, `
+			INSERT INTO throttle (key, count, window_end) VALUES ($1, 1, $3)
+			ON CONFLICT (key) DO UPDATE SET
+			    count = CASE WHEN throttle.window_end <= $2 THEN 1 ELSE throttle.count + 1 END,
+			    window_end = CASE WHEN throttle.window_end <= $2 THEN excluded.window_end ELSE throttle.window_end END
+			RETURNING count, window_end`, key, Nanos(now), Nanos(now.Add(window))).Scan(&res.Count, &end)
+		if err != nil {
+			return fmt.Errorf("counting a hit on %s: %w", key, err)
+		}
+		res.ResetAt = Time(end)
+		if rand.IntN(throttleSweep) == 0 {
+			if _, err := q.Exec(ctx, `DELETE FROM throttle WHERE window_end <= $1`, Nanos(now)); err != nil {
+				return fmt.Errorf("forgetting throttle windows that are over: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.ThrottleResult{}, s.clean(err)
+	}
+	return res, nil
+}
+
+// Throttle returns a key's count without counting: 0 (and no ResetAt) when
+// its window is over or the key unknown.
+func (s StaffStore) Throttle(ctx context.Context, key string, now time.Time) (store.ThrottleResult, error) {
+	now = store.OrNow(now)
+	var (
+		res store.ThrottleResult
+		end int64
+	)
+	err := s.DB.QueryRow(ctx, `SELECT count, window_end FROM throttle WHERE key = $1 AND window_end > $2`,
+		key, Nanos(now)).Scan(&res.Count, &end)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.ThrottleResult{}, nil
+	case err != nil:
+		return store.ThrottleResult{}, s.clean(fmt.Errorf("reading throttle %s: %w", key, err))
+	}
+	res.ResetAt = Time(end)
+	return res, nil
+}
+
+// ClearThrottle forgets a key.
+func (s StaffStore) ClearThrottle(ctx context.Context, key string) error {
+	return s.clean(s.Write(ctx, func(ctx context.Context, q Querier) error {
+		if _, err := q.Exec(ctx, `DELETE FROM throttle WHERE key = $1`, key); err != nil {
+			return fmt.Errorf("clearing throttle %s: %w", key, err)
+		}
+		return nil
+	}))
+}
