@@ -32,6 +32,7 @@ var messageFuncs = map[string]int{
 	"notice":          0, // updater: u.notice(format, args…)
 	"say":             0, // the demo's narration
 	"note":            0, // cli printers' notes
+	"invalid":         0, // server/admin: a staff request refused for its content
 }
 
 type use struct {

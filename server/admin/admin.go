@@ -6,9 +6,7 @@ package admin
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/clock"
@@ -16,6 +14,7 @@ import (
 	"github.com/aktual/aktual/server/datadir"
 	"github.com/aktual/aktual/server/keyring"
 	"github.com/aktual/aktual/server/patches"
+	"github.com/aktual/aktual/server/staff"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -35,6 +34,9 @@ type Admin struct {
 	// Changes tells the Server of the same Instance that what its
 	// latest answers say may have changed.
 	Changes *datadir.Changes
+	// Throttle limits failed staff sign-ins (the zero value: the
+	// defaults), counted in the store so that it holds across replicas.
+	Throttle staff.Throttle
 }
 
 // New returns the admin service over an opened data folder.
@@ -86,66 +88,19 @@ func countsOf(e store.Entitlement) Counts {
 // not grant a million updates.
 const maxActivation = 10000
 
-func checkActivation(customer string, updates int64) error {
-	if strings.TrimSpace(customer) == "" || len(customer) > 200 {
-		return errors.New("--customer is required: the customer's name (up to 200 characters)")
-	}
-	if updates < 1 || updates > maxActivation {
-		return fmt.Errorf("--updates must be between 1 and %d", maxActivation)
-	}
-	return nil
-}
-
-// ActivatePro gives customer n more Pro-series updates: a new update code
-// the first time, more updates on the existing code after that.
+// ActivatePro gives customer n more Pro-series updates as the server's
+// shell: a new update code the first time, more updates on the existing
+// code after that.
 func (a *Admin) ActivatePro(ctx context.Context, customer string, n int64) (Activation, error) {
-	if err := checkActivation(customer, n); err != nil {
-		return Activation{}, err
-	}
-	code, err := api.NewCode()
-	if err != nil {
-		return Activation{}, err
-	}
-	ent, created, err := a.Store.Activate(ctx, store.ActivateParams{
-		Customer:   customer,
-		Series:     api.SeriesPro,
-		Credential: store.Credential{CodeHash: keyring.CodeHash(a.Keys.CodeSecret, code)},
-		CodeHint:   code.LastGroup(),
-		Updates:    n,
-		Now:        a.Now.UTC(),
-	})
-	if err != nil {
-		return Activation{}, fmt.Errorf("activating: %w", err)
-	}
-	act := Activation{Customer: ent.Customer, Series: ent.Series, CodeHint: ent.CodeHint, Created: created, Added: n, Counts: countsOf(ent)}
-	if created {
-		act.Code = code.String()
-	}
-	return act, nil
+	out, err := a.Activate(ctx, Local("admin"), ActivateRequest{Customer: customer, Series: api.SeriesPro, Updates: n})
+	return out.Activation, err
 }
 
 // ActivateClassic enables site access for a hardware key with n updates
-// (or adds n to it).
+// (or adds n to it), as the server's shell.
 func (a *Admin) ActivateClassic(ctx context.Context, customer, serial string, n int64) (Activation, error) {
-	if err := checkActivation(customer, n); err != nil {
-		return Activation{}, err
-	}
-	if !api.ValidName(serial) {
-		return Activation{}, errors.New("--hwkey must be the key's serial (letters, digits, '.', '_' or '-')")
-	}
-	ent, created, err := a.Store.Activate(ctx, store.ActivateParams{
-		Customer:   customer,
-		Series:     api.SeriesClassic,
-		Credential: store.Credential{HWKeySerial: serial},
-		Updates:    n,
-		Now:        a.Now.UTC(),
-	})
-	if errors.Is(err, store.ErrConflict) {
-		return Activation{}, fmt.Errorf("hardware key %s belongs to another customer; check the serial", serial)
-	} else if err != nil {
-		return Activation{}, fmt.Errorf("activating: %w", err)
-	}
-	return Activation{Customer: ent.Customer, Series: ent.Series, HWKeySerial: serial, Created: created, Added: n, Counts: countsOf(ent)}, nil
+	out, err := a.Activate(ctx, Local("admin"), ActivateRequest{Customer: customer, Series: api.SeriesClassic, HWKey: serial, Updates: n})
+	return out.Activation, err
 }
 
 // Standing is what `admin show` prints.

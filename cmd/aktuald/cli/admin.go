@@ -22,52 +22,58 @@ func newAdminCmd(e *env) *cobra.Command {
 }
 
 func newActivateCmd(e *env) *cobra.Command {
-	var customer, series, hwkey string
-	var updates int64
+	var r admin.ActivateRequest
 	cmd := &cobra.Command{
 		Use:   "activate",
 		Short: "Give a customer paid updates (pro: prints a new update code; classic: enables a hardware key)",
 		Example: `  aktuald admin activate --customer "Acme Ltd" --series pro --updates 3
-  aktuald admin activate --customer "Acme Ltd" --series classic --hwkey HK-0042 --updates 2`,
+  aktuald admin activate --customer "Acme Ltd" --series classic --hwkey HK-0042 --updates 2
+  aktuald admin activate --customer "ЕТ Иванов" --series pro --updates 1 --distributor "Пловдив Софт" --idempotency-key INV-2026-0113`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch {
-			case series == api.SeriesPro && hwkey != "":
+			case r.Series == api.SeriesPro && r.HWKey != "":
 				return usagef("--hwkey is for the classic series; Pro-series updates get an update code")
-			case series == api.SeriesClassic && hwkey == "":
+			case r.Series == api.SeriesClassic && r.HWKey == "":
 				return usagef("--hwkey SERIAL is required for the classic series")
-			case !api.ValidSeries(series):
+			case !api.ValidSeries(r.Series):
 				return usagef("--series must be pro or classic")
 			}
-			inst, err := e.open()
-			if err != nil {
-				return err
-			}
-			defer inst.Close()
-			adm := admin.New(inst)
-			var act admin.Activation
-			if series == api.SeriesPro {
-				act, err = adm.ActivatePro(cmd.Context(), customer, updates)
-			} else {
-				act, err = adm.ActivateClassic(cmd.Context(), customer, hwkey, updates)
-			}
-			if err != nil {
-				return usagef("%v", err)
-			}
-			e.print(act, activationText(act))
-			return nil
+			return e.withAdmin(func(adm *admin.Admin) error {
+				c := localCaller()
+				if r.Distributor != "" {
+					// The shell is trusted: naming a new distributor makes it.
+					if err := adm.AddDistributor(cmd.Context(), c, r.Distributor); err != nil {
+						return err
+					}
+				}
+				out, err := adm.Activate(cmd.Context(), c, r)
+				if err != nil {
+					return err
+				}
+				e.print(out, activationText(out))
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&customer, "customer", "", "customer's name")
-	f.StringVar(&series, "series", "", "pro or classic")
-	f.StringVar(&hwkey, "hwkey", "", "classic series: the hardware key's serial")
-	f.Int64Var(&updates, "updates", 0, "number of paid updates to add")
+	f.StringVar(&r.Customer, "customer", "", "customer's name")
+	f.StringVar(&r.Series, "series", "", "pro or classic")
+	f.StringVar(&r.HWKey, "hwkey", "", "classic series: the hardware key's serial")
+	f.Int64Var(&r.Updates, "updates", 0, "number of paid updates to add")
+	f.StringVar(&r.Distributor, "distributor", "", "put a new customer under this regional distributor (made if new)")
+	f.StringVar(&r.VAT, "vat", "", "a new customer's VAT or company number (for search)")
+	f.StringVar(&r.IdempotencyKey, "idempotency-key", "", "the invoice number: run again with the same key, the updates are added once")
+	f.StringVar(&r.Reason, "reason", "", "a note for the audit log")
 	return cmd
 }
 
-func activationText(a admin.Activation) string {
+func activationText(o admin.Outcome) string {
+	a := o.Activation
 	var b strings.Builder
+	if o.Replayed {
+		fmt.Fprintf(&b, "This invoice (idempotency key) was already activated: nothing was added now.\n")
+	}
 	switch {
 	case a.Code != "":
 		fmt.Fprintf(&b, "Update code for %s: %s\n", a.Customer, a.Code)

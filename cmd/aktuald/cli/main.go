@@ -190,7 +190,7 @@ AKTUALD_TLS_CERT); a flag on the command line wins.`,
 	pf.StringVar(&e.db, "db", "", "database URL (default: the embedded SQLite database in the data folder)")
 	pf.BoolVar(&e.json, "json", false, "machine-readable output on stdout")
 	pf.StringVar(&e.rootKey, "root-key", "", "the root key file, when it is kept off the server (for init and key changes)")
-	root.AddCommand(newServeCmd(e), newInitCmd(e), newAdminCmd(e), newReleaseCmd(e), newKeysCmd(e), &cobra.Command{
+	root.AddCommand(newServeCmd(e), newInitCmd(e), newAdminCmd(e), newStaffCmd(e), newReleaseCmd(e), newKeysCmd(e), &cobra.Command{
 		Use:   "version",
 		Short: "Print aktuald's version, commit, date, Go version and platform (--json: as one object)",
 		Args:  cobra.NoArgs,

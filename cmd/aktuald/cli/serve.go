@@ -39,6 +39,7 @@ type serveOptions struct {
 	logLevel                         logLevel
 	shutdownTimeout, drainDelay      time.Duration
 	logFlushInterval                 time.Duration
+	admin                            adminOptions
 }
 
 func newServeCmd(e *env) *cobra.Command {
@@ -70,6 +71,9 @@ second signal cuts them off at once.`,
 	f.Var(&o.logLevel, "log-level", "lowest level logged: debug, info, warn or error (health checks and scrapes are logged at debug)")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "on SIGTERM, wait this long at most for the requests in flight (downloads included) before cutting them off")
 	f.DurationVar(&o.drainDelay, "drain-delay", 0, "on SIGTERM, keep serving this long with /readyz answering 503 before closing the listener, so a load balancer stops sending requests first")
+	f.StringVar(&o.admin.addr, "admin-addr", "", "serve the staff console and the admin API (/admin/v1/) on this address (default: off); keep it on the office network")
+	f.StringSliceVar(&o.admin.trustedProxy, "trusted-proxy", nil, "believe X-Forwarded-For from these reverse proxies (CIDRs or addresses, comma-separated) for the client's address in login limits and the audit log")
+	f.BoolVar(&o.admin.insecureHTTP, "admin-insecure-http", false, "allow --admin-addr in plain HTTP on a non-loopback address (only behind a proxy that terminates TLS)")
 	return cmd
 }
 
@@ -84,6 +88,9 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 	}
 	tlsConfig, err := loadTLS(o.tlsCert, o.tlsKey)
 	if err != nil {
+		return err
+	}
+	if err := o.admin.check(tlsConfig != nil); err != nil {
 		return err
 	}
 	logger, flushLog := o.logger(e.errOut)
@@ -117,7 +124,7 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 		srv.TLSConfig = tlsConfig
 		serve = func() error { return srv.ServeTLS(ln, "", "") } // the pair is in TLSConfig
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	var msrv *http.Server
 	if o.metricsAddr != "" {
 		mln, err := net.Listen("tcp", o.metricsAddr)
@@ -129,6 +136,10 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 		msrv.ErrorLog = srv.ErrorLog
 		go func() { errc <- msrv.Serve(mln) }()
 		logger.Info("serving metrics", "url", "http://"+mln.Addr().String()+metrics.Path)
+	}
+	asrv, err := o.serveAdmin(inst, tlsConfig, logger, errc)
+	if err != nil {
+		return err
 	}
 	go sweep(ctx, inst, e.now, logger)
 	go func() { errc <- serve() }()
@@ -143,7 +154,34 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 		return err
 	case <-ctx.Done():
 	}
+	if asrv != nil {
+		defer asrv.Close() // after the update API's drain: staff sessions are short requests
+	}
 	return shutdown(service, srv, msrv, o, logger)
+}
+
+// serveAdmin starts the admin listener when --admin-addr is given.
+func (o serveOptions) serveAdmin(inst *datadir.Instance, tlsConfig *tls.Config, logger *slog.Logger, errc chan<- error) (*http.Server, error) {
+	if o.admin.addr == "" {
+		return nil, nil
+	}
+	https := tlsConfig != nil
+	asrv, err := o.admin.server(inst, https, logger)
+	if err != nil {
+		return nil, err
+	}
+	aln, url, err := o.admin.listen(https)
+	if err != nil {
+		return nil, err
+	}
+	if https {
+		asrv.TLSConfig = tlsConfig
+		go func() { errc <- asrv.ServeTLS(aln, "", "") }()
+	} else {
+		go func() { errc <- asrv.Serve(aln) }()
+	}
+	logger.Info("serving the staff console and admin API", "url", url)
+	return asrv, nil
 }
 
 // shutdown stops a server that was told to (SIGTERM, Ctrl-C): not ready
