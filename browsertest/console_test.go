@@ -168,7 +168,9 @@ func checkAccessible(t *testing.T, ctx context.Context) {
 	}
 }
 
-func visible(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(chromedp.CSS(sel)) }
+func visible(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS(sel))
+}
 
 // screenshot checks the whole page's picture and keeps it as name.
 func screenshot(t *testing.T, ctx context.Context, name string) {
