@@ -175,7 +175,7 @@ func visible(sel string) chromedp.Action[chromedp.Void] {
 // screenshot checks the whole page's picture and keeps it as name.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,10 @@ func newActivateCmd(e *env) *cobra.Command {
 				return usagef("--hwkey SERIAL is required for the classic series")
 			case !api.ValidSeries(r.Series):
 				return usagef("--series must be pro or classic")
+			case strings.TrimSpace(r.Customer) == "":
+				return usagef("--customer is required: the customer's name (up to 200 characters)")
+			case r.Updates < 1 || r.Updates > 10000:
+				return usagef("--updates must be between 1 and 10000")
 			}
 			return e.withAdmin(func(adm *admin.Admin) error {
 				c := localCaller()

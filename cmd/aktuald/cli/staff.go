@@ -60,7 +60,7 @@ the console does the rest. A password or token is shown once: hand it over
 at once.`,
 	}
 	cmd.AddCommand(newStaffAddCmd(e), newStaffListCmd(e), newStaffDisableCmd(e, true), newStaffDisableCmd(e, false),
-		newStaffResetCmd(e), newStaffTokenCmd(e), newStaffRevokeCmd(e), newStaffTOTPCmd(e), newDistributorCmd(e))
+		newStaffResetCmd(e), newStaffTokenCmd(e), newStaffTokensCmd(e), newStaffRevokeCmd(e), newStaffTOTPCmd(e), newDistributorCmd(e))
 	return cmd
 }
 
@@ -210,6 +210,38 @@ func newStaffTokenCmd(e *env) *cobra.Command {
 	f.StringVar(&login, "login", "", "the account the token acts for")
 	f.StringVar(&name, "name", "", "what uses it, e.g. billing")
 	f.StringVar(&role, "role", "", "narrow the token to this role (default: the account's)")
+	return cmd
+}
+
+func newStaffTokensCmd(e *env) *cobra.Command {
+	var login string
+	cmd := &cobra.Command{
+		Use:   "tokens",
+		Short: "List API tokens (never the tokens themselves): id, account, role, last use",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return e.withAdmin(func(adm *admin.Admin) error {
+				all, err := adm.Tokens(cmd.Context(), localCaller(), login)
+				if err != nil {
+					return err
+				}
+				var b strings.Builder
+				for _, t := range all {
+					used, state := "never used", "active"
+					if t.LastUsedAt != nil {
+						used = "last used " + t.LastUsedAt.UTC().Format("2006-01-02 15:04 UTC")
+					}
+					if t.RevokedAt != nil {
+						state = "REVOKED"
+					}
+					fmt.Fprintf(&b, "%4d  %-20s %-16s %-12s %-8s %s\n", t.ID, t.Name, t.Login, t.Role, state, used)
+				}
+				e.print(map[string]any{"tokens": all}, b.String())
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&login, "login", "", "only this account's")
 	return cmd
 }
 
