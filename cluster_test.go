@@ -37,10 +37,19 @@ func startCluster(dir, data string, n int, env []string, logs *syncBuffer) (*clu
 
 // startClusterArgs is startCluster with global flags (--db URL) for aktuald.
 func startClusterArgs(dir, data string, n int, env, global []string, logs *syncBuffer) (*cluster, error) {
+	return startClusterServe(dir, data, n, env, global, nil, logs)
+}
+
+// startClusterServe is startClusterArgs with serve's own flags for replica
+// i (serveArgs may be nil).
+func startClusterServe(dir, data string, n int, env, global []string, serveArgs func(i int) []string, logs *syncBuffer) (*cluster, error) {
 	c := &cluster{}
 	for i := range n {
 		ready := filepath.Join(dir, fmt.Sprintf(".replica-%d-%d.url", i, time.Now().UnixNano()))
 		args := append(append([]string{}, global...), "--data", data, "serve", "--addr", "127.0.0.1:0", "--ready-file", ready)
+		if serveArgs != nil {
+			args = append(args, serveArgs(i)...)
+		}
 		cmd := exec.Command("aktuald", args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), env...)

@@ -51,6 +51,12 @@ func (w *replicaWorld) aktuald(args ...string) string {
 }
 
 func newReplicaWorld(t *testing.T, db string, updates, replicas int) *replicaWorld {
+	return newReplicaWorldServe(t, db, updates, replicas, nil)
+}
+
+// newReplicaWorldServe is newReplicaWorld with serve's own flags for
+// replica i.
+func newReplicaWorldServe(t *testing.T, db string, updates, replicas int, serveArgs func(i int) []string) *replicaWorld {
 	t.Helper()
 	w := &replicaWorld{t: t, dir: t.TempDir(), db: db, logs: &syncBuffer{},
 		v1: bytes.Repeat([]byte("ledger 1.0.0\n"), 4096), v2: bytes.Repeat([]byte("ledger 2.0.0\n"), 4096)}
@@ -71,7 +77,7 @@ func newReplicaWorld(t *testing.T, db string, updates, replicas int) *replicaWor
 	if db != "" {
 		env = append(env, "AKTUALD_DB="+db)
 	}
-	c, err := startClusterArgs(w.dir, w.data, replicas, env, w.dbArgs(), w.logs)
+	c, err := startClusterServe(w.dir, w.data, replicas, env, w.dbArgs(), serveArgs, w.logs)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, w.logs)
 	}

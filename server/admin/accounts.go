@@ -68,7 +68,7 @@ func (a *Admin) AddStaff(ctx context.Context, c Caller, login, role, distributor
 	now := a.Now.UTC()
 	acc := store.StaffAccount{Login: login, Role: role, Distributor: distributor, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 	if err := a.Store.CreateStaff(ctx, acc, c.actor("")); errors.Is(err, store.ErrExists) {
-		return NewStaff{}, refuse(store.ErrExists, i18n.Errorf("the login %q is taken; choose another", login))
+		return NewStaff{}, markKind(store.ErrExists, i18n.Errorf("the login %q is taken; choose another", login))
 	} else if err != nil {
 		return NewStaff{}, fmt.Errorf("adding %s: %w", login, err)
 	}
@@ -112,7 +112,7 @@ func (a *Admin) account(ctx context.Context, c Caller, login string) (store.Staf
 	}
 	acc, err := a.Store.StaffAccount(ctx, login)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.StaffAccount{}, refuse(store.ErrNotFound, i18n.Errorf("no staff account %q", login))
+		return store.StaffAccount{}, markKind(store.ErrNotFound, i18n.Errorf("no staff account %q", login))
 	} else if err != nil {
 		return store.StaffAccount{}, fmt.Errorf("finding %s: %w", login, err)
 	}
@@ -236,7 +236,7 @@ func (a *Admin) CreateToken(ctx context.Context, c Caller, login, name, role str
 	tok, hash := staff.NewToken()
 	t := store.APIToken{Login: login, Name: name, Role: role, Hash: hash, CreatedAt: a.Now.UTC()}
 	if t.ID, err = a.Store.CreateToken(ctx, t, c.actor("")); errors.Is(err, store.ErrExists) {
-		return NewToken{}, refuse(store.ErrExists, i18n.Errorf("%s already has a token named %q; revoke it or choose another name", login, name))
+		return NewToken{}, markKind(store.ErrExists, i18n.Errorf("%s already has a token named %q; revoke it or choose another name", login, name))
 	} else if err != nil {
 		return NewToken{}, fmt.Errorf("making a token for %s: %w", login, err)
 	}
@@ -266,7 +266,7 @@ func (a *Admin) RevokeToken(ctx context.Context, c Caller, id int64, reason stri
 	}
 	err := a.Store.RevokeToken(ctx, id, c.actor(reason))
 	if errors.Is(err, store.ErrNotFound) {
-		return refuse(store.ErrNotFound, i18n.Errorf("no token %d", id))
+		return markKind(store.ErrNotFound, i18n.Errorf("no token %d", id))
 	}
 	return err
 }

@@ -41,7 +41,7 @@ type Session struct {
 }
 
 func badLogin() error {
-	return refuse(ErrUnauthorized, i18n.Errorf("wrong login or password"))
+	return markKind(ErrUnauthorized, i18n.Errorf("wrong login or password"))
 }
 
 // Login checks a staff member's password and opens a session (pending,
@@ -67,7 +67,7 @@ func (a *Admin) Login(ctx context.Context, login, password string, addr netip.Ad
 	}
 	if acc.Disabled {
 		_ = a.Store.RecordEvent(ctx, store.AuditEvent{At: now, Actor: "staff:" + login, Address: addr.String(), Action: "login.disabled"})
-		return Session{}, refuse(ErrUnauthorized, i18n.Errorf("this account is disabled; ask an admin"))
+		return Session{}, markKind(ErrUnauthorized, i18n.Errorf("this account is disabled; ask an admin"))
 	}
 	if err := a.Throttle.Succeeded(ctx, a.Store, login); err != nil {
 		return Session{}, err
@@ -111,7 +111,7 @@ func (a *Admin) LoginTOTP(ctx context.Context, pendingID, code string, addr neti
 	now := a.Now.UTC()
 	s, acc, err := a.Store.StaffSession(ctx, staff.HashSessionID(pendingID), now)
 	if err != nil || !s.Pending {
-		return Session{}, refuse(ErrUnauthorized, i18n.Errorf("the sign-in has expired; sign in again"))
+		return Session{}, markKind(ErrUnauthorized, i18n.Errorf("the sign-in has expired; sign in again"))
 	}
 	if ok, wait, err := a.Throttle.Allowed(ctx, a.Store, acc.Login, addr, now); err != nil {
 		return Session{}, err
@@ -122,7 +122,7 @@ func (a *Admin) LoginTOTP(ctx context.Context, pendingID, code string, addr neti
 		if err := a.Throttle.Failed(ctx, a.Store, acc.Login, addr, now); err != nil {
 			return Session{}, err
 		}
-		return Session{}, refuse(ErrUnauthorized, i18n.Errorf("wrong code; type the 6 digits your authenticator app shows now"))
+		return Session{}, markKind(ErrUnauthorized, i18n.Errorf("wrong code; type the 6 digits your authenticator app shows now"))
 	}
 	if err := a.Store.EndStaffSession(ctx, s.IDHash); err != nil {
 		return Session{}, err
@@ -140,17 +140,17 @@ func (a *Admin) LoginTOTP(ctx context.Context, pendingID, code string, addr neti
 // a form.
 func (a *Admin) SessionCaller(ctx context.Context, id string, addr netip.Addr) (Caller, string, error) {
 	if id == "" {
-		return Caller{}, "", refuse(ErrUnauthorized, i18n.Errorf("sign in first"))
+		return Caller{}, "", markKind(ErrUnauthorized, i18n.Errorf("sign in first"))
 	}
 	s, acc, err := a.Store.StaffSession(ctx, staff.HashSessionID(id), a.Now.UTC())
 	if errors.Is(err, store.ErrNotFound) || (err == nil && s.Pending) {
-		return Caller{}, "", refuse(ErrUnauthorized, i18n.Errorf("your session has ended; sign in again"))
+		return Caller{}, "", markKind(ErrUnauthorized, i18n.Errorf("your session has ended; sign in again"))
 	} else if err != nil {
 		return Caller{}, "", err
 	}
 	p, err := staff.SessionPrincipal(acc)
 	if err != nil {
-		return Caller{}, "", refuse(ErrUnauthorized, i18n.Errorf("your session has ended; sign in again"))
+		return Caller{}, "", markKind(ErrUnauthorized, i18n.Errorf("your session has ended; sign in again"))
 	}
 	return Caller{Principal: p, Address: addr.String()}, s.CSRF, nil
 }
@@ -166,13 +166,13 @@ func (a *Admin) Logout(ctx context.Context, id string) error {
 func (a *Admin) TokenCaller(ctx context.Context, token string, addr netip.Addr) (Caller, error) {
 	t, acc, err := a.Store.TokenByHash(ctx, staff.HashToken(token), a.Now.UTC())
 	if errors.Is(err, store.ErrNotFound) {
-		return Caller{}, refuse(ErrUnauthorized, i18n.Errorf("the token is unknown, revoked, or its account is disabled"))
+		return Caller{}, markKind(ErrUnauthorized, i18n.Errorf("the token is unknown, revoked, or its account is disabled"))
 	} else if err != nil {
 		return Caller{}, err
 	}
 	p, err := staff.TokenPrincipal(t, acc)
 	if err != nil {
-		return Caller{}, refuse(ErrUnauthorized, i18n.Errorf("the token is unknown, revoked, or its account is disabled"))
+		return Caller{}, markKind(ErrUnauthorized, i18n.Errorf("the token is unknown, revoked, or its account is disabled"))
 	}
 	return Caller{Principal: p, Address: addr.String()}, nil
 }

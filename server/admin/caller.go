@@ -41,7 +41,7 @@ var (
 // allow refuses what c's role does not allow.
 func (c Caller) allow(act staff.Action) error {
 	if !staff.Can(c.Principal, act) {
-		return refuse(ErrForbidden, i18n.Errorf("your role (%s) does not allow this", c.Role))
+		return markKind(ErrForbidden, i18n.Errorf("your role (%s) does not allow this", c.Role))
 	}
 	return nil
 }
@@ -49,7 +49,7 @@ func (c Caller) allow(act staff.Action) error {
 // invalid is a refusal of the request's content: the message says what
 // to do, in the reader's language.
 func invalid(format string, args ...any) error {
-	return refuse(ErrInvalid, i18n.Errorf(format, args...))
+	return markKind(ErrInvalid, i18n.Errorf(format, args...))
 }
 
 // Refuse marks a localisable error as one of the kinds (ErrInvalid,
@@ -57,7 +57,7 @@ func invalid(format string, args ...any) error {
 // Printer shows the message alone, in its language.
 func Refuse(kind, err error) error { return kindError{error: err, kind: kind} }
 
-func refuse(kind, err error) error { return Refuse(kind, err) }
+func markKind(kind, err error) error { return Refuse(kind, err) }
 
 // kindError is a localisable error that is also one of the kinds above.
 type kindError struct {
@@ -79,7 +79,7 @@ func (e kindError) LocalizeArgs() (string, []any) {
 // for word what it is told of one that does not exist: a distributor
 // learns nothing of another's customers.
 func notFound(customer string) error {
-	return refuse(store.ErrNotFound, i18n.Errorf("no customer %q", customer))
+	return markKind(store.ErrNotFound, i18n.Errorf("no customer %q", customer))
 }
 
 // customerFor finds a customer c may see: notFound otherwise.
@@ -97,7 +97,7 @@ func (a *Admin) customerFor(ctx context.Context, c Caller, name string) (store.C
 // not-found for one that does not exist and for another distributor's.
 func (a *Admin) entitlementFor(ctx context.Context, c Caller, id int64) (store.Entitlement, error) {
 	e, err := a.Store.EntitlementByID(ctx, id)
-	gone := refuse(store.ErrNotFound, i18n.Errorf("no entitlement %d", id))
+	gone := markKind(store.ErrNotFound, i18n.Errorf("no entitlement %d", id))
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Entitlement{}, gone
 	} else if err != nil {

@@ -72,7 +72,7 @@ func (r *ActivateRequest) check(c Caller) error {
 	}
 	if c.Role == store.RoleDistributor {
 		if r.Distributor != "" && r.Distributor != c.Distributor {
-			return refuse(ErrForbidden, i18n.Errorf("you activate for your own distributor (%s) only", c.Distributor))
+			return markKind(ErrForbidden, i18n.Errorf("you activate for your own distributor (%s) only", c.Distributor))
 		}
 		r.Distributor = c.Distributor
 	}
@@ -147,13 +147,13 @@ func (a *Admin) activate(ctx context.Context, p store.ActivateStaffParams, code 
 	out, err := a.Store.ActivateStaff(ctx, p)
 	switch {
 	case errors.Is(err, store.ErrIdempotencyMismatch):
-		return Outcome{}, refuse(store.ErrIdempotencyMismatch, i18n.Errorf("idempotency key %q was used for another request; use a new key for a new request",
+		return Outcome{}, markKind(store.ErrIdempotencyMismatch, i18n.Errorf("idempotency key %q was used for another request; use a new key for a new request",
 			p.IdempotencyKey))
 	case errors.Is(err, store.ErrConflict) && p.Series == api.SeriesClassic:
-		return Outcome{}, refuse(store.ErrConflict, i18n.Errorf("hardware key %s belongs to another customer, or %s is a customer of another distributor; check the serial and the name",
+		return Outcome{}, markKind(store.ErrConflict, i18n.Errorf("hardware key %s belongs to another customer, or %s is a customer of another distributor; check the serial and the name",
 			p.Credential.HWKeySerial, p.Customer))
 	case errors.Is(err, store.ErrConflict):
-		return Outcome{}, refuse(store.ErrConflict, i18n.Errorf("the name %q is taken by a customer of another distributor; tell them apart (add the town or VAT number to the name)",
+		return Outcome{}, markKind(store.ErrConflict, i18n.Errorf("the name %q is taken by a customer of another distributor; tell them apart (add the town or VAT number to the name)",
 			p.Customer))
 	case err != nil:
 		return Outcome{}, fmt.Errorf("activating: %w", err)
@@ -278,7 +278,7 @@ func (a *Admin) ReplaceKey(ctx context.Context, c Caller, id int64, serial, reas
 	}
 	e, err = a.Store.ReplaceCredential(ctx, id, store.Credential{HWKeySerial: serial}, "", c.actor(reason))
 	if errors.Is(err, store.ErrConflict) {
-		return Credential{}, refuse(store.ErrConflict, i18n.Errorf("hardware key %s already has a licence; check the serial", serial))
+		return Credential{}, markKind(store.ErrConflict, i18n.Errorf("hardware key %s already has a licence; check the serial", serial))
 	} else if err != nil {
 		return Credential{}, fmt.Errorf("replacing the key of entitlement %d: %w", id, err)
 	}
@@ -336,7 +336,7 @@ func (a *Admin) Correct(ctx context.Context, c Caller, id int64, n int64, reason
 	}
 	e, err := a.Store.Correct(ctx, id, n, c.actor(reason))
 	if errors.Is(err, store.ErrWouldGoNegative) {
-		return Credential{}, refuse(store.ErrWouldGoNegative, i18n.Errorf("entitlement %d has fewer remaining updates than %d; held and consumed updates cannot be taken back",
+		return Credential{}, markKind(store.ErrWouldGoNegative, i18n.Errorf("entitlement %d has fewer remaining updates than %d; held and consumed updates cannot be taken back",
 			id, -n))
 	} else if err != nil {
 		return Credential{}, fmt.Errorf("correcting entitlement %d: %w", id, err)

@@ -123,7 +123,7 @@ func (a *API) serve(rt Route) http.Handler {
 		caller, err := a.Admin.TokenCaller(r.Context(), token, addr)
 		if err != nil {
 			if !errors.Is(err, admin.ErrUnauthorized) || a.take(w, r, staff.AddressKey(addr)) {
-				a.fail(w, r, err)
+				a.answerError(w, r, err)
 			}
 			return
 		}
@@ -132,7 +132,7 @@ func (a *API) serve(rt Route) http.Handler {
 		}
 		status, body, err := rt.handle(a, &request{Request: r, w: w, caller: caller})
 		if err != nil {
-			a.fail(w, r, err)
+			a.answerError(w, r, err)
 			return
 		}
 		if status == 0 { // the handler answered itself
@@ -151,7 +151,7 @@ func (a *API) unauthorized(w http.ResponseWriter, r *http.Request, msg i18n.Loca
 func (a *API) take(w http.ResponseWriter, r *http.Request, key string) bool {
 	ok, wait, err := a.Limit.Take(r.Context(), a.Admin.Store, key, a.now())
 	if err != nil {
-		a.fail(w, r, err)
+		a.answerError(w, r, err)
 		return false
 	}
 	if !ok {
@@ -162,8 +162,8 @@ func (a *API) take(w http.ResponseWriter, r *http.Request, key string) bool {
 	return true
 }
 
-// fail answers an operation's error with its status.
-func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+// answerError answers an operation's error with its status.
+func (a *API) answerError(w http.ResponseWriter, r *http.Request, err error) {
 	var throttled *admin.ErrThrottled
 	switch {
 	case errors.Is(err, admin.ErrUnauthorized):

@@ -53,7 +53,7 @@ var entitlementActions = map[string]staff.Action{
 
 func (c *Console) activateForm(p *page) {
 	if !staff.Can(p.caller.Principal, staff.ActActivate) {
-		p.fail(c, admin.ErrForbidden)
+		p.showError(c, admin.ErrForbidden)
 		return
 	}
 	d := formData{Action: "activate", Customer: p.r.URL.Query().Get("customer"), Distributor: p.caller.Distributor}
@@ -77,7 +77,7 @@ func (c *Console) actionForm(p *page) {
 		err = admin.ErrForbidden
 	}
 	if err != nil {
-		p.fail(c, err)
+		p.showError(c, err)
 		return
 	}
 	p.show(c, http.StatusOK, "form", view{Title: "Change", Data: formData{Action: action, Credential: cr, Customer: cr.Customer}})
@@ -103,7 +103,7 @@ func (c *Console) preview(p *page) {
 	}
 	ch, err := c.describe(p, v)
 	if err != nil {
-		p.fail(c, err)
+		p.showError(c, err)
 		return
 	}
 	ch.Hidden = v
@@ -260,7 +260,7 @@ func (c *Console) apply(p *page) {
 	v := formValues(p.r)
 	res, err := c.perform(p, v)
 	if err != nil {
-		p.fail(c, err)
+		p.showError(c, err)
 		return
 	}
 	p.show(c, http.StatusOK, "done", view{Title: "Done", Data: res})

@@ -108,7 +108,7 @@ func (c *Console) signedIn(h func(*page)) http.Handler {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
 			return
 		} else if err != nil {
-			c.fail(w, r, err)
+			c.showError(w, r, err)
 			return
 		}
 		p := &page{w: w, r: r, caller: caller, csrf: csrf}

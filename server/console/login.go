@@ -75,7 +75,7 @@ func (c *Console) loginFailed(w http.ResponseWriter, r *http.Request, err error,
 	case errors.Is(err, admin.ErrUnauthorized):
 		c.render(w, r, http.StatusUnauthorized, "login", view{Title: "Sign in", Error: printer(r).Sprint(err), Data: d})
 	default:
-		c.fail(w, r, err)
+		c.showError(w, r, err)
 	}
 }
 
@@ -107,7 +107,7 @@ func (c *Console) totp(w http.ResponseWriter, r *http.Request) {
 			c.render(w, r, http.StatusUnauthorized, "code", view{Title: "Sign in", Error: printer(r).Sprint(err), Data: d})
 			return
 		}
-		c.fail(w, r, err)
+		c.showError(w, r, err)
 		return
 	}
 	c.setSession(w, s)
@@ -117,7 +117,7 @@ func (c *Console) totp(w http.ResponseWriter, r *http.Request) {
 func (c *Console) logout(p *page) {
 	if ck, err := p.r.Cookie(sessionCookie); err == nil {
 		if err := c.Admin.Logout(p.r.Context(), ck.Value); err != nil {
-			c.fail(p.w, p.r, err)
+			c.showError(p.w, p.r, err)
 			return
 		}
 	}
@@ -125,9 +125,9 @@ func (c *Console) logout(p *page) {
 	http.Redirect(p.w, p.r, "/login", http.StatusSeeOther)
 }
 
-// fail answers an error of an operation as a page in the reader's
+// showError answers an error of an operation as a page in the reader's
 // language, with the status the admin API would give.
-func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
+func (c *Console) showError(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := failure(c, r, err)
 	c.render(w, r, status, "error", view{Title: "Refused", Error: msg})
 }

@@ -29,8 +29,8 @@ func permissions(c admin.Caller) map[string]bool {
 	}
 }
 
-// failPage answers an operation's error inside the signed-in layout.
-func (p *page) fail(c *Console, err error) {
+// showError answers an operation's error inside the signed-in layout.
+func (p *page) showError(c *Console, err error) {
 	status, msg := failure(c, p.r, err)
 	p.show(c, status, "error", view{Title: "Refused", Error: msg})
 }
@@ -47,7 +47,7 @@ func (c *Console) search(p *page) {
 	if d.Query != "" || q.Has("all") {
 		page, err := c.Admin.Search(p.r.Context(), p.caller, d.Query, q.Get("after"), 0)
 		if err != nil {
-			p.fail(c, err)
+			p.showError(c, err)
 			return
 		}
 		d.SearchPage, d.Searched = page, true
@@ -58,7 +58,7 @@ func (c *Console) search(p *page) {
 func (c *Console) customer(p *page) {
 	d, err := c.Admin.Customer(p.r.Context(), p.caller, p.r.PathValue("name"))
 	if err != nil {
-		p.fail(c, err)
+		p.showError(c, err)
 		return
 	}
 	p.show(c, http.StatusOK, "customer", view{Title: "Customer", Data: d})
@@ -87,7 +87,7 @@ func (c *Console) audit(p *page) {
 	aq.Before, _ = strconv.ParseInt(q.Get("before"), 10, 64)
 	page, err := c.Admin.Events(p.r.Context(), p.caller, aq)
 	if err != nil {
-		p.fail(c, err)
+		p.showError(c, err)
 		return
 	}
 	d.EventPage = page
@@ -105,7 +105,7 @@ func (c *Console) releases(p *page) {
 	off, _ := strconv.Atoi(p.r.URL.Query().Get("offset"))
 	page, err := c.Admin.Releases(p.r.Context(), p.caller, max(off, 0), 0)
 	if err != nil {
-		p.fail(c, err)
+		p.showError(c, err)
 		return
 	}
 	p.show(c, http.StatusOK, "releases", view{Title: "Releases", Data: page})
@@ -121,15 +121,15 @@ func (c *Console) staffPage(p *page) {
 	var d staffData
 	var err error
 	if d.Staff, err = c.Admin.ListStaff(p.r.Context(), p.caller); err != nil {
-		p.fail(c, err)
+		p.showError(c, err)
 		return
 	}
 	if d.Tokens, err = c.Admin.Tokens(p.r.Context(), p.caller, ""); err != nil {
-		p.fail(c, err)
+		p.showError(c, err)
 		return
 	}
 	if d.Distributors, err = c.Admin.Distributors(p.r.Context(), p.caller); err != nil {
-		p.fail(c, err)
+		p.showError(c, err)
 		return
 	}
 	p.show(c, http.StatusOK, "staff", view{Title: "Staff", Data: d})
