@@ -70,7 +70,8 @@ func TestConsoleByKeyboardInBulgarian(t *testing.T) {
 	w := newConsoleWorld(t)
 	ctx := browser(t, "bg")
 	// The sign-in page: the login field has the focus; Tab to the password.
-	if err := chromedp.Do(ctx, chromedp.Navigate(w.url+"/"), visible("#login")); err != nil {
+	// An office screen, not the Internet-code page's narrow window.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 860), chromedp.Navigate(w.url+"/"), visible("#login")); err != nil {
 		t.Fatal(err)
 	}
 	screenshot(t, ctx, "console-login.png")

@@ -220,6 +220,14 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
 	"pathEscape": url.PathEscape,
+	// named is the phrase of a code (a ledger kind, an audit action),
+	// or the code itself when it has none.
+	"named": func(m map[string]string, prefix, code string) string {
+		if s, ok := m[prefix+code]; ok {
+			return s
+		}
+		return code
+	},
 	"signed": func(n int64) string {
 		if n > 0 {
 			return "+" + itoa(n)

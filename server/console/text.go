@@ -8,7 +8,7 @@ import "github.com/aktual/aktual/internal/i18n"
 // missing here shows as MISSING:…, which the page tests catch.
 func phrases(p *i18n.Printer) map[string]string {
 	m := map[string]string{}
-	for _, part := range []func(*i18n.Printer) map[string]string{phrases0, phrases1, phrases2} {
+	for _, part := range []func(*i18n.Printer) map[string]string{codePhrases, phrases0, phrases1, phrases2} {
 		for k, v := range part(p) {
 			m[k] = v
 		}
@@ -187,5 +187,39 @@ func phrases2(p *i18n.Printer) map[string]string {
 		"staff console":    p.Sprintf("staff console"),
 		"suspended":        p.Sprintf("suspended"),
 		"two-step sign-in": p.Sprintf("two-step sign-in"),
+	}
+}
+
+// codePhrases name the ledger kinds and audit actions in the reader's
+// language, by code ("kind:purchase", "event:login").
+func codePhrases(p *i18n.Printer) map[string]string {
+	return map[string]string{
+		"kind:purchase":              p.Sprintf("purchase"),
+		"kind:reserve":               p.Sprintf("reserved for an update"),
+		"kind:complete":              p.Sprintf("update applied"),
+		"kind:release":               p.Sprintf("given back (not applied)"),
+		"kind:expire":                p.Sprintf("given back (expired)"),
+		"kind:retake":                p.Sprintf("late completion"),
+		"kind:overdraft":             p.Sprintf("overdraft"),
+		"kind:correction":            p.Sprintf("correction"),
+		"event:activate":             p.Sprintf("activation"),
+		"event:customer":             p.Sprintf("customer changed"),
+		"event:distributor.add":      p.Sprintf("distributor added"),
+		"event:login":                p.Sprintf("signed in"),
+		"event:login.disabled":       p.Sprintf("sign-in of a disabled account"),
+		"event:login.failed":         p.Sprintf("failed sign-in"),
+		"event:staff.add":            p.Sprintf("staff account added"),
+		"event:staff.disable":        p.Sprintf("staff account disabled"),
+		"event:staff.enable":         p.Sprintf("staff account enabled"),
+		"event:staff.reset-password": p.Sprintf("new password"),
+		"event:staff.totp-off":       p.Sprintf("two-step sign-in off"),
+		"event:staff.totp-on":        p.Sprintf("two-step sign-in on"),
+		"event:token.add":            p.Sprintf("API token made"),
+		"event:token.revoke":         p.Sprintf("API token revoked"),
+		"event:suspend":              p.Sprintf("suspended"),
+		"event:reinstate":            p.Sprintf("reinstated"),
+		"event:replace":              p.Sprintf("hardware key replaced"),
+		"event:reissue":              p.Sprintf("update code reissued"),
+		"event:correct":              p.Sprintf("correction"),
 	}
 }
