@@ -76,6 +76,10 @@ func (c *Console) Handler() http.Handler {
 	mux.Handle("GET /audit", c.signedIn(c.audit))
 	mux.Handle("GET /releases", c.signedIn(c.releases))
 	mux.Handle("GET /staff", c.signedIn(c.staffPage))
+	mux.Handle("GET /account", c.signedIn(c.account))
+	mux.Handle("POST /account/password", c.signedIn(c.changePassword))
+	mux.Handle("POST /account/totp", c.signedIn(c.newTOTP))
+	mux.Handle("POST /account/totp/confirm", c.signedIn(c.confirmTOTP))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusNotFound, "error", view{Title: "Not found", Error: "There is no such page."})
 	})

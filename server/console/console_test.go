@@ -174,7 +174,7 @@ func TestEveryPageInEveryLanguage(t *testing.T) {
 		for _, path := range []string{"/", "/?q=иванов", "/?all=1", "/customers/" + url.PathEscape("ЕТ Иванов"), "/activate",
 			fmt.Sprintf("/entitlements/%d/add", id), fmt.Sprintf("/entitlements/%d/suspend", id), fmt.Sprintf("/entitlements/%d/reissue", id),
 			fmt.Sprintf("/entitlements/%d/correct", id), fmt.Sprintf("/entitlements/%d/replace-key", s.ids["Варна ООД"]),
-			"/audit", "/audit?customer=x&from=2026-01-01&to=2026-12-31", "/releases", "/staff", "/nowhere"} {
+			"/audit", "/audit?customer=x&from=2026-01-01&to=2026-12-31", "/releases", "/staff", "/account", "/nowhere"} {
 			p := b.do("GET", path, nil)
 			want := http.StatusOK
 			if path == "/nowhere" {
@@ -337,5 +337,54 @@ func TestSignInWithTOTP(t *testing.T) {
 	}
 	if q := b.do("GET", "/staff", nil); q.status != 200 {
 		t.Errorf("after two-step sign-in: %d", q.status)
+	}
+}
+
+// TestOwnPasswordAndTwoStepSignIn: a staff member changes their password
+// (the current one checked; their other sessions end, this one goes on)
+// and turns on two-step sign-in, proven with the app's code first.
+func TestOwnPasswordAndTwoStepSignIn(t *testing.T) {
+	s := newSite(t)
+	b, elsewhere := s.signIn("maria"), s.signIn("maria")
+	form := func(f url.Values) url.Values {
+		f.Set("csrf", b.do("GET", "/account", nil).hidden().Get("csrf"))
+		return f
+	}
+	if p := b.do("POST", "/account/password", form(url.Values{"current": {"wrong"}, "new": {"correct horse battery"}, "repeat": {"correct horse battery"}})); p.status != http.StatusBadRequest {
+		t.Errorf("a wrong current password: %d", p.status)
+	}
+	if p := b.do("POST", "/account/password", form(url.Values{"current": {s.passwords["maria"]}, "new": {"short"}, "repeat": {"short"}})); p.status != http.StatusBadRequest {
+		t.Errorf("a short new password: %d", p.status)
+	}
+	if p := b.do("POST", "/account/password", form(url.Values{"current": {s.passwords["maria"]}, "new": {"correct horse battery"}, "repeat": {"correct horse batterY"}})); p.status != http.StatusBadRequest {
+		t.Errorf("a mistyped repetition: %d", p.status)
+	}
+	if p := b.do("POST", "/account/password", form(url.Values{"current": {s.passwords["maria"]}, "new": {"correct horse battery"}, "repeat": {"correct horse battery"}})); p.status != 200 || !strings.Contains(p.body, `id="done"`) {
+		t.Fatalf("changing the password: %d %s", p.status, p.body)
+	}
+	if p := b.do("GET", "/account", nil); p.status != 200 {
+		t.Errorf("this session after the change: %d", p.status)
+	}
+	if p := elsewhere.do("GET", "/", nil); p.status != http.StatusSeeOther {
+		t.Errorf("the other session after the change: %d, want it ended", p.status)
+	}
+	s.passwords["maria"] = "correct horse battery"
+	s.signIn("maria")
+
+	setup := b.do("POST", "/account/totp", form(url.Values{}))
+	secret := setup.hidden().Get("secret")
+	if setup.status != 200 || secret == "" || !strings.Contains(setup.body, `href="otpauth://totp/`) {
+		t.Fatalf("two-step setup: %d %s", setup.status, setup.body)
+	}
+	if p := b.do("POST", "/account/totp/confirm", form(url.Values{"secret": {secret}, "code": {"000000"}})); p.status != http.StatusBadRequest {
+		t.Errorf("a wrong code: %d", p.status)
+	}
+	if p := b.do("POST", "/account/totp/confirm", form(url.Values{"secret": {secret}, "code": {totpNow(t, secret)}})); p.status != 200 || !strings.Contains(p.body, `id="totp-state">on<`) {
+		t.Fatalf("confirming: %d %s", p.status, p.body)
+	}
+	login := s.browser()
+	csrf := login.do("GET", "/login", nil).hidden().Get("csrf")
+	if p := login.do("POST", "/login", url.Values{"csrf": {csrf}, "login": {"maria"}, "password": {"correct horse battery"}}); !strings.HasPrefix(p.header.Get("Location"), "/login/code") {
+		t.Errorf("signing in after two-step is on: %d %s", p.status, p.header.Get("Location"))
 	}
 }

@@ -8,7 +8,7 @@ import "github.com/aktual/aktual/internal/i18n"
 // missing here shows as MISSING:…, which the page tests catch.
 func phrases(p *i18n.Printer) map[string]string {
 	m := map[string]string{}
-	for _, part := range []func(*i18n.Printer) map[string]string{codePhrases, phrases0, phrases1, phrases2} {
+	for _, part := range []func(*i18n.Printer) map[string]string{codePhrases, accountPhrases, phrases0, phrases1, phrases2} {
 		for k, v := range part(p) {
 			m[k] = v
 		}
@@ -221,5 +221,26 @@ func codePhrases(p *i18n.Printer) map[string]string {
 		"event:replace":              p.Sprintf("hardware key replaced"),
 		"event:reissue":              p.Sprintf("update code reissued"),
 		"event:correct":              p.Sprintf("correction"),
+	}
+}
+
+// accountPhrases are the words of the account page.
+func accountPhrases(p *i18n.Printer) map[string]string {
+	return map[string]string{
+		"My account":                            p.Sprintf("My account"),
+		"Two-step sign-in":                      p.Sprintf("Two-step sign-in"),
+		"on":                                    p.Sprintf("on"),
+		"off":                                   p.Sprintf("off"),
+		"Change your password":                  p.Sprintf("Change your password"),
+		"Current password":                      p.Sprintf("Current password"),
+		"New password (at least 12 characters)": p.Sprintf("New password (at least 12 characters)"),
+		"The new password again":                p.Sprintf("The new password again"),
+		"Change the password":                   p.Sprintf("Change the password"),
+		"Set up two-step sign-in":               p.Sprintf("Set up two-step sign-in"),
+		"Add this key to your authenticator app (by typing it, or from the link on a phone), then type the code the app shows:": p.Sprintf("Add this key to your authenticator app (by typing it, or from the link on a phone), then type the code the app shows:"),
+		"Open in the authenticator app": p.Sprintf("Open in the authenticator app"),
+		"Turn on two-step sign-in":      p.Sprintf("Turn on two-step sign-in"),
+		"With two-step sign-in, the console also asks for a code from an app on your phone, so a stolen password alone does not open it.": p.Sprintf("With two-step sign-in, the console also asks for a code from an app on your phone, so a stolen password alone does not open it."),
+		"The new password and its repetition differ; type them again.":                                                                    p.Sprintf("The new password and its repetition differ; type them again."),
 	}
 }

@@ -1,0 +1,106 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/server/staff"
+	"github.com/aktual/aktual/server/store"
+)
+
+// What every staff member does to their own account, whatever their role:
+// change their password, and turn on two-step sign-in.
+
+// self is the caller's own account: a signed-in staff member's, never a
+// token's (a script has no password to change) nor the shell's.
+func (a *Admin) self(ctx context.Context, c Caller) (store.StaffAccount, error) {
+	if c.Token != "" || c.Actor != "staff:"+c.Login {
+		return store.StaffAccount{}, markKind(ErrForbidden, i18n.Errorf("only a signed-in staff member changes their own account"))
+	}
+	acc, err := a.Store.StaffAccount(ctx, c.Login)
+	if err != nil {
+		return store.StaffAccount{}, fmt.Errorf("finding %s: %w", c.Login, err)
+	}
+	return acc, nil
+}
+
+// ChangePassword sets the caller's new password after checking the
+// current one. Every session of the account ends (one left open on
+// another computer among them); the caller gets a new one.
+func (a *Admin) ChangePassword(ctx context.Context, c Caller, current, next string, addr netip.Addr) (Session, error) {
+	acc, err := a.self(ctx, c)
+	if err != nil {
+		return Session{}, err
+	}
+	now := a.Now.UTC()
+	if ok, wait, err := a.Throttle.Allowed(ctx, a.Store, acc.Login, addr, now); err != nil {
+		return Session{}, err
+	} else if !ok {
+		return Session{}, &ErrThrottled{RetryAfter: wait}
+	}
+	if ok, err := staff.CheckPassword(acc.PasswordHash, current); err != nil || !ok {
+		if err := a.Throttle.Failed(ctx, a.Store, acc.Login, addr, now); err != nil {
+			return Session{}, err
+		}
+		return Session{}, invalid("the current password is wrong")
+	}
+	if err := staff.CheckNewPassword(next, acc.Login); err != nil {
+		return Session{}, newPasswordRefused(err)
+	}
+	if acc.PasswordHash, err = staff.HashPassword(next); err != nil {
+		return Session{}, err
+	}
+	acc.UpdatedAt = now
+	if err := a.Store.UpdateStaff(ctx, acc, "staff.password", c.actor("")); err != nil {
+		return Session{}, fmt.Errorf("changing the password of %s: %w", acc.Login, err)
+	}
+	return a.openSession(ctx, acc.Login, addr, false, now)
+}
+
+// newPasswordRefused says, in the reader's language, why a new password
+// will not do.
+func newPasswordRefused(err error) error {
+	switch {
+	case errors.Is(err, staff.ErrPasswordTooShort):
+		return invalid("the new password is too short: use at least %d characters (a few words are easy to remember)", staff.MinPasswordChars)
+	case errors.Is(err, staff.ErrPasswordTooLong):
+		return invalid("the new password is too long: at most %d bytes", staff.MaxPasswordBytes)
+	case errors.Is(err, staff.ErrPasswordIsLogin):
+		return invalid("the new password must not be the login")
+	}
+	return invalid("the new password has characters that cannot be typed; use letters, digits, spaces and punctuation")
+}
+
+// NewOwnTOTP makes a secret for the caller's authenticator app; nothing is
+// stored until ConfirmOwnTOTP proves the app shows its codes.
+func (a *Admin) NewOwnTOTP(ctx context.Context, c Caller) (TOTPSetup, error) {
+	acc, err := a.self(ctx, c)
+	if err != nil {
+		return TOTPSetup{}, err
+	}
+	secret, url, err := staff.NewTOTP(acc.Login, "aktual")
+	if err != nil {
+		return TOTPSetup{}, err
+	}
+	return TOTPSetup{Login: acc.Login, Secret: secret, URL: url}, nil
+}
+
+// ConfirmOwnTOTP turns on two-step sign-in with secret once code shows the
+// caller's app has it.
+func (a *Admin) ConfirmOwnTOTP(ctx context.Context, c Caller, secret, code string) error {
+	acc, err := a.self(ctx, c)
+	if err != nil {
+		return err
+	}
+	if !staff.CheckTOTP(secret, code, a.Now.UTC()) {
+		return invalid("the code does not match; type the 6 digits the app shows now for aktual")
+	}
+	acc.TOTPSecret, acc.UpdatedAt = secret, a.Now.UTC()
+	if err := a.Store.UpdateStaff(ctx, acc, "staff.totp-on", c.actor("")); err != nil {
+		return fmt.Errorf("turning on two-step sign-in for %s: %w", acc.Login, err)
+	}
+	return nil
+}
