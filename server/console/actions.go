@@ -38,17 +38,53 @@ type change struct {
 }
 
 type formData struct {
-	Action      string
-	Credential  admin.Credential
-	Customer    string
-	Distributor string
-	Self        bool
+	Action       string
+	Credential   admin.Credential
+	Customer     string
+	Distributor  string
+	VAT          string
+	Distributors []string
 }
 
 // actions a form can be opened for on an entitlement, and what each needs.
 var entitlementActions = map[string]staff.Action{
 	"add": staff.ActAddUpdates, "suspend": staff.ActSuspend, "reinstate": staff.ActSuspend,
 	"replace-key": staff.ActReplaceKey, "reissue": staff.ActReissue, "correct": staff.ActCorrect,
+}
+
+// customerForm changes a customer's VAT number or distributor.
+func (c *Console) customerForm(p *page) {
+	d, err := c.Admin.Customer(p.r.Context(), p.caller, p.r.PathValue("name"))
+	if err == nil && !staff.Can(p.caller.Principal, staff.ActActivate) {
+		err = admin.ErrForbidden
+	}
+	if err != nil {
+		p.showError(c, err)
+		return
+	}
+	ds, err := c.Admin.Distributors(p.r.Context(), p.caller)
+	if err != nil {
+		p.showError(c, err)
+		return
+	}
+	p.show(c, http.StatusOK, "form", view{Title: "Change", Data: formData{Action: "customer", Customer: d.Name,
+		Distributor: d.Distributor, VAT: d.VAT, Distributors: ds}})
+}
+
+// describeCustomer: the customer's record before and after.
+func (c *Console) describeCustomer(p *page, v url.Values, ch change) (change, error) {
+	T := phrases(printer(p.r))
+	d, err := c.Admin.Customer(p.r.Context(), p.caller, v.Get("customer"))
+	if err != nil {
+		return ch, err
+	}
+	ch.Customer = d.Name
+	ch.Rows = append(ch.Rows, row{T["Customer"], d.Name, d.Name}, row{T["VAT number"], d.VAT, v.Get("vat")},
+		row{T["Distributor"], d.Distributor, v.Get("distributor")})
+	if r := v.Get("reason"); r != "" {
+		ch.Rows = append(ch.Rows, row{T["Reason"], "", r})
+	}
+	return ch, nil
 }
 
 func (c *Console) activateForm(p *page) {
@@ -134,6 +170,8 @@ func (c *Console) describe(p *page, v url.Values) (change, error) {
 	switch ch.Action {
 	case "activate":
 		return c.describeActivation(p, v, ch)
+	case "customer":
+		return c.describeCustomer(p, v, ch)
 	case "staff-add", "staff-disable", "staff-enable", "staff-reset", "token-add", "token-revoke", "distributor-add":
 		return describeStaffChange(T, v, ch), nil
 	}

@@ -69,6 +69,7 @@ func (c *Console) Handler() http.Handler {
 	mux.Handle("POST /logout", c.signedIn(c.logout))
 	mux.Handle("GET /{$}", c.signedIn(c.search))
 	mux.Handle("GET /customers/{name}", c.signedIn(c.customer))
+	mux.Handle("GET /customers/{name}/edit", c.signedIn(c.customerForm))
 	mux.Handle("GET /activate", c.signedIn(c.activateForm))
 	mux.Handle("GET /entitlements/{id}/{action}", c.signedIn(c.actionForm))
 	mux.Handle("POST /preview", c.signedIn(c.preview))

@@ -388,3 +388,28 @@ func TestOwnPasswordAndTwoStepSignIn(t *testing.T) {
 		t.Errorf("signing in after two-step is on: %d %s", p.status, p.header.Get("Location"))
 	}
 }
+
+// TestCustomersRecord: an office moves a customer to another distributor
+// and sets the VAT number; the search then finds it by that number.
+func TestCustomersRecord(t *testing.T) {
+	s := newSite(t)
+	b := s.signIn("maria")
+	name := "ЕТ Иванов"
+	if p := b.do("GET", "/customers/"+url.PathEscape(name)+"/edit", nil); p.status != 200 || !strings.Contains(p.body, "Варна Сис") {
+		t.Fatalf("the form: %d", p.status)
+	}
+	p := b.do("POST", "/preview", url.Values{"csrf": {b.csrf()}, "action": {"customer"}, "customer": {name}, "vat": {"BG999"}, "distributor": {"Варна Сис"}})
+	if p.status != 200 || !strings.Contains(p.body, "<strong>BG999</strong>") || !strings.Contains(p.body, "<strong>Варна Сис</strong>") {
+		t.Fatalf("preview: %d %s", p.status, p.body)
+	}
+	if d := b.do("POST", "/apply", p.hidden()); d.status != 200 {
+		t.Fatalf("apply: %d %s", d.status, d.body)
+	}
+	if p := b.do("GET", "/?q=BG999", nil); !strings.Contains(p.body, name) || !strings.Contains(p.body, "Варна Сис") {
+		t.Errorf("search by the new VAT number: %s", p.body)
+	}
+	// The Plovdiv distributor no longer sees the customer it lost.
+	if p := s.signIn("plovdiv").do("GET", "/customers/"+url.PathEscape(name), nil); p.status != http.StatusNotFound {
+		t.Errorf("the former distributor: %d", p.status)
+	}
+}

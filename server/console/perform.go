@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/store"
 )
 
 // perform makes a confirmed change; admin checks the caller's right to it.
@@ -46,6 +47,17 @@ func (c *Console) perform(p *page, v url.Values) (result, error) {
 		}
 		e, _ := c.Admin.Entitlement(ctx, who, id)
 		return result{Notice: P.Sprintf("Done. %s: %d remaining of %d purchased.", credName(cr), cr.Remaining, cr.Purchased), Customer: e.Customer}, nil
+	case "customer":
+		vat, dist := v.Get("vat"), v.Get("distributor")
+		ch := admin.CustomerChange{VAT: &vat, Reason: reason}
+		if who.Role != store.RoleDistributor {
+			ch.Distributor = &dist
+		}
+		d, err := c.Admin.UpdateCustomer(ctx, who, v.Get("customer"), ch)
+		if err != nil {
+			return res, err
+		}
+		return result{Notice: P.Sprintf("Done: the customer's record is changed."), Customer: d.Name}, nil
 	case "reissue":
 		r, err := c.Admin.Reissue(ctx, who, id, reason)
 		if err != nil {

@@ -28,6 +28,7 @@ func phrases(p *i18n.Printer) map[string]string {
 		"action:staff-reset":     "Give a new password",
 		"action:token-add":       "Make an API token",
 		"action:token-revoke":    "Revoke an API token",
+		"action:customer":        "Change the customer's record",
 		"action:distributor-add": "Add a distributor",
 		"field:login":            "Login",
 		"field:role":             "Role",
@@ -227,6 +228,8 @@ func codePhrases(p *i18n.Printer) map[string]string {
 // accountPhrases are the words of the account page.
 func accountPhrases(p *i18n.Printer) map[string]string {
 	return map[string]string{
+		"Change the customer's record":          p.Sprintf("Change the customer's record"),
+		"Change the VAT number or distributor":  p.Sprintf("Change the VAT number or distributor"),
 		"My account":                            p.Sprintf("My account"),
 		"Two-step sign-in":                      p.Sprintf("Two-step sign-in"),
 		"on":                                    p.Sprintf("on"),
