@@ -148,7 +148,9 @@ func staffSessionAcrossReplicas(t *testing.T, w *replicaWorld, admins []string, 
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var log struct{ Events []struct{ Action, Address string } }
+	var log struct {
+		Events []struct{ Action, Address string }
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&log); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("audit through the API: %s %v", resp.Status, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -125,17 +126,12 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 		serve = func() error { return srv.ServeTLS(ln, "", "") } // the pair is in TLSConfig
 	}
 	errc := make(chan error, 3)
-	var msrv *http.Server
-	if o.metricsAddr != "" {
-		mln, err := net.Listen("tcp", o.metricsAddr)
-		if err != nil {
-			return usagef("cannot listen on %s: %v; choose another --metrics-addr", o.metricsAddr, err)
-		}
-		defer mln.Close()
-		msrv = server.HTTPServer(o.metricsAddr, service.MetricsHandler())
-		msrv.ErrorLog = srv.ErrorLog
-		go func() { errc <- msrv.Serve(mln) }()
-		logger.Info("serving metrics", "url", "http://"+mln.Addr().String()+metrics.Path)
+	msrv, err := o.serveMetrics(service, srv.ErrorLog, logger, errc)
+	if err != nil {
+		return err
+	}
+	if msrv != nil {
+		defer msrv.Close() // on an early return; shutdown stops it gracefully otherwise
 	}
 	asrv, err := o.serveAdmin(inst, tlsConfig, logger, errc)
 	if err != nil {
@@ -158,6 +154,22 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 		defer asrv.Close() // after the update API's drain: staff sessions are short requests
 	}
 	return shutdown(service, srv, msrv, o, logger)
+}
+
+// serveMetrics starts the metrics listener when --metrics-addr is given.
+func (o serveOptions) serveMetrics(service *server.Server, errLog *log.Logger, logger *slog.Logger, errc chan<- error) (*http.Server, error) {
+	if o.metricsAddr == "" {
+		return nil, nil
+	}
+	mln, err := net.Listen("tcp", o.metricsAddr)
+	if err != nil {
+		return nil, usagef("cannot listen on %s: %v; choose another --metrics-addr", o.metricsAddr, err)
+	}
+	msrv := server.HTTPServer(o.metricsAddr, service.MetricsHandler())
+	msrv.ErrorLog = errLog
+	go func() { errc <- msrv.Serve(mln) }()
+	logger.Info("serving metrics", "url", "http://"+mln.Addr().String()+metrics.Path)
+	return msrv, nil
 }
 
 // serveAdmin starts the admin listener when --admin-addr is given.
