@@ -28,6 +28,9 @@ func RunReplicas(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		{"SessionYieldsOneReservation", testReplicasSession},
 		{"ActivateNewCustomer", testReplicasActivate},
 		{"PublishSameRelease", testReplicasPublish},
+		{"ThrottleHits", testReplicasThrottle},
+		{"ActivateStaffSameKey", testReplicasActivateStaff},
+		{"DisabledAccount", testReplicasDisabledAccount},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

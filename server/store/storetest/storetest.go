@@ -59,6 +59,28 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SessionYieldsOneReservation", testSessionYieldsOneReservation},
 		{"SessionAttemptsLock", testSessionAttemptsLock},
 		{"SessionChallengeSingleUse", testSessionChallengeSingleUse},
+		// What staff do and who they are (staff_*.go).
+		{"ActivateStaff", testActivateStaff},
+		{"ActivateStaffIdempotent", testActivateStaffIdempotent},
+		{"ActivateStaffConcurrentSameKey", testActivateStaffConcurrentSameKey},
+		{"LedgerActors", testLedgerActors},
+		{"Customers", testCustomers},
+		{"Distributors", testDistributors},
+		{"CustomerSearch", testCustomerSearch},
+		{"CustomerPagination", testCustomerPagination},
+		{"CustomerPageLimit", testCustomerPageLimit},
+		{"SetActive", testSetActive},
+		{"ReplaceKey", testReplaceKey},
+		{"ReissueCode", testReissueCode},
+		{"Correct", testCorrect},
+		{"StaffAccounts", testStaffAccounts},
+		{"DisablingEndsSessions", testDisablingEndsSessions},
+		{"StaffSessions", testStaffSessions},
+		{"Tokens", testTokens},
+		{"Throttle", testThrottle},
+		{"ThrottleConcurrent", testThrottleConcurrent},
+		{"Events", testEvents},
+		{"EventsPageLimit", testEventsPageLimit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
