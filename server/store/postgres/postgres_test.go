@@ -120,7 +120,8 @@ func wantAllVersions(t *testing.T, s *Store) {
 func TestMigrateFresh(t *testing.T) {
 	s := openTemp(t)
 	wantAllVersions(t, s)
-	for _, table := range []string{"entitlements", "products", "releases", "reservations", "ledger", "classic_sessions"} {
+	for _, table := range []string{"entitlements", "products", "releases", "reservations", "ledger", "classic_sessions",
+		"customers", "distributors", "staff", "staff_sessions", "api_tokens", "throttle", "audit_events", "activation_keys"} {
 		var n int
 		if err := s.pool.QueryRow(t.Context(), `SELECT count(*) FROM `+table).Scan(&n); err != nil || n != 0 {
 			t.Errorf("table %s: %d rows, %v", table, n, err)

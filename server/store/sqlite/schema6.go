@@ -36,7 +36,7 @@ CREATE TABLE customers (
 CREATE INDEX customers_by_distributor ON customers (distributor, sort_key);
 
 INSERT INTO customers (name, name_fold, sort_key, created_at)
-SELECT customer, lower(customer), CAST(lower(customer) AS BLOB) || X'00' || CAST(customer AS BLOB),
+SELECT customer, lower(customer), CAST(customer AS BLOB),
        CAST(strftime('%s', substr(min(created_at), 1, 19)) AS INTEGER) * 1000000000
            + CAST(substr(min(created_at), 21, 9) AS INTEGER)
 FROM entitlements GROUP BY customer;
