@@ -61,15 +61,6 @@ func Time(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-// nullNanos is a time for a column that may have none: NULL for the zero
-// time. It is read back with coalesce(column, 0).
-func nullNanos(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixNano()
-}
-
 // nullText is s for a nullable reference: NULL for "", which a query
 // reads back as "" with coalesce.
 func nullText(s string) any {

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -131,5 +130,3 @@ func lastLedgerRow(t *testing.T, s store.Store, id int64) store.LedgerEntry {
 	}
 	return l[len(l)-1]
 }
-
-func keyName(i int) string { return fmt.Sprintf("key-%d", i) }
