@@ -102,13 +102,13 @@ func TestActivateRefused(t *testing.T) {
 		n        int64
 		message  string
 	}{
-		{"no updates", "Alice GmbH", 0, "--updates must be between 1 and 10000"},
-		{"negative updates", "Alice GmbH", -1, "--updates"},
-		{"one too many", "Alice GmbH", 10001, "--updates"},
-		{"a typo of extra zeros", "Alice GmbH", 1000000, "--updates"},
-		{"no customer", "", 1, "--customer is required"},
-		{"blank customer", " \t ", 1, "--customer"},
-		{"customer too long", strings.Repeat("c", 201), 1, "--customer"},
+		{"no updates", "Alice GmbH", 0, "updates must be between 1 and 10000"},
+		{"negative updates", "Alice GmbH", -1, "updates must be between"},
+		{"one too many", "Alice GmbH", 10001, "updates must be between"},
+		{"a typo of extra zeros", "Alice GmbH", 1000000, "updates must be between"},
+		{"no customer", "", 1, "customer is required"},
+		{"blank customer", " \t ", 1, "customer is required"},
+		{"customer too long", strings.Repeat("c", 201), 1, "customer is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := f.standing(t, code)
@@ -198,8 +198,8 @@ func TestActivateClassic(t *testing.T) {
 	})
 	t.Run("bad serials are refused", func(t *testing.T) {
 		for _, serial := range []string{"", "../KEY-0001", "KEY 0001", "-KEY", "KEY/1", strings.Repeat("K", 129)} {
-			if _, err := f.admin.ActivateClassic(t.Context(), "Bob AG", serial, 1); err == nil || !strings.Contains(err.Error(), "--hwkey") {
-				t.Errorf("ActivateClassic(serial %.20q): error %v, want one about --hwkey", serial, err)
+			if _, err := f.admin.ActivateClassic(t.Context(), "Bob AG", serial, 1); err == nil || !strings.Contains(err.Error(), "hwkey") {
+				t.Errorf("ActivateClassic(serial %.20q): error %v, want one about the hwkey", serial, err)
 			}
 		}
 		f.wantEntitlements(t, 2)
