@@ -69,6 +69,8 @@ type Entitlement struct {
 // (Created=false); otherwise a new entitlement is made for Credential.
 // Classic: keyed by HWKeySerial; an existing entitlement for the serial gets
 // Updates added (it must belong to the same customer, else ErrConflict).
+// A new entitlement is active; an existing one keeps its state: more paid
+// updates do not lift a suspension (Staff.SetActive does, and says so).
 type ActivateParams struct {
 	Customer   string
 	Series     string

@@ -14,8 +14,8 @@ import (
 )
 
 // Activate adds paid updates (see store.ActivateParams) and records the
-// customer when new. Activation also sets the entitlement active: staff
-// activating a credential mean it to be usable.
+// customer when new. A new entitlement is active; an existing one keeps its
+// state (a suspension is lifted by SetActive alone, with its audit event).
 func (s *Store) Activate(ctx context.Context, p store.ActivateParams) (store.Entitlement, bool, error) {
 	if err := p.Validate(); err != nil {
 		return store.Entitlement{}, false, err
@@ -69,12 +69,8 @@ func activateIn(ctx context.Context, tx pgx.Tx, p store.ActivateParams, by store
 	if e, err = move(ctx, tx, id, "", store.LedgerPurchase, store.Purchase(p.Updates), p.Now, by); err != nil {
 		return e, false, err
 	}
-	if !e.Active {
-		if _, err := tx.Exec(ctx, `UPDATE entitlements SET active = true WHERE id = $1`, id); err != nil {
-			return e, false, fmt.Errorf("activating entitlement %d: %w", id, err)
-		}
-		e.Active = true
-	}
+	// A suspended entitlement stays suspended: selling more updates is
+	// not lifting a dispute or a stolen key's block (store.ActivateParams).
 	return e, created, nil
 }
 

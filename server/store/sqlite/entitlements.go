@@ -13,8 +13,8 @@ import (
 )
 
 // Activate adds paid updates (see store.ActivateParams) and records the
-// customer when new. Activation also sets the entitlement active: staff
-// activating a credential mean it to be usable.
+// customer when new. A new entitlement is active; an existing one keeps its
+// state (a suspension is lifted by SetActive alone, with its audit event).
 func (s *Store) Activate(ctx context.Context, p store.ActivateParams) (store.Entitlement, bool, error) {
 	if err := p.Validate(); err != nil {
 		return store.Entitlement{}, false, err
@@ -53,9 +53,8 @@ func activateIn(ctx context.Context, tx *sql.Tx, p store.ActivateParams, by stor
 	if _, err := move(ctx, tx, id, "", store.LedgerPurchase, store.Purchase(p.Updates), p.Now, by); err != nil {
 		return store.Entitlement{}, false, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE entitlements SET active = 1 WHERE id = ?`, id); err != nil {
-		return store.Entitlement{}, false, fmt.Errorf("activating entitlement %d: %w", id, err)
-	}
+	// A suspended entitlement stays suspended: selling more updates is
+	// not lifting a dispute or a stolen key's block (store.ActivateParams).
 	e, err := entitlementWhere(ctx, tx, "id = ?", id)
 	return e, !found, err
 }

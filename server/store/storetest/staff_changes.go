@@ -24,6 +24,12 @@ func testSetActive(t *testing.T, s store.Store) {
 	if again, err := s.SetActive(t.Context(), e.ID, false, olga); err != nil || again.Active {
 		t.Errorf("SetActive(false) again = %+v, %v", again, err)
 	}
+	// Selling more updates does not lift the suspension.
+	more, _, err := s.Activate(t.Context(), store.ActivateParams{Customer: "Acme", Series: api.SeriesPro,
+		Credential: proCredential("Acme"), CodeHint: "12345", Updates: 1, Now: t0})
+	if err != nil || more.Active || more.Remaining != 3 {
+		t.Errorf("Activate on a suspended entitlement = %+v, %v; want 3 remaining, still suspended", more, err)
+	}
 	on, err := s.SetActive(t.Context(), e.ID, true, olga)
 	if err != nil || !on.Active {
 		t.Fatalf("SetActive(true) = %+v, %v", on, err)
@@ -40,7 +46,7 @@ func testSetActive(t *testing.T, s store.Store) {
 	if _, err := s.SetActive(t.Context(), e.ID, false, store.Actor{}); err == nil {
 		t.Error("SetActive without an actor was accepted")
 	}
-	wantLedgerKinds(t, s, e.ID, store.LedgerPurchase, store.LedgerReserve)
+	wantLedgerKinds(t, s, e.ID, store.LedgerPurchase, store.LedgerPurchase, store.LedgerReserve)
 }
 
 // testReplaceKey: a customer's lost hardware key is replaced: the old
