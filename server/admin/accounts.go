@@ -67,7 +67,7 @@ func (a *Admin) AddStaff(ctx context.Context, c Caller, login, role, distributor
 	}
 	now := a.Now.UTC()
 	acc := store.StaffAccount{Login: login, Role: role, Distributor: distributor, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
-	if err := a.Store.CreateStaff(ctx, acc, c.actor("")); errors.Is(err, store.ErrExists) {
+	if err := a.Store.CreateStaff(ctx, acc, a.by(c, "")); errors.Is(err, store.ErrExists) {
 		return NewStaff{}, markKind(store.ErrExists, i18n.Errorf("the login %q is taken; choose another", login))
 	} else if err != nil {
 		return NewStaff{}, fmt.Errorf("adding %s: %w", login, err)
@@ -134,7 +134,7 @@ func (a *Admin) SetDisabled(ctx context.Context, c Caller, login string, disable
 	if disabled {
 		action = "staff.disable"
 	}
-	if err := a.Store.UpdateStaff(ctx, acc, action, c.actor(reason)); err != nil {
+	if err := a.Store.UpdateStaff(ctx, acc, action, a.by(c, reason)); err != nil {
 		return StaffView{}, fmt.Errorf("changing %s: %w", login, err)
 	}
 	return staffView(acc), nil
@@ -152,7 +152,7 @@ func (a *Admin) ResetPassword(ctx context.Context, c Caller, login string) (NewS
 		return NewStaff{}, err
 	}
 	acc.UpdatedAt = a.Now.UTC()
-	if err := a.Store.UpdateStaff(ctx, acc, "staff.reset-password", c.actor("")); err != nil {
+	if err := a.Store.UpdateStaff(ctx, acc, "staff.reset-password", a.by(c, "")); err != nil {
 		return NewStaff{}, fmt.Errorf("changing %s: %w", login, err)
 	}
 	return NewStaff{StaffView: staffView(acc), Password: pw}, nil
@@ -182,7 +182,7 @@ func (a *Admin) EnableTOTP(ctx context.Context, c Caller, login string, on bool)
 		acc.TOTPSecret, action = setup.Secret, "staff.totp-on"
 	}
 	acc.UpdatedAt = a.Now.UTC()
-	if err := a.Store.UpdateStaff(ctx, acc, action, c.actor("")); err != nil {
+	if err := a.Store.UpdateStaff(ctx, acc, action, a.by(c, "")); err != nil {
 		return TOTPSetup{}, fmt.Errorf("changing %s: %w", login, err)
 	}
 	return setup, nil
@@ -235,7 +235,7 @@ func (a *Admin) CreateToken(ctx context.Context, c Caller, login, name, role str
 	}
 	tok, hash := staff.NewToken()
 	t := store.APIToken{Login: login, Name: name, Role: role, Hash: hash, CreatedAt: a.Now.UTC()}
-	if t.ID, err = a.Store.CreateToken(ctx, t, c.actor("")); errors.Is(err, store.ErrExists) {
+	if t.ID, err = a.Store.CreateToken(ctx, t, a.by(c, "")); errors.Is(err, store.ErrExists) {
 		return NewToken{}, markKind(store.ErrExists, i18n.Errorf("%s already has a token named %q; revoke it or choose another name", login, name))
 	} else if err != nil {
 		return NewToken{}, fmt.Errorf("making a token for %s: %w", login, err)
@@ -264,7 +264,7 @@ func (a *Admin) RevokeToken(ctx context.Context, c Caller, id int64, reason stri
 	if err := c.allow(staff.ActManageStaff); err != nil {
 		return err
 	}
-	err := a.Store.RevokeToken(ctx, id, c.actor(reason))
+	err := a.Store.RevokeToken(ctx, id, a.by(c, reason))
 	if errors.Is(err, store.ErrNotFound) {
 		return markKind(store.ErrNotFound, i18n.Errorf("no token %d", id))
 	}
@@ -291,5 +291,5 @@ func (a *Admin) AddDistributor(ctx context.Context, c Caller, name string) error
 	if name == "" || len(name) > 200 {
 		return invalid("the distributor's name is required (up to 200 characters)")
 	}
-	return a.Store.AddDistributor(ctx, name, c.actor(""))
+	return a.Store.AddDistributor(ctx, name, a.by(c, ""))
 }

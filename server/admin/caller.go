@@ -22,9 +22,9 @@ type Caller struct {
 // Local is the server's shell: an admin recorded as "local:USER".
 func Local(user string) Caller { return Caller{Principal: staff.LocalPrincipal(user)} }
 
-// actor is the record of c making a change for reason.
-func (c Caller) actor(reason string) store.Actor {
-	return store.Actor{Name: c.Actor, Address: c.Address, Reason: reason}
+// by is the record of c making a change for reason, now by a's clock.
+func (a *Admin) by(c Caller, reason string) store.Actor {
+	return store.Actor{Name: c.Actor, Address: c.Address, Reason: reason, At: a.Now.UTC()}
 }
 
 // What a refusal is, for the API's status codes and the console's words.

@@ -113,7 +113,7 @@ func (a *Admin) Activate(ctx context.Context, c Caller, r ActivateRequest) (Outc
 	}
 	p := store.ActivateStaffParams{
 		ActivateParams: store.ActivateParams{Customer: r.Customer, Series: r.Series, Updates: r.Updates, Now: a.Now.UTC()},
-		Actor:          c.actor(r.Reason), Distributor: r.Distributor, VAT: r.VAT, IdempotencyKey: r.IdempotencyKey,
+		Actor:          a.by(c, r.Reason), Distributor: r.Distributor, VAT: r.VAT, IdempotencyKey: r.IdempotencyKey,
 		RequestHash: requestHash("activate", r.Customer, r.Series, r.Updates, r.HWKey, r.Distributor),
 	}
 	if r.Series == api.SeriesPro {
@@ -206,7 +206,7 @@ func (a *Admin) AddUpdates(ctx context.Context, c Caller, id int64, r AddRequest
 	}
 	p := store.ActivateStaffParams{
 		ActivateParams: store.ActivateParams{Customer: e.Customer, Series: e.Series, Updates: r.Updates, Now: a.Now.UTC(), CodeHint: e.CodeHint},
-		Actor:          c.actor(r.Reason), Distributor: cu.Distributor, VAT: cu.VAT, IdempotencyKey: r.IdempotencyKey,
+		Actor:          a.by(c, r.Reason), Distributor: cu.Distributor, VAT: cu.VAT, IdempotencyKey: r.IdempotencyKey,
 		RequestHash: requestHash("add", id, r.Updates),
 	}
 	if e.Series == api.SeriesPro {
@@ -239,7 +239,7 @@ func (a *Admin) setActive(ctx context.Context, c Caller, id int64, active bool, 
 	if _, err := a.entitlementFor(ctx, c, id); err != nil {
 		return Credential{}, err
 	}
-	e, err := a.Store.SetActive(ctx, id, active, c.actor(reason))
+	e, err := a.Store.SetActive(ctx, id, active, a.by(c, reason))
 	if err != nil {
 		return Credential{}, fmt.Errorf("changing entitlement %d: %w", id, err)
 	}
@@ -276,7 +276,7 @@ func (a *Admin) ReplaceKey(ctx context.Context, c Caller, id int64, serial, reas
 	if e.HWKeySerial == serial {
 		return Credential{}, invalid("the licence is already on hardware key %s", serial)
 	}
-	e, err = a.Store.ReplaceCredential(ctx, id, store.Credential{HWKeySerial: serial}, "", c.actor(reason))
+	e, err = a.Store.ReplaceCredential(ctx, id, store.Credential{HWKeySerial: serial}, "", a.by(c, reason))
 	if errors.Is(err, store.ErrConflict) {
 		return Credential{}, markKind(store.ErrConflict, i18n.Errorf("hardware key %s already has a licence; check the serial", serial))
 	} else if err != nil {
@@ -311,7 +311,7 @@ func (a *Admin) Reissue(ctx context.Context, c Caller, id int64, reason string) 
 	if err != nil {
 		return Reissued{}, err
 	}
-	e, err = a.Store.ReplaceCredential(ctx, id, store.Credential{CodeHash: keyring.CodeHash(a.Keys.CodeSecret, code)}, code.LastGroup(), c.actor(reason))
+	e, err = a.Store.ReplaceCredential(ctx, id, store.Credential{CodeHash: keyring.CodeHash(a.Keys.CodeSecret, code)}, code.LastGroup(), a.by(c, reason))
 	if err != nil {
 		return Reissued{}, fmt.Errorf("reissuing the code of entitlement %d: %w", id, err)
 	}
@@ -334,7 +334,7 @@ func (a *Admin) Correct(ctx context.Context, c Caller, id int64, n int64, reason
 	if _, err := a.entitlementFor(ctx, c, id); err != nil {
 		return Credential{}, err
 	}
-	e, err := a.Store.Correct(ctx, id, n, c.actor(reason))
+	e, err := a.Store.Correct(ctx, id, n, a.by(c, reason))
 	if errors.Is(err, store.ErrWouldGoNegative) {
 		return Credential{}, markKind(store.ErrWouldGoNegative, i18n.Errorf("entitlement %d has fewer remaining updates than %d; held and consumed updates cannot be taken back",
 			id, -n))

@@ -208,7 +208,7 @@ func (a *Admin) UpdateCustomer(ctx context.Context, c Caller, name string, ch Cu
 		}
 		cu.Distributor = *ch.Distributor
 	}
-	if _, err := a.Store.UpdateCustomer(ctx, cu, c.actor(ch.Reason)); err != nil {
+	if _, err := a.Store.UpdateCustomer(ctx, cu, a.by(c, ch.Reason)); err != nil {
 		return CustomerDetail{}, fmt.Errorf("changing customer %q: %w", name, err)
 	}
 	return a.Customer(ctx, c, name)

@@ -54,7 +54,7 @@ func (a *Admin) ChangePassword(ctx context.Context, c Caller, current, next stri
 		return Session{}, err
 	}
 	acc.UpdatedAt = now
-	if err := a.Store.UpdateStaff(ctx, acc, "staff.password", c.actor("")); err != nil {
+	if err := a.Store.UpdateStaff(ctx, acc, "staff.password", a.by(c, "")); err != nil {
 		return Session{}, fmt.Errorf("changing the password of %s: %w", acc.Login, err)
 	}
 	return a.openSession(ctx, acc.Login, addr, false, now)
@@ -99,7 +99,7 @@ func (a *Admin) ConfirmOwnTOTP(ctx context.Context, c Caller, secret, code strin
 		return invalid("the code does not match; type the 6 digits the app shows now for aktual")
 	}
 	acc.TOTPSecret, acc.UpdatedAt = secret, a.Now.UTC()
-	if err := a.Store.UpdateStaff(ctx, acc, "staff.totp-on", c.actor("")); err != nil {
+	if err := a.Store.UpdateStaff(ctx, acc, "staff.totp-on", a.by(c, "")); err != nil {
 		return fmt.Errorf("turning on two-step sign-in for %s: %w", acc.Login, err)
 	}
 	return nil

@@ -44,6 +44,10 @@ type Actor struct {
 	Name    string
 	Address string // the client's address; "" for the shell
 	Reason  string // why; required for corrections, optional elsewhere
+	// At is when the change is made, for a change that takes no time of
+	// its own (SetActive, ReplaceCredential, Correct, RevokeToken,
+	// AddDistributor): zero is now. The admin package sets its clock.
+	At time.Time
 }
 
 // Actors the store sets itself on the update flow's ledger rows.

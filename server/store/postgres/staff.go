@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -99,7 +98,7 @@ func (s *Store) SetActive(ctx context.Context, id int64, active bool, a store.Ac
 		if e.Active == active {
 			return e, nil
 		}
-		now := time.Now().UTC()
+		now := store.OrNow(a.At)
 		at, ns := storedTime(now)
 		after, err := scanEntitlement(tx.QueryRow(ctx, `UPDATE entitlements SET active = $2, updated_at = $3, updated_at_ns = $4
 			WHERE id = $1 RETURNING `+entitlementColumns, e.ID, active, at, ns))
@@ -124,7 +123,7 @@ func (s *Store) ReplaceCredential(ctx context.Context, id int64, c store.Credent
 		if err := storesql.CheckCredentialFree(ctx, shared{tx}, c); err != nil {
 			return store.Entitlement{}, err
 		}
-		now := time.Now().UTC()
+		now := store.OrNow(a.At)
 		at, ns := storedTime(now)
 		var after store.Entitlement
 		if e.Kind == store.KindHWKey {
@@ -156,7 +155,7 @@ func (s *Store) Correct(ctx context.Context, id int64, n int64, a store.Actor) (
 		return store.Entitlement{}, err
 	}
 	return s.change(ctx, id, "correcting", func(tx pgx.Tx, e store.Entitlement) (store.Entitlement, error) {
-		now := time.Now().UTC()
+		now := store.OrNow(a.At)
 		after, err := move(ctx, tx, e.ID, "", store.LedgerCorrection, store.Correction(n), now, a)
 		if errors.Is(err, store.ErrWouldGoNegative) {
 			return store.Entitlement{}, fmt.Errorf("%d remaining, a correction of %d: %w", e.Remaining, n, err)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/aktual/aktual/server/store"
 	"github.com/aktual/aktual/server/store/storesql"
@@ -96,7 +95,7 @@ func (s *Store) SetActive(ctx context.Context, id int64, active bool, a store.Ac
 		if e.Active == active {
 			return e, nil
 		}
-		now := time.Now().UTC()
+		now := store.OrNow(a.At)
 		if _, err := tx.ExecContext(ctx, `UPDATE entitlements SET active = ?, updated_at = ? WHERE id = ?`, active, formatTime(now), e.ID); err != nil {
 			return store.Entitlement{}, err
 		}
@@ -121,7 +120,7 @@ func (s *Store) ReplaceCredential(ctx context.Context, id int64, c store.Credent
 		if err := storesql.CheckCredentialFree(ctx, shared{tx}, c); err != nil {
 			return store.Entitlement{}, err
 		}
-		now := time.Now().UTC()
+		now := store.OrNow(a.At)
 		if e.Kind == store.KindHWKey {
 			_, err = tx.ExecContext(ctx, `UPDATE entitlements SET hwkey_serial = ?, updated_at = ? WHERE id = ?`, c.HWKeySerial, formatTime(now), e.ID)
 			if err == nil {
@@ -151,7 +150,7 @@ func (s *Store) Correct(ctx context.Context, id int64, n int64, a store.Actor) (
 		return store.Entitlement{}, err
 	}
 	return s.change(ctx, id, "correcting", func(ctx context.Context, tx *sql.Tx, e store.Entitlement) (store.Entitlement, error) {
-		now := time.Now().UTC()
+		now := store.OrNow(a.At)
 		after, err := move(ctx, tx, e.ID, "", store.LedgerCorrection, store.Correction(n), now, a)
 		if errors.Is(err, store.ErrWouldGoNegative) {
 			return store.Entitlement{}, fmt.Errorf("%d remaining, a correction of %d: %w", e.Remaining, n, err)

@@ -219,7 +219,7 @@ func (s StaffStore) RevokeToken(ctx context.Context, id int64, a store.Actor) er
 		return err
 	}
 	return s.clean(s.Write(ctx, func(ctx context.Context, q Querier) error {
-		at := now()
+		at := store.OrNow(a.At)
 		t, err := scanToken(q.QueryRow(ctx, `UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL
 			RETURNING `+tokenColumns, id, Nanos(at)))
 		if err := one(err, "token "+strconv.FormatInt(id, 10)); errors.Is(err, store.ErrNotFound) {

@@ -70,9 +70,6 @@ func nullText(s string) any {
 	return s
 }
 
-// now is the time of a change whose method takes none: the store's clock.
-func now() time.Time { return time.Now().UTC() }
-
 // one reports sql.ErrNoRows (pgx.ErrNoRows matches it) as what, wrapped
 // around store.ErrNotFound.
 func one(err error, what string) error {
@@ -127,7 +124,7 @@ func (s StaffStore) AddDistributor(ctx context.Context, name string, a store.Act
 		return err
 	}
 	return s.clean(s.Write(ctx, func(ctx context.Context, q Querier) error {
-		at := now()
+		at := store.OrNow(a.At)
 		n, err := q.Exec(ctx, `INSERT INTO distributors (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
 			name, Nanos(at))
 		if err != nil || n == 0 {
