@@ -247,7 +247,8 @@ type Staff interface {
 	CreateStaffSession(ctx context.Context, s StaffSession) error
 	// StaffSession finds a session in force at now and its account:
 	// ErrNotFound for an unknown or expired session, or one whose account
-	// is disabled. It records now as the session's SeenAt.
+	// is disabled. It records now as the session's SeenAt when that is
+	// more than a minute old (a click is a read, not a write).
 	StaffSession(ctx context.Context, idHash []byte, now time.Time) (StaffSession, StaffAccount, error)
 	// UpdateStaffSession stores a session's Pending, CSRF and ExpiresAt.
 	UpdateStaffSession(ctx context.Context, s StaffSession) error
@@ -258,8 +259,8 @@ type Staff interface {
 	// has), with an audit event "token.add"; returns its ID.
 	CreateToken(ctx context.Context, t APIToken, a Actor) (int64, error)
 	// TokenByHash finds a token in force and its account, recording now
-	// as its last use: ErrNotFound for an unknown or revoked token, or one
-	// whose account is disabled.
+	// as its last use when that is more than a minute old: ErrNotFound for
+	// an unknown or revoked token, or one whose account is disabled.
 	TokenByHash(ctx context.Context, hash []byte, now time.Time) (APIToken, StaffAccount, error)
 	// Tokens lists the tokens of a login ("" : all), by ID.
 	Tokens(ctx context.Context, login string) ([]APIToken, error)
