@@ -118,7 +118,15 @@ func (a *Admin) LoginTOTP(ctx context.Context, pendingID, code string, addr neti
 	} else if !ok {
 		return Session{}, &ErrThrottled{RetryAfter: wait}
 	}
-	if !staff.CheckTOTP(acc.TOTPSecret, code, now) {
+	step, ok := staff.MatchTOTP(acc.TOTPSecret, code, now)
+	if ok {
+		// A code is good once: one seen over a shoulder, or replayed,
+		// is refused as a wrong one.
+		if ok, err = a.Store.UseTOTPStep(ctx, acc.Login, step); err != nil {
+			return Session{}, err
+		}
+	}
+	if !ok {
 		if err := a.Throttle.Failed(ctx, a.Store, acc.Login, addr, now); err != nil {
 			return Session{}, err
 		}

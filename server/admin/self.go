@@ -95,11 +95,16 @@ func (a *Admin) ConfirmOwnTOTP(ctx context.Context, c Caller, secret, code strin
 	if err != nil {
 		return err
 	}
-	if !staff.CheckTOTP(secret, code, a.Now.UTC()) {
+	step, ok := staff.MatchTOTP(secret, code, a.Now.UTC())
+	if !ok {
 		return invalid("the code does not match; type the 6 digits the app shows now for aktual")
 	}
 	acc.TOTPSecret, acc.UpdatedAt = secret, a.Now.UTC()
 	if err := a.Store.UpdateStaff(ctx, acc, "staff.totp-on", a.by(c, "")); err != nil {
+		return fmt.Errorf("turning on two-step sign-in for %s: %w", acc.Login, err)
+	}
+	// The code that proved the app is spent: it cannot sign in as well.
+	if _, err := a.Store.UseTOTPStep(ctx, acc.Login, step); err != nil {
 		return fmt.Errorf("turning on two-step sign-in for %s: %w", acc.Login, err)
 	}
 	return nil

@@ -338,6 +338,14 @@ func TestSignInWithTOTP(t *testing.T) {
 	if q := b.do("GET", "/staff", nil); q.status != 200 {
 		t.Errorf("after two-step sign-in: %d", q.status)
 	}
+	// The same code again, from another browser that has the password:
+	// refused, as one seen over a shoulder must be.
+	other := s.browser()
+	csrf = other.do("GET", "/login", nil).hidden().Get("csrf")
+	other.do("POST", "/login", url.Values{"csrf": {csrf}, "login": {"boss"}, "password": {s.passwords["boss"]}})
+	if q := other.do("POST", "/login/code", url.Values{"csrf": {csrf}, "code": {code}}); q.status != http.StatusUnauthorized {
+		t.Errorf("a code used once already: %d, want 401", q.status)
+	}
 }
 
 // TestOwnPasswordAndTwoStepSignIn: a staff member changes their password

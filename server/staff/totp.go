@@ -60,26 +60,38 @@ func NewTOTP(login, issuer string) (secret, otpauthURL string, err error) {
 // anything but six digits is false, as is a secret that is malformed or
 // too short. All three steps are compared, each in constant time.
 //
-// A code stays valid for up to 90 seconds and nothing here remembers one
-// already used: the login throttle (Throttle.Failed on a wrong code) is
-// what stops guessing, at 5 guesses in 15 minutes against 3 in a million.
+// A code stays valid for up to 90 seconds. A sign-in takes MatchTOTP's
+// step and records it (store.Staff.UseTOTPStep), so that a code is good
+// once; the login throttle (Throttle.Failed on a wrong code) is what stops
+// guessing, at 5 guesses in 15 minutes against 3 in a million.
 func CheckTOTP(secret, code string, now time.Time) bool {
+	_, ok := MatchTOTP(secret, code, now)
+	return ok
+}
+
+// MatchTOTP is CheckTOTP that also says which time step (Unix time / 30)
+// the code is of, so that a sign-in can refuse a code used before
+// (store.Staff.UseTOTPStep).
+func MatchTOTP(secret, code string, now time.Time) (step int64, ok bool) {
 	code = strings.ReplaceAll(code, " ", "")
 	if len(code) != totpDigits.Length() || strings.ContainsFunc(code, func(r rune) bool { return r < '0' || r > '9' }) {
-		return false
+		return 0, false
 	}
 	if !validTOTPSecret(secret) {
-		return false
+		return 0, false
 	}
-	ok := 0
-	for _, step := range []time.Duration{-totpPeriod * time.Second, 0, totpPeriod * time.Second} {
-		want, err := totp.GenerateCodeCustom(secret, now.Add(step), totpOpts)
+	var matched int64
+	for _, skew := range []time.Duration{-totpPeriod * time.Second, 0, totpPeriod * time.Second} {
+		at := now.Add(skew)
+		want, err := totp.GenerateCodeCustom(secret, at, totpOpts)
 		if err != nil {
-			return false
+			return 0, false
 		}
-		ok |= subtle.ConstantTimeCompare([]byte(want), []byte(code))
+		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			matched = at.Unix() / totpPeriod
+		}
 	}
-	return ok == 1
+	return matched, matched != 0
 }
 
 // validTOTPSecret: base32 (upper or lower case, padded or not, as the

@@ -49,6 +49,23 @@ func TestCheckTOTPRFC6238(t *testing.T) {
 	}
 }
 
+// TestMatchTOTPStep: the step a code is of is the code's own, whichever
+// of the three accepted steps the clock is in, so a sign-in can spend it.
+func TestMatchTOTPStep(t *testing.T) {
+	for _, v := range rfc6238 {
+		want := v.unix / 30
+		for _, skew := range []int64{-30, 0, 30} {
+			step, ok := MatchTOTP(rfc6238Secret, v.code, time.Unix(v.unix+skew, 0))
+			if !ok || step != want {
+				t.Errorf("MatchTOTP(%s at %d) = %d, %v; want step %d", v.code, v.unix+skew, step, ok, want)
+			}
+		}
+	}
+	if step, ok := MatchTOTP(rfc6238Secret, "000000", time.Unix(59, 0)); ok || step != 0 {
+		t.Errorf("a wrong code matched step %d", step)
+	}
+}
+
 func TestCheckTOTPInput(t *testing.T) {
 	at := time.Unix(1111111111, 0)
 	for _, tc := range []struct {

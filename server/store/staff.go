@@ -243,6 +243,11 @@ type Staff interface {
 	// password ends the account's sessions in the same transaction.
 	UpdateStaff(ctx context.Context, acc StaffAccount, action string, a Actor) error
 
+	// UseTOTPStep records that login signed in with the TOTP code of time
+	// step step, and reports false when that step or a later one was
+	// used already: a code seen over a shoulder, or replayed, is refused.
+	UseTOTPStep(ctx context.Context, login string, step int64) (bool, error)
+
 	// CreateSession records a console session.
 	CreateStaffSession(ctx context.Context, s StaffSession) error
 	// StaffSession finds a session in force at now and its account:

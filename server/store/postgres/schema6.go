@@ -49,6 +49,8 @@ CREATE TABLE staff (
 	distributor   text    REFERENCES distributors (name),
 	password_hash text    NOT NULL,
 	totp_secret   text    NOT NULL DEFAULT '',
+	-- The last TOTP time step a sign-in used: a code is good once.
+	totp_step     bigint  NOT NULL DEFAULT 0,
 	disabled      boolean NOT NULL DEFAULT false,
 	created_at    bigint  NOT NULL,
 	updated_at    bigint  NOT NULL,

@@ -49,6 +49,8 @@ CREATE TABLE staff (
 	distributor   TEXT    REFERENCES distributors (name),
 	password_hash TEXT    NOT NULL,
 	totp_secret   TEXT    NOT NULL DEFAULT '',
+	-- The last TOTP time step a sign-in used: a code is good once.
+	totp_step     INTEGER NOT NULL DEFAULT 0,
 	disabled      INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
 	created_at    INTEGER NOT NULL,
 	updated_at    INTEGER NOT NULL,

@@ -296,3 +296,19 @@ func staffDetail(old, acc store.StaffAccount) string {
 	}
 	return acc.Login + ": " + strings.Join(parts, ", ")
 }
+
+// UseTOTPStep records step as login's last TOTP step unless that one or a
+// later one was used: one statement, so two replicas given one code at
+// once let one sign-in through.
+func (s StaffStore) UseTOTPStep(ctx context.Context, login string, step int64) (bool, error) {
+	var n int64
+	err := s.Write(ctx, func(ctx context.Context, q Querier) error {
+		var err error
+		n, err = q.Exec(ctx, `UPDATE staff SET totp_step = $2 WHERE login = $1 AND totp_step < $2`, login, step)
+		return err
+	})
+	if err != nil {
+		return false, s.clean(fmt.Errorf("recording the TOTP step of %s: %w", login, err))
+	}
+	return n == 1, nil
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -243,4 +245,39 @@ func testTokens(t *testing.T, s store.Store) {
 		t.Errorf("a revoked token's name again: %v", err)
 	}
 	wantActions(t, s, store.AuditQuery{Actor: admin.Name, Limit: 4}, "staff.disable", "staff.enable", "token.revoke", "token.add")
+}
+
+// testTOTPStepUsedOnce: a TOTP code's time step signs in once; an older
+// step is refused too, and two sign-ins racing with one code let one in.
+func testTOTPStepUsedOnce(t *testing.T, s store.Store) {
+	createStaff(t, s, "anna", store.RoleAdmin, "")
+	use := func(login string, step int64) bool {
+		t.Helper()
+		ok, err := s.UseTOTPStep(t.Context(), login, step)
+		if err != nil {
+			t.Fatalf("UseTOTPStep(%s, %d): %v", login, step, err)
+		}
+		return ok
+	}
+	if !use("anna", 1000) || use("anna", 1000) || use("anna", 999) || !use("anna", 1001) {
+		t.Error("a step was accepted twice, an older one after a newer, or a newer one refused")
+	}
+	if use("nobody", 5000) {
+		t.Error("a step of an unknown login was accepted")
+	}
+	var wg sync.WaitGroup
+	var won atomic.Int32
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if ok, err := s.UseTOTPStep(t.Context(), "anna", 2000); err == nil && ok {
+				won.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if won.Load() != 1 {
+		t.Errorf("%d of 8 racing sign-ins with one code got in, want 1", won.Load())
+	}
 }

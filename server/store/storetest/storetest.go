@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReissueCode", testReissueCode},
 		{"Correct", testCorrect},
 		{"StaffAccounts", testStaffAccounts},
+		{"TOTPStepUsedOnce", testTOTPStepUsedOnce},
 		{"DisablingEndsSessions", testDisablingEndsSessions},
 		{"StaffSessions", testStaffSessions},
 		{"Tokens", testTokens},
