@@ -203,7 +203,7 @@ func (a *API) audit(r *request) (int, any, error) {
 	return http.StatusOK, page, err
 }
 
-func (a *API) offsetLimit(r *request) (int, int, error) {
+func offsetLimit(r *request) (int, int, error) {
 	off, err := queryInt(r, "offset")
 	if err != nil {
 		return 0, 0, err
@@ -216,7 +216,7 @@ func (a *API) offsetLimit(r *request) (int, int, error) {
 }
 
 func (a *API) releases(r *request) (int, any, error) {
-	off, limit, err := a.offsetLimit(r)
+	off, limit, err := offsetLimit(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -225,16 +225,22 @@ func (a *API) releases(r *request) (int, any, error) {
 }
 
 func (a *API) distributors(r *request) (int, any, error) {
-	off, limit, err := a.offsetLimit(r)
+	return listed(r, "distributors", func() ([]string, error) { return a.Admin.Distributors(r.Context(), r.caller) })
+}
+
+// listed answers one page, by offset, of a list of at most a few hundred
+// items (staff, tokens, distributors) as {name: […], "next": offset}.
+func listed[T any](r *request, name string, list func() ([]T, error)) (int, any, error) {
+	off, limit, err := offsetLimit(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	all, err := a.Admin.Distributors(r.Context(), r.caller)
+	all, err := list()
 	if err != nil {
 		return 0, nil, err
 	}
 	items, next, err := admin.Page(all, off, limit)
-	return http.StatusOK, map[string]any{"distributors": items, "next": next}, err
+	return http.StatusOK, map[string]any{name: items, "next": next}, err
 }
 
 func (a *API) addDistributor(r *request) (int, any, error) {
@@ -249,16 +255,7 @@ func (a *API) addDistributor(r *request) (int, any, error) {
 }
 
 func (a *API) listStaff(r *request) (int, any, error) {
-	off, limit, err := a.offsetLimit(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	all, err := a.Admin.ListStaff(r.Context(), r.caller)
-	if err != nil {
-		return 0, nil, err
-	}
-	items, next, err := admin.Page(all, off, limit)
-	return http.StatusOK, map[string]any{"staff": items, "next": next}, err
+	return listed(r, "staff", func() ([]admin.StaffView, error) { return a.Admin.ListStaff(r.Context(), r.caller) })
 }
 
 func (a *API) addStaff(r *request) (int, any, error) {
@@ -292,16 +289,9 @@ func (a *API) resetPassword(r *request) (int, any, error) {
 }
 
 func (a *API) listTokens(r *request) (int, any, error) {
-	off, limit, err := a.offsetLimit(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	all, err := a.Admin.Tokens(r.Context(), r.caller, r.URL.Query().Get("login"))
-	if err != nil {
-		return 0, nil, err
-	}
-	items, next, err := admin.Page(all, off, limit)
-	return http.StatusOK, map[string]any{"tokens": items, "next": next}, err
+	return listed(r, "tokens", func() ([]admin.TokenView, error) {
+		return a.Admin.Tokens(r.Context(), r.caller, r.URL.Query().Get("login"))
+	})
 }
 
 func (a *API) createToken(r *request) (int, any, error) {

@@ -214,9 +214,15 @@ func (s *Store) Entitlements(ctx context.Context) ([]store.Entitlement, error) {
 }
 
 func allEntitlements(ctx context.Context, q querier) ([]store.Entitlement, error) {
-	rows, err := q.Query(ctx, `SELECT `+entitlementColumns+` FROM entitlements ORDER BY id`)
+	return entitlementsWhere(ctx, q, "listing entitlements", "true")
+}
+
+// entitlementsWhere lists the entitlements matching cond (a constant of
+// this package, never input), by ID; what names the listing in errors.
+func entitlementsWhere(ctx context.Context, q querier, what, cond string, args ...any) ([]store.Entitlement, error) {
+	rows, err := q.Query(ctx, `SELECT `+entitlementColumns+` FROM entitlements WHERE `+cond+` ORDER BY id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("listing entitlements: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []store.Entitlement
@@ -228,7 +234,7 @@ func allEntitlements(ctx context.Context, q querier) ([]store.Entitlement, error
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing entitlements: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
 }

@@ -42,23 +42,8 @@ func (s *Store) ActivateStaff(ctx context.Context, p store.ActivateStaffParams) 
 
 // CustomerEntitlements lists a customer's entitlements, by ID.
 func (s *Store) CustomerEntitlements(ctx context.Context, customer string) ([]store.Entitlement, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+entitlementColumns+` FROM entitlements WHERE customer = $1 ORDER BY id`, customer)
-	if err != nil {
-		return nil, scrub(fmt.Errorf("listing the entitlements of %s: %w", customer, err), s.secret)
-	}
-	defer rows.Close()
-	var out []store.Entitlement
-	for rows.Next() {
-		e, err := scanEntitlement(rows)
-		if err != nil {
-			return nil, scrub(err, s.secret)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, scrub(fmt.Errorf("listing the entitlements of %s: %w", customer, err), s.secret)
-	}
-	return out, nil
+	all, err := entitlementsWhere(ctx, s.pool, "listing the entitlements of "+customer, "customer = $1", customer)
+	return all, scrub(err, s.secret)
 }
 
 // EntitlementByID finds one: ErrNotFound when none.

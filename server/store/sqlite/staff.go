@@ -39,23 +39,7 @@ func (s *Store) ActivateStaff(ctx context.Context, p store.ActivateStaffParams) 
 
 // CustomerEntitlements lists a customer's entitlements, by ID.
 func (s *Store) CustomerEntitlements(ctx context.Context, customer string) ([]store.Entitlement, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+entitlementColumns+` FROM entitlements WHERE customer = ? ORDER BY id`, customer)
-	if err != nil {
-		return nil, fmt.Errorf("listing the entitlements of %s: %w", customer, err)
-	}
-	defer rows.Close()
-	var out []store.Entitlement
-	for rows.Next() {
-		e, err := scanEntitlement(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing the entitlements of %s: %w", customer, err)
-	}
-	return out, nil
+	return entitlementsWhere(ctx, s.db, "listing the entitlements of "+customer, "customer = ?", customer)
 }
 
 // EntitlementByID finds one: ErrNotFound when none.

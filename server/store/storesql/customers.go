@@ -78,36 +78,26 @@ func contains(text string) string { return "%" + likeEscaper.Replace(text) + "%"
 // Customers searches customers (see store.CustomerQuery) and returns a
 // page, and the name to pass as After for the next ("" after the last).
 func (s StaffStore) Customers(ctx context.Context, cq store.CustomerQuery) ([]store.Customer, string, error) {
-	var (
-		conds []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var w filter
 	if cq.After != "" {
-		conds = append(conds, "sort_key > "+arg(SortKey(cq.After)))
+		w.and("sort_key > " + w.arg(SortKey(cq.After)))
 	}
 	if cq.Distributor != "" {
-		conds = append(conds, "distributor = "+arg(cq.Distributor))
+		w.and("distributor = " + w.arg(cq.Distributor))
 	}
 	if text := strings.TrimSpace(cq.Text); text != "" {
 		// Serials are ASCII: the databases' lower() folds them.
-		like, exact := arg(contains(store.Fold(text))), arg(text)
-		conds = append(conds, `(name_fold LIKE `+like+` ESCAPE '\' OR vat_fold LIKE `+like+` ESCAPE '\'
+		like, exact := w.arg(contains(store.Fold(text))), w.arg(text)
+		w.and(`(name_fold LIKE ` + like + ` ESCAPE '\' OR vat_fold LIKE ` + like + ` ESCAPE '\'
 			OR name IN (SELECT customer FROM entitlements
-			            WHERE code_hint = `+exact+` OR lower(hwkey_serial) LIKE `+like+` ESCAPE '\'))`)
+			            WHERE code_hint = ` + exact + ` OR lower(hwkey_serial) LIKE ` + like + ` ESCAPE '\'))`)
 	}
 	if len(cq.CodeHash) != 0 {
-		conds = append(conds, "name IN (SELECT customer FROM entitlements WHERE code_hash = "+arg(cq.CodeHash)+")")
-	}
-	where := ""
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
+		w.and("name IN (SELECT customer FROM entitlements WHERE code_hash = " + w.arg(cq.CodeHash) + ")")
 	}
 	n := cq.PageSize()
-	rows, err := s.DB.Query(ctx, `SELECT `+customerColumns+` FROM customers`+where+` ORDER BY sort_key LIMIT `+arg(int64(n+1)), args...)
+	limit := w.arg(int64(n + 1))
+	rows, err := s.DB.Query(ctx, `SELECT `+customerColumns+` FROM customers`+w.where()+` ORDER BY sort_key LIMIT `+limit, w.args...)
 	page, err := collect(rows, err, "searching customers", scanCustomer)
 	if err != nil {
 		return nil, "", s.clean(err)
@@ -190,4 +180,27 @@ func FoldCustomers(ctx context.Context, q Querier) error {
 		}
 	}
 	return nil
+}
+
+// filter builds a query's WHERE clause from conditions whose values are
+// bound as $n arguments, never written into the text.
+type filter struct {
+	conds []string
+	args  []any
+}
+
+// arg binds v and returns its placeholder.
+func (f *filter) arg(v any) string {
+	f.args = append(f.args, v)
+	return fmt.Sprintf("$%d", len(f.args))
+}
+
+func (f *filter) and(cond string) { f.conds = append(f.conds, cond) }
+
+// where is " WHERE …" of the conditions, "" for none.
+func (f *filter) where() string {
+	if len(f.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(f.conds, " AND ")
 }

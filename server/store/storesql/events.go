@@ -66,38 +66,28 @@ func scanEvent(r Row) (store.AuditEvent, error) {
 // Events lists the audit log, newest first (see store.AuditQuery), and the
 // Before of the next page (0 after the last).
 func (s StaffStore) Events(ctx context.Context, aq store.AuditQuery) ([]store.AuditEvent, int64, error) {
-	var (
-		conds []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var w filter
 	if aq.Customer != "" {
-		conds = append(conds, "customer = "+arg(aq.Customer))
+		w.and("customer = " + w.arg(aq.Customer))
 	}
 	if aq.Actor != "" {
-		conds = append(conds, "actor = "+arg(aq.Actor))
+		w.and("actor = " + w.arg(aq.Actor))
 	}
 	if aq.Distributor != "" {
-		conds = append(conds, "customer IN (SELECT name FROM customers WHERE distributor = "+arg(aq.Distributor)+")")
+		w.and("customer IN (SELECT name FROM customers WHERE distributor = " + w.arg(aq.Distributor) + ")")
 	}
 	if !aq.From.IsZero() {
-		conds = append(conds, "at >= "+arg(Nanos(aq.From)))
+		w.and("at >= " + w.arg(Nanos(aq.From)))
 	}
 	if !aq.To.IsZero() {
-		conds = append(conds, "at < "+arg(Nanos(aq.To)))
+		w.and("at < " + w.arg(Nanos(aq.To)))
 	}
 	if aq.Before > 0 {
-		conds = append(conds, "id < "+arg(aq.Before))
-	}
-	where := ""
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
+		w.and("id < " + w.arg(aq.Before))
 	}
 	n := aq.PageSize()
-	rows, err := s.DB.Query(ctx, `SELECT `+eventColumns+` FROM audit_events`+where+` ORDER BY id DESC LIMIT `+arg(int64(n+1)), args...)
+	limit := w.arg(int64(n + 1))
+	rows, err := s.DB.Query(ctx, `SELECT `+eventColumns+` FROM audit_events`+w.where()+` ORDER BY id DESC LIMIT `+limit, w.args...)
 	events, err := collect(rows, err, "listing the audit log", scanEvent)
 	if err != nil {
 		return nil, 0, s.clean(err)
