@@ -129,12 +129,15 @@ func (a *Admin) SetDisabled(ctx context.Context, c Caller, login string, disable
 	if disabled && c.Actor == "staff:"+login {
 		return StaffView{}, invalid("you cannot disable your own account; ask another admin")
 	}
-	acc.Disabled, acc.UpdatedAt = disabled, a.Now.UTC()
 	action := "staff.enable"
 	if disabled {
 		action = "staff.disable"
 	}
-	if err := a.Store.UpdateStaff(ctx, acc, action, a.by(c, reason)); err != nil {
+	acc, err = a.Store.ChangeStaff(ctx, login, action, a.by(c, reason), func(cur *store.StaffAccount) error {
+		cur.Disabled = disabled
+		return nil
+	})
+	if err != nil {
 		return StaffView{}, fmt.Errorf("changing %s: %w", login, err)
 	}
 	return staffView(acc), nil
@@ -148,11 +151,15 @@ func (a *Admin) ResetPassword(ctx context.Context, c Caller, login string) (NewS
 		return NewStaff{}, err
 	}
 	pw := staff.GeneratePassword()
-	if acc.PasswordHash, err = staff.HashPassword(pw); err != nil {
+	hash, err := staff.HashPassword(pw)
+	if err != nil {
 		return NewStaff{}, err
 	}
-	acc.UpdatedAt = a.Now.UTC()
-	if err := a.Store.UpdateStaff(ctx, acc, "staff.reset-password", a.by(c, "")); err != nil {
+	acc, err = a.Store.ChangeStaff(ctx, login, "staff.reset-password", a.by(c, ""), func(cur *store.StaffAccount) error {
+		cur.PasswordHash = hash
+		return nil
+	})
+	if err != nil {
 		return NewStaff{}, fmt.Errorf("changing %s: %w", login, err)
 	}
 	return NewStaff{StaffView: staffView(acc), Password: pw}, nil
@@ -172,17 +179,19 @@ func (a *Admin) EnableTOTP(ctx context.Context, c Caller, login string, on bool)
 	if err != nil {
 		return TOTPSetup{}, err
 	}
-	setup := TOTPSetup{Login: login}
+	setup := TOTPSetup{Login: acc.Login}
 	action := "staff.totp-off"
-	acc.TOTPSecret = ""
 	if on {
-		if setup.Secret, setup.URL, err = staff.NewTOTP(login, "aktual"); err != nil {
+		if setup.Secret, setup.URL, err = staff.NewTOTP(acc.Login, "aktual"); err != nil {
 			return TOTPSetup{}, err
 		}
-		acc.TOTPSecret, action = setup.Secret, "staff.totp-on"
+		action = "staff.totp-on"
 	}
-	acc.UpdatedAt = a.Now.UTC()
-	if err := a.Store.UpdateStaff(ctx, acc, action, a.by(c, "")); err != nil {
+	_, err = a.Store.ChangeStaff(ctx, login, action, a.by(c, ""), func(cur *store.StaffAccount) error {
+		cur.TOTPSecret = setup.Secret
+		return nil
+	})
+	if err != nil {
 		return TOTPSetup{}, fmt.Errorf("changing %s: %w", login, err)
 	}
 	return setup, nil
@@ -276,7 +285,7 @@ func (a *Admin) Distributors(ctx context.Context, c Caller) ([]string, error) {
 	if err := c.allow(staff.ActView); err != nil {
 		return nil, err
 	}
-	if c.Role == store.RoleDistributor {
+	if c.Distributor != "" {
 		return []string{c.Distributor}, nil
 	}
 	return a.Store.Distributors(ctx)

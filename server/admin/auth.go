@@ -45,15 +45,14 @@ func badLogin() error {
 }
 
 // Login checks a staff member's password and opens a session (pending,
-// when the account has TOTP on). Failures are counted per account and per
-// address in the database, so the limit holds across replicas; an unknown
-// login costs and answers the same as a wrong password.
+// when the account has TOTP on). Attempts are counted per account and per
+// address in the database before the password is checked, so the limit
+// holds across replicas and against a burst; an unknown login costs and
+// answers the same as a wrong password.
 func (a *Admin) Login(ctx context.Context, login, password string, addr netip.Addr) (Session, error) {
 	now := a.Now.UTC()
-	if ok, wait, err := a.Throttle.Allowed(ctx, a.Store, login, addr, now); err != nil {
+	if err := a.attempt(ctx, staff.StepPassword, login, addr, now); err != nil {
 		return Session{}, err
-	} else if !ok {
-		return Session{}, &ErrThrottled{RetryAfter: wait}
 	}
 	acc, err := a.Store.StaffAccount(ctx, login)
 	if errors.Is(err, store.ErrNotFound) {
@@ -69,7 +68,7 @@ func (a *Admin) Login(ctx context.Context, login, password string, addr netip.Ad
 		_ = a.Store.RecordEvent(ctx, store.AuditEvent{At: now, Actor: "staff:" + login, Address: addr.String(), Action: "login.disabled"})
 		return Session{}, markKind(ErrUnauthorized, i18n.Errorf("this account is disabled; ask an admin"))
 	}
-	if err := a.Throttle.Succeeded(ctx, a.Store, login); err != nil {
+	if err := a.Throttle.Succeeded(ctx, a.Store, staff.StepPassword, login, addr); err != nil {
 		return Session{}, err
 	}
 	s, err := a.openSession(ctx, acc.Login, addr, acc.TOTPSecret != "", now)
@@ -82,10 +81,21 @@ func (a *Admin) Login(ctx context.Context, login, password string, addr netip.Ad
 	return s, nil
 }
 
-func (a *Admin) failedLogin(ctx context.Context, login string, addr netip.Addr, now time.Time) error {
-	if err := a.Throttle.Failed(ctx, a.Store, login, addr, now); err != nil {
+// attempt counts a sign-in attempt before it is checked (staff.Throttle):
+// ErrThrottled when it may not be checked.
+func (a *Admin) attempt(ctx context.Context, step, login string, addr netip.Addr, now time.Time) error {
+	ok, wait, err := a.Throttle.Attempt(ctx, a.Store, step, login, addr, now)
+	if err != nil {
 		return err
 	}
+	if !ok {
+		return &ErrThrottled{RetryAfter: wait}
+	}
+	return nil
+}
+
+// failedLogin records a wrong password (the attempt is counted already).
+func (a *Admin) failedLogin(ctx context.Context, login string, addr netip.Addr, now time.Time) error {
 	_ = a.Store.RecordEvent(ctx, store.AuditEvent{At: now, Actor: "anonymous", Address: addr.String(), Action: "login.failed", Detail: "login " + fmt.Sprintf("%.64q", login)})
 	return badLogin()
 }
@@ -113,10 +123,8 @@ func (a *Admin) LoginTOTP(ctx context.Context, pendingID, code string, addr neti
 	if err != nil || !s.Pending {
 		return Session{}, markKind(ErrUnauthorized, i18n.Errorf("the sign-in has expired; sign in again"))
 	}
-	if ok, wait, err := a.Throttle.Allowed(ctx, a.Store, acc.Login, addr, now); err != nil {
+	if err := a.attempt(ctx, staff.StepCode, acc.Login, addr, now); err != nil {
 		return Session{}, err
-	} else if !ok {
-		return Session{}, &ErrThrottled{RetryAfter: wait}
 	}
 	step, ok := staff.MatchTOTP(acc.TOTPSecret, code, now)
 	if ok {
@@ -127,15 +135,12 @@ func (a *Admin) LoginTOTP(ctx context.Context, pendingID, code string, addr neti
 		}
 	}
 	if !ok {
-		if err := a.Throttle.Failed(ctx, a.Store, acc.Login, addr, now); err != nil {
-			return Session{}, err
-		}
 		return Session{}, markKind(ErrUnauthorized, i18n.Errorf("wrong code; type the 6 digits your authenticator app shows now"))
 	}
 	if err := a.Store.EndStaffSession(ctx, s.IDHash); err != nil {
 		return Session{}, err
 	}
-	if err := a.Throttle.Succeeded(ctx, a.Store, acc.Login); err != nil {
+	if err := a.Throttle.Succeeded(ctx, a.Store, staff.StepCode, acc.Login, addr); err != nil {
 		return Session{}, err
 	}
 	_ = a.Store.RecordEvent(ctx, store.AuditEvent{At: now, Actor: "staff:" + acc.Login, Address: addr.String(), Action: "login"})

@@ -14,6 +14,9 @@ import (
 // the console, a token on the admin API, or the server's shell. Every
 // operation a Caller asks for is checked against its role here, in one
 // place, so the console, the API and the shell cannot disagree.
+// Distributor, when set, binds every listing and lookup to that
+// distributor's customers whatever the role (a distributor's
+// support-scoped token included): scope by it, never by the role.
 type Caller struct {
 	staff.Principal
 	Address string // the client's address; "" for the shell

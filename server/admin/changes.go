@@ -70,7 +70,7 @@ func (r *ActivateRequest) check(c Caller) error {
 	case !api.ValidSeries(r.Series):
 		return invalid("series must be pro or classic")
 	}
-	if c.Role == store.RoleDistributor {
+	if c.Distributor != "" {
 		if r.Distributor != "" && r.Distributor != c.Distributor {
 			return markKind(ErrForbidden, i18n.Errorf("you activate for your own distributor (%s) only", c.Distributor))
 		}
@@ -102,7 +102,7 @@ func (a *Admin) Activate(ctx context.Context, c Caller, r ActivateRequest) (Outc
 	if err := r.check(c); err != nil {
 		return Outcome{}, err
 	}
-	if r.Distributor != "" && c.Role != store.RoleDistributor {
+	if r.Distributor != "" && c.Distributor == "" {
 		if err := a.knownDistributor(ctx, r.Distributor); err != nil {
 			return Outcome{}, err
 		}

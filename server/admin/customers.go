@@ -70,7 +70,7 @@ func (a *Admin) Search(ctx context.Context, c Caller, text, after string, limit 
 	if code, err := api.ParseCode(text); err == nil {
 		q.Text, q.CodeHash = "", keyring.CodeHash(a.Keys.CodeSecret, code)
 	}
-	if c.Role == store.RoleDistributor {
+	if c.Distributor != "" {
 		q.Distributor = c.Distributor
 	}
 	found, next, err := a.Store.Customers(ctx, q)

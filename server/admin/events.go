@@ -42,7 +42,7 @@ func (a *Admin) Events(ctx context.Context, c Caller, q store.AuditQuery) (Event
 	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
 		return EventPage{}, invalid("from must be before to")
 	}
-	if c.Role == store.RoleDistributor {
+	if c.Distributor != "" {
 		q.Distributor = c.Distributor
 	}
 	found, next, err := a.Store.Events(ctx, q)

@@ -36,25 +36,34 @@ func (a *Admin) ChangePassword(ctx context.Context, c Caller, current, next stri
 		return Session{}, err
 	}
 	now := a.Now.UTC()
-	if ok, wait, err := a.Throttle.Allowed(ctx, a.Store, acc.Login, addr, now); err != nil {
+	if err := a.attempt(ctx, staff.StepPassword, acc.Login, addr, now); err != nil {
 		return Session{}, err
-	} else if !ok {
-		return Session{}, &ErrThrottled{RetryAfter: wait}
 	}
 	if ok, err := staff.CheckPassword(acc.PasswordHash, current); err != nil || !ok {
-		if err := a.Throttle.Failed(ctx, a.Store, acc.Login, addr, now); err != nil {
-			return Session{}, err
-		}
 		return Session{}, invalid("the current password is wrong")
+	}
+	if err := a.Throttle.Succeeded(ctx, a.Store, staff.StepPassword, acc.Login, addr); err != nil {
+		return Session{}, err
 	}
 	if err := staff.CheckNewPassword(next, acc.Login); err != nil {
 		return Session{}, newPasswordRefused(err)
 	}
-	if acc.PasswordHash, err = staff.HashPassword(next); err != nil {
+	hash, err := staff.HashPassword(next)
+	if err != nil {
 		return Session{}, err
 	}
-	acc.UpdatedAt = now
-	if err := a.Store.UpdateStaff(ctx, acc, "staff.password", a.by(c, "")); err != nil {
+	checked := acc.PasswordHash
+	_, err = a.Store.ChangeStaff(ctx, acc.Login, "staff.password", a.by(c, ""), func(cur *store.StaffAccount) error {
+		// What was checked a moment ago must still be so: an account
+		// disabled, or given a new password, meanwhile is not changed
+		// back by this.
+		if cur.Disabled || cur.PasswordHash != checked {
+			return markKind(ErrUnauthorized, i18n.Errorf("your account was changed meanwhile; sign in again"))
+		}
+		cur.PasswordHash = hash
+		return nil
+	})
+	if err != nil {
 		return Session{}, fmt.Errorf("changing the password of %s: %w", acc.Login, err)
 	}
 	return a.openSession(ctx, acc.Login, addr, false, now)
@@ -81,6 +90,9 @@ func (a *Admin) NewOwnTOTP(ctx context.Context, c Caller) (TOTPSetup, error) {
 	if err != nil {
 		return TOTPSetup{}, err
 	}
+	if acc.TOTPSecret != "" {
+		return TOTPSetup{}, errTOTPOn()
+	}
 	secret, url, err := staff.NewTOTP(acc.Login, "aktual")
 	if err != nil {
 		return TOTPSetup{}, err
@@ -88,24 +100,41 @@ func (a *Admin) NewOwnTOTP(ctx context.Context, c Caller) (TOTPSetup, error) {
 	return TOTPSetup{Login: acc.Login, Secret: secret, URL: url}, nil
 }
 
+// errTOTPOn: a session alone (perhaps a stolen one) does not swap the
+// authenticator of an account that has one.
+func errTOTPOn() error {
+	return markKind(store.ErrConflict, i18n.Errorf("two-step sign-in is on already; an admin turns it off (aktuald staff totp --off) before another phone is set up"))
+}
+
 // ConfirmOwnTOTP turns on two-step sign-in with secret once code shows the
-// caller's app has it.
-func (a *Admin) ConfirmOwnTOTP(ctx context.Context, c Caller, secret, code string) error {
+// caller's app has it. The account's sessions end (those opened before
+// may have been opened with a stolen password alone); the caller gets a
+// new one.
+func (a *Admin) ConfirmOwnTOTP(ctx context.Context, c Caller, secret, code string, addr netip.Addr) (Session, error) {
 	acc, err := a.self(ctx, c)
 	if err != nil {
-		return err
+		return Session{}, err
 	}
 	step, ok := staff.MatchTOTP(secret, code, a.Now.UTC())
 	if !ok {
-		return invalid("the code does not match; type the 6 digits the app shows now for aktual")
+		return Session{}, invalid("the code does not match; type the 6 digits the app shows now for aktual")
 	}
-	acc.TOTPSecret, acc.UpdatedAt = secret, a.Now.UTC()
-	if err := a.Store.UpdateStaff(ctx, acc, "staff.totp-on", a.by(c, "")); err != nil {
-		return fmt.Errorf("turning on two-step sign-in for %s: %w", acc.Login, err)
+	_, err = a.Store.ChangeStaff(ctx, acc.Login, "staff.totp-on", a.by(c, ""), func(cur *store.StaffAccount) error {
+		if cur.Disabled {
+			return markKind(ErrUnauthorized, i18n.Errorf("your account was changed meanwhile; sign in again"))
+		}
+		if cur.TOTPSecret != "" {
+			return errTOTPOn()
+		}
+		cur.TOTPSecret = secret
+		return nil
+	})
+	if err != nil {
+		return Session{}, fmt.Errorf("turning on two-step sign-in for %s: %w", acc.Login, err)
 	}
 	// The code that proved the app is spent: it cannot sign in as well.
 	if _, err := a.Store.UseTOTPStep(ctx, acc.Login, step); err != nil {
-		return fmt.Errorf("turning on two-step sign-in for %s: %w", acc.Login, err)
+		return Session{}, fmt.Errorf("turning on two-step sign-in for %s: %w", acc.Login, err)
 	}
-	return nil
+	return a.openSession(ctx, acc.Login, addr, false, a.Now.UTC())
 }

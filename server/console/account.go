@@ -66,11 +66,14 @@ func (c *Console) confirmTOTP(p *page) {
 	r := p.r
 	r.Body = http.MaxBytesReader(p.w, r.Body, 8<<10)
 	secret := r.PostFormValue("secret")
-	if err := c.Admin.ConfirmOwnTOTP(r.Context(), p.caller, secret, r.PostFormValue("code")); err != nil {
+	sess, err := c.Admin.ConfirmOwnTOTP(r.Context(), p.caller, secret, r.PostFormValue("code"), c.Proxies.ClientAddr(r))
+	if err != nil {
 		status, msg := failure(c, r, err)
 		setup := admin.TOTPSetup{Login: p.caller.Login, Secret: secret}
 		c.showAccount(p, status, accountData{Setup: &setup}, msg)
 		return
 	}
+	c.setSession(p.w, sess)
+	p.csrf = sess.CSRF
 	c.showAccount(p, http.StatusOK, accountData{Notice: printer(r).Sprintf("Two-step sign-in is on: from now on, the console asks for the app's code after your password.")}, "")
 }

@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/aktual/aktual/server/admin"
-	"github.com/aktual/aktual/server/store"
 )
 
 // perform makes a confirmed change; admin checks the caller's right to it.
@@ -50,7 +49,7 @@ func (c *Console) perform(p *page, v url.Values) (result, error) {
 	case "customer":
 		vat, dist := v.Get("vat"), v.Get("distributor")
 		ch := admin.CustomerChange{VAT: &vat, Reason: reason}
-		if who.Role != store.RoleDistributor {
+		if who.Distributor == "" {
 			ch.Distributor = &dist
 		}
 		d, err := c.Admin.UpdateCustomer(ctx, who, v.Get("customer"), ch)

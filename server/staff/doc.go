@@ -16,11 +16,11 @@
 // RequestLimit):
 //
 //	addr := proxies.ClientAddr(r)
-//	ok, wait, err := throttle.Allowed(ctx, st, login, addr, now) // refuse with Retry-After: wait
+//	ok, wait, err := throttle.Attempt(ctx, st, StepPassword, login, addr, now) // counted first; refuse with Retry-After: wait
 //	acc, err := st.StaffAccount(ctx, login)
-//	if unknown or disabled: DummyCheck(pw); throttle.Failed(...); the same "wrong login or password"
-//	good, err := CheckPassword(acc.PasswordHash, pw) // false: throttle.Failed(...), same reply
-//	then CheckTOTP if acc.TOTPSecret != "" (a wrong code: throttle.Failed too),
-//	throttle.Succeeded, NeedsRehash → HashPassword and store it,
+//	if unknown: DummyCheck(pw); the same "wrong login or password"
+//	good, err := CheckPassword(acc.PasswordHash, pw) // false: the same reply
+//	throttle.Succeeded(ctx, st, StepPassword, login, addr), then, if acc.TOTPSecret != "",
+//	the code as its own step: Attempt(StepCode…), MatchTOTP, store.Staff.UseTOTPStep, Succeeded(StepCode…);
 //	NewSessionID and NewCSRF for the session, SessionPrincipal(acc) for each request.
 package staff

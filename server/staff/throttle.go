@@ -13,12 +13,13 @@ import (
 )
 
 // Counter counts hits on keys in fixed windows. The database does it
-// (every store.Staff implements it: see its Hit, Throttle and
-// ClearThrottle), so every replica sees the same counts.
+// (every store.Staff implements it: see its Hit, Throttle, ClearThrottle
+// and Unhit), so every replica sees the same counts.
 type Counter interface {
 	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (store.ThrottleResult, error)
 	Throttle(ctx context.Context, key string, now time.Time) (store.ThrottleResult, error)
 	ClearThrottle(ctx context.Context, key string) error
+	Unhit(ctx context.Context, key string) error
 }
 
 // Throttle is the login throttling policy: how many failed logins an
@@ -91,45 +92,60 @@ func AddressKey(addr netip.Addr) string {
 	return "addr:" + addr.String()
 }
 
-// Allowed says whether a login for login from addr may be tried at now,
-// before its password is checked; if not, retryAfter is how long until it
-// may (whole seconds, at least one). It counts nothing.
-func (t Throttle) Allowed(ctx context.Context, c Counter, login string, addr netip.Addr, now time.Time) (ok bool, retryAfter time.Duration, err error) {
+// The steps of a sign-in, whose attempts are counted apart for an
+// account: a right password must not wipe the count of wrong TOTP codes,
+// or a thief who has the password could guess codes without end.
+const (
+	StepPassword = "password"
+	StepCode     = "code"
+)
+
+// stepKey is the account key of a step: AccountKey for the password,
+// "code:"+… for the TOTP code.
+func stepKey(step, login string) string {
+	if step == StepCode {
+		return "code:" + strings.TrimPrefix(AccountKey(login), "login:")
+	}
+	return AccountKey(login)
+}
+
+// Attempt counts one sign-in attempt at step (StepPassword, StepCode) for
+// login from addr at now, before it is checked, and says whether it may
+// be checked; if not, retryAfter is how long until one may (whole
+// seconds, at least one). Counting first, one statement a key, is what
+// makes the limits hold when many attempts arrive at once, on any
+// replica: a burst cannot all pass a check made before any of it is
+// counted. An attempt that turns out right is taken back (Succeeded), so
+// what stays counted are the wrong ones and those refused.
+func (t Throttle) Attempt(ctx context.Context, c Counter, step, login string, addr netip.Addr, now time.Time) (ok bool, retryAfter time.Duration, err error) {
 	t = t.withDefaults()
 	for _, k := range []struct {
-		key   string
-		limit int
-	}{{AccountKey(login), t.AccountFailures}, {AddressKey(addr), t.AddressFailures}} {
-		res, err := c.Throttle(ctx, k.key, now)
+		key    string
+		limit  int
+		window time.Duration
+	}{{stepKey(step, login), t.AccountFailures, t.AccountWindow}, {AddressKey(addr), t.AddressFailures, t.AddressWindow}} {
+		res, err := c.Hit(ctx, k.key, k.window, now)
 		if err != nil {
-			return false, 0, fmt.Errorf("reading the login throttle %s: %w", k.key, err)
+			return false, 0, fmt.Errorf("counting a sign-in attempt on %s: %w", k.key, err)
 		}
-		if res.Count >= k.limit {
+		if res.Count > k.limit {
 			retryAfter = max(retryAfter, wait(res.ResetAt, now))
 		}
 	}
 	return retryAfter == 0, retryAfter, nil
 }
 
-// Failed counts a failed login (wrong password, unknown login, wrong TOTP
-// code) against both the login and the address.
-func (t Throttle) Failed(ctx context.Context, c Counter, login string, addr netip.Addr, now time.Time) error {
-	t = t.withDefaults()
-	if _, err := c.Hit(ctx, AccountKey(login), t.AccountWindow, now); err != nil {
-		return fmt.Errorf("counting a failed login of %q: %w", login, err)
+// Succeeded takes back a right attempt: the account's count at step is
+// cleared (its earlier wrong attempts forgiven), and the address's count
+// loses this one attempt only, so an office whose staff all sign in from
+// one address at nine is not locked out by its own right passwords, while
+// one success does not buy more guesses at other accounts.
+func (t Throttle) Succeeded(ctx context.Context, c Counter, step, login string, addr netip.Addr) error {
+	if err := c.ClearThrottle(ctx, stepKey(step, login)); err != nil {
+		return fmt.Errorf("clearing the sign-in count of %q: %w", login, err)
 	}
-	if _, err := c.Hit(ctx, AddressKey(addr), t.AddressWindow, now); err != nil {
-		return fmt.Errorf("counting a failed login from %s: %w", addr, err)
-	}
-	return nil
-}
-
-// Succeeded forgets the login's failures after a successful login. The
-// address's stay: one account of one's own must not reset the count of
-// guesses at everyone else's.
-func (t Throttle) Succeeded(ctx context.Context, c Counter, login string) error {
-	if err := c.ClearThrottle(ctx, AccountKey(login)); err != nil {
-		return fmt.Errorf("clearing the login throttle of %q: %w", login, err)
+	if err := c.Unhit(ctx, AddressKey(addr)); err != nil {
+		return fmt.Errorf("taking back a sign-in attempt from %s: %w", addr, err)
 	}
 	return nil
 }

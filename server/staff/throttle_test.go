@@ -54,6 +54,23 @@ func (c *memCounter) Throttle(_ context.Context, key string, now time.Time) (sto
 	return r, nil
 }
 
+func (c *memCounter) Unhit(_ context.Context, key string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return c.err
+	}
+	if r, ok := c.keys[key]; ok {
+		if r.Count <= 1 {
+			delete(c.keys, key)
+		} else {
+			r.Count--
+			c.keys[key] = r
+		}
+	}
+	return nil
+}
+
 func (c *memCounter) ClearThrottle(_ context.Context, key string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -71,42 +88,46 @@ var (
 
 func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
 
-// allowed asks Allowed and fails the test on an error.
-func allowed(t *testing.T, th Throttle, c Counter, login, a string, now time.Time) (bool, time.Duration) {
+// attempt counts a password attempt and fails the test on an error.
+func attempt(t *testing.T, th Throttle, c Counter, login, a string, now time.Time) (bool, time.Duration) {
 	t.Helper()
-	ok, wait, err := th.Allowed(ctx, c, login, addr(a), now)
+	return attemptStep(t, th, c, StepPassword, login, a, now)
+}
+
+func attemptStep(t *testing.T, th Throttle, c Counter, step, login, a string, now time.Time) (bool, time.Duration) {
+	t.Helper()
+	ok, wait, err := th.Attempt(ctx, c, step, login, addr(a), now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ok, wait
 }
 
-func fail(t *testing.T, th Throttle, c Counter, login, a string, now time.Time) {
+func succeed(t *testing.T, th Throttle, c Counter, step, login, a string) {
 	t.Helper()
-	if err := th.Failed(ctx, c, login, addr(a), now); err != nil {
+	if err := th.Succeeded(ctx, c, step, login, addr(a)); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestThrottleAccount(t *testing.T) {
 	c, th := newMemCounter(), Throttle{} // the defaults: 5 an account, 20 an address, 15 minutes
-	// Five failures from five addresses, a minute apart: the fifth locks
-	// the account (in any case of its login) until its window ends, 15
-	// minutes after the first.
+	// Five wrong attempts from five addresses, a minute apart, are all
+	// checked; the sixth (in any case of the login) is refused until the
+	// window ends, 15 minutes after the first.
 	for i := range 5 {
-		if ok, _ := allowed(t, th, c, "ana", fmt.Sprintf("198.51.100.%d", i), t0.Add(time.Duration(i)*time.Minute)); !ok {
-			t.Fatalf("failure %d refused", i+1)
+		if ok, _ := attempt(t, th, c, []string{"ana", "Ana"}[i%2], fmt.Sprintf("198.51.100.%d", i), t0.Add(time.Duration(i)*time.Minute)); !ok {
+			t.Fatalf("attempt %d refused", i+1)
 		}
-		fail(t, th, c, "Ana", fmt.Sprintf("198.51.100.%d", i), t0.Add(time.Duration(i)*time.Minute))
 	}
 	now := t0.Add(5*time.Minute + 300*time.Millisecond)
-	if ok, wait := allowed(t, th, c, "ANA", "203.0.113.1", now); ok || wait != 10*time.Minute {
-		t.Errorf("after 5 failures: allowed %v, retry after %v; want refused for 10m (rounded up)", ok, wait)
+	if ok, wait := attempt(t, th, c, "ANA", "203.0.113.1", now); ok || wait != 10*time.Minute {
+		t.Errorf("after 5 wrong attempts: allowed %v, retry after %v; want refused for 10m (rounded up)", ok, wait)
 	}
-	if ok, _ := allowed(t, th, c, "bob", "203.0.113.1", now); !ok {
+	if ok, _ := attempt(t, th, c, "bob", "203.0.113.1", now); !ok {
 		t.Errorf("another account is locked too")
 	}
-	if ok, _ := allowed(t, th, c, "ana", "203.0.113.1", t0.Add(15*time.Minute)); !ok {
+	if ok, _ := attempt(t, th, c, "ana", "203.0.113.1", t0.Add(15*time.Minute)); !ok {
 		t.Errorf("still locked when the window has ended")
 	}
 }
@@ -114,12 +135,14 @@ func TestThrottleAccount(t *testing.T) {
 func TestThrottleAddress(t *testing.T) {
 	c, th := newMemCounter(), Throttle{}
 	for i := range 20 { // 20 logins, 1 guess each: under the account limit
-		fail(t, th, c, fmt.Sprintf("user%d", i), "198.51.100.1", t0)
+		if ok, _ := attempt(t, th, c, fmt.Sprintf("user%d", i), "198.51.100.1", t0); !ok {
+			t.Fatalf("attempt %d refused", i+1)
+		}
 	}
-	if ok, wait := allowed(t, th, c, "someone-else", "198.51.100.1", t0.Add(time.Minute)); ok || wait != 14*time.Minute {
-		t.Errorf("after 20 failures from one address: allowed %v, retry after %v; want refused for 14m", ok, wait)
+	if ok, wait := attempt(t, th, c, "someone-else", "198.51.100.1", t0.Add(time.Minute)); ok || wait != 14*time.Minute {
+		t.Errorf("after 20 wrong attempts from one address: allowed %v, retry after %v; want refused for 14m", ok, wait)
 	}
-	if ok, _ := allowed(t, th, c, "someone-else", "198.51.100.2", t0.Add(time.Minute)); !ok {
+	if ok, _ := attempt(t, th, c, "someone-else", "198.51.100.2", t0.Add(time.Minute)); !ok {
 		t.Errorf("another address is refused too")
 	}
 }
@@ -129,34 +152,86 @@ func TestThrottleAddress(t *testing.T) {
 func TestThrottleIPv6Prefix(t *testing.T) {
 	c, th := newMemCounter(), Throttle{AddressFailures: 3}
 	for i := range 3 {
-		fail(t, th, c, fmt.Sprintf("user%d", i), fmt.Sprintf("2001:db8:1:2::%x", i+1), t0)
+		attempt(t, th, c, fmt.Sprintf("user%d", i), fmt.Sprintf("2001:db8:1:2::%x", i+1), t0)
 	}
-	if ok, _ := allowed(t, th, c, "x", "2001:db8:1:2:ffff:ffff:ffff:ffff", t0); ok {
+	if ok, _ := attempt(t, th, c, "x", "2001:db8:1:2:ffff:ffff:ffff:ffff", t0); ok {
 		t.Errorf("a new address in the same /64 is allowed")
 	}
-	if ok, _ := allowed(t, th, c, "x", "2001:db8:1:3::1", t0); !ok {
+	if ok, _ := attempt(t, th, c, "x", "2001:db8:1:3::1", t0); !ok {
 		t.Errorf("the next /64 is refused")
 	}
 }
 
+// TestThrottleSucceeded: a right attempt is taken back, so an office
+// signing in from one address is never refused for its right passwords,
+// and the account's wrong ones are forgiven; the address keeps its wrong
+// ones.
 func TestThrottleSucceeded(t *testing.T) {
 	c, th := newMemCounter(), Throttle{AccountFailures: 2, AddressFailures: 3}
-	fail(t, th, c, "ana", "198.51.100.1", t0)
-	fail(t, th, c, "ana", "198.51.100.1", t0)
-	if ok, _ := allowed(t, th, c, "ana", "198.51.100.2", t0); ok {
-		t.Fatal("not locked after 2 failures with a limit of 2")
+	for i := range 10 {
+		if ok, _ := attempt(t, th, c, fmt.Sprintf("user%d", i), "198.51.100.1", t0); !ok {
+			t.Fatalf("right sign-in %d from the office refused", i+1)
+		}
+		succeed(t, th, c, StepPassword, fmt.Sprintf("user%d", i), "198.51.100.1")
 	}
-	if err := th.Succeeded(ctx, c, "ANA"); err != nil { // e.g. the shell reset the password, and a login then passed
-		t.Fatal(err)
+	attempt(t, th, c, "ana", "198.51.100.2", t0) // wrong
+	attempt(t, th, c, "ANA", "198.51.100.2", t0) // right
+	succeed(t, th, c, StepPassword, "ANA", "198.51.100.2")
+	for i := range 2 {
+		if ok, _ := attempt(t, th, c, "ana", "198.51.100.3", t0); !ok {
+			t.Errorf("wrong attempt %d after a success refused: the success did not forgive", i+1)
+		}
 	}
-	if ok, _ := allowed(t, th, c, "ana", "198.51.100.2", t0); !ok {
-		t.Errorf("still locked after a success")
+	if ok, _ := attempt(t, th, c, "ana", "198.51.100.4", t0); ok {
+		t.Errorf("a third wrong attempt in a row was allowed")
 	}
-	// The address's failures stay: one success must not buy more guesses
-	// at other accounts.
-	fail(t, th, c, "bob", "198.51.100.1", t0)
-	if ok, _ := allowed(t, th, c, "carol", "198.51.100.1", t0); ok {
-		t.Errorf("the address's count was cleared by a success")
+	// The address keeps its one wrong attempt: with two more, it is full.
+	attempt(t, th, c, "bob", "198.51.100.2", t0)
+	attempt(t, th, c, "carol", "198.51.100.2", t0)
+	if ok, _ := attempt(t, th, c, "dave", "198.51.100.2", t0); ok {
+		t.Errorf("the address's wrong attempt was forgiven by another account's success")
+	}
+}
+
+// TestThrottleCodeStepApart: a right password does not wipe the count of
+// wrong TOTP codes: a thief with the password cannot guess codes without
+// end by signing in again between guesses.
+func TestThrottleCodeStepApart(t *testing.T) {
+	c, th := newMemCounter(), Throttle{AccountFailures: 2}
+	for round := range 3 {
+		if ok, _ := attemptStep(t, th, c, StepPassword, "ana", fmt.Sprintf("198.51.100.%d", round), t0); !ok {
+			t.Fatalf("password %d refused", round+1)
+		}
+		succeed(t, th, c, StepPassword, "ana", fmt.Sprintf("198.51.100.%d", round))
+		ok, _ := attemptStep(t, th, c, StepCode, "ana", fmt.Sprintf("198.51.100.%d", round), t0)
+		if want := round < 2; ok != want {
+			t.Errorf("code guess %d after a right password: allowed %v, want %v", round+1, ok, want)
+		}
+	}
+}
+
+// TestThrottleBurst: attempts that arrive at once are each counted
+// before any is checked, so a burst gets the limit's worth of checks and
+// no more.
+func TestThrottleBurst(t *testing.T) {
+	c, th := newMemCounter(), Throttle{}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	checked := 0
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if ok, _, err := th.Attempt(ctx, c, StepPassword, "maria", addr(fmt.Sprintf("198.51.100.%d", i)), t0); err == nil && ok {
+				mu.Lock()
+				checked++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if checked != 5 {
+		t.Errorf("%d of 40 simultaneous attempts were let through to the password check, want 5", checked)
 	}
 }
 
@@ -164,13 +239,10 @@ func TestThrottleErrors(t *testing.T) {
 	boom := errors.New("database is down")
 	c, th := newMemCounter(), Throttle{}
 	c.err = boom
-	if ok, _, err := th.Allowed(ctx, c, "ana", addr("198.51.100.1"), t0); ok || !errors.Is(err, boom) {
-		t.Errorf("Allowed with a failing counter = %v, %v; want refused with the error", ok, err)
+	if ok, _, err := th.Attempt(ctx, c, StepPassword, "ana", addr("198.51.100.1"), t0); ok || !errors.Is(err, boom) {
+		t.Errorf("Attempt with a failing counter = %v, %v; want refused with the error", ok, err)
 	}
-	if err := th.Failed(ctx, c, "ana", addr("198.51.100.1"), t0); !errors.Is(err, boom) {
-		t.Errorf("Failed = %v", err)
-	}
-	if err := th.Succeeded(ctx, c, "ana"); !errors.Is(err, boom) {
+	if err := th.Succeeded(ctx, c, StepPassword, "ana", addr("198.51.100.1")); !errors.Is(err, boom) {
 		t.Errorf("Succeeded = %v", err)
 	}
 	if ok, _, err := (RequestLimit{}).Take(ctx, c, "x", t0); ok || !errors.Is(err, boom) {
@@ -242,10 +314,10 @@ func TestRequestLimit(t *testing.T) {
 	}
 	// Requests from an address count apart from its failed logins.
 	a := addr("198.51.100.1")
-	for range 10 {
+	for range 30 {
 		take(AddressKey(a), t0)
 	}
-	if ok, _ := allowed(t, Throttle{}, c, "ana", "198.51.100.1", t0); !ok {
+	if ok, _ := attempt(t, Throttle{}, c, "ana", "198.51.100.1", t0); !ok {
 		t.Errorf("an address's requests count as its failed logins")
 	}
 	// Zero is the default: 600 a minute.

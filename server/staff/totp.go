@@ -62,7 +62,7 @@ func NewTOTP(login, issuer string) (secret, otpauthURL string, err error) {
 //
 // A code stays valid for up to 90 seconds. A sign-in takes MatchTOTP's
 // step and records it (store.Staff.UseTOTPStep), so that a code is good
-// once; the login throttle (Throttle.Failed on a wrong code) is what stops
+// once; the login throttle (Throttle.Attempt at StepCode) is what stops
 // guessing, at 5 guesses in 15 minutes against 3 in a million.
 func CheckTOTP(secret, code string, now time.Time) bool {
 	_, ok := MatchTOTP(secret, code, now)

@@ -239,9 +239,17 @@ type Staff interface {
 	StaffAccounts(ctx context.Context) ([]StaffAccount, error)
 	// UpdateStaff stores an account's role, distributor, password hash,
 	// TOTP secret and disabled flag as given (ErrNotFound when none), with
-	// an audit event of action (e.g. "staff.disable"). Disabling or a new
-	// password ends the account's sessions in the same transaction.
+	// an audit event of action (e.g. "staff.disable"): ChangeStaff with a
+	// change that sets them all.
 	UpdateStaff(ctx context.Context, acc StaffAccount, action string, a Actor) error
+	// ChangeStaff reads login's account, locked, and stores what change
+	// makes of it, in one transaction, with an audit event of action; an
+	// error from change changes nothing and is returned as it is. So a
+	// change made from what was read earlier (a password checked a moment
+	// ago) can refuse when the account changed meanwhile (it was
+	// disabled), instead of writing the old state back. Disabling, a new
+	// password or a new TOTP secret ends the account's sessions.
+	ChangeStaff(ctx context.Context, login, action string, a Actor, change func(*StaffAccount) error) (StaffAccount, error)
 
 	// UseTOTPStep records that login signed in with the TOTP code of time
 	// step step, and reports false when that step or a later one was
@@ -282,6 +290,9 @@ type Staff interface {
 	// ClearThrottle forgets a key (a successful login clears its account's
 	// failures).
 	ClearThrottle(ctx context.Context, key string) error
+	// Unhit takes one hit back from a key's count in its current window
+	// (a sign-in attempt that was right); nothing for a key with none.
+	Unhit(ctx context.Context, key string) error
 
 	// RecordEvent appends an audit event that goes with no change of
 	// counts (a login, a failed one, a staff action done elsewhere).

@@ -169,3 +169,17 @@ func (s StaffStore) ClearThrottle(ctx context.Context, key string) error {
 		return nil
 	}))
 }
+
+// Unhit takes one hit back from key's count (never below zero).
+func (s StaffStore) Unhit(ctx context.Context, key string) error {
+	return s.clean(s.Write(ctx, func(ctx context.Context, q Querier) error {
+		// A count of one goes with its row (counts are positive).
+		if _, err := q.Exec(ctx, `DELETE FROM throttle WHERE key = $1 AND count <= 1`, key); err != nil {
+			return fmt.Errorf("taking a hit back from throttle %s: %w", key, err)
+		}
+		if _, err := q.Exec(ctx, `UPDATE throttle SET count = count - 1 WHERE key = $1 AND count > 1`, key); err != nil {
+			return fmt.Errorf("taking a hit back from throttle %s: %w", key, err)
+		}
+		return nil
+	}))
+}

@@ -212,50 +212,78 @@ func (s StaffStore) StaffAccounts(ctx context.Context) ([]store.StaffAccount, er
 }
 
 // UpdateStaff stores an account's role, distributor, password hash, TOTP
-// secret and disabled flag, with an audit event of action whose detail says
-// what changed (never a hash or secret). Disabling or a new password ends
-// the account's sessions in the same transaction.
+// secret and disabled flag as given (see ChangeStaff).
 func (s StaffStore) UpdateStaff(ctx context.Context, acc store.StaffAccount, action string, a store.Actor) error {
+	_, err := s.ChangeStaff(ctx, acc.Login, action, a, func(cur *store.StaffAccount) error {
+		created := cur.CreatedAt
+		*cur = acc
+		cur.CreatedAt = created
+		return nil
+	})
+	return err
+}
+
+// ChangeStaff reads an account, locked, in one transaction with its
+// change: change edits it (or refuses, and nothing changes), and it is
+// stored with an audit event of action whose detail says what changed
+// (never a hash or secret). Disabling, a new password or a new TOTP secret
+// ends the account's sessions in the same transaction.
+func (s StaffStore) ChangeStaff(ctx context.Context, login, action string, a store.Actor, change func(*store.StaffAccount) error) (store.StaffAccount, error) {
+	if err := a.Check(); err != nil {
+		return store.StaffAccount{}, err
+	}
+	if action == "" {
+		return store.StaffAccount{}, errors.New("updating a staff account: no audit action given")
+	}
+	var acc store.StaffAccount
+	err := s.Write(ctx, func(ctx context.Context, q Querier) error {
+		// Locks the row first (a no-op update), so that what is read
+		// next is what this transaction changes.
+		n, err := q.Exec(ctx, `UPDATE staff SET updated_at = updated_at WHERE login = $1`, login)
+		switch {
+		case err != nil:
+			return fmt.Errorf("updating staff account %s: %w", login, err)
+		case n == 0:
+			return fmt.Errorf("staff account %s: %w", login, store.ErrNotFound)
+		}
+		old, err := scanStaff(q.QueryRow(ctx, `SELECT `+staffColumns+` FROM staff WHERE login = $1`, login))
+		if err != nil {
+			return one(err, "staff account "+login)
+		}
+		acc = old
+		if err := change(&acc); err != nil {
+			return err
+		}
+		acc.Login = login
+		return s.storeChange(ctx, q, old, acc, action, a)
+	})
+	return acc, s.clean(err)
+}
+
+// storeChange writes acc over old in q's transaction (see ChangeStaff).
+func (s StaffStore) storeChange(ctx context.Context, q Querier, old, acc store.StaffAccount, action string, a store.Actor) error {
 	if err := acc.Validate(); err != nil {
 		return err
 	}
-	if err := a.Check(); err != nil {
+	if err := checkDistributor(ctx, q, acc.Distributor); err != nil {
 		return err
 	}
-	if action == "" {
-		return errors.New("updating a staff account: no audit action given")
+	at := store.OrNow(a.At)
+	if !acc.UpdatedAt.IsZero() && acc.UpdatedAt.After(at) {
+		at = acc.UpdatedAt
 	}
-	return s.clean(s.Write(ctx, func(ctx context.Context, q Querier) error {
-		// Locks the row first (a no-op update), so that what is read
-		// next is what this transaction changes.
-		n, err := q.Exec(ctx, `UPDATE staff SET updated_at = updated_at WHERE login = $1`, acc.Login)
-		switch {
-		case err != nil:
-			return fmt.Errorf("updating staff account %s: %w", acc.Login, err)
-		case n == 0:
-			return fmt.Errorf("staff account %s: %w", acc.Login, store.ErrNotFound)
+	if _, err := q.Exec(ctx, `
+		UPDATE staff SET role = $2, distributor = $3, password_hash = $4, totp_secret = $5, disabled = $6, updated_at = $7
+		WHERE login = $1`,
+		acc.Login, acc.Role, nullText(acc.Distributor), acc.PasswordHash, acc.TOTPSecret, acc.Disabled, Nanos(at)); err != nil {
+		return fmt.Errorf("updating staff account %s: %w", acc.Login, err)
+	}
+	if acc.Disabled || acc.PasswordHash != old.PasswordHash || acc.TOTPSecret != old.TOTPSecret {
+		if _, err := q.Exec(ctx, `DELETE FROM staff_sessions WHERE login = $1`, acc.Login); err != nil {
+			return fmt.Errorf("ending the sessions of %s: %w", acc.Login, err)
 		}
-		old, err := scanStaff(q.QueryRow(ctx, `SELECT `+staffColumns+` FROM staff WHERE login = $1`, acc.Login))
-		if err != nil {
-			return one(err, "staff account "+acc.Login)
-		}
-		if err := checkDistributor(ctx, q, acc.Distributor); err != nil {
-			return err
-		}
-		at := store.OrNow(acc.UpdatedAt)
-		if _, err := q.Exec(ctx, `
-			UPDATE staff SET role = $2, distributor = $3, password_hash = $4, totp_secret = $5, disabled = $6, updated_at = $7
-			WHERE login = $1`,
-			acc.Login, acc.Role, nullText(acc.Distributor), acc.PasswordHash, acc.TOTPSecret, acc.Disabled, Nanos(at)); err != nil {
-			return fmt.Errorf("updating staff account %s: %w", acc.Login, err)
-		}
-		if acc.Disabled || acc.PasswordHash != old.PasswordHash {
-			if _, err := q.Exec(ctx, `DELETE FROM staff_sessions WHERE login = $1`, acc.Login); err != nil {
-				return fmt.Errorf("ending the sessions of %s: %w", acc.Login, err)
-			}
-		}
-		return InsertEvent(ctx, q, store.AuditEvent{At: at, Action: action, Detail: staffDetail(old, acc)}, a)
-	}))
+	}
+	return InsertEvent(ctx, q, store.AuditEvent{At: at, Action: action, Detail: staffDetail(old, acc)}, a)
 }
 
 // staffDetail says what a change of an account (from old, the zero account

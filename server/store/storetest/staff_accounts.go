@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -73,8 +74,9 @@ func testStaffAccounts(t *testing.T, s store.Store) {
 	}
 }
 
-// testDisablingEndsSessions: disabling an account, or a new password, ends
-// its sessions; a new TOTP secret alone does not.
+// testDisablingEndsSessions: disabling an account, a new password or a
+// new TOTP secret ends its sessions (one opened with a stolen password
+// alone must not outlive two-step sign-in); another change does not.
 func testDisablingEndsSessions(t *testing.T, s store.Store) {
 	anna := createStaff(t, s, "anna", store.RoleOffice, "")
 	createStaff(t, s, "bob", store.RoleOffice, "")
@@ -90,12 +92,24 @@ func testDisablingEndsSessions(t *testing.T, s store.Store) {
 	if err := s.CreateStaffSession(t.Context(), session("b1", "bob")); err != nil {
 		t.Fatal(err)
 	}
+	anna.Role = store.RoleSupport
+	if err := s.UpdateStaff(t.Context(), anna, "staff.role", admin); err != nil {
+		t.Fatal(err)
+	}
+	if !live("a1") {
+		t.Error("a change of role ended the sessions")
+	}
 	anna.TOTPSecret = "JBSWY3DPEHPK3PXP"
 	if err := s.UpdateStaff(t.Context(), anna, "staff.totp", admin); err != nil {
 		t.Fatal(err)
 	}
-	if !live("a1") {
-		t.Error("a new TOTP secret ended the sessions")
+	if live("a1") || live("a2") {
+		t.Error("a new TOTP secret left the sessions open")
+	}
+	for _, id := range []string{"a1", "a2"} {
+		if err := s.CreateStaffSession(t.Context(), session(id, "anna")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	anna.PasswordHash += "-new"
 	if err := s.UpdateStaff(t.Context(), anna, "staff.password", admin); err != nil {
@@ -279,5 +293,56 @@ func testTOTPStepUsedOnce(t *testing.T, s store.Store) {
 	wg.Wait()
 	if won.Load() != 1 {
 		t.Errorf("%d of 8 racing sign-ins with one code got in, want 1", won.Load())
+	}
+}
+
+// testChangeStaff: a change is made from the account as it is in the
+// transaction; a change that refuses changes nothing and records nothing.
+func testChangeStaff(t *testing.T, s store.Store) {
+	createStaff(t, s, "anna", store.RoleOffice, "")
+	events := func() int {
+		evs, _, err := s.Events(t.Context(), store.AuditQuery{Actor: admin.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
+	before := events()
+	refused := errors.New("the account was disabled meanwhile")
+	_, err := s.ChangeStaff(t.Context(), "anna", "staff.password", admin, func(cur *store.StaffAccount) error {
+		cur.PasswordHash = "changed"
+		return refused
+	})
+	if !errors.Is(err, refused) {
+		t.Fatalf("ChangeStaff with a refusing change = %v", err)
+	}
+	if acc, _ := s.StaffAccount(t.Context(), "anna"); acc.PasswordHash == "changed" || events() != before {
+		t.Errorf("a refused change was stored (%+v) or recorded", acc)
+	}
+	acc, err := s.ChangeStaff(t.Context(), "anna", "staff.disable", admin, func(cur *store.StaffAccount) error {
+		cur.Disabled = true
+		return nil
+	})
+	if err != nil || !acc.Disabled || acc.Role != store.RoleOffice {
+		t.Fatalf("ChangeStaff(disable) = %+v, %v", acc, err)
+	}
+	_, err = s.ChangeStaff(t.Context(), "nobody", "staff.disable", admin, func(*store.StaffAccount) error { return nil })
+	wantErr(t, "ChangeStaff(nobody)", err, store.ErrNotFound)
+	// Unhit takes one hit back, and the last one with its row.
+	for range 2 {
+		if _, err := s.Hit(t.Context(), "addr:x", time.Minute, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for want := 1; want >= 0; want-- {
+		if err := s.Unhit(t.Context(), "addr:x"); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := s.Throttle(t.Context(), "addr:x", t0); r.Count != want {
+			t.Errorf("after Unhit: count %d, want %d", r.Count, want)
+		}
+	}
+	if err := s.Unhit(t.Context(), "addr:none"); err != nil {
+		t.Errorf("Unhit of an unknown key: %v", err)
 	}
 }

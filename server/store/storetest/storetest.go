@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Correct", testCorrect},
 		{"StaffAccounts", testStaffAccounts},
 		{"TOTPStepUsedOnce", testTOTPStepUsedOnce},
+		{"ChangeStaff", testChangeStaff},
 		{"DisablingEndsSessions", testDisablingEndsSessions},
 		{"StaffSessions", testStaffSessions},
 		{"Tokens", testTokens},
