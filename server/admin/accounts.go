@@ -233,8 +233,8 @@ func (a *Admin) CreateToken(ctx context.Context, c Caller, login, name, role str
 		return NewToken{}, err
 	}
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		return NewToken{}, invalid("the token needs a name that says what uses it (up to 100 characters), e.g. \"billing\"")
+	if name == "" || len(name) > 100 || strings.ContainsAny(name, "@:") {
+		return NewToken{}, invalid("the token needs a name that says what uses it (up to 100 characters, no '@' or ':'), e.g. \"billing\"")
 	}
 	if role == "" {
 		role = acc.Role

@@ -87,6 +87,19 @@ func (r *ActivateRequest) check(c Caller) error {
 	return nil
 }
 
+// scopedKey is an idempotency key in the caller's own namespace: a
+// distributor's invoice numbers are its own (two distributors both have an
+// invoice 2026-0001), the vendor's offices share theirs.
+func scopedKey(c Caller, key string) string {
+	if key == "" {
+		return ""
+	}
+	if c.Distributor != "" {
+		return "distributor:" + c.Distributor + ":" + key
+	}
+	return "office:" + key
+}
+
 // requestHash is what makes two requests with one idempotency key the
 // same request.
 func requestHash(parts ...any) string {
@@ -113,7 +126,7 @@ func (a *Admin) Activate(ctx context.Context, c Caller, r ActivateRequest) (Outc
 	}
 	p := store.ActivateStaffParams{
 		ActivateParams: store.ActivateParams{Customer: r.Customer, Series: r.Series, Updates: r.Updates, Now: a.Now.UTC()},
-		Actor:          a.by(c, r.Reason), Distributor: r.Distributor, VAT: r.VAT, IdempotencyKey: r.IdempotencyKey,
+		Actor:          a.by(c, r.Reason), Distributor: r.Distributor, VAT: r.VAT, IdempotencyKey: scopedKey(c, r.IdempotencyKey),
 		RequestHash: requestHash("activate", r.Customer, r.Series, r.Updates, r.HWKey, r.Distributor),
 	}
 	if r.Series == api.SeriesPro {
@@ -122,10 +135,10 @@ func (a *Admin) Activate(ctx context.Context, c Caller, r ActivateRequest) (Outc
 		if p.Sealed, err = a.sealCode(code.String()); err != nil {
 			return Outcome{}, err
 		}
-		return a.activate(ctx, p, code.String())
+		return a.activate(ctx, c, p, r.IdempotencyKey, code.String())
 	}
 	p.Credential = store.Credential{HWKeySerial: r.HWKey}
-	return a.activate(ctx, p, "")
+	return a.activate(ctx, c, p, r.IdempotencyKey, "")
 }
 
 func (a *Admin) knownDistributor(ctx context.Context, name string) error {
@@ -141,14 +154,15 @@ func (a *Admin) knownDistributor(ctx context.Context, name string) error {
 	return invalid("no distributor %q; an admin adds it first (aktuald staff distributor add, or the console)", name)
 }
 
-// activate makes an activation; code is the new code p's hash is of ("" for
-// a classic one), shown when the activation created the entitlement.
-func (a *Admin) activate(ctx context.Context, p store.ActivateStaffParams, code string) (Outcome, error) {
+// activate makes an activation; key is the idempotency key as the caller
+// gave it (p's is scoped), code the new code p's hash is of ("" for a
+// classic one), shown when the activation created the entitlement.
+func (a *Admin) activate(ctx context.Context, c Caller, p store.ActivateStaffParams, key, code string) (Outcome, error) {
 	out, err := a.Store.ActivateStaff(ctx, p)
 	switch {
 	case errors.Is(err, store.ErrIdempotencyMismatch):
 		return Outcome{}, markKind(store.ErrIdempotencyMismatch, i18n.Errorf("idempotency key %q was used for another request; use a new key for a new request",
-			p.IdempotencyKey))
+			key))
 	case errors.Is(err, store.ErrConflict) && p.Series == api.SeriesClassic:
 		return Outcome{}, markKind(store.ErrConflict, i18n.Errorf("hardware key %s belongs to another customer, or %s is a customer of another distributor; check the serial and the name",
 			p.Credential.HWKeySerial, p.Customer))
@@ -159,6 +173,13 @@ func (a *Admin) activate(ctx context.Context, p store.ActivateStaffParams, code 
 		return Outcome{}, fmt.Errorf("activating: %w", err)
 	}
 	e := out.Entitlement
+	if out.Replayed {
+		// The first request's customer may have moved out of the
+		// caller's sight since: the replay says no more than a lookup.
+		if _, err := a.entitlementFor(ctx, c, e.ID); err != nil {
+			return Outcome{}, err
+		}
+	}
 	o := Outcome{
 		Activation: Activation{Customer: e.Customer, Series: e.Series, CodeHint: e.CodeHint, HWKeySerial: e.HWKeySerial,
 			Created: out.Created, Added: out.Added, Counts: countsOf(e)},
@@ -206,7 +227,7 @@ func (a *Admin) AddUpdates(ctx context.Context, c Caller, id int64, r AddRequest
 	}
 	p := store.ActivateStaffParams{
 		ActivateParams: store.ActivateParams{Customer: e.Customer, Series: e.Series, Updates: r.Updates, Now: a.Now.UTC(), CodeHint: e.CodeHint},
-		Actor:          a.by(c, r.Reason), Distributor: cu.Distributor, VAT: cu.VAT, IdempotencyKey: r.IdempotencyKey,
+		Actor:          a.by(c, r.Reason), Distributor: cu.Distributor, VAT: cu.VAT, IdempotencyKey: scopedKey(c, r.IdempotencyKey),
 		RequestHash: requestHash("add", id, r.Updates),
 	}
 	if e.Series == api.SeriesPro {
@@ -215,7 +236,7 @@ func (a *Admin) AddUpdates(ctx context.Context, c Caller, id int64, r AddRequest
 	} else {
 		p.Credential = store.Credential{HWKeySerial: e.HWKeySerial}
 	}
-	return a.activate(ctx, p, "")
+	return a.activate(ctx, c, p, r.IdempotencyKey, "")
 }
 
 // Suspend stops a credential working (a dispute, a stolen key) until it

@@ -114,6 +114,12 @@ func (a *API) serve(rt Route) http.Handler {
 		// and a busy office behind one address is not held back by
 		// another's script.
 		token, ok := staff.ParseBearer(r.Header.Get("Authorization"))
+		if ok && !staff.ValidToken(token) {
+			// Not a token at all (its checksum is wrong): refused without
+			// a database read or write, so garbage costs nothing.
+			a.unauthorized(w, r, i18n.M("the token is unknown, revoked, or its account is disabled"))
+			return
+		}
 		if !ok {
 			if a.take(w, r, staff.AddressKey(addr)) {
 				a.unauthorized(w, r, i18n.M("send the API token: Authorization: Bearer TOKEN (aktuald staff token makes one)"))

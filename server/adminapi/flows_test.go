@@ -225,3 +225,15 @@ func TestForwardedForIsBelievedOnlyFromTrustedProxies(t *testing.T) {
 		t.Errorf("newest event %+v; want the suspend from 203.0.113.9", ev.Events)
 	}
 }
+
+// TestInvoiceNumbersAreEachDistributors: two distributors' invoices may
+// share a number; each activates once, neither is told of the other.
+func TestInvoiceNumbersAreEachDistributors(t *testing.T) {
+	w := newWorld(t, "", 1, noLimit)
+	for i, who := range []string{"plovdiv", "varna"} {
+		body := map[string]any{"customer": fmt.Sprintf("Клиент %d", i), "series": "pro", "updates": 1, "idempotency_key": "2026-0001"}
+		if a := w.do(0, w.tokens[who], "POST", "/admin/v1/activations", body); a.status != http.StatusCreated {
+			t.Errorf("%s's invoice 2026-0001: %d %s", who, a.status, a.body)
+		}
+	}
+}

@@ -119,7 +119,12 @@ func TestSupportChangesNothing(t *testing.T) {
 // words it gives for one that does not exist, and changes nothing.
 func TestDistributorCannotSeeAnothersCustomers(t *testing.T) {
 	w := newWorld(t, "", 1, noLimit)
-	tok := w.tokens["plovdiv"]
+	for _, name := range []string{"plovdiv", "plovdiv-support"} {
+		t.Run(name, func(t *testing.T) { distributorSeesOwnOnly(t, w, w.tokens[name]) })
+	}
+}
+
+func distributorSeesOwnOnly(t *testing.T, w *world, tok string) {
 	before := w.snapshot()
 	for _, rt := range adminapi.Routes() {
 		if !strings.Contains(rt.Path, "{name}") && !strings.HasPrefix(rt.Path, "/admin/v1/entitlements/") {
@@ -163,6 +168,11 @@ func TestDistributorCannotSeeAnothersCustomers(t *testing.T) {
 		if e.Customer != "ЕТ Иванов" {
 			t.Errorf("distributor's audit log shows an event of %q", e.Customer)
 		}
+	}
+	var ds struct{ Distributors []string }
+	w.do(0, tok, "GET", "/admin/v1/distributors", nil).decode(t, &ds)
+	if len(ds.Distributors) != 1 || ds.Distributors[0] != "Пловдив Софт" {
+		t.Errorf("distributors listed: %v", ds.Distributors)
 	}
 }
 

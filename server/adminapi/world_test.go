@@ -93,6 +93,13 @@ func (w *world) populate() {
 		w.tokens[s.role+":"+s.login] = tok.Token
 		w.tokens[s.login] = tok.Token
 	}
+	// A reporting script's token of a distributor's account: support's
+	// rights, the distributor's customers.
+	tok, err := w.admin.CreateToken(ctx, local, "plovdiv", "reports", "support")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.tokens["plovdiv-support"] = tok.Token
 }
 
 // answer is one response: its status, headers and body.

@@ -37,7 +37,6 @@ func (c *Console) showAccount(p *page, status int, d accountData, errText string
 
 func (c *Console) changePassword(p *page) {
 	r := p.r
-	r.Body = http.MaxBytesReader(p.w, r.Body, 8<<10)
 	if r.PostFormValue("new") != r.PostFormValue("repeat") {
 		c.showAccount(p, http.StatusBadRequest, accountData{}, "The new password and its repetition differ; type them again.")
 		return
@@ -64,7 +63,6 @@ func (c *Console) newTOTP(p *page) {
 
 func (c *Console) confirmTOTP(p *page) {
 	r := p.r
-	r.Body = http.MaxBytesReader(p.w, r.Body, 8<<10)
 	secret := r.PostFormValue("secret")
 	sess, err := c.Admin.ConfirmOwnTOTP(r.Context(), p.caller, secret, r.PostFormValue("code"), c.Proxies.ClientAddr(r))
 	if err != nil {

@@ -131,7 +131,6 @@ func formValues(r *http.Request) url.Values {
 }
 
 func (c *Console) preview(p *page) {
-	p.r.Body = http.MaxBytesReader(p.w, p.r.Body, 16<<10)
 	v := formValues(p.r)
 	if (v.Get("action") == "activate" || v.Get("action") == "add") && v.Get("invoice") == "" {
 		tok, _ := staff.NewSessionID()
@@ -294,7 +293,6 @@ type result struct {
 }
 
 func (c *Console) apply(p *page) {
-	p.r.Body = http.MaxBytesReader(p.w, p.r.Body, 16<<10)
 	v := formValues(p.r)
 	res, err := c.perform(p, v)
 	if err != nil {

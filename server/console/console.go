@@ -36,6 +36,9 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
+// maxForm bounds every form the console reads.
+const maxForm = 16 << 10
+
 // Cookie names. The __Host- prefix makes a browser refuse the cookie
 // unless it is Secure, for the whole host and path /: no other site or
 // path can plant or read it.
@@ -116,6 +119,9 @@ func (c *Console) signedIn(h func(*page)) http.Handler {
 			c.showError(w, r, err)
 			return
 		}
+		// Bounded before the CSRF check parses the form: no form of the
+		// console is near 16 KiB.
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 		p := &page{w: w, r: r, caller: caller, csrf: csrf}
 		if r.Method == http.MethodPost && !c.sameOrigin(r, csrf) {
 			c.render(w, r, http.StatusForbidden, "error", view{Title: "Refused", Error: "The form was refused: it did not come from this console (its security token is missing or old). Open the page again and repeat."})
@@ -169,7 +175,12 @@ func (c *Console) language(w http.ResponseWriter, r *http.Request) {
 // localPath keeps a redirect on this server: anything but a plain path
 // ("//evil.example", "https://…", "/\evil") goes to the start page.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsRune(p, '\\') ||
+		strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "/" // browsers drop tabs and line breaks: "/\t/evil" would be "//evil"
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
 	return p

@@ -298,12 +298,30 @@ func TestDistributorSeesOnlyItsCustomers(t *testing.T) {
 func TestSignInRedirectStaysOnTheConsole(t *testing.T) {
 	s := newSite(t)
 	b := s.browser()
-	for _, next := range []string{"//evil.example/", "https://evil.example/", "/\\evil.example"} {
+	for _, next := range []string{"//evil.example/", "https://evil.example/", "/\\evil.example", "/\t/evil.example/x", "/\n/evil.example", "/%2F/x\x7f"} {
 		csrf := b.do("GET", "/login", nil).hidden().Get("csrf")
 		p := b.do("POST", "/login", url.Values{"csrf": {csrf}, "login": {"help"}, "password": {s.passwords["help"]}, "next": {next}})
 		if p.header.Get("Location") != "/" {
-			t.Errorf("next=%s went to %q", next, p.header.Get("Location"))
+			t.Errorf("next=%q went to %q", next, p.header.Get("Location"))
 		}
+		if p := b.do("GET", "/language?lang=bg&back="+url.QueryEscape(next), nil); p.header.Get("Location") != "/" {
+			t.Errorf("the language switch's back=%q went to %q", next, p.header.Get("Location"))
+		}
+	}
+}
+
+// TestOversizedFormRefused: a form far larger than any the console makes
+// is refused before it is read, and changes nothing.
+func TestOversizedFormRefused(t *testing.T) {
+	s := newSite(t)
+	b := s.signIn("maria")
+	form := url.Values{"csrf": {b.csrf()}, "action": {"add"}, "id": {fmt.Sprint(s.ids["ЕТ Иванов"])}, "updates": {"1"},
+		"reason": {strings.Repeat("x", 5<<20)}}
+	if p := b.do("POST", "/apply", form); p.status < 400 {
+		t.Errorf("a 5 MiB form: %d", p.status)
+	}
+	if got := s.remaining("ЕТ Иванов"); got != 2 {
+		t.Errorf("remaining %d after a refused form", got)
 	}
 }
 

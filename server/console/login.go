@@ -44,7 +44,7 @@ func (c *Console) checkPre(r *http.Request) bool {
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	login, next := r.PostFormValue("login"), localPath(r.PostFormValue("next"))
 	d := loginData{Login: login, Next: next, Pre: c.preToken(w, r)}
 	if !c.checkPre(r) {
@@ -90,7 +90,7 @@ func (c *Console) totpPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) totp(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	d := loginData{Next: localPath(r.PostFormValue("next")), Pre: c.preToken(w, r)}
 	if !c.checkPre(r) {
 		c.render(w, r, http.StatusForbidden, "code", view{Title: "Sign in", Error: "The form was refused: it did not come from this console (its security token is missing or old). Open the page again and repeat.", Data: d})
@@ -101,12 +101,16 @@ func (c *Console) totp(w http.ResponseWriter, r *http.Request) {
 		pending = ck.Value
 	}
 	s, err := c.Admin.LoginTOTP(r.Context(), pending, r.PostFormValue("code"), c.Proxies.ClientAddr(r))
-	if err != nil {
-		var throttled *admin.ErrThrottled
-		if errors.Is(err, admin.ErrUnauthorized) || errors.As(err, &throttled) {
-			c.render(w, r, http.StatusUnauthorized, "code", view{Title: "Sign in", Error: printer(r).Sprint(err), Data: d})
-			return
-		}
+	var throttled *admin.ErrThrottled
+	switch {
+	case errors.As(err, &throttled):
+		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter/time.Second)+1))
+		c.render(w, r, http.StatusTooManyRequests, "code", view{Title: "Sign in", Error: printer(r).Sprintf("Too many failed sign-ins. Try again in %d minutes, or ask an admin.", int(throttled.RetryAfter/time.Minute)+1), Data: d})
+		return
+	case errors.Is(err, admin.ErrUnauthorized):
+		c.render(w, r, http.StatusUnauthorized, "code", view{Title: "Sign in", Error: printer(r).Sprint(err), Data: d})
+		return
+	case err != nil:
 		c.showError(w, r, err)
 		return
 	}
