@@ -172,7 +172,8 @@ type AuditEvent struct {
 // AuditQuery filters the audit log: every field optional. Results are
 // newest first; Before is the ID the previous page ended at; Limit is at
 // most 200 (0: 50). Distributor keeps the events about that distributor's
-// customers only.
+// customers only, as they were when each event was written: a customer
+// moved to another distributor takes no history along.
 type AuditQuery struct {
 	Customer    string
 	Actor       string

@@ -104,10 +104,14 @@ CREATE TABLE audit_events (
 	customer       text   NOT NULL DEFAULT '',
 	entitlement_id bigint REFERENCES entitlements (id),
 	detail         text   NOT NULL DEFAULT '',
-	reason         text   NOT NULL DEFAULT ''
+	reason         text   NOT NULL DEFAULT '',
+	-- The customer's distributor when the event was written: a
+	-- distributor reads what happened while the customer was its own.
+	distributor    text   NOT NULL DEFAULT ''
 );
 
 CREATE INDEX audit_events_by_customer ON audit_events (customer, id);
+CREATE INDEX audit_events_by_distributor ON audit_events (distributor, id);
 CREATE INDEX audit_events_by_actor ON audit_events (actor, id);
 CREATE INDEX audit_events_by_at ON audit_events (at);
 

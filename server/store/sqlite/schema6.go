@@ -105,10 +105,14 @@ CREATE TABLE audit_events (
 	customer       TEXT    NOT NULL DEFAULT '',
 	entitlement_id INTEGER REFERENCES entitlements (id),
 	detail         TEXT    NOT NULL DEFAULT '',
-	reason         TEXT    NOT NULL DEFAULT ''
+	reason         TEXT    NOT NULL DEFAULT '',
+	-- The customer's distributor when the event was written: a
+	-- distributor reads what happened while the customer was its own.
+	distributor    TEXT    NOT NULL DEFAULT ''
 ) STRICT;
 
 CREATE INDEX audit_events_by_customer ON audit_events (customer, id);
+CREATE INDEX audit_events_by_distributor ON audit_events (distributor, id);
 CREATE INDEX audit_events_by_actor ON audit_events (actor, id);
 CREATE INDEX audit_events_by_at ON audit_events (at);
 

@@ -35,8 +35,9 @@ func InsertEvent(ctx context.Context, q Querier, e store.AuditEvent, a store.Act
 		entitlement = e.EntitlementID
 	}
 	_, err := q.Exec(ctx, `
-		INSERT INTO audit_events (at, actor, address, action, customer, entitlement_id, detail, reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		INSERT INTO audit_events (at, actor, address, action, customer, entitlement_id, detail, reason, distributor)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+		        coalesce((SELECT distributor FROM customers WHERE name = $5 AND $5 <> ''), ''))`,
 		Nanos(store.OrNow(e.At)), e.Actor, e.Address, e.Action, e.Customer, entitlement, e.Detail, e.Reason)
 	if err != nil {
 		return fmt.Errorf("recording audit event %s: %w", e.Action, err)
@@ -74,7 +75,9 @@ func (s StaffStore) Events(ctx context.Context, aq store.AuditQuery) ([]store.Au
 		w.and("actor = " + w.arg(aq.Actor))
 	}
 	if aq.Distributor != "" {
-		w.and("customer IN (SELECT name FROM customers WHERE distributor = " + w.arg(aq.Distributor) + ")")
+		// The distributor the customer had when the event was written,
+		// not now: a customer moved away takes no history along.
+		w.and("distributor = " + w.arg(aq.Distributor))
 	}
 	if !aq.From.IsZero() {
 		w.and("at >= " + w.arg(Nanos(aq.From)))

@@ -151,6 +151,17 @@ func testEvents(t *testing.T, s store.Store) {
 			t.Errorf("RecordEvent(%+v) was accepted", bad)
 		}
 	}
+	// Acme moves to D2: D2 reads what happens from now on, D1 keeps what
+	// happened while Acme was its customer.
+	addDistributor(t, s, "D2")
+	if _, err := s.UpdateCustomer(t.Context(), store.Customer{Name: "Acme", Distributor: "D2"}, admin); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordEvent(t.Context(), store.AuditEvent{Actor: "staff:dora", Action: "export", Customer: "Acme", At: t0.Add(4 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	wantActions(t, s, store.AuditQuery{Distributor: "D1"}, "activate", "export")
+	wantActions(t, s, store.AuditQuery{Distributor: "D2"}, "customer", "export")
 }
 
 // testEventsPageLimit: a page holds at most store.MaxEventPage.
