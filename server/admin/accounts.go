@@ -122,8 +122,7 @@ func (a *Admin) account(ctx context.Context, c Caller, login string) (store.Staf
 // SetDisabled disables an account (its sessions and tokens stop working
 // at once, on every replica) or enables it again.
 func (a *Admin) SetDisabled(ctx context.Context, c Caller, login string, disabled bool, reason string) (StaffView, error) {
-	acc, err := a.account(ctx, c, login)
-	if err != nil {
+	if _, err := a.account(ctx, c, login); err != nil { // the role's check, and the words for an unknown login
 		return StaffView{}, err
 	}
 	if disabled && c.Actor == "staff:"+login {
@@ -133,7 +132,7 @@ func (a *Admin) SetDisabled(ctx context.Context, c Caller, login string, disable
 	if disabled {
 		action = "staff.disable"
 	}
-	acc, err = a.Store.ChangeStaff(ctx, login, action, a.by(c, reason), func(cur *store.StaffAccount) error {
+	acc, err := a.Store.ChangeStaff(ctx, login, action, a.by(c, reason), func(cur *store.StaffAccount) error {
 		cur.Disabled = disabled
 		return nil
 	})
@@ -146,8 +145,7 @@ func (a *Admin) SetDisabled(ctx context.Context, c Caller, login string, disable
 // ResetPassword gives an account a new generated password, shown once,
 // and ends its sessions.
 func (a *Admin) ResetPassword(ctx context.Context, c Caller, login string) (NewStaff, error) {
-	acc, err := a.account(ctx, c, login)
-	if err != nil {
+	if _, err := a.account(ctx, c, login); err != nil {
 		return NewStaff{}, err
 	}
 	pw := staff.GeneratePassword()
@@ -155,7 +153,7 @@ func (a *Admin) ResetPassword(ctx context.Context, c Caller, login string) (NewS
 	if err != nil {
 		return NewStaff{}, err
 	}
-	acc, err = a.Store.ChangeStaff(ctx, login, "staff.reset-password", a.by(c, ""), func(cur *store.StaffAccount) error {
+	acc, err := a.Store.ChangeStaff(ctx, login, "staff.reset-password", a.by(c, ""), func(cur *store.StaffAccount) error {
 		cur.PasswordHash = hash
 		return nil
 	})
