@@ -6,7 +6,7 @@ GO ?= go
 export GOTOOLCHAIN ?= auto
 PLATFORMS := linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/amd64 darwin/arm64
 # Seconds of each fuzz target: short in make test, long in make test-full.
-FUZZTIME ?= 5s
+FUZZTIME ?= 2s
 FUZZTIME_FULL ?= 45s
 # Rounds of the crash soak (kill -9 of client and server at random steps).
 SOAK_ROUNDS ?= 200

@@ -27,6 +27,11 @@ func (e *ErrThrottled) Error() string {
 // SessionLifetime is how long a console session lasts: a working day.
 const SessionLifetime = 10 * time.Hour
 
+// SessionIdle ends a session left alone this long (a computer left signed
+// in over lunch at a distributor's shop counter). The store records a
+// session's last use at most once a minute, which is precision enough.
+const SessionIdle = 2 * time.Hour
+
 // pendingLifetime is how long a session waits for its TOTP code.
 const pendingLifetime = 5 * time.Minute
 
@@ -155,7 +160,12 @@ func (a *Admin) SessionCaller(ctx context.Context, id string, addr netip.Addr) (
 	if id == "" {
 		return Caller{}, "", markKind(ErrUnauthorized, i18n.Errorf("sign in first"))
 	}
-	s, acc, err := a.Store.StaffSession(ctx, staff.HashSessionID(id), a.Now.UTC())
+	now := a.Now.UTC()
+	s, acc, err := a.Store.StaffSession(ctx, staff.HashSessionID(id), now)
+	if err == nil && now.Sub(s.SeenAt) > SessionIdle {
+		_ = a.Store.EndStaffSession(ctx, s.IDHash)
+		err = store.ErrNotFound
+	}
 	if errors.Is(err, store.ErrNotFound) || (err == nil && s.Pending) {
 		return Caller{}, "", markKind(ErrUnauthorized, i18n.Errorf("your session has ended; sign in again"))
 	} else if err != nil {

@@ -8,13 +8,17 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server/admin"
 	"github.com/aktual/aktual/server/console"
 	"github.com/aktual/aktual/server/datadir"
 	"github.com/aktual/aktual/server/staff"
+	"github.com/aktual/aktual/server/store"
 )
 
 // site is the admin listener on loopback with a customer of each of two
@@ -25,7 +29,43 @@ type site struct {
 	url       string
 	passwords map[string]string
 	ids       map[string]int64
+	roles     map[string][2]string // login → role, distributor
 }
+
+// password is login's password, its account made on first use: an
+// argon2id hash is costly under the race detector, and most tests sign
+// in one or two of the four.
+func (s *site) password(login string) string {
+	s.t.Helper()
+	if pw, ok := s.passwords[login]; ok {
+		return pw
+	}
+	r := s.roles[login]
+	// Straight into the store with one hash for all: argon2id is costly
+	// under -race (the console's own account changes are tested apart).
+	acc := store.StaffAccount{Login: login, Role: r[0], Distributor: r[1], PasswordHash: sharedHash(s.t), CreatedAt: time.Now()}
+	if err := s.adm.Store.CreateStaff(s.t.Context(), acc, store.Actor{Name: "local:test"}); err != nil {
+		s.t.Fatal(err)
+	}
+	s.passwords[login] = sharedPassword
+	return sharedPassword
+}
+
+const sharedPassword = "the staff's shared test password"
+
+// sharedHash is sharedPassword's hash, made once for the test binary.
+var sharedHash = func() func(testing.TB) string {
+	var once sync.Once
+	var hash string
+	var err error
+	return func(t testing.TB) string {
+		once.Do(func() { hash, err = staff.HashPassword(sharedPassword) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hash
+	}
+}()
 
 func newSite(t *testing.T) *site {
 	t.Helper()
@@ -35,6 +75,7 @@ func newSite(t *testing.T) *site {
 	}
 	t.Cleanup(func() { inst.Close() })
 	s := &site{t: t, adm: admin.New(inst), passwords: map[string]string{}, ids: map[string]int64{}}
+	s.roles = map[string][2]string{"boss": {"admin", ""}, "maria": {"office", ""}, "plovdiv": {"distributor", "Пловдив Софт"}, "help": {"support", ""}}
 	ctx, local := t.Context(), admin.Local("test")
 	for _, d := range []string{"Пловдив Софт", "Варна Сис"} {
 		if err := s.adm.AddDistributor(ctx, local, d); err != nil {
@@ -50,15 +91,6 @@ func newSite(t *testing.T) *site {
 			t.Fatal(err)
 		}
 		s.ids[a.Customer] = out.EntitlementID
-	}
-	for _, a := range []struct{ login, role, dist string }{
-		{"boss", "admin", ""}, {"maria", "office", ""}, {"plovdiv", "distributor", "Пловдив Софт"}, {"help", "support", ""},
-	} {
-		n, err := s.adm.AddStaff(ctx, local, a.login, a.role, a.dist)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.passwords[a.login] = n.Password
 	}
 	proxies, _ := staff.ParseProxies([]string{"127.0.0.1"})
 	ts := httptest.NewServer(console.Site(s.adm, proxies, staff.DefaultRequestLimit, nil, false))
@@ -143,7 +175,7 @@ func (s *site) signIn(login string) *browser {
 	s.t.Helper()
 	b := s.browser()
 	form := b.do("GET", "/login", nil)
-	p := b.do("POST", "/login", url.Values{"csrf": {form.hidden().Get("csrf")}, "login": {login}, "password": {s.passwords[login]}, "next": {"/"}})
+	p := b.do("POST", "/login", url.Values{"csrf": {form.hidden().Get("csrf")}, "login": {login}, "password": {s.password(login)}, "next": {"/"}})
 	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/" {
 		s.t.Fatalf("signing in %s: %d %s", login, p.status, p.body)
 	}
@@ -258,6 +290,7 @@ func TestDisabledAccountsSessionEndsAtOnce(t *testing.T) {
 // wrong password; five failures lock the account, even to its password.
 func TestSignInFailuresSayNothingAndAreLimited(t *testing.T) {
 	s := newSite(t)
+	s.password("maria") // an account, for its wrong password to be told from no account
 	b := s.browser()
 	try := func(login, pw string) page {
 		csrf := b.do("GET", "/login", nil).hidden().Get("csrf")
@@ -270,10 +303,10 @@ func TestSignInFailuresSayNothingAndAreLimited(t *testing.T) {
 	for range 4 {
 		try("maria", "x")
 	}
-	if p := try("maria", s.passwords["maria"]); p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") == "" {
+	if p := try("maria", s.password("maria")); p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") == "" {
 		t.Errorf("the right password after 5 failures: %d, want 429 with Retry-After", p.status)
 	}
-	if p := try("boss", s.passwords["boss"]); p.status != http.StatusSeeOther {
+	if p := try("boss", s.password("boss")); p.status != http.StatusSeeOther {
 		t.Errorf("another account from the same address: %d, want it to sign in", p.status)
 	}
 }
@@ -300,7 +333,7 @@ func TestSignInRedirectStaysOnTheConsole(t *testing.T) {
 	b := s.browser()
 	for _, next := range []string{"//evil.example/", "https://evil.example/", "/\\evil.example", "/\t/evil.example/x", "/\n/evil.example", "/%2F/x\x7f"} {
 		csrf := b.do("GET", "/login", nil).hidden().Get("csrf")
-		p := b.do("POST", "/login", url.Values{"csrf": {csrf}, "login": {"help"}, "password": {s.passwords["help"]}, "next": {next}})
+		p := b.do("POST", "/login", url.Values{"csrf": {csrf}, "login": {"help"}, "password": {s.password("help")}, "next": {next}})
 		if p.header.Get("Location") != "/" {
 			t.Errorf("next=%q went to %q", next, p.header.Get("Location"))
 		}
@@ -329,13 +362,14 @@ func TestOversizedFormRefused(t *testing.T) {
 // the session before it is worth nothing.
 func TestSignInWithTOTP(t *testing.T) {
 	s := newSite(t)
+	s.password("boss")
 	setup, err := s.adm.EnableTOTP(t.Context(), admin.Local("test"), "boss", true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := s.browser()
 	csrf := b.do("GET", "/login", nil).hidden().Get("csrf")
-	p := b.do("POST", "/login", url.Values{"csrf": {csrf}, "login": {"boss"}, "password": {s.passwords["boss"]}})
+	p := b.do("POST", "/login", url.Values{"csrf": {csrf}, "login": {"boss"}, "password": {s.password("boss")}})
 	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/login/code") {
 		t.Fatalf("password step: %d %s", p.status, p.header.Get("Location"))
 	}
@@ -360,7 +394,7 @@ func TestSignInWithTOTP(t *testing.T) {
 	// refused, as one seen over a shoulder must be.
 	other := s.browser()
 	csrf = other.do("GET", "/login", nil).hidden().Get("csrf")
-	other.do("POST", "/login", url.Values{"csrf": {csrf}, "login": {"boss"}, "password": {s.passwords["boss"]}})
+	other.do("POST", "/login", url.Values{"csrf": {csrf}, "login": {"boss"}, "password": {s.password("boss")}})
 	if q := other.do("POST", "/login/code", url.Values{"csrf": {csrf}, "code": {code}}); q.status != http.StatusUnauthorized {
 		t.Errorf("a code used once already: %d, want 401", q.status)
 	}
@@ -379,13 +413,13 @@ func TestOwnPasswordAndTwoStepSignIn(t *testing.T) {
 	if p := b.do("POST", "/account/password", form(url.Values{"current": {"wrong"}, "new": {"correct horse battery"}, "repeat": {"correct horse battery"}})); p.status != http.StatusBadRequest {
 		t.Errorf("a wrong current password: %d", p.status)
 	}
-	if p := b.do("POST", "/account/password", form(url.Values{"current": {s.passwords["maria"]}, "new": {"short"}, "repeat": {"short"}})); p.status != http.StatusBadRequest {
+	if p := b.do("POST", "/account/password", form(url.Values{"current": {s.password("maria")}, "new": {"short"}, "repeat": {"short"}})); p.status != http.StatusBadRequest {
 		t.Errorf("a short new password: %d", p.status)
 	}
-	if p := b.do("POST", "/account/password", form(url.Values{"current": {s.passwords["maria"]}, "new": {"correct horse battery"}, "repeat": {"correct horse batterY"}})); p.status != http.StatusBadRequest {
+	if p := b.do("POST", "/account/password", form(url.Values{"current": {s.password("maria")}, "new": {"correct horse battery"}, "repeat": {"correct horse batterY"}})); p.status != http.StatusBadRequest {
 		t.Errorf("a mistyped repetition: %d", p.status)
 	}
-	if p := b.do("POST", "/account/password", form(url.Values{"current": {s.passwords["maria"]}, "new": {"correct horse battery"}, "repeat": {"correct horse battery"}})); p.status != 200 || !strings.Contains(p.body, `id="done"`) {
+	if p := b.do("POST", "/account/password", form(url.Values{"current": {s.password("maria")}, "new": {"correct horse battery"}, "repeat": {"correct horse battery"}})); p.status != 200 || !strings.Contains(p.body, `id="done"`) {
 		t.Fatalf("changing the password: %d %s", p.status, p.body)
 	}
 	if p := b.do("GET", "/account", nil); p.status != 200 {
@@ -437,5 +471,26 @@ func TestCustomersRecord(t *testing.T) {
 	// The Plovdiv distributor no longer sees the customer it lost.
 	if p := s.signIn("plovdiv").do("GET", "/customers/"+url.PathEscape(name), nil); p.status != http.StatusNotFound {
 		t.Errorf("the former distributor: %d", p.status)
+	}
+}
+
+// TestIdleSessionEnds: a session left alone two hours ends (a computer
+// left signed in at a shop counter); one in use goes on.
+func TestIdleSessionEnds(t *testing.T) {
+	s := newSite(t)
+	var at atomic.Int64
+	at.Store(time.Now().UnixNano())
+	s.adm.Now = func() time.Time { return time.Unix(0, at.Load()) }
+	b := s.signIn("maria")
+	step := func(d time.Duration) { at.Add(int64(d)) }
+	for range 5 { // in use, an hour and a half apart: still signed in
+		step(90 * time.Minute)
+		if p := b.do("GET", "/", nil); p.status != 200 {
+			t.Fatalf("a session in use ended: %d", p.status)
+		}
+	}
+	step(2*time.Hour + time.Minute)
+	if p := b.do("GET", "/", nil); p.status != http.StatusSeeOther {
+		t.Errorf("a session idle for two hours: %d, want it ended", p.status)
 	}
 }

@@ -262,7 +262,8 @@ type Staff interface {
 	// StaffSession finds a session in force at now and its account:
 	// ErrNotFound for an unknown or expired session, or one whose account
 	// is disabled. It records now as the session's SeenAt when that is
-	// more than a minute old (a click is a read, not a write).
+	// more than a minute old (a click is a read, not a write), and returns
+	// the SeenAt of the use before (for an idle timeout).
 	StaffSession(ctx context.Context, idHash []byte, now time.Time) (StaffSession, StaffAccount, error)
 	// UpdateStaffSession stores a session's Pending, CSRF and ExpiresAt.
 	UpdateStaffSession(ctx context.Context, s StaffSession) error

@@ -83,7 +83,8 @@ const touchEvery = time.Minute
 
 // StaffSession finds a session in force at now whose account is not
 // disabled, and records now as its SeenAt when that is more than
-// touchEvery old: store.ErrNotFound otherwise.
+// touchEvery old: store.ErrNotFound otherwise. The session returned has
+// the SeenAt of its use before this one.
 func (s StaffStore) StaffSession(ctx context.Context, idHash []byte, now time.Time) (store.StaffSession, store.StaffAccount, error) {
 	now = store.OrNow(now)
 	ss, err := scanStaffSession(s.DB.QueryRow(ctx, `SELECT `+sessionColumns+` FROM staff_sessions WHERE id_hash = $1 AND expires_at > $2`,
@@ -99,6 +100,7 @@ func (s StaffStore) StaffSession(ctx context.Context, idHash []byte, now time.Ti
 		return ss, acc, nil
 	}
 	var acc store.StaffAccount
+	prev := ss.SeenAt
 	err = s.Write(ctx, func(ctx context.Context, q Querier) error {
 		var err error
 		ss, err = scanStaffSession(q.QueryRow(ctx, `
@@ -115,6 +117,7 @@ func (s StaffStore) StaffSession(ctx context.Context, idHash []byte, now time.Ti
 	if err != nil {
 		return store.StaffSession{}, store.StaffAccount{}, s.clean(err)
 	}
+	ss.SeenAt = prev // the use before this one: what an idle timeout asks
 	return ss, acc, nil
 }
 
