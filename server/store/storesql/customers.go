@@ -51,7 +51,7 @@ func EnsureCustomer(ctx context.Context, q Querier, c store.Customer) (store.Cus
 	c.CreatedAt = store.OrNow(c.CreatedAt)
 	n, err := q.Exec(ctx, `
 		INSERT INTO customers (name, name_fold, vat, vat_fold, distributor, sort_key, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
 		c.Name, store.Fold(c.Name), c.VAT, store.Fold(c.VAT), nullText(c.Distributor), SortKey(c.Name), Nanos(c.CreatedAt))
 	if err != nil {
 		return store.Customer{}, false, fmt.Errorf("recording customer %s: %w", c.Name, err)

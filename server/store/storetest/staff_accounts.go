@@ -145,12 +145,17 @@ func testStaffSessions(t *testing.T, s store.Store) {
 	err = s.CreateStaffSession(t.Context(), want)
 	wantErr(t, "a session ID again", err, store.ErrExists)
 
+	// A use a minute after the last returns that last use, and records
+	// this one; a use within the minute records nothing.
 	seen := t0.Add(time.Minute)
 	got, acc, err := s.StaffSession(t.Context(), want.IDHash, seen)
 	if err != nil || !bytes.Equal(got.IDHash, want.IDHash) || got.Login != "anna" || got.CSRF != want.CSRF ||
-		got.Address != want.Address || !got.Pending || !got.CreatedAt.Equal(t0) || !got.SeenAt.Equal(seen) ||
+		got.Address != want.Address || !got.Pending || !got.CreatedAt.Equal(t0) || !got.SeenAt.Equal(want.SeenAt) ||
 		!got.ExpiresAt.Equal(want.ExpiresAt) || acc.Login != "anna" || acc.PasswordHash != anna.PasswordHash {
 		t.Fatalf("StaffSession = %+v, %+v, %v", got, acc, err)
+	}
+	if again, _, err := s.StaffSession(t.Context(), want.IDHash, seen.Add(30*time.Second)); err != nil || !again.SeenAt.Equal(seen) {
+		t.Errorf("the next use: SeenAt %v, %v; want the use before, %v", again.SeenAt, err, seen)
 	}
 	_, _, err = s.StaffSession(t.Context(), want.IDHash, want.ExpiresAt)
 	wantErr(t, "an expired session", err, store.ErrNotFound)
@@ -163,7 +168,7 @@ func testStaffSessions(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	got, _, err = s.StaffSession(t.Context(), want.IDHash, want.ExpiresAt)
-	if err != nil || got.Pending || got.CSRF != "csrf-2" || !got.ExpiresAt.Equal(upd.ExpiresAt) || !got.SeenAt.Equal(want.ExpiresAt) {
+	if err != nil || got.Pending || got.CSRF != "csrf-2" || !got.ExpiresAt.Equal(upd.ExpiresAt) || !got.SeenAt.Equal(seen) {
 		t.Errorf("after UpdateStaffSession: %+v, %v", got, err)
 	}
 	err = s.UpdateStaffSession(t.Context(), session("x", "anna"))
