@@ -172,6 +172,9 @@ func (c *Console) describe(p *page, v url.Values) (change, error) {
 	case "customer":
 		return c.describeCustomer(p, v, ch)
 	case "staff-add", "staff-disable", "staff-enable", "staff-reset", "token-add", "token-revoke", "distributor-add":
+		if !staff.Can(who.Principal, staff.ActManageStaff) {
+			return ch, admin.Refuse(admin.ErrForbidden, i18n.Errorf("your role (%s) does not allow this", who.Role))
+		}
 		return describeStaffChange(T, v, ch), nil
 	}
 	id, err := number(v, "id")
