@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -97,19 +98,6 @@ func (a *API) entitlement(r *request) (int, any, error) {
 	return http.StatusOK, c, err
 }
 
-func (a *API) addUpdates(r *request) (int, any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	var body admin.AddRequest
-	if err := decode(r, &body); err != nil {
-		return 0, nil, err
-	}
-	out, err := a.Admin.AddUpdates(r.Context(), r.caller, id, body)
-	return http.StatusOK, out, err
-}
-
 // reasoned is the body of the changes that need only a reason.
 type reasoned struct {
 	Reason string `json:"reason"`
@@ -118,67 +106,60 @@ type reasoned struct {
 func (a *API) suspend(r *request) (int, any, error)   { return a.setActive(r, false) }
 func (a *API) reinstate(r *request) (int, any, error) { return a.setActive(r, true) }
 
-func (a *API) setActive(r *request, active bool) (int, any, error) {
+// changeOf decodes the body B of a change to entitlement {id} and makes
+// it with do.
+func changeOf[B any, R any](r *request, do func(ctx context.Context, id int64, body B) (R, error)) (int, any, error) {
 	id, err := pathID(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	var body reasoned
+	var body B
 	if err := decode(r, &body); err != nil {
 		return 0, nil, err
 	}
-	var c admin.Credential
-	if active {
-		c, err = a.Admin.Reinstate(r.Context(), r.caller, id, body.Reason)
-	} else {
-		c, err = a.Admin.Suspend(r.Context(), r.caller, id, body.Reason)
-	}
-	return http.StatusOK, c, err
+	out, err := do(r.Context(), id, body)
+	return http.StatusOK, out, err
+}
+
+func (a *API) addUpdates(r *request) (int, any, error) {
+	return changeOf(r, func(ctx context.Context, id int64, b admin.AddRequest) (admin.Outcome, error) {
+		return a.Admin.AddUpdates(ctx, r.caller, id, b)
+	})
+}
+
+func (a *API) setActive(r *request, active bool) (int, any, error) {
+	return changeOf(r, func(ctx context.Context, id int64, b reasoned) (admin.Credential, error) {
+		if active {
+			return a.Admin.Reinstate(ctx, r.caller, id, b.Reason)
+		}
+		return a.Admin.Suspend(ctx, r.caller, id, b.Reason)
+	})
 }
 
 func (a *API) replaceKey(r *request) (int, any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	var body struct {
+	type replacement struct {
 		HWKey  string `json:"hwkey"`
 		Reason string `json:"reason"`
 	}
-	if err := decode(r, &body); err != nil {
-		return 0, nil, err
-	}
-	c, err := a.Admin.ReplaceKey(r.Context(), r.caller, id, body.HWKey, body.Reason)
-	return http.StatusOK, c, err
+	return changeOf(r, func(ctx context.Context, id int64, b replacement) (admin.Credential, error) {
+		return a.Admin.ReplaceKey(ctx, r.caller, id, b.HWKey, b.Reason)
+	})
 }
 
 func (a *API) reissue(r *request) (int, any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	var body reasoned
-	if err := decode(r, &body); err != nil {
-		return 0, nil, err
-	}
-	c, err := a.Admin.Reissue(r.Context(), r.caller, id, body.Reason)
-	return http.StatusOK, c, err
+	return changeOf(r, func(ctx context.Context, id int64, b reasoned) (admin.Reissued, error) {
+		return a.Admin.Reissue(ctx, r.caller, id, b.Reason)
+	})
 }
 
 func (a *API) correct(r *request) (int, any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	var body struct {
+	type correction struct {
 		Updates int64  `json:"updates"`
 		Reason  string `json:"reason"`
 	}
-	if err := decode(r, &body); err != nil {
-		return 0, nil, err
-	}
-	c, err := a.Admin.Correct(r.Context(), r.caller, id, body.Updates, body.Reason)
-	return http.StatusOK, c, err
+	return changeOf(r, func(ctx context.Context, id int64, b correction) (admin.Credential, error) {
+		return a.Admin.Correct(ctx, r.caller, id, b.Updates, b.Reason)
+	})
 }
 
 func (a *API) audit(r *request) (int, any, error) {
