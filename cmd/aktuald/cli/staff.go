@@ -94,7 +94,9 @@ func newStaffAddCmd(e *env) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&login, "login", "", "the login (letters, digits, '.', '_', '-', '@')")
+	_ = cmd.MarkFlagRequired("login")
 	f.StringVar(&role, "role", "", "admin, office, distributor or support")
+	_ = cmd.MarkFlagRequired("role")
 	f.StringVar(&distributor, "distributor", "", "for a distributor account: the distributor it works for (made if new)")
 	return cmd
 }
@@ -161,6 +163,7 @@ func newStaffDisableCmd(e *env, disable bool) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&login, "login", "", "the account's login")
+	_ = cmd.MarkFlagRequired("login")
 	cmd.Flags().StringVar(&reason, "reason", "", "why (goes in the audit log)")
 	return cmd
 }
@@ -183,6 +186,7 @@ func newStaffResetCmd(e *env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&login, "login", "", "the account's login")
+	_ = cmd.MarkFlagRequired("login")
 	return cmd
 }
 
@@ -208,7 +212,9 @@ func newStaffTokenCmd(e *env) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&login, "login", "", "the account the token acts for")
+	_ = cmd.MarkFlagRequired("login")
 	f.StringVar(&name, "name", "", "what uses it, e.g. billing")
+	_ = cmd.MarkFlagRequired("name")
 	f.StringVar(&role, "role", "", "narrow the token to this role (default: the account's)")
 	return cmd
 }
@@ -235,6 +241,9 @@ func newStaffTokensCmd(e *env) *cobra.Command {
 						state = "REVOKED"
 					}
 					fmt.Fprintf(&b, "%4d  %-20s %-16s %-12s %-8s %s\n", t.ID, t.Name, t.Login, t.Role, state, used)
+				}
+				if len(all) == 0 {
+					b.WriteString("No API tokens: aktuald staff token --login LOGIN --name NAME makes one.\n")
 				}
 				e.print(map[string]any{"tokens": all}, b.String())
 				return nil
@@ -292,6 +301,7 @@ func newStaffTOTPCmd(e *env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&login, "login", "", "the account's login")
+	_ = cmd.MarkFlagRequired("login")
 	cmd.Flags().BoolVar(&off, "off", false, "turn two-step sign-in off instead")
 	return cmd
 }
