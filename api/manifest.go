@@ -71,9 +71,22 @@ type LatestStatement struct {
 	// Patch is sent only to a client that asked for patches (query
 	// patch=bsdiff): an older client parses strictly and would refuse
 	// the unknown field.
-	Patch     *PatchOffer `json:"patch,omitempty"`
-	IssuedAt  time.Time   `json:"issued_at"`
-	ExpiresAt time.Time   `json:"expires_at"`
+	Patch *PatchOffer `json:"patch,omitempty"`
+	// The release control fields (control.go), sent only to a client that
+	// asked with proto=2: the channel and machine it asked for (echoed),
+	// its place in a staged rollout, whether the release is critical, its
+	// signed notes, the newer versions the server withholds from this
+	// installation (halted, withdrawn, not yet rolled out to it, or beyond
+	// a required step), and the path this release is a step of.
+	Channel   string    `json:"channel,omitempty"`
+	Machine   string    `json:"machine,omitempty"`
+	Rollout   *Rollout  `json:"rollout,omitempty"`
+	Critical  bool      `json:"critical,omitempty"`
+	Notes     *Envelope `json:"notes,omitempty"`
+	Withheld  []string  `json:"withheld,omitempty"`
+	Path      *Path     `json:"path,omitempty"`
+	IssuedAt  time.Time `json:"issued_at"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // PatchBSDiff is the bsdiff 4 patch format (BSDIFF40, bzip2 blocks), the

@@ -83,6 +83,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ThrottleConcurrent", testThrottleConcurrent},
 		{"Events", testEvents},
 		{"EventsPageLimit", testEventsPageLimit},
+		// Release control (controls.go).
+		{"ReleaseControls", testReleaseControls},
+		{"ConsumedUpdates", testConsumedUpdates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,169 @@
+package store
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/aktual/aktual/api"
+)
+
+// OfferQuery is what one installation asks of a product's releases for
+// its platform (the latest answer).
+type OfferQuery struct {
+	// Channel the installation follows ("" is stable).
+	Channel string
+	// Bucket is its place in staged rollouts (api.RolloutBucket); -1 when
+	// it sent no machine identity, which no staged rollout reaches.
+	Bucket int
+	// Force takes a staged release early (support staff, for one
+	// customer): the rollout is not asked. Halted and withdrawn releases
+	// are never taken.
+	Force bool
+	// From is the installed version, "" when unknown: a release that
+	// requires a newer one than From is not offered (the required one is).
+	// When it is unknown, requirements cannot be applied.
+	From string
+	// Paid lists the updates this machine paid for (store.Controls'
+	// ConsumedUpdates); asked only when a required path is in play.
+	Paid func() ([]Reservation, error)
+}
+
+// Offer is the release an installation is offered, and why.
+type Offer struct {
+	Release *Release // nil: none
+	Control ReleaseControl
+	// Rollout is set when the offered release, or a newer one withheld
+	// from this installation, is staged.
+	Rollout *api.Rollout
+	// Withheld lists the published versions newer than the offered one
+	// (newest first, at most MaxWithheld): a client that was offered one of
+	// them before accepts the older answer without taking it for a
+	// replay.
+	Withheld []string
+	// Path is set when the release is a step of a required path.
+	Path *api.Path
+}
+
+// MaxWithheld bounds Offer.Withheld.
+const MaxWithheld = 32
+
+// Select picks the release offered to an installation among a product's
+// releases rs for one platform and their controls cs: the newest release
+// that is live (neither halted nor yanked), in the installation's channel
+// (stable releases are in every channel; a pre-release only in a channel
+// it was published to by name), not withdrawn by a downgrade, reaching it
+// if staged (unless forced; a critical release is never staged), and not
+// requiring a version newer than the installed one. The version required
+// is offered instead, as the first step of the path; a later step of a
+// path whose first step this machine paid for after the path's end was
+// published is free.
+func Select(rs []Release, cs []ReleaseControl, q OfferQuery) (Offer, error) {
+	gone := withdrawn(rs)
+	ordered := slices.Clone(rs)
+	slices.SortFunc(ordered, func(a, b Release) int { return api.CompareVersions(b.Version, a.Version) })
+	var out Offer
+	for i := range ordered {
+		r := &ordered[i]
+		c := ControlOf(cs, r.Product, r.Version)
+		if !c.offeredIn(q.Channel, r.Version) || gone[api.CanonicalVersion(r.Version)] {
+			continue
+		}
+		if c.Staged() && !c.Reaches(q.Bucket) && !q.Force {
+			if out.Rollout == nil {
+				out.Rollout = &api.Rollout{Version: r.Version, Percent: c.Percent, Bucket: max(q.Bucket, 0)}
+			}
+			continue
+		}
+		if c.Requires != "" && q.From != "" && api.CompareVersions(q.From, c.Requires) < 0 {
+			if out.Path == nil {
+				out.Path = &api.Path{To: r.Version}
+			}
+			continue
+		}
+		out.Release, out.Control = r, c
+		break
+	}
+	if out.Release == nil {
+		return Offer{}, nil
+	}
+	if out.Control.Staged() {
+		reached := out.Control.Reaches(q.Bucket)
+		out.Rollout = &api.Rollout{Version: out.Release.Version, Percent: out.Control.Percent,
+			Bucket: max(q.Bucket, 0), Reached: true, Forced: !reached}
+	}
+	out.Withheld = newerVersions(ordered, out.Release.Version)
+	free, err := freeStep(out.Release, out.Control, q)
+	switch {
+	case err != nil:
+		return Offer{}, err
+	case free && out.Path == nil:
+		out.Path = &api.Path{To: out.Release.Version, Free: true}
+	case free:
+		out.Path.Free = true
+	}
+	return out, nil
+}
+
+// offeredIn reports whether a release of version under control c may be
+// offered to an installation following channel: live, in the channel, and
+// a pre-release only in a channel it was published to by name.
+func (c ReleaseControl) offeredIn(channel, version string) bool {
+	if channel == "" {
+		channel = ChannelStable
+	}
+	if c.State != ControlLive || !c.InChannel(channel) {
+		return false
+	}
+	return !strings.Contains(version, "-") || (channel != ChannelStable && slices.Contains(c.Channels, channel))
+}
+
+// freeStep reports whether r, which requires a version the installation
+// has reached, continues a path whose first step this machine paid for:
+// an update it paid for at or after r was published, to a version no
+// newer than the installed one. (After r was published, an installation
+// older than r's required version was offered the required version, not
+// r: so any update paid for since, and not past what is installed, was a
+// step of this path.)
+func freeStep(r *Release, c ReleaseControl, q OfferQuery) (bool, error) {
+	if c.Requires == "" || q.From == "" || q.Paid == nil ||
+		api.CompareVersions(q.From, c.Requires) < 0 || api.CompareVersions(q.From, r.Version) >= 0 {
+		return false, nil
+	}
+	paid, err := q.Paid()
+	if err != nil {
+		return false, err
+	}
+	for _, p := range paid {
+		if !p.CreatedAt.Before(r.PublishedAt) && api.CompareVersions(p.ToVersion, q.From) <= 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// newerVersions lists the distinct versions of ordered (newest first)
+// newer than v, at most MaxWithheld.
+func newerVersions(ordered []Release, v string) []string {
+	var out []string
+	for _, r := range ordered {
+		if api.CompareVersions(r.Version, v) <= 0 || len(out) == MaxWithheld {
+			break
+		}
+		if len(out) == 0 || api.CompareVersions(out[len(out)-1], r.Version) != 0 {
+			out = append(out, r.Version)
+		}
+	}
+	return out
+}
+
+// Live keeps the releases of rs that are neither halted nor yanked under
+// cs: what a first install may be given.
+func Live(rs []Release, cs []ReleaseControl) []Release {
+	var out []Release
+	for _, r := range rs {
+		if ControlOf(cs, r.Product, r.Version).State == ControlLive {
+			out = append(out, r)
+		}
+	}
+	return out
+}
