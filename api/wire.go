@@ -14,6 +14,7 @@ const (
 	CodeNotFound          = "not_found"
 	CodeBadRequest        = "bad_request"
 	CodeConflict          = "conflict"
+	CodeHalted            = "halted" // staff halted or withdrew the release asked for
 	CodeInternal          = "internal"
 )
 

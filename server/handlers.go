@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -68,9 +67,13 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("nonce must be 16 to 64 letters, digits, '_' or '-'"))
 		return
 	}
+	oq, ok := offerQueryOf(w, r)
+	if !ok {
+		return
+	}
 	// Cached per question; signed afresh for each nonce (latest_cache.go).
 	lq := latestQuery{Product: product, OS: goos, Arch: arch, Current: current, Patch: current != "" && patches.Wanted(q.Get("patch"))}
-	body, err := s.latestAnswer(r.Context(), lq, nonce)
+	body, err := s.latestAnswer(r.Context(), lq, nonce, oq)
 	var le *latestError
 	switch {
 	case errors.Is(err, errNoRelease):
@@ -85,53 +88,45 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// offerQueryOf reads the release control part of a latest question
+// (proto=2: channel, machine, from, force), answering a refusal itself;
+// nil for an installer that did not ask for it.
+func offerQueryOf(w http.ResponseWriter, r *http.Request) (*offerQuery, bool) {
+	q := r.URL.Query()
+	if q.Get("proto") != api.LatestProto {
+		return nil, true
+	}
+	oq := &offerQuery{Channel: q.Get("channel"), Machine: q.Get("machine"), From: q.Get("from"), Force: q.Get("force") == "1"}
+	var msg i18n.Message
+	switch {
+	case oq.Channel != "" && !api.ValidName(oq.Channel):
+		msg = i18n.M("channel must be a name of letters, digits, '.', '_' or '-' (e.g. beta)")
+	case oq.Machine != "" && !api.ValidName(oq.Machine):
+		msg = i18n.M("machine must be the installation's machine identity (letters, digits, '.', '_' or '-')")
+	case oq.From != "" && !api.ValidVersion(oq.From):
+		msg = i18n.M("from must be a version like 2.1.0")
+	case q.Get("force") != "" && q.Get("force") != "1":
+		msg = i18n.M("force must be 1 when given")
+	default:
+		return oq, true
+	}
+	writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, msg)
+	return nil, false
+}
+
 // errNoRelease: no release of the product is offered for the platform.
 var errNoRelease = errors.New("no release published")
 
-// latestStatement reads from the store what the answer to q says: the
-// newest release and, when the current hash is one, the installed
-// release (and the patch from it, when asked). Nonce and times are left
-// to signLatest.
-func (s *Server) latestStatement(ctx context.Context, q latestQuery) (api.LatestStatement, error) {
-	releases, err := s.Store.Releases(ctx, q.Product, q.OS, q.Arch)
+// latestStatement reads from the store what the answer to q says to an
+// installer that did not ask for the release control fields (nonce and
+// times are left to signLatest), and the reading it was made from.
+func (s *Server) latestStatement(ctx context.Context, q latestQuery) (api.LatestStatement, *latestReading, error) {
+	rd, err := s.readLatest(ctx, q)
 	if err != nil {
-		return api.LatestStatement{}, &latestError{"listing releases", err}
+		return api.LatestStatement{}, nil, err
 	}
-	latest := store.Newest(releases)
-	if latest == nil {
-		return api.LatestStatement{}, errNoRelease
-	}
-	st := api.LatestStatement{
-		Product:       q.Product,
-		OS:            q.OS,
-		Arch:          q.Arch,
-		CurrentSHA256: q.Current,
-	}
-	if err := json.Unmarshal(latest.Envelope, &st.Latest); err != nil {
-		return api.LatestStatement{}, &latestError{"decoding stored release envelope", err}
-	}
-	if q.Current != "" {
-		inst, err := s.Store.ReleaseBySHA256(ctx, q.Product, q.Current)
-		switch {
-		case err == nil:
-			var env api.Envelope
-			if err := json.Unmarshal(inst.Envelope, &env); err != nil {
-				return api.LatestStatement{}, &latestError{"decoding stored release envelope", err}
-			}
-			st.Installed = &env
-		case !errors.Is(err, store.ErrNotFound):
-			return api.LatestStatement{}, &latestError{"finding installed release", err}
-		}
-	}
-	if q.Patch {
-		// Only to a client that asked: older ones refuse unknown fields.
-		offer, err := patches.Offer(ctx, s.Store, s.Blobs, q.Product, q.OS, q.Arch, q.Current, latest.SHA256)
-		if err != nil {
-			s.logger().Warn("no patch offered", "product", q.Product, "err", err)
-		}
-		st.Patch = offer
-	}
-	return st, nil
+	st, err := s.statementFor(ctx, q, rd, nil)
+	return st, rd, err
 }
 
 func (s *Server) handleArtifact(w http.ResponseWriter, r *http.Request) {

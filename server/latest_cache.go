@@ -81,7 +81,8 @@ type latestEntry struct {
 // latestSnapshot is one reading of the store for a question, immutable
 // but for the shared answer signed from it.
 type latestSnapshot struct {
-	st      api.LatestStatement // no nonce, no times
+	reading *latestReading
+	st      api.LatestStatement // to an older installer: no nonce, no times
 	stable  []byte              // st encoded: a new reading is compared with it
 	checked time.Time           // when the store was read
 	changes uint64              // catalogChanges then
@@ -142,11 +143,15 @@ func (c *latestCache) entry(q latestQuery) *latestEntry {
 }
 
 // latestAnswer is the encoded, signed answer to q with nonce ("" for
-// none): errNoRelease, a *latestError, or the body.
-func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string) ([]byte, error) {
+// none), for an installer that asked for the release control fields with
+// oq (nil for none): errNoRelease, a *latestError, or the body.
+func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string, oq *offerQuery) ([]byte, error) {
 	now := s.Now.UTC()
 	if s.latest.off {
-		st, err := s.latestStatement(ctx, q)
+		st, rd, err := s.latestStatement(ctx, q)
+		if err == nil && oq != nil {
+			st, err = s.statementFor(ctx, q, rd, oq)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -160,6 +165,18 @@ func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string) 
 	snap, err := s.latestSnapshot(ctx, e, q, now)
 	if err != nil {
 		return nil, err
+	}
+	if oq != nil {
+		// Chosen per installation (latest_offer.go), from the reading.
+		st, err := s.statementFor(ctx, q, snap.reading, oq)
+		if err != nil {
+			return nil, err
+		}
+		a, err := s.signLatest(st, nonce, now)
+		if err != nil {
+			return nil, err
+		}
+		return a.body, nil
 	}
 	if nonce != "" {
 		a, err := s.signLatest(snap.st, nonce, now)
@@ -199,7 +216,7 @@ func (s *Server) latestSnapshot(ctx context.Context, e *latestEntry, q latestQue
 	if s.snapshotCurrent(old, now, changes) {
 		return old, nil // read by the request this one waited for
 	}
-	st, err := s.latestStatement(ctx, q)
+	st, rd, err := s.latestStatement(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +224,7 @@ func (s *Server) latestSnapshot(ctx context.Context, e *latestEntry, q latestQue
 	if err != nil {
 		return nil, &latestError{"encoding latest answer", err}
 	}
-	p := &latestSnapshot{st: st, stable: stable, checked: now, changes: changes, keys: s.Keys}
+	p := &latestSnapshot{reading: rd, st: st, stable: stable, checked: now, changes: changes, keys: s.Keys}
 	if old != nil && old.keys == s.Keys && bytes.Equal(old.stable, stable) {
 		p.shared.Store(old.shared.Load())
 	}

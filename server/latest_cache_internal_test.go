@@ -45,7 +45,7 @@ func TestLatestCacheFollowsTheKeys(t *testing.T) {
 	s := New(inst, "test", nil)
 	s.Now = func() time.Time { return now }
 	q := latestQuery{Product: "app", OS: "linux", Arch: "amd64"}
-	first, err := s.latestAnswer(t.Context(), q, "")
+	first, err := s.latestAnswer(t.Context(), q, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestLatestCacheFollowsTheKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Keys = keys
-	second, err := s.latestAnswer(t.Context(), q, "")
+	second, err := s.latestAnswer(t.Context(), q, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,9 @@ func (s *Server) checkTarget(w http.ResponseWriter, r *http.Request, product, fr
 			i18n.M("version %s of %s is not published on this server; update to a published version (aktual check shows the newest)", to, product))
 		return false
 	}
+	if !s.checkLive(w, r, product, to) {
+		return false
+	}
 	if api.CompareVersions(to, from) > 0 {
 		return true
 	}
@@ -95,4 +98,27 @@ func (s *Server) publishedVersion(ctx context.Context, product, version string) 
 	}
 	w, ok := pt.versions[canon]
 	return w, ok, nil
+}
+
+// checkLive answers a refusal and returns false when staff halted or
+// withdrew version of product. The store is read on every reserve, not
+// cached: a halt takes effect at once on every replica for paying, even
+// for an installer that was offered the release a moment before.
+func (s *Server) checkLive(w http.ResponseWriter, r *http.Request, product, version string) bool {
+	cs, err := s.Store.ReleaseControls(r.Context(), product)
+	if err != nil {
+		s.internalError(w, r, "reading release controls", err)
+		return false
+	}
+	switch store.ControlOf(cs, product, version).State {
+	case store.ControlHalted:
+		writeError(w, r, http.StatusConflict, api.CodeHalted,
+			i18n.M("the vendor halted %s %s while you were updating; nothing was reserved or installed; try again later", product, version))
+		return false
+	case store.ControlYanked:
+		writeError(w, r, http.StatusConflict, api.CodeHalted,
+			i18n.M("the vendor withdrew %s %s; nothing was reserved or installed; run aktual check to see what is offered now", product, version))
+		return false
+	}
+	return true
 }

@@ -35,6 +35,10 @@ type PublishParams struct {
 	// the new release (patches.go). A patch that fails never fails the
 	// publish. Releases at a URL get no patches.
 	OnPatch func(patches.Result)
+	// Control says how the version is offered (channels, staged rollout,
+	// critical, a required version, the brake, the release notes):
+	// control.go.
+	Control ControlParams
 }
 
 // Publish stores the artifact, signs the release with the release key and
@@ -96,6 +100,9 @@ func (a *Admin) checkPublish(ctx context.Context, p *PublishParams) error {
 	if len(p.HealthCheck) > maxHealthArgs {
 		return fmt.Errorf("--health-check takes at most %d arguments", maxHealthArgs)
 	}
+	if err := a.checkControl(ctx, *p); err != nil {
+		return err
+	}
 	// A withdrawal carries forward: a release below a withdrawn version
 	// replaces it too, or clients that were offered the withdrawn version
 	// would refuse the fix as a rollback, and its installations would
@@ -146,6 +153,9 @@ func (a *Admin) publishStored(ctx context.Context, p PublishParams, sum string, 
 	}
 	env, err := json.Marshal(api.Sign(api.PayloadRelease, payload, a.Keys.Release))
 	if err != nil {
+		return api.ReleaseStatement{}, err
+	}
+	if err := a.recordControl(ctx, p, st.PublishedAt); err != nil {
 		return api.ReleaseStatement{}, err
 	}
 	err = a.Store.PutRelease(ctx, store.Release{

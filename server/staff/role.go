@@ -167,6 +167,7 @@ const (
 	ActViewReleases       Action = "view-releases"       // the published releases
 	ActManageStaff        Action = "manage-staff"        // accounts and other people's tokens
 	ActManageDistributors Action = "manage-distributors" // add distributors, move customers between them
+	ActControlReleases    Action = "control-releases"    // roll out, halt, resume and withdraw releases
 )
 
 // permissions lists each role's actions. The choices beyond "admin: all,
@@ -175,12 +176,13 @@ const (
 //     for by hand, with no sale behind it, which is the vendor's office's
 //     call (a distributor sells more updates with ActAddUpdates);
 //   - releases are public (the update server shows them to anyone), so
-//     every role may view them.
+//     every role may view them; rolling them out, halting and withdrawing
+//     them is the vendor's call (admin and office), never a distributor's.
 var permissions = map[string][]Action{
 	store.RoleAdmin: {ActView, ActActivate, ActAddUpdates, ActSuspend, ActReplaceKey, ActReissue, ActCorrect,
-		ActViewAudit, ActViewReleases, ActManageStaff, ActManageDistributors},
+		ActViewAudit, ActViewReleases, ActManageStaff, ActManageDistributors, ActControlReleases},
 	store.RoleOffice: {ActView, ActActivate, ActAddUpdates, ActSuspend, ActReplaceKey, ActReissue, ActCorrect,
-		ActViewAudit, ActViewReleases},
+		ActViewAudit, ActViewReleases, ActControlReleases},
 	store.RoleDistributor: {ActView, ActActivate, ActAddUpdates, ActSuspend, ActReplaceKey, ActReissue,
 		ActViewAudit, ActViewReleases},
 	store.RoleSupport: {ActView, ActViewAudit, ActViewReleases},

@@ -17,7 +17,7 @@ const (
 // allActions is every action; TestCanEveryRoleAndAction fails if one is
 // added to permissions and not here.
 var allActions = []Action{ActView, ActActivate, ActAddUpdates, ActSuspend, ActReplaceKey, ActReissue, ActCorrect,
-	ActViewAudit, ActViewReleases, ActManageStaff, ActManageDistributors}
+	ActViewAudit, ActViewReleases, ActManageStaff, ActManageDistributors, ActControlReleases}
 
 func principalOf(role string) Principal {
 	p := Principal{Login: "someone", Role: role, Actor: "staff:someone"}
@@ -43,6 +43,7 @@ func TestCanEveryRoleAndAction(t *testing.T) {
 		{ActViewReleases, true, true, true, true}, // releases are public
 		{ActManageStaff, true, false, false, false},
 		{ActManageDistributors, true, false, false, false},
+		{ActControlReleases, true, true, false, false}, // the vendor's call, never a distributor's
 		{Action("delete-everything"), false, false, false, false},
 		{Action(""), false, false, false, false},
 	} {

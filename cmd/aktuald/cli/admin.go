@@ -175,10 +175,11 @@ type publishOptions struct {
 	preserve     []string
 	patchFrom    int
 	pf           patchFlags
+	cf           controlFlags
 }
 
 func newReleaseCmd(e *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "release", Short: "Publish releases"}
+	cmd := &cobra.Command{Use: "release", Short: "Publish releases and control how they are offered"}
 	o := &publishOptions{}
 	publish := &cobra.Command{
 		Use:   "publish",
@@ -189,7 +190,14 @@ func newReleaseCmd(e *env) *cobra.Command {
   aktuald release publish --product ledger --series pro --version 2.0.0 --os windows --arch amd64 \
       --dir dist/ledger-windows.zip --main ledger.exe --preserve 'data/**' --preserve '*.ini'`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runPublish(cmd.Context(), e, o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctl, err := o.cf.params(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			o.p.Control = ctl
+			return runPublish(cmd.Context(), e, o)
+		},
 	}
 	f := publish.Flags()
 	f.StringVar(&o.p.Product, "product", "", "product name")
@@ -206,7 +214,9 @@ func newReleaseCmd(e *env) *cobra.Command {
 	f.StringSliceVar(&o.p.DowngradeFrom, "downgrade-from", nil, "withdraw these newer versions: they are no longer offered, and their installations move back to this release free of charge (comma-separated)")
 	f.IntVar(&o.patchFrom, "patches", patches.DefaultFrom, "make a delta patch to this release from each of this many earlier releases (0: none); see aktuald release patches")
 	o.pf.add(f)
+	o.cf.add(f)
 	cmd.AddCommand(publish, newPatchesCmd(e))
+	cmd.AddCommand(newControlCmds(e)...)
 	return cmd
 }
 
@@ -260,7 +270,7 @@ func runPublish(ctx context.Context, e *env, o *publishOptions) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	text := publishedText(st, o.p.URL, made)
+	text := publishedText(st, o.p.URL, made) + controlSummary(o.p.Control)
 	if perr := patchErrors(made); perr != nil {
 		fmt.Fprintln(e.errOut, "aktuald: warning: the release is published, but", perr)
 	}
@@ -298,7 +308,7 @@ func runPublishFolder(ctx context.Context, e *env, adm *admin.Admin, o *publishO
 	if err != nil {
 		return usagef("%v", err)
 	}
-	text := publishedText(st, "", nil)
+	text := publishedText(st, "", nil) + controlSummary(o.p.Control)
 	text += fmt.Sprintf("A folder: %d files, %d bytes in all (the signed sha256 and size above are its manifest's)\n", st.Files, st.TotalSize)
 	if m.Main != "" {
 		text += fmt.Sprintf("Program: %s\n", m.Main)
