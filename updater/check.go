@@ -25,6 +25,12 @@ type CheckRequest struct {
 	Product     string
 	Target      string
 	FromVersion string
+	// Channel is the release channel to follow ("": the one the install
+	// record remembers, else stable); remembered after an update.
+	Channel string
+	// Force takes a release whose staged rollout has not reached this
+	// installation yet (support staff, for one customer).
+	Force bool
 }
 
 // Plan is what Check found.
@@ -51,6 +57,16 @@ type Plan struct {
 	// new manifest is fetched (set before Confirm).
 	Folder *FolderInfo
 	folder *folderState
+	// Release control (control.go): the channel followed, the release's
+	// notes (verified), whether it is critical, this installation's place
+	// in its staged rollout, and the required path it is a step of (Free:
+	// a later step of a path already paid for).
+	Channel  string
+	Notes    *api.NotesStatement
+	Critical bool
+	Rollout  *api.Rollout
+	Path     *api.Path
+	Free     bool
 }
 
 // How the installed version was found (Plan.FromSource).
@@ -87,7 +103,8 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, ks, err := u.latest(ctx, req.Product, goos, arch, current, seen.KeySet)
+	lq := u.latestQuery(req, target, fs)
+	st, ks, err := u.latest(ctx, req.Product, goos, arch, current, seen.KeySet, lq)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +115,8 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 	if err := sameKind(fs, latest, target); err != nil {
 		return nil, err
 	}
-	plan := &Plan{Product: req.Product, Target: target, CurrentSHA256: current, Latest: latest, folder: fs}
+	plan := &Plan{Product: req.Product, Target: target, CurrentSHA256: current, Latest: latest, folder: fs, Channel: lq.channel}
+	u.controlPlan(plan, st, ks)
 	if fs == nil {
 		plan.Patch = usablePatch(st.Patch, current, latest)
 	}
@@ -116,7 +134,7 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 			return nil, err
 		}
 	}
-	if prev := seen.Products[req.Product]; prev != "" && api.CompareVersions(latest.Version, prev) < 0 && !latest.Replaces(prev) {
+	if prev := seen.Products[req.Product]; prev != "" && api.CompareVersions(latest.Version, prev) < 0 && !latest.Replaces(prev) && !withheld(st, prev) {
 		return nil, fail(ErrVerification, nil,
 			"the server offers %s %s as the newest, but offered %s before; refusing the older answer (a replayed old release, or the vendor withdrew %s without publishing a downgrade: ask the vendor)",
 			req.Product, latest.Version, prev, prev)
@@ -129,6 +147,7 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 	case c < 0:
 		plan.UpToDate, plan.Newer = true, true
 	}
+	plan.Free = plan.Path != nil && plan.Path.Free && !plan.UpToDate && !plan.Downgrade
 	if err := u.state().Remember(u.Trust, ks.Version, req.Product, latest.Version); err != nil {
 		u.notice("could not remember the newest version offered (%v); protection against replayed old answers is weaker until it can", err)
 	}
@@ -164,7 +183,7 @@ func resolveTarget(target string) (string, error) {
 // latest fetches and verifies the server's signed answer: the key set
 // against the trusted root keys (and no older than one seen before), the
 // answer against the key set's online keys, fresh and for this question.
-func (u *Updater) latest(ctx context.Context, product, goos, arch, current string, seenKeySet int64) (*api.LatestStatement, *api.KeySet, error) {
+func (u *Updater) latest(ctx context.Context, product, goos, arch, current string, seenKeySet int64, lq latestParams) (*api.LatestStatement, *api.KeySet, error) {
 	nonce, err := newNonce()
 	if err != nil {
 		return nil, nil, err
@@ -173,6 +192,7 @@ func (u *Updater) latest(ctx context.Context, product, goos, arch, current strin
 	if !u.NoPatch {
 		q.Set("patch", api.PatchBSDiff) // delta.go
 	}
+	lq.set(q)
 	var resp api.LatestResponse
 	err = u.callJSON(ctx, "GET", "/v1/products/"+url.PathEscape(product)+"/latest", q, nil, &resp)
 	var ae *fetch.APIError
@@ -197,6 +217,8 @@ func (u *Updater) latest(ctx context.Context, product, goos, arch, current strin
 	switch {
 	case st.Product != product || st.OS != goos || st.Arch != arch || st.CurrentSHA256 != current:
 		return nil, nil, fail(ErrVerification, nil, "the server's signed answer is for another question (%s %s/%s); refusing it", st.Product, st.OS, st.Arch)
+	case (st.Channel != "" && st.Channel != lq.channel) || (st.Machine != "" && st.Machine != lq.machine):
+		return nil, nil, fail(ErrVerification, nil, "the server's signed answer is for another channel or machine; refusing it")
 	case st.Nonce != nonce:
 		return nil, nil, fail(ErrVerification, nil, "the server's signed answer was not made for this question (a replayed old answer); refusing it; nothing was installed")
 	case !now.Before(st.ExpiresAt):

@@ -1,6 +1,7 @@
 package updater
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -118,7 +119,7 @@ func (u *Updater) updateFolder(ctx context.Context, req Request, plan *Plan) (*R
 		fs.work.CleanStage()
 		return nil, err
 	}
-	if plan.Downgrade {
+	if plan.Downgrade || plan.Free {
 		return u.downgrade(ctx, plan, "")
 	}
 	cred, err := req.Credential(ctx, plan)
@@ -257,9 +258,10 @@ func (u *Updater) keepFolder(j *Journal, w folder.Work) {
 // update or install: the fields the first install set are kept.
 func (u *Updater) recordFolder(j *Journal) {
 	r := InstallRecord{Target: j.Target, Product: j.Product, Version: j.To, SHA256: j.NewSHA256,
-		Kind: journal.KindFolder, Main: j.Main, Server: j.Server}
+		Kind: journal.KindFolder, Main: j.Main, Server: j.Server, Channel: j.Channel}
 	if prev, err := u.state().InstallRecord(j.Target); err == nil && prev.Kind == journal.KindFolder {
 		r.AllUsers, r.Shortcut, r.Registration = prev.AllUsers, prev.Shortcut, prev.Registration
+		r.Channel = cmp.Or(r.Channel, prev.Channel)
 		if prev.SHA256 != j.NewSHA256 {
 			defer u.state().RemoveManifest(prev.SHA256)
 		}

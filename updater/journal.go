@@ -78,7 +78,10 @@ func (u *Updater) recordInstall(j *Journal) {
 		u.recordFolder(j)
 		return
 	}
-	r := InstallRecord{Target: j.Target, Product: j.Product, Version: j.To, SHA256: j.NewSHA256}
+	r := InstallRecord{Target: j.Target, Product: j.Product, Version: j.To, SHA256: j.NewSHA256, Channel: j.Channel}
+	if prev, err := u.state().InstallRecord(j.Target); err == nil && r.Channel == "" {
+		r.Channel = prev.Channel
+	}
 	if err := u.state().WriteInstallRecord(r); err != nil {
 		u.notice("%s %s is installed, but aktual could not note it in %s (%v); if a later check cannot tell the installed version, pass --from-version %s",
 			j.Product, j.To, filepath.Dir(u.state().RecordPath(j.Target)), err, j.To)

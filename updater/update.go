@@ -92,6 +92,9 @@ func (u *Updater) Update(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	res, err := u.updatePlanned(ctx, req, plan)
+	if err == nil && req.Channel != "" {
+		u.rememberChannel(plan.Target, plan.Product, req.Channel)
+	}
 	if err != nil && res == nil {
 		// What was planned, for the caller's report of the failure.
 		res = &Result{Product: plan.Product, Target: plan.Target, From: plan.From, To: plan.Latest.Version}
@@ -159,7 +162,7 @@ func (u *Updater) updatePlanned(ctx context.Context, req Request, plan *Plan) (_
 	if req.free {
 		return u.applySelf(ctx, plan, verified) // selfupdate.go: free, journaled
 	}
-	if plan.Downgrade {
+	if plan.Downgrade || plan.Free {
 		return u.downgrade(ctx, plan, verified)
 	}
 
@@ -183,7 +186,7 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 		Target: plan.Target, Product: plan.Product, Server: u.Server,
 		From: plan.From, To: plan.Latest.Version,
 		OldSHA256: plan.CurrentSHA256, NewSHA256: plan.Latest.SHA256, HealthCheck: plan.Latest.HealthCheck,
-		IdempotencyKey: key, State: StateIntent, CreatedAt: u.Now.Now().UTC(),
+		IdempotencyKey: key, State: StateIntent, CreatedAt: u.Now.Now().UTC(), Channel: plan.Channel,
 	}
 	plan.journalKind(j)
 	// The intent is on disk before the request leaves the machine.
@@ -235,19 +238,25 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 }
 
 // downgrade installs a release staff published to replace the installed,
-// withdrawn one. It is journaled like an update, so a crash is finished or
-// undone the same way, but nothing is reserved: a vendor's withdrawal
-// costs the customer no paid update.
+// withdrawn one, or the next step of a required path already paid for
+// (plan.Free). It is journaled like an update, so a crash is finished or
+// undone the same way, but nothing is reserved: a vendor's withdrawal,
+// or the vendor's requirement to pass through a version, costs the
+// customer no paid update.
 func (u *Updater) downgrade(ctx context.Context, plan *Plan, verified string) (*Result, error) {
 	if err := u.removeStaleIntent(plan.Target); err != nil {
 		return nil, err
 	}
-	u.notice("%s %s was withdrawn by the vendor; %s replaces it, free of charge", plan.Product, plan.From, plan.Latest.Version)
+	if plan.Downgrade {
+		u.notice("%s %s was withdrawn by the vendor; %s replaces it, free of charge", plan.Product, plan.From, plan.Latest.Version)
+	} else {
+		u.notice("%s %s continues the update you paid for (the vendor requires passing through %s): free of charge", plan.Product, plan.Latest.Version, plan.From)
+	}
 	j := &Journal{
 		Target: plan.Target, Product: plan.Product, Server: u.Server,
 		From: plan.From, To: plan.Latest.Version,
 		OldSHA256: plan.CurrentSHA256, NewSHA256: plan.Latest.SHA256, HealthCheck: plan.Latest.HealthCheck,
-		Free: true, State: StateReserved, CreatedAt: u.Now.Now().UTC(),
+		Free: true, State: StateReserved, CreatedAt: u.Now.Now().UTC(), Channel: plan.Channel,
 	}
 	plan.journalKind(j)
 	if err := u.save(j); err != nil {

@@ -59,8 +59,11 @@ type Journal struct {
 	// hashes are the manifests', the switch plan is in its work folder),
 	// "" for a single file. Main is the folder's program, which the
 	// health check runs.
-	Kind      string    `json:"kind,omitempty"`
-	Main      string    `json:"main,omitempty"`
+	Kind string `json:"kind,omitempty"`
+	Main string `json:"main,omitempty"`
+	// Channel is the channel the update came from, for the install
+	// record ("" : the one the record has).
+	Channel   string    `json:"channel,omitempty"`
 	State     string    `json:"state"`
 	Remaining *int64    `json:"remaining,omitempty"`
 	CreatedAt time.Time `json:"created_at"`

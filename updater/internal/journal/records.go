@@ -29,6 +29,9 @@ type InstallRecord struct {
 	AllUsers     bool   `json:"all_users,omitempty"`
 	Shortcut     string `json:"shortcut,omitempty"`
 	Registration string `json:"registration,omitempty"`
+	// Channel is the release channel the installation follows (aktual
+	// update --channel); "" is stable.
+	Channel string `json:"channel,omitempty"`
 }
 
 // KindFolder marks a program folder's journal and install record.
