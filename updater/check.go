@@ -82,6 +82,9 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 	if !api.ValidName(req.Product) {
 		return nil, fail(ErrUsage, nil, "--product is required: the product's name as the vendor publishes it")
 	}
+	if req.Channel != "" && !api.ValidName(req.Channel) {
+		return nil, fail(ErrUsage, nil, "--channel %q is not a channel name: letters, digits, '.', '_' or '-', e.g. beta", req.Channel)
+	}
 	if req.FromVersion != "" && !api.ValidVersion(req.FromVersion) {
 		return nil, fail(ErrUsage, nil, "--from-version %q is not a version like 1.2.0", req.FromVersion)
 	}

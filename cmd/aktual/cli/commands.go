@@ -22,6 +22,7 @@ type checkOptions struct {
 	product, target, fromVersion string
 	code, hwkey                  string
 	json                         bool
+	control                      controlOptions
 }
 
 func newCheckCmd(ios *IOStreams) *cobra.Command {
@@ -45,6 +46,7 @@ would use one. It downloads, installs and reserves nothing.`),
 	f.StringVar(&o.code, "code", "", P.Sprintf("Pro series: also say how many updates this code has left (nothing is reserved)"))
 	f.StringVar(&o.hwkey, "hwkey", "", P.Sprintf("classic series: also say how many updates this hardware key's licence has left (nothing is reserved)"))
 	f.BoolVar(&o.json, "json", false, P.Sprintf("print the result as JSON on stdout"))
+	o.control.add(cmd, P)
 	return cmd
 }
 
@@ -63,11 +65,13 @@ func runCheck(cmd *cobra.Command, ios *IOStreams, o *checkOptions) error {
 			}
 		}
 	}
-	plan, err := u.Check(cmd.Context(), updater.CheckRequest{Product: o.product, Target: o.target, FromVersion: o.fromVersion})
+	plan, err := u.Check(cmd.Context(), updater.CheckRequest{Product: o.product, Target: o.target, FromVersion: o.fromVersion,
+		Channel: o.control.channel, Force: o.control.force})
 	if err != nil {
 		return report(ios, p, outcome{Product: o.product}, explainNoConnection(cmd.Context(), P, o.server, err))
 	}
 	out := outcome{Product: plan.Product, From: plan.From, To: plan.Latest.Version, Target: plan.Target}
+	planDetails(&out, plan)
 	available := false
 	switch {
 	case plan.Newer:
@@ -82,6 +86,12 @@ func runCheck(cmd *cobra.Command, ios *IOStreams, o *checkOptions) error {
 		out.Message = P.Sprintf("%s %s is available (installed: %s, %s).", plan.Product, plan.Latest.Version, plan.From, sourceText(P, plan.FromSource))
 		if plan.Downgrade {
 			out.Message = P.Sprintf("The vendor withdrew %s %s; %s replaces it, free of charge (run aktual update).", plan.Product, plan.From, plan.Latest.Version)
+		}
+		if plan.Free {
+			out.Message = P.Sprintf("%s %s is available free of charge: it continues the update you paid for (run aktual update).", plan.Product, plan.Latest.Version)
+		}
+		if !o.json {
+			showPlan(ios, plan)
 		}
 	}
 	if o.code != "" || o.hwkey != "" {

@@ -38,6 +38,15 @@ type outcome struct {
 	// State says, after an interruption or failure, what was left: what a
 	// person or a script needs to know to go on.
 	State string `json:"state,omitempty"`
+	// Release control (notes.go): the channel followed ("" stable), the
+	// release notes by language (Markdown, as the vendor wrote them), a
+	// critical release, the percent of a staged rollout this installation
+	// is in, and the release a required path ends at.
+	Channel  string            `json:"channel,omitempty"`
+	Notes    map[string]string `json:"notes,omitempty"`
+	Critical bool              `json:"critical,omitempty"`
+	Rollout  *int              `json:"rollout_percent,omitempty"`
+	PathTo   string            `json:"path_to,omitempty"`
 }
 
 // Statuses beyond the updater's.

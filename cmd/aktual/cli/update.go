@@ -28,6 +28,8 @@ type updateOptions struct {
 	json        bool
 	wait        time.Duration
 
+	control controlOptions
+
 	browser      Browser
 	pollInterval time.Duration
 }
@@ -55,6 +57,7 @@ func newUpdateCmd(ios *IOStreams) *cobra.Command {
 	f.BoolVar(&o.noPatch, "no-patch", false, P.Sprintf("always download the whole release, never a patch from the installed version"))
 	f.BoolVarP(&o.yes, "yes", "y", false, P.Sprintf("do not ask for confirmation"))
 	f.BoolVar(&o.json, "json", false, P.Sprintf("print JSON lines (events, then a result) on stdout"))
+	o.control.add(cmd, P)
 	f.DurationVar(&o.wait, "wait", 0, P.Sprintf("a program folder's files in use by running programs (Windows): wait this long for them to be closed, then stop with exit 9 (default: ask on a terminal, stop at once in a script)"))
 	return cmd
 }
@@ -75,9 +78,11 @@ func runUpdate(cmd *cobra.Command, ios *IOStreams, o *updateOptions) error {
 		return report(ios, p, outcome{Product: o.product}, err)
 	}
 	u.NoPatch = o.noPatch
-	res, err := doUpdate(cmd.Context(), ios, u, o, code)
+	var plan *updater.Plan
+	res, err := doUpdate(cmd.Context(), ios, u, o, code, &plan)
 	err = explainNoConnection(cmd.Context(), ios.P, o.server, err)
 	out := resultOutcome(ios.P, res, o.product)
+	planDetails(&out, plan)
 	if err != nil {
 		out.State = leftState(ios.P, u, o.target, err)
 	}
@@ -85,13 +90,16 @@ func runUpdate(cmd *cobra.Command, ios *IOStreams, o *updateOptions) error {
 }
 
 // doUpdate runs the update flow with the prompts the options call for.
-func doUpdate(ctx context.Context, ios *IOStreams, u *updater.Updater, o *updateOptions, code api.UpdateCode) (*updater.Result, error) {
+// The plan is kept in *planned, for the result.
+func doUpdate(ctx context.Context, ios *IOStreams, u *updater.Updater, o *updateOptions, code api.UpdateCode, planned **updater.Plan) (*updater.Result, error) {
 	var key hwkey.Key
 	req := updater.Request{
-		CheckRequest: updater.CheckRequest{Product: o.product, Target: o.target, FromVersion: o.fromVersion},
-		File:         o.file,
-		InUse:        inUseWaiter(ios, o.target, o.wait),
+		CheckRequest: updater.CheckRequest{Product: o.product, Target: o.target, FromVersion: o.fromVersion,
+			Channel: o.control.channel, Force: o.control.force},
+		File:  o.file,
+		InUse: inUseWaiter(ios, o.target, o.wait),
 		Prepare: func(ctx context.Context, plan *updater.Plan) (err error) {
+			*planned = plan
 			if key, err = credentialKind(ctx, plan, o.hwkey, code); err != nil {
 				return err
 			}
@@ -99,7 +107,7 @@ func doUpdate(ctx context.Context, ios *IOStreams, u *updater.Updater, o *update
 			// leave a slow download to run; it is only used at the reserve.
 			// (The classic series' Internet code comes from a page that
 			// opens after the download: its session is short-lived.)
-			if key == nil && code == "" && !plan.Downgrade {
+			if key == nil && code == "" && !plan.Downgrade && !plan.Free {
 				code, err = askCode(ctx, ios)
 			}
 			return err
@@ -193,6 +201,15 @@ func confirm(ctx context.Context, ios *IOStreams, plan *updater.Plan) (bool, err
 		q = ios.P.Sprintf("The vendor withdrew %s %s. Replace it with %s at %s? This is free. [y/N] ",
 			plan.Product, plan.From, plan.Latest.Version, plan.Target)
 	}
+	if plan.Free {
+		q = ios.P.Sprintf("Continue the paid update of %s from %s to %s at %s? This is free. [y/N] ",
+			plan.Product, plan.From, plan.Latest.Version, plan.Target)
+	}
+	if p := plan.Path; p != nil && !plan.Free && p.To != plan.Latest.Version {
+		q = ios.P.Sprintf("Update %s from %s to %s at %s, then free of charge to %s? This uses one paid update for both. [y/N] ",
+			plan.Product, plan.From, plan.Latest.Version, plan.Target, p.To)
+	}
+	showPlan(ios, plan)
 	if f := plan.Folder; f != nil {
 		fmt.Fprintln(ios.ErrOut, ios.P.Sprintf("%d files change, %d are removed, %v to download; your own files are kept.",
 			f.Changed, f.Removed, i18n.Size(f.DownloadBytes)))
