@@ -3,12 +3,14 @@ package server
 import (
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/internal/mdtext"
 	"github.com/aktual/aktual/server/page"
 	"github.com/aktual/aktual/server/store"
 )
@@ -40,6 +42,7 @@ func (s *Server) fillPage(d *page.Data, r *http.Request, cs store.ClassicSession
 	t := d.T
 	d.Known, d.Session = true, cs.ID
 	d.Product, d.From, d.To, d.Serial = cs.Product, cs.FromVersion, cs.ToVersion, cs.Serial
+	d.Notes = s.pageNotes(r, cs.Product, cs.ToVersion, d.Lang)
 	v := s.sessionView(r, cs)
 	if v.Remaining != nil {
 		d.HasRemaining, d.Remaining = true, *v.Remaining
@@ -91,4 +94,27 @@ func (s *Server) handleContinue(w http.ResponseWriter, r *http.Request) {
 	}
 	// Post/redirect/get: the page now shows what happened, in its language.
 	http.Redirect(w, r, "/classic/"+id+page.LangQuery(chosen), http.StatusSeeOther)
+}
+
+// pageNotes are the release notes of product's version for the page, in
+// lang or the other language; nil when there are none (or they cannot be
+// read: the page works without them).
+func (s *Server) pageNotes(r *http.Request, product, version, lang string) []mdtext.Block {
+	cs, err := s.Store.ReleaseControls(r.Context(), product)
+	if err != nil {
+		s.logger().Warn("release notes not shown", "product", product, "err", err)
+		return nil
+	}
+	raw := store.ControlOf(cs, product, version).Notes
+	if raw == nil {
+		return nil
+	}
+	var env api.Envelope
+	var n api.NotesStatement
+	if json.Unmarshal(raw, &env) != nil || json.Unmarshal(env.Payload, &n) != nil {
+		s.logger().Warn("release notes not shown: stored notes are malformed", "product", product, "version", version)
+		return nil
+	}
+	text, _ := n.Pick(lang)
+	return mdtext.Parse(text)
 }

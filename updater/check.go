@@ -111,7 +111,7 @@ func (u *Updater) Check(ctx context.Context, req CheckRequest) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	latest, err := u.verifyRelease(&st.Latest, ks, req.Product, goos, arch)
+	latest, err := u.verifyReleaseIn(&st.Latest, ks, req.Product, goos, arch, lq.channel)
 	if err != nil {
 		return nil, err
 	}
@@ -262,6 +262,13 @@ func newNonce() (string, error) {
 // verifyRelease checks a release envelope against the release keys and that
 // it is for this product (and platform, when given).
 func (u *Updater) verifyRelease(env *api.Envelope, ks *api.KeySet, product, goos, arch string) (api.ReleaseStatement, error) {
+	return u.verifyReleaseIn(env, ks, product, goos, arch, "")
+}
+
+// verifyReleaseIn is verifyRelease for an installation that follows
+// channel: one that follows a channel other than stable has asked for its
+// pre-releases.
+func (u *Updater) verifyReleaseIn(env *api.Envelope, ks *api.KeySet, product, goos, arch, channel string) (api.ReleaseStatement, error) {
 	var r api.ReleaseStatement
 	if err := env.VerifyInto(api.PayloadRelease, ks.ReleaseKeys, &r); err != nil {
 		return r, fail(ErrVerification, err, "a release is not signed by a trusted release key (%v); nothing was installed", err)
@@ -273,7 +280,7 @@ func (u *Updater) verifyRelease(env *api.Envelope, ks *api.KeySet, product, goos
 		return r, fail(ErrVerification, nil, "the signed release is for %s/%s, not %s/%s; refusing it", r.OS, r.Arch, goos, arch)
 	case !api.ValidVersion(r.Version) || r.Size <= 0 || len(r.SHA256) != 64:
 		return r, fail(ErrVerification, nil, "the signed release of %s is malformed; refusing it", product)
-	case goos != "" && strings.Contains(r.Version, "-"):
+	case goos != "" && channel == "" && strings.Contains(r.Version, "-"):
 		// Pre-releases are published for staff to try; the server never
 		// offers one as the latest, so an answer that does is forged.
 		return r, fail(ErrVerification, nil, "the server offers the pre-release %s %s as the latest; refusing it", product, r.Version)

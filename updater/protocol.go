@@ -78,6 +78,10 @@ func credentialError(err error) error {
 		return fail(ErrCredentialRejected, err, "%s", ae.Message)
 	case api.CodeExhausted:
 		return fail(ErrExhausted, err, "%s", ae.Message)
+	case api.CodeHalted:
+		// Staff halted or withdrew the release after it was offered:
+		// nothing was reserved; a later run gets what is offered then.
+		return fail(ErrNoConnection, err, "%s", ae.Message)
 	case api.CodeRateLimited:
 		// The server's own message says which attempts and how long, in
 		// the language asked for; an older or foreign one may say less.

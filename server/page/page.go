@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/aktual/aktual/internal/i18n"
+	"github.com/aktual/aktual/internal/mdtext"
 )
 
 //go:embed page.html
@@ -32,6 +33,7 @@ type Text struct {
 	// Problems: what is wrong, and what to do.
 	NotFound, NotFoundDo, Expired, ExpiredDo, Used, UsedDo, Locked, LockedDo string
 	NotEnabled, NotEnabledDo, Exhausted, ExhaustedDo                         string
+	WhatIsNew                                                                string
 }
 
 // NewText renders the page's phrases in p's language. The English
@@ -45,6 +47,7 @@ func NewText(p *i18n.Printer) Text {
 		NewVersion:   p.Sprintf("New version"),
 		HWKey:        p.Sprintf("Hardware key"),
 		Remaining:    p.Sprintf("Updates remaining"),
+		WhatIsNew:    p.Sprintf("What is new in this version"),
 		CopyCode:     p.Sprintf("Type this code into the installer, exactly as shown:"),
 		CodeLabel:    p.Sprintf("Internet code"),
 		Validity:     p.Sprintf("The code is valid for 15 minutes, for this update on this computer only."),
@@ -96,6 +99,9 @@ type Data struct {
 	Code, Spoken      string
 	Confirmed         bool
 	CSRF              string
+	// Notes are the new version's release notes (in the page's language,
+	// else the other), as blocks of plain text: the template escapes them.
+	Notes []mdtext.Block
 }
 
 // Render answers with the page, or returns the error that kept the
