@@ -1,0 +1,94 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server/admin"
+)
+
+var staffCaller = admin.Local("ana")
+
+// A reserve for a release halted (or withdrawn) after it was offered is
+// refused at once, whatever the latest cache still says, and nothing is
+// held; resumed, it is reserved again.
+func TestReserveHaltedRelease(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, "app", api.SeriesPro, "1.0.0", "linux", "amd64")
+	f.publish(t, "app", api.SeriesPro, "2.0.0", "linux", "amd64")
+	code := f.activate(t, "alice", 3)
+	if st, _ := f.latest(t, "app", "os=linux&arch=amd64&proto=2"); st.Latest.Signatures == nil {
+		t.Fatal("no latest answer")
+	}
+	before := f.standing(t, code)
+	if _, err := f.admin.Halt(t.Context(), staffCaller, "app", "2.0.0", "crash reports"); err != nil {
+		t.Fatal(err)
+	}
+	e := wantError(t, f.reserve(t, reserveRequest(code, "app", "key-1")), http.StatusConflict, api.CodeHalted)
+	if !strings.Contains(e.Message, "halted app 2.0.0") {
+		t.Errorf("message %q", e.Message)
+	}
+	f.wantUnchanged(t, code, before)
+	if _, rel := f.latest(t, "app", "os=linux&arch=amd64&proto=2&force=1"); rel.Version != "1.0.0" {
+		t.Errorf("a halted release offered (forced): %s", rel.Version)
+	}
+	if _, err := f.admin.Resume(t.Context(), staffCaller, "app", "2.0.0", "fixed"); err != nil {
+		t.Fatal(err)
+	}
+	f.mustReserve(t, code, "app", "key-1")
+
+	if _, err := f.admin.Yank(t.Context(), staffCaller, "app", "2.0.0", "corrupts data"); err != nil {
+		t.Fatal(err)
+	}
+	after := f.standing(t, code)
+	wantError(t, f.reserve(t, reserveRequest(code, "app", "key-2")), http.StatusConflict, api.CodeHalted)
+	f.wantUnchanged(t, code, after)
+	// The older release now replaces the withdrawn one, signed.
+	st, rel := f.latest(t, "app", "os=linux&arch=amd64&proto=2")
+	if rel.Version != "1.0.0" || !rel.Replaces("2.0.0") || len(st.Withheld) != 1 || st.Withheld[0] != "2.0.0" {
+		t.Errorf("after the yank: offered %s (replaces 2.0.0: %v), withheld %v", rel.Version, rel.Replaces("2.0.0"), st.Withheld)
+	}
+}
+
+// The release control fields go only to an installer that asks
+// (proto=2): an older one decodes strictly and would refuse them.
+func TestLatestControlFieldsOnlyWhenAsked(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, "app", api.SeriesPro, "1.0.0", "linux", "amd64")
+	pct := 0
+	_, err := f.admin.Publish(t.Context(), admin.PublishParams{Product: "app", Series: api.SeriesPro, Version: "2.0.0", OS: "linux", Arch: "amd64",
+		File: bytes.NewReader(artifactBytes("app", "2.0.0", "linux", "amd64")),
+		Control: admin.ControlParams{Percent: &pct, Notes: map[string]string{"en": "# New\n- faster"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := decodeOK[api.LatestResponse](t, f.get(t, "/v1/products/app/latest?os=linux&arch=amd64&nonce=0123456789abcdef"))
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(resp.Answer.Payload, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"channel", "machine", "rollout", "critical", "notes", "withheld", "path"} {
+		if _, ok := raw[k]; ok {
+			t.Errorf("an answer to an older installer carries %q", k)
+		}
+	}
+	st, rel := f.latest(t, "app", "os=linux&arch=amd64&proto=2&machine=m-1&force=1&channel=beta")
+	if rel.Version != "2.0.0" || st.Machine != "m-1" || st.Channel != "beta" || st.Rollout == nil || !st.Rollout.Forced ||
+		st.Rollout.Bucket != api.RolloutBucket("app", "m-1") || st.Notes == nil {
+		t.Fatalf("forced answer: %s %+v", rel.Version, st)
+	}
+	var n api.NotesStatement
+	if err := st.Notes.VerifyInto(api.PayloadNotes, f.trust.ReleaseKeys, &n); err != nil || n.Notes["en"] != "# New\n- faster" || n.Version != "2.0.0" {
+		t.Errorf("notes %+v: %v", n, err)
+	}
+	if _, rel := f.latest(t, "app", "os=linux&arch=amd64&proto=2&machine=m-1"); rel.Version != "1.0.0" {
+		t.Errorf("a 0%% rollout offered %s", rel.Version)
+	}
+	for _, q := range []string{"channel=be%20ta", "machine=a/b", "from=latest", "force=yes"} {
+		wantError(t, f.get(t, "/v1/products/app/latest?os=linux&arch=amd64&proto=2&"+q), http.StatusBadRequest, api.CodeBadRequest)
+	}
+}
