@@ -203,3 +203,41 @@ func (a *Admin) platforms(ctx context.Context, product, version string) ([]store
 	}
 	return out, nil
 }
+
+// resignNotes signs anew, with the active release key, the release notes
+// no key kept by keep signed (ResignReleases does the releases): notes a
+// revoked key signed would no longer be shown.
+func (a *Admin) resignNotes(ctx context.Context, products map[string]bool, keep func(keyID string) bool) (int, error) {
+	n := 0
+	for product := range products {
+		cs, err := a.Store.ReleaseControls(ctx, product)
+		if err != nil {
+			return n, err
+		}
+		for _, c := range cs {
+			if c.Notes == nil {
+				continue
+			}
+			var env api.Envelope
+			if err := json.Unmarshal(c.Notes, &env); err != nil {
+				return n, fmt.Errorf("the release notes of %s %s: %w", product, c.Version, err)
+			}
+			if slices.ContainsFunc(env.Signatures, func(s api.Signature) bool { return keep(s.KeyID) }) {
+				continue
+			}
+			if _, err := env.Verify(api.PayloadNotes, a.Keys.KeySet.ReleaseKeys); err != nil {
+				return n, fmt.Errorf("the release notes of %s %s: %w; not re-signed", product, c.Version, err)
+			}
+			data, err := json.Marshal(api.Sign(api.PayloadNotes, env.Payload, a.Keys.Release))
+			if err != nil {
+				return n, err
+			}
+			if _, err := a.Store.ChangeReleaseControl(ctx, product, c.Version, "release.resign-notes", a.by(Local("aktuald"), "release key rotated"),
+				func(c *store.ReleaseControl) error { c.Notes = data; return nil }); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}

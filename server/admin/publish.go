@@ -172,8 +172,9 @@ func (a *Admin) publishStored(ctx context.Context, p PublishParams, sum string, 
 
 // ResignReleases signs anew, with the active release key, every release
 // whose envelope carries no signature by a key the key set still lists
-// (after keeping is false for the key being revoked): what a revoked key
-// signed stays installable. It returns how many were re-signed.
+// (after keeping is false for the key being revoked), and the release
+// notes alike (control.go): what a revoked key signed stays installable
+// and shown. It returns how many envelopes were re-signed.
 func (a *Admin) ResignReleases(ctx context.Context, keep func(keyID string) bool) (int, error) {
 	defer a.Changes.Changed()
 	all, err := a.Store.AllReleases(ctx)
@@ -181,7 +182,9 @@ func (a *Admin) ResignReleases(ctx context.Context, keep func(keyID string) bool
 		return 0, err
 	}
 	n := 0
+	products := map[string]bool{}
 	for _, r := range all {
+		products[r.Product] = true
 		var env api.Envelope
 		if err := json.Unmarshal(r.Envelope, &env); err != nil {
 			return n, fmt.Errorf("release %s %s for %s/%s: stored envelope: %w", r.Product, r.Version, r.OS, r.Arch, err)
@@ -207,5 +210,6 @@ func (a *Admin) ResignReleases(ctx context.Context, keep func(keyID string) bool
 		}
 		n++
 	}
-	return n, nil
+	notes, err := a.resignNotes(ctx, products, keep)
+	return n + notes, err
 }

@@ -24,7 +24,8 @@ func TestRevokedReleaseKeyReleasesAreResigned(t *testing.T) {
 	ctx := t.Context()
 	for _, v := range []string{"1.0.0", "2.0.0"} {
 		if _, err := admin.New(inst).Publish(ctx, admin.PublishParams{Product: "app", Series: api.SeriesPro, Version: v,
-			OS: "linux", Arch: "amd64", File: strings.NewReader("app " + v)}); err != nil {
+			OS: "linux", Arch: "amd64", File: strings.NewReader("app " + v),
+			Control: admin.ControlParams{Notes: map[string]string{"en": "notes of " + v}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -35,8 +36,8 @@ func TestRevokedReleaseKeyReleasesAreResigned(t *testing.T) {
 	}
 	keep := func(id string) bool { return id != old }
 	n, err := admin.New(inst).ResignReleases(ctx, keep)
-	if err != nil || n != 2 {
-		t.Fatalf("ResignReleases = %d, %v; want 2", n, err)
+	if err != nil || n != 4 {
+		t.Fatalf("ResignReleases = %d, %v; want 4 (two releases, their two notes)", n, err)
 	}
 	if n, err := admin.New(inst).ResignReleases(ctx, keep); err != nil || n != 0 {
 		t.Errorf("again = %d, %v; want 0 (idempotent)", n, err)
@@ -62,6 +63,20 @@ func TestRevokedReleaseKeyReleasesAreResigned(t *testing.T) {
 		var st api.ReleaseStatement
 		if err := env.VerifyInto(api.PayloadRelease, ks.ReleaseKeys, &st); err != nil || st.Version != r.Version || st.SHA256 != r.SHA256 {
 			t.Errorf("release %s after revocation: %+v, %v", r.Version, st, err)
+		}
+	}
+	cs, err := inst.Store.ReleaseControls(ctx, "app")
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("controls %v %v", cs, err)
+	}
+	for _, c := range cs {
+		var env api.Envelope
+		var n api.NotesStatement
+		if err := json.Unmarshal(c.Notes, &env); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.VerifyInto(api.PayloadNotes, ks.ReleaseKeys, &n); err != nil || n.Notes["en"] != "notes of "+c.Version {
+			t.Errorf("notes of %s after revocation: %+v, %v", c.Version, n, err)
 		}
 	}
 }
