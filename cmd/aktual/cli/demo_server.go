@@ -123,8 +123,16 @@ func (s *demoServer) setUp(ctx context.Context, tmp, goos, arch string) (string,
 		if err := writeDemoProgram(file, v); err != nil {
 			return "", err
 		}
-		if err := s.run(ctx, nil, "release", "publish", "--product", demoProduct, "--series", api.SeriesPro, "--version", v,
-			"--os", goos, "--arch", arch, "--file", file, "--health-check", "auto"); err != nil {
+		args := []string{"release", "publish", "--product", demoProduct, "--series", api.SeriesPro, "--version", v,
+			"--os", goos, "--arch", arch, "--file", file, "--health-check", "auto"}
+		if v == "2.0.0" {
+			notes := filepath.Join(tmp, "release", v, "notes")
+			if err := writeDemoNotes(notes); err != nil {
+				return "", err
+			}
+			args = append(args, "--notes", notes)
+		}
+		if err := s.run(ctx, nil, args...); err != nil {
 			return "", err
 		}
 	}
@@ -136,6 +144,24 @@ func (s *demoServer) setUp(ctx context.Context, tmp, goos, arch string) (string,
 		return "", err
 	}
 	return act.Code, nil
+}
+
+// writeDemoNotes writes the demo release's notes, as a vendor does: a
+// folder with one Markdown file per language.
+func writeDemoNotes(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	notes := map[string]string{
+		"bg.md": "# Какво ново\n\n- Отчетите се отварят по-бързо\n- Поправен е печатът на фактури\n",
+		"en.md": "# What is new\n\n- Reports open faster\n- Invoice printing is fixed\n",
+	}
+	for name, text := range notes {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // demoCounts is what aktuald admin show --json says of a code.
