@@ -61,7 +61,7 @@ func TestLatestControlFieldsOnlyWhenAsked(t *testing.T) {
 	f.publish(t, "app", api.SeriesPro, "1.0.0", "linux", "amd64")
 	pct := 0
 	_, err := f.admin.Publish(t.Context(), admin.PublishParams{Product: "app", Series: api.SeriesPro, Version: "2.0.0", OS: "linux", Arch: "amd64",
-		File: bytes.NewReader(artifactBytes("app", "2.0.0", "linux", "amd64")),
+		File:    bytes.NewReader(artifactBytes("app", "2.0.0", "linux", "amd64")),
 		Control: admin.ControlParams{Percent: &pct, Notes: map[string]string{"en": "# New\n- faster"}}})
 	if err != nil {
 		t.Fatal(err)
