@@ -28,7 +28,7 @@ func TestPreparedAfterSchemaChange(t *testing.T) {
 		t.Fatal("Reserve prepared no statement")
 	}
 	if _, err := rawDB(t, path).ExecContext(t.Context(), `
-		CREATE INDEX reservations_by_machine ON reservations (machine_id);
+		CREATE INDEX reservations_by_staff_shell ON reservations (updated_at);
 		ALTER TABLE entitlements ADD COLUMN note TEXT NOT NULL DEFAULT ''`); err != nil {
 		t.Fatal(err)
 	}
