@@ -169,6 +169,8 @@ type InstallResponse struct {
 	Keys    Envelope `json:"keys"`
 	Release Envelope `json:"release"`
 	Newest  string   `json:"newest"`
+	// Roots: as in LatestResponse, for a request that names ?root=N.
+	Roots []Envelope `json:"roots,omitempty"`
 }
 
 // SettleRequest asks what became of the reservation a reserve with
@@ -195,4 +197,6 @@ const MaxListedReleases = 32
 type ReleasesResponse struct {
 	Keys     Envelope   `json:"keys"`
 	Releases []Envelope `json:"releases"`
+	// Roots: as in LatestResponse, for a request that names ?root=N.
+	Roots []Envelope `json:"roots,omitempty"`
 }
