@@ -70,6 +70,10 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 	}
 	// Cached per question; signed afresh for each nonce (latest_cache.go).
 	lq := latestQuery{Product: product, OS: goos, Arch: arch, Current: current, Patch: current != "" && patches.Wanted(q.Get("patch"))}
+	var ok bool
+	if lq.Root, ok = s.askedRoot(w, r); !ok {
+		return
+	}
 	body, err := s.latestAnswer(r.Context(), lq, nonce)
 	var le *latestError
 	switch {
