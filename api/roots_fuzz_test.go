@@ -13,7 +13,9 @@ import (
 // the root before it, the result the last link's keys at the trusted
 // version plus the chain's length.
 func FuzzFollowRoots(f *testing.F) {
-	seeded := func(b byte) ed25519.PrivateKey { return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, ed25519.SeedSize)) }
+	seeded := func(b byte) ed25519.PrivateKey {
+		return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, ed25519.SeedSize))
+	}
 	r1, r2, r3 := seeded(1), seeded(2), seeded(3)
 	trust := NewTrust(1, []PublicKey{pubOf(r1)})
 	good, _ := json.Marshal([]Envelope{handOver(f, 2, r1, r2), handOver(f, 3, r2, r3)})
