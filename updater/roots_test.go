@@ -243,3 +243,28 @@ func TestDamagedLearntRoot(t *testing.T) {
 	_, err = h.u.Check(t.Context(), CheckRequest{Product: product, Target: h.target})
 	wantKind(t, err, ErrVerification)
 }
+
+// A customer later given the vendor's new trust.json (root 3) keeps what
+// the installer remembered of the vendor under root 1: the same entry of
+// seen.json, found by the learnt root's key.
+func TestNewTrustFileKeepsTheMemory(t *testing.T) {
+	h := newRotatedHarness(t)
+	if _, err := h.u.Check(t.Context(), CheckRequest{Product: product, Target: h.target}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := h.u.state().LoadSeen(h.u.Trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := h.inst.Keys.Trust()
+	if fresh.Root() != 3 {
+		t.Fatalf("the server's trust.json is at root %d, want 3", fresh.Root())
+	}
+	after, err := h.u.state().LoadSeen(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.KeySet == 0 || after.KeySet != before.KeySet || after.Products[product] != before.Products[product] {
+		t.Errorf("with the new trust file the memory is %+v, want %+v", after, before)
+	}
+}
