@@ -41,9 +41,16 @@ type KeySet struct {
 
 // Trust is the client's trust file (trust.json): the root public keys. The
 // keys that sign releases and answers come, root-signed, from the server.
+//
+// RootVersion is the version of the root the keys are (RootStatement); it
+// is left out for the original root, 1, so that the original root's trust
+// file is the one an installer from before root rotation reads (it decodes
+// strictly). A trust file of a later root names it: only an installer that
+// follows the chain of root keys can use that root anyway.
 type Trust struct {
-	Version  int         `json:"version"`
-	RootKeys []PublicKey `json:"root_keys"`
+	Version     int         `json:"version"`
+	RootVersion int64       `json:"root_version,omitempty"`
+	RootKeys    []PublicKey `json:"root_keys"`
 }
 
 // TrustError says what is wrong with a trust file or a key set. It says
@@ -100,6 +107,9 @@ func ParseTrust(data []byte) (*Trust, error) {
 	}
 	if t.Version != TrustVersion {
 		return nil, refuse("trust file version %d is not supported (this aktual reads version %d)", t.Version, TrustVersion)
+	}
+	if t.RootVersion < 0 {
+		return nil, refuse("trust file names root version %d; a root version is positive", t.RootVersion)
 	}
 	if len(t.RootKeys) == 0 {
 		return nil, refuse("trust file names no root key")
@@ -197,7 +207,12 @@ var ErrKeySetExpired = errors.New("the key set expired")
 
 // LatestResponse is the body of GET /v1/products/{product}/latest: the
 // root-signed key set, and the answer signed by one of its online keys.
+//
+// Roots, only when the question named the root version the client trusts
+// (QueryRoot) and the server's root is newer, are the links of the chain
+// of root keys after that version, oldest first (FollowRoots).
 type LatestResponse struct {
-	Keys   Envelope `json:"keys"`
-	Answer Envelope `json:"answer"`
+	Keys   Envelope   `json:"keys"`
+	Answer Envelope   `json:"answer"`
+	Roots  []Envelope `json:"roots,omitempty"`
 }

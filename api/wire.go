@@ -170,6 +170,8 @@ type InstallResponse struct {
 	Keys    Envelope `json:"keys"`
 	Release Envelope `json:"release"`
 	Newest  string   `json:"newest"`
+	// Roots: as in LatestResponse, for a request that names ?root=N.
+	Roots []Envelope `json:"roots,omitempty"`
 }
 
 // SettleRequest asks what became of the reservation a reserve with
@@ -196,4 +198,6 @@ const MaxListedReleases = 32
 type ReleasesResponse struct {
 	Keys     Envelope   `json:"keys"`
 	Releases []Envelope `json:"releases"`
+	// Roots: as in LatestResponse, for a request that names ?root=N.
+	Roots []Envelope `json:"roots,omitempty"`
 }

@@ -73,6 +73,9 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 	}
 	// Cached per question; signed afresh for each nonce (latest_cache.go).
 	lq := latestQuery{Product: product, OS: goos, Arch: arch, Current: current, Patch: current != "" && patches.Wanted(q.Get("patch"))}
+	if lq.Root, ok = s.askedRoot(w, r); !ok {
+		return
+	}
 	body, err := s.latestAnswer(r.Context(), lq, nonce, oq)
 	var le *latestError
 	switch {

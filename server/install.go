@@ -22,6 +22,10 @@ func (s *Server) handleInstall(w http.ResponseWriter, r *http.Request) {
 	if !at.admitAddr(w, r) {
 		return
 	}
+	root, ok := s.askedRoot(w, r)
+	if !ok {
+		return
+	}
 	var req api.InstallRequest
 	if !readJSON(w, r, &req) {
 		return
@@ -55,7 +59,7 @@ func (s *Server) handleInstall(w http.ResponseWriter, r *http.Request) {
 			i18n.M("no release of %s is published for %s/%s", req.Product, req.OS, req.Arch))
 		return
 	}
-	resp := api.InstallResponse{Keys: s.Keys.KeySetEnvelope, Newest: newest.Version}
+	resp := api.InstallResponse{Keys: s.Keys.KeySetEnvelope, Newest: newest.Version, Roots: s.Keys.RootsAfter(root)}
 	if err := json.Unmarshal(entitled.Envelope, &resp.Release); err != nil {
 		s.internalError(w, r, "decoding stored release envelope", err)
 		return

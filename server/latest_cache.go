@@ -58,6 +58,7 @@ type latestQuery struct {
 	Product, OS, Arch string
 	Current           string // current_sha256; "" when not asked
 	Patch             bool   // a patch from Current is asked for (patch=bsdiff)
+	Root              int64  // the root version the client trusts, when before the server's (askedRoot); else 0
 }
 
 // latestCache holds the statements and shared answers, per question.
@@ -155,7 +156,7 @@ func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string, 
 		if err != nil {
 			return nil, err
 		}
-		a, err := s.signLatest(st, nonce, now)
+		a, err := s.signLatest(st, q.Root, nonce, now)
 		if err != nil {
 			return nil, err
 		}
@@ -172,14 +173,14 @@ func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string, 
 		if err != nil {
 			return nil, err
 		}
-		a, err := s.signLatest(st, nonce, now)
+		a, err := s.signLatest(st, q.Root, nonce, now)
 		if err != nil {
 			return nil, err
 		}
 		return a.body, nil
 	}
 	if nonce != "" {
-		a, err := s.signLatest(snap.st, nonce, now)
+		a, err := s.signLatest(snap.st, q.Root, nonce, now)
 		if err != nil {
 			return nil, err
 		}
@@ -193,7 +194,7 @@ func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string, 
 	if a := snap.shared.Load(); a.usable(now) {
 		return a.body, nil // signed by the request this one waited for
 	}
-	a, err := s.signLatest(snap.st, "", now)
+	a, err := s.signLatest(snap.st, q.Root, "", now)
 	if err != nil {
 		return nil, err
 	}
@@ -233,15 +234,16 @@ func (s *Server) latestSnapshot(ctx context.Context, e *latestEntry, q latestQue
 }
 
 // signLatest dates st at now, adds the nonce, signs it with the online key
-// and encodes the whole answer.
-func (s *Server) signLatest(st api.LatestStatement, nonce string, now time.Time) (*signedLatest, error) {
+// and encodes the whole answer, with the links of the chain of root keys
+// after root (none for 0).
+func (s *Server) signLatest(st api.LatestStatement, root int64, nonce string, now time.Time) (*signedLatest, error) {
 	ttl := s.latestTTL()
 	st.Nonce, st.IssuedAt, st.ExpiresAt = nonce, now, now.Add(ttl)
 	payload, err := json.Marshal(st)
 	if err != nil {
 		return nil, &latestError{"encoding latest answer", err}
 	}
-	body, err := s.latest.encode(s.Keys, api.Sign(api.PayloadLatest, payload, s.Keys.Online))
+	body, err := s.latest.encode(s.Keys, root, api.Sign(api.PayloadLatest, payload, s.Keys.Online))
 	if err != nil {
 		return nil, &latestError{"encoding latest answer", err}
 	}
@@ -249,34 +251,61 @@ func (s *Server) signLatest(st api.LatestStatement, nonce string, now time.Time)
 }
 
 // keysEncoding is the key set envelope of keys, encoded as it stands in
-// every answer.
+// every answer, and the links of the chain of root keys after each root
+// version before the server's (roots[v-1]), as they stand in an answer to
+// a client that trusts root v.
 type keysEncoding struct {
-	keys *keyring.Keys
-	json []byte
+	keys  *keyring.Keys
+	json  []byte
+	roots [][]byte
 }
 
 // encode encodes the answer exactly as writeJSON encodes an
 // api.LatestResponse (TestLatestEncodingIsWriteJSONs), with the key set's
 // part, the same in every answer, encoded once per key set: indenting it
-// anew was a third of the cost of an answer to a nonce.
-func (c *latestCache) encode(keys *keyring.Keys, answer api.Envelope) ([]byte, error) {
+// anew was a third of the cost of an answer to a nonce. So are the roots
+// part of each root version a client may trust (root; 0: none).
+func (c *latestCache) encode(keys *keyring.Keys, root int64, answer api.Envelope) ([]byte, error) {
 	k := c.keys.Load()
 	if k == nil || k.keys != keys {
-		b, err := json.MarshalIndent(keys.KeySetEnvelope, "  ", "  ")
-		if err != nil {
+		var err error
+		if k, err = encodeKeys(keys); err != nil {
 			return nil, err
 		}
-		k = &keysEncoding{keys, b}
 		c.keys.Store(k)
 	}
 	a, err := json.MarshalIndent(answer, "  ", "  ")
 	if err != nil {
 		return nil, err
 	}
-	const head, mid, tail = "{\n  \"keys\": ", ",\n  \"answer\": ", "\n}\n"
-	body := make([]byte, 0, len(head)+len(k.json)+len(mid)+len(a)+len(tail))
-	body = append(append(append(append(append(body, head...), k.json...), mid...), a...), tail...)
-	return body, nil
+	var roots []byte
+	if root >= 1 && int(root) <= len(k.roots) {
+		roots = k.roots[root-1]
+	}
+	const head, mid, more, tail = "{\n  \"keys\": ", ",\n  \"answer\": ", ",\n  \"roots\": ", "\n}\n"
+	body := make([]byte, 0, len(head)+len(k.json)+len(mid)+len(a)+len(more)+len(roots)+len(tail))
+	body = append(append(append(append(body, head...), k.json...), mid...), a...)
+	if roots != nil {
+		body = append(append(body, more...), roots...)
+	}
+	return append(body, tail...), nil
+}
+
+// encodeKeys encodes what every answer made with keys repeats.
+func encodeKeys(keys *keyring.Keys) (*keysEncoding, error) {
+	b, err := json.MarshalIndent(keys.KeySetEnvelope, "  ", "  ")
+	if err != nil {
+		return nil, err
+	}
+	k := &keysEncoding{keys: keys, json: b}
+	for v := int64(1); v < keys.Roots.Root(); v++ {
+		r, err := json.MarshalIndent(keys.RootsAfter(v), "  ", "  ")
+		if err != nil {
+			return nil, err
+		}
+		k.roots = append(k.roots, r)
+	}
+	return k, nil
 }
 
 // latestError is a failure of the server's own (the store, an encoding):

@@ -11,6 +11,7 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server/admin"
 	"github.com/aktual/aktual/server/datadir"
+	"github.com/aktual/aktual/server/keyring"
 )
 
 // Clients choose the current hash in the question: the cache holds at
@@ -68,7 +69,8 @@ func TestLatestCacheFollowsTheKeys(t *testing.T) {
 }
 
 // The answer latestCache.encode splices together is byte for byte the
-// one writeJSON writes for an api.LatestResponse.
+// one writeJSON writes for an api.LatestResponse: without roots, and with
+// the links after each root version a client may trust.
 func TestLatestEncodingIsWriteJSONs(t *testing.T) {
 	inst, err := datadir.Open(datadir.DataDir(t.TempDir()), "")
 	if err != nil {
@@ -76,16 +78,36 @@ func TestLatestEncodingIsWriteJSONs(t *testing.T) {
 	}
 	defer inst.Close()
 	answer := api.Sign(api.PayloadLatest, []byte(`{"product":"app","note":"<&>"}`), inst.Keys.Online)
-	var c latestCache
-	for range 2 { // encoding the key set, then reusing it
-		got, err := c.encode(inst.Keys, answer)
-		if err != nil {
+	check := func(keys *keyring.Keys, root int64) {
+		t.Helper()
+		var c latestCache
+		for range 2 { // encoding the key set, then reusing it
+			got, err := c.encode(keys, root, answer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := httptest.NewRecorder()
+			writeJSON(w, 200, api.LatestResponse{Keys: keys.KeySetEnvelope, Answer: answer, Roots: keys.RootsAfter(root)})
+			if !bytes.Equal(got, w.Body.Bytes()) {
+				t.Fatalf("root %d: encode:\n%s\nwriteJSON:\n%s", root, got, w.Body.Bytes())
+			}
+		}
+	}
+	check(inst.Keys, 0)
+	check(inst.Keys, 1)
+	for range 2 {
+		if _, _, err := inst.Dir.Keyring().RotateRoot(nil, nil); err != nil {
 			t.Fatal(err)
 		}
-		w := httptest.NewRecorder()
-		writeJSON(w, 200, api.LatestResponse{Keys: inst.Keys.KeySetEnvelope, Answer: answer})
-		if !bytes.Equal(got, w.Body.Bytes()) {
-			t.Fatalf("encode:\n%s\nwriteJSON:\n%s", got, w.Body.Bytes())
-		}
+	}
+	keys, err := inst.Dir.Keyring().Init(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for root := range int64(5) {
+		check(keys, root)
+	}
+	if len(keys.RootsAfter(1)) != 2 {
+		t.Fatalf("%d links after root 1, want 2", len(keys.RootsAfter(1)))
 	}
 }

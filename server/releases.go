@@ -26,6 +26,10 @@ func (s *Server) handleReleases(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("os and arch query parameters are required (e.g. ?os=linux&arch=amd64)"))
 		return
 	}
+	root, ok := s.askedRoot(w, r)
+	if !ok {
+		return
+	}
 	rs, err := s.Store.Releases(r.Context(), product, goos, arch)
 	if err != nil {
 		s.internalError(w, r, "listing releases", err)
@@ -36,7 +40,7 @@ func (s *Server) handleReleases(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sort.Slice(rs, func(i, j int) bool { return api.CompareVersions(rs[i].Version, rs[j].Version) > 0 })
-	resp := api.ReleasesResponse{Keys: s.Keys.KeySetEnvelope}
+	resp := api.ReleasesResponse{Keys: s.Keys.KeySetEnvelope, Roots: s.Keys.RootsAfter(root)}
 	for _, rel := range rs[:min(len(rs), api.MaxListedReleases)] {
 		var env api.Envelope
 		if err := json.Unmarshal(rel.Envelope, &env); err != nil {

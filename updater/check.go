@@ -196,6 +196,9 @@ func (u *Updater) latest(ctx context.Context, product, goos, arch, current strin
 		q.Set("patch", api.PatchBSDiff) // delta.go
 	}
 	lq.set(q)
+	if err := u.askRoots(q); err != nil { // roots.go
+		return nil, nil, err
+	}
 	var resp api.LatestResponse
 	err = u.callJSON(ctx, "GET", "/v1/products/"+url.PathEscape(product)+"/latest", q, nil, &resp)
 	var ae *fetch.APIError
@@ -208,7 +211,7 @@ func (u *Updater) latest(ctx context.Context, product, goos, arch, current strin
 	} else if err != nil {
 		return nil, nil, err
 	}
-	ks, err := u.verifyKeys(&resp.Keys, seenKeySet)
+	ks, err := u.verifyKeys(&resp.Keys, resp.Roots, seenKeySet)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -232,10 +235,21 @@ func (u *Updater) latest(ctx context.Context, product, goos, arch, current strin
 	return &st, ks, nil
 }
 
-// verifyKeys checks the server's key set against the trusted root keys,
-// its expiry, and that it is no older than one seen before.
-func (u *Updater) verifyKeys(keys *api.Envelope, seenKeySet int64) (*api.KeySet, error) {
-	ks, err := api.VerifyKeySet(keys, u.Trust, u.Now.Now())
+// verifyKeys checks the server's key set against the trusted root keys
+// (following the chain of root keys the answer carries, when the key set
+// is signed by a newer root: roots.go), its expiry, and that it is no
+// older than one seen before.
+func (u *Updater) verifyKeys(keys *api.Envelope, roots []api.Envelope, seenKeySet int64) (*api.KeySet, error) {
+	trust, err := u.trusted()
+	if err != nil {
+		return nil, err
+	}
+	ks, err := api.VerifyKeySet(keys, trust, u.Now.Now())
+	if errors.Is(err, api.ErrSignature) && len(roots) > 0 {
+		if ks, err = u.followRoots(keys, roots, trust); errors.Is(err, ErrVerification) {
+			return nil, err
+		}
+	}
 	switch {
 	case errors.Is(err, api.ErrKeySetExpired):
 		return nil, fail(ErrVerification, err,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -163,8 +164,12 @@ func installDir(dir string) (string, error) {
 func (u *Updater) installable(ctx context.Context, product string, cred api.Credential) (api.ReleaseStatement, string, error) {
 	goos, arch := u.platform()
 	u.phase(PhaseCheck, "asking the server which version of %s this licence installs", product)
+	q := url.Values{}
+	if err := u.askRoots(q); err != nil { // roots.go
+		return api.ReleaseStatement{}, "", err
+	}
 	var resp api.InstallResponse
-	err := u.callJSON(ctx, "POST", "/v1/install", nil, api.InstallRequest{Credential: cred, Product: product, OS: goos, Arch: arch}, &resp)
+	err := u.callJSON(ctx, "POST", "/v1/install", q, api.InstallRequest{Credential: cred, Product: product, OS: goos, Arch: arch}, &resp)
 	var ae *fetch.APIError
 	switch {
 	case errors.As(err, &ae) && ae.Code == api.CodeNotFound:
@@ -178,7 +183,7 @@ func (u *Updater) installable(ctx context.Context, product string, cred api.Cred
 	if err != nil {
 		return api.ReleaseStatement{}, "", err
 	}
-	ks, err := u.verifyKeys(&resp.Keys, seen.KeySet)
+	ks, err := u.verifyKeys(&resp.Keys, resp.Roots, seen.KeySet)
 	if err != nil {
 		return api.ReleaseStatement{}, "", err
 	}

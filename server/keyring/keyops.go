@@ -28,14 +28,18 @@ type KeyInfo struct {
 
 // KeyList is the key set as staff see it.
 type KeyList struct {
-	KeySetVersion int64     `json:"keyset_version"`
-	ExpiresAt     time.Time `json:"expires_at"`
-	Keys          []KeyInfo `json:"keys"`
+	KeySetVersion int64 `json:"keyset_version"`
+	// RootVersion is the root's version in the chain of root keys: 1
+	// until the root is first rotated. A vendor build of aktual carrying
+	// the root keys carries it too (-X …/cli.RootVersion=N).
+	RootVersion int64     `json:"root_version"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	Keys        []KeyInfo `json:"keys"`
 }
 
 // List describes the keys.
 func (k *Keys) List() KeyList {
-	l := KeyList{KeySetVersion: k.KeySet.Version, ExpiresAt: k.KeySet.ExpiresAt}
+	l := KeyList{KeySetVersion: k.KeySet.Version, RootVersion: k.Roots.Root(), ExpiresAt: k.KeySet.ExpiresAt}
 	rootStatus := "off-server"
 	if k.RootOnServer {
 		rootStatus = "on-server"
@@ -115,7 +119,7 @@ func (d Dir) changeLocked(root ed25519.PrivateKey, now time.Time, fn func(*api.K
 // it is revoked; its private half is deleted, as it signs nothing more.
 func (d Dir) RotateKey(role string, root ed25519.PrivateKey) (*Keys, api.PublicKey, error) {
 	if role != api.RoleRelease && role != api.RoleOnline {
-		return nil, api.PublicKey{}, fmt.Errorf("--role must be release or online (the root key is replaced by issuing a new trust file)")
+		return nil, api.PublicKey{}, fmt.Errorf("--role must be release or online (the root key is rotated with RotateRoot)")
 	}
 	var (
 		fresh    api.PublicKey

@@ -54,6 +54,10 @@ type Keys struct {
 	KeySet       *api.KeySet
 	// KeySetEnvelope is the root-signed key set exactly as stored and served.
 	KeySetEnvelope api.Envelope
+	// Chain is the chain of root keys from the original root to Roots:
+	// root statements 2 … Roots.Root() (RootsAfter). Empty for a root
+	// never rotated.
+	Chain []api.Envelope
 	// Warnings are for staff: a key set about to expire with no root key
 	// here to renew it.
 	Warnings []string
@@ -165,7 +169,7 @@ func (d Dir) create(root ed25519.PrivateKey, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if err := d.writeTrust(&api.Trust{Version: api.TrustVersion, RootKeys: []api.PublicKey{publicOf(root)}}); err != nil {
+	if err := d.writeTrust(api.NewTrust(1, []api.PublicKey{publicOf(root)})); err != nil {
 		return err
 	}
 	if err := createExclusive(d.path(keySetFile), env); errors.Is(err, fs.ErrExist) {
@@ -195,20 +199,12 @@ func (d Dir) newRoleKey(role string) (ed25519.PrivateKey, string, error) {
 	}
 }
 
-// load reads the key set, checks it against trust.json (rewriting a lost
-// or damaged trust.json from the root key, when there is one), and reads
-// the active private keys.
+// load reads the key set, checks it against the chain of root keys, or
+// without one against trust.json (rewriting a lost or damaged trust.json
+// from the chain, or from the root key when there is one), and reads the
+// active private keys.
 func (d Dir) load(root ed25519.PrivateKey) (*Keys, error) {
 	k := &Keys{}
-	if root == nil {
-		priv, err := ReadKeyFile(d.path(rootKeyPEM))
-		if err == nil {
-			root, k.RootOnServer = priv, true
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-	}
-	k.Root = root
 	data, err := os.ReadFile(d.path(keySetFile))
 	if err != nil {
 		return nil, fmt.Errorf("reading the key set: %w", err)
@@ -216,6 +212,42 @@ func (d Dir) load(root ed25519.PrivateKey) (*Keys, error) {
 	if err := json.Unmarshal(data, &k.KeySetEnvelope); err != nil {
 		return nil, fmt.Errorf("the key set %s is damaged: %w", d.path(keySetFile), err)
 	}
+	links, trusts, err := d.readChain()
+	if err != nil {
+		return nil, fmt.Errorf("%w: restore keys/ from a backup", err)
+	}
+	if len(trusts) > 0 {
+		if err := d.loadChained(k, links, trusts); err != nil {
+			return nil, err
+		}
+	}
+	if root == nil {
+		priv, err := d.rootOnDisk(k.Roots, trusts)
+		if err != nil {
+			return nil, err
+		}
+		root, k.RootOnServer = priv, priv != nil
+	}
+	k.Root = root
+	if len(trusts) == 0 {
+		if err := d.loadUnchained(k, root); err != nil {
+			return nil, err
+		}
+	}
+	if root != nil && !hasKey(k.Roots.RootKeys, publicOf(root).ID) {
+		return nil, fmt.Errorf("the root key given (%s) is not this server's root key (trust.json names %s)", publicOf(root).ID, k.Roots.RootKeys[0].ID)
+	}
+	if k.Release, err = d.activeKey(k.KeySet, api.RoleRelease); err != nil {
+		return nil, err
+	}
+	if k.Online, err = d.activeKey(k.KeySet, api.RoleOnline); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// loadUnchained sets k's trust from trust.json, for a root never rotated.
+func (d Dir) loadUnchained(k *Keys, root ed25519.PrivateKey) error {
 	trust, terr := d.readTrust()
 	var ks *api.KeySet
 	if terr == nil {
@@ -223,27 +255,19 @@ func (d Dir) load(root ed25519.PrivateKey) (*Keys, error) {
 	}
 	if terr != nil {
 		if root == nil {
-			return nil, fmt.Errorf("%s does not verify the key set (%v), and the root key is not here to rebuild it: restore trust.json, or run again with --root-key FILE", d.Trust, terr)
+			return fmt.Errorf("%s does not verify the key set (%v), and the root key is not here to rebuild it: restore trust.json, or run again with --root-key FILE", d.Trust, terr)
 		}
-		trust = &api.Trust{Version: api.TrustVersion, RootKeys: []api.PublicKey{publicOf(root)}}
+		trust = api.NewTrust(1, []api.PublicKey{publicOf(root)})
+		var err error
 		if ks, err = verifyStoredKeySet(&k.KeySetEnvelope, trust); err != nil {
-			return nil, fmt.Errorf("the key set in %s is not signed by this root key: %w", d.path(keySetFile), err)
+			return fmt.Errorf("the key set in %s is not signed by this root key: %w", d.path(keySetFile), err)
 		}
 		if err := d.writeTrust(trust); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if root != nil && !hasKey(trust.RootKeys, publicOf(root).ID) {
-		return nil, fmt.Errorf("the root key given (%s) is not this server's root key (trust.json names %s)", publicOf(root).ID, trust.RootKeys[0].ID)
-	}
 	k.Roots, k.KeySet = trust, ks
-	if k.Release, err = d.activeKey(ks, api.RoleRelease); err != nil {
-		return nil, err
-	}
-	if k.Online, err = d.activeKey(ks, api.RoleOnline); err != nil {
-		return nil, err
-	}
-	return k, nil
+	return nil
 }
 
 // verifyStoredKeySet checks the signature and form, not the expiry: an

@@ -4,9 +4,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
+	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/dirs"
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater"
@@ -96,6 +98,25 @@ func newEngine(cmd *cobra.Command, o *serverOptions, p printer, needTrust bool, 
 		if u.Trust, err = updater.LoadTrust(o.trust, state, RootKeys, also...); err != nil {
 			return nil, err
 		}
+		if o.trust == "" && RootKeys != "" {
+			if err := builtinRootVersion(u.Trust); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return u, nil
+}
+
+// builtinRootVersion gives the root keys built into aktual their version
+// in the vendor's chain of root keys (RootVersion).
+func builtinRootVersion(t *api.Trust) error {
+	if RootVersion == "" {
+		return nil
+	}
+	v, err := strconv.ParseInt(RootVersion, 10, 64)
+	if err != nil || v < 1 {
+		return usageError(i18n.M("the root version built into this aktual (%q) is not a whole number from 1; get a correct build from your vendor", RootVersion))
+	}
+	*t = *api.NewTrust(v, t.RootKeys)
+	return nil
 }

@@ -26,6 +26,12 @@ var Version = ""
 // and none found on disk is used unless --trust names it.
 var RootKeys = ""
 
+// RootVersion, set at build time with RootKeys (-X …/cli.RootVersion=N),
+// is the version of those root keys in the vendor's chain of root keys
+// (aktuald keys list shows it): empty for the original root, 1. A build
+// made after a root rotation needs it to follow the next rotation.
+var RootVersion = ""
+
 func version() string { return buildinfo.Version(Version) }
 
 // Main runs aktual with args and returns its exit code. The first Ctrl-C

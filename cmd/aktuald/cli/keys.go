@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"slices"
@@ -20,7 +21,9 @@ func newKeysCmd(e *env) *cobra.Command {
 		Long: `Keys have roles. The root key (its public half is trust.json, which
 clients hold) signs the key set; the key set names the release keys, which
 sign releases, and the online keys, which sign the server's answers.
-Rotating or revoking a release or online key needs no new trust.json.
+Rotating or revoking a release or online key needs no new trust.json; nor
+does rotating the root (rotate --role root): installers follow the chain of
+root keys from the root they trust to the new one.
 
 Changes to the key set need the root key: on this server (keys/root.pem, the
 default after init) or, once moved off it with export-root, --root-key FILE.
@@ -38,7 +41,7 @@ func printKeyList(e *env, k *keyring.Keys, headline string) {
 	if headline != "" {
 		b.WriteString(headline + "\n")
 	}
-	fmt.Fprintf(&b, "Key set version %d, expires %s\n", l.KeySetVersion, l.ExpiresAt.Format("2006-01-02"))
+	fmt.Fprintf(&b, "Key set version %d, expires %s; root version %d\n", l.KeySetVersion, l.ExpiresAt.Format("2006-01-02"), l.RootVersion)
 	for _, ki := range l.Keys {
 		fmt.Fprintf(&b, "  %-8s %s  %s", ki.Role, ki.ID, ki.Status)
 		if ki.Public != "" {
@@ -75,14 +78,29 @@ func keyChangeError(err error) error {
 }
 
 func newKeysRotateCmd(e *env) *cobra.Command {
-	var role string
+	var role, newRoot string
 	cmd := &cobra.Command{
-		Use:   "rotate --role release|online",
-		Short: "Make a new key the active one of a role; the old one stays trusted (retired) until revoked",
-		Args:  cobra.NoArgs,
+		Use:   "rotate --role release|online|root",
+		Short: "Make a new key the active one of a role; the old one stays trusted (retired) until revoked; a new root is vouched for by the old",
+		Long: `Make a new key the active one of a role.
+
+A new release or online key joins the key set; the old one stays trusted
+(retired) until revoked.
+
+A new root key (--role root) is vouched for by the old one: the next link
+of the chain of root keys (keys/roots/N.json), signed by both, which
+installers that trust an older root follow to the new one. The key set is
+signed anew by the new root, and trust.json names it. A root kept on the
+server (keys/root.pem) is replaced by a new one there; a root kept offline
+(--root-key FILE) hands over to --new-root-key FILE (make it with
+aktuald keys generate-root), which stays offline too.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if role != api.RoleRelease && role != api.RoleOnline {
-				return usagef("--role must be release or online (the root key is replaced by issuing a new trust file)")
+			if role != api.RoleRelease && role != api.RoleOnline && role != api.RoleRoot {
+				return usagef("--role must be release, online or root")
+			}
+			if newRoot != "" && role != api.RoleRoot {
+				return usagef("--new-root-key is for --role root only")
 			}
 			inst, err := e.open()
 			if err != nil {
@@ -93,6 +111,9 @@ func newKeysRotateCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if role == api.RoleRoot {
+				return rotateRoot(e, inst.Dir.Keyring(), root, newRoot)
+			}
 			k, fresh, err := inst.Dir.Keyring().RotateKey(role, root)
 			if err != nil {
 				return keyChangeError(err)
@@ -101,8 +122,27 @@ func newKeysRotateCmd(e *env) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&role, "role", "", "release or online")
+	cmd.Flags().StringVar(&role, "role", "", "release, online or root")
+	cmd.Flags().StringVar(&newRoot, "new-root-key", "", "with --role root: the new root key file, kept off the server (aktuald keys generate-root)")
 	return cmd
+}
+
+// rotateRoot hands the root over to the key in newRoot (a file), or to a
+// new one in the data folder.
+func rotateRoot(e *env, dir keyring.Dir, root ed25519.PrivateKey, newRoot string) error {
+	var next ed25519.PrivateKey
+	if newRoot != "" {
+		var err error
+		if next, err = keyring.ReadKeyFile(newRoot); err != nil {
+			return usagef("--new-root-key %s: %v", newRoot, err)
+		}
+	}
+	k, fresh, err := dir.RotateRoot(root, next)
+	if err != nil {
+		return keyChangeError(err)
+	}
+	printKeyList(e, k, fmt.Sprintf("New root key %s (root version %d), vouched for by the old root. Restart aktuald serve now; give new customers the new trust.json (installers that trust an older root follow the chain to this one).", fresh.ID, k.Roots.Root()))
+	return nil
 }
 
 func newKeysRevokeCmd(e *env) *cobra.Command {
