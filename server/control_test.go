@@ -92,3 +92,30 @@ func TestLatestControlFieldsOnlyWhenAsked(t *testing.T) {
 		wantError(t, f.get(t, "/v1/products/app/latest?os=linux&arch=amd64&proto=2&"+q), http.StatusBadRequest, api.CodeBadRequest)
 	}
 }
+
+// A first install is never given a halted or withdrawn release.
+func TestInstallSkipsHaltedRelease(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, "app", api.SeriesPro, "1.0.0", "linux", "amd64")
+	f.publish(t, "app", api.SeriesPro, "2.0.0", "linux", "amd64")
+	code := f.activate(t, "alice", 1)
+	install := func() (string, string) {
+		t.Helper()
+		body := mustJSON(t, api.InstallRequest{Credential: api.Credential{Code: code}, Product: "app", OS: "linux", Arch: "amd64"})
+		resp := decodeOK[api.InstallResponse](t, f.post(t, "/v1/install", body))
+		var rel api.ReleaseStatement
+		if err := resp.Release.VerifyInto(api.PayloadRelease, f.trust.ReleaseKeys, &rel); err != nil {
+			t.Fatal(err)
+		}
+		return rel.Version, resp.Newest
+	}
+	if v, newest := install(); v != "2.0.0" || newest != "2.0.0" {
+		t.Fatalf("before the halt: %s (newest %s)", v, newest)
+	}
+	if _, err := f.admin.Halt(t.Context(), staffCaller, "app", "2.0.0", "crash reports"); err != nil {
+		t.Fatal(err)
+	}
+	if v, newest := install(); v != "1.0.0" || newest != "1.0.0" {
+		t.Errorf("halted: installs %s (newest %s), want 1.0.0", v, newest)
+	}
+}
