@@ -201,6 +201,8 @@ type Violation struct {
 type Store interface {
 	// Staff is what staff do and who they are (staff.go).
 	Staff
+	// Reports is what installers report of their attempts (reports.go).
+	Reports
 
 	// Activate adds paid updates (see ActivateParams) and records a new
 	// customer (under no distributor). It writes no audit event: staff

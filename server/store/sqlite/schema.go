@@ -10,7 +10,9 @@ import (
 
 // migrations[i] takes the schema from version i to i+1 (PRAGMA
 // user_version). Append only: a shipped migration is never edited.
-var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6}
+var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6,
+	schemaV8, // schema 8 once the release-control schema 7 is merged
+}
 
 // afterMigration[v] is Go run in the transaction right after the migration
 // to version v: what SQL cannot do (fold text as Go does).

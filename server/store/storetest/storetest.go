@@ -83,6 +83,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ThrottleConcurrent", testThrottleConcurrent},
 		{"Events", testEvents},
 		{"EventsPageLimit", testEventsPageLimit},
+		// What installers report of their attempts (reports.go).
+		{"FieldReports", testFieldReports},
+		{"FirstAttempts", testFirstAttempts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
