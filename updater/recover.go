@@ -40,6 +40,7 @@ type Recovered struct {
 	Product string
 	From    string
 	To      string
+	Server  string // the server the update was made with
 	Action  string
 	Result  *Result // set when Action is ActionReported or ActionInstalled
 	Err     error   // why Action is ActionPending
@@ -157,9 +158,11 @@ func (u *Updater) recoverTarget(ctx context.Context, target string) (*Result, er
 	switch rec.Action {
 	case ActionReported:
 		u.notice("an earlier update of %s to %s had been applied; it is now reported", j.Product, j.To)
+		rec.Result.Recovered = true
 		return rec.Result, nil
 	case ActionInstalled:
 		u.notice("an earlier update of %s to %s had been applied", j.Product, j.To)
+		rec.Result.Recovered = true
 		return rec.Result, nil
 	case ActionPending:
 		if errors.Is(rec.Err, ErrNotReported) {
@@ -170,7 +173,20 @@ func (u *Updater) recoverTarget(ctx context.Context, target string) (*Result, er
 	return nil, nil
 }
 
+// recoverJournal finishes one journal, and tells Finished when it did.
 func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
+	rec := u.finishJournal(ctx, j)
+	rec.Server = j.Server
+	switch rec.Action {
+	case ActionReported, ActionInstalled, ActionReleased:
+		if u.Finished != nil {
+			u.Finished(rec)
+		}
+	}
+	return rec
+}
+
+func (u *Updater) finishJournal(ctx context.Context, j *Journal) Recovered {
 	rec := Recovered{Target: j.Target, Product: j.Product, From: j.From, To: j.To}
 	if u.Server == "" {
 		// `aktual recover` without --server finishes each journal with

@@ -30,6 +30,7 @@ type updateOptions struct {
 
 	browser      Browser
 	pollInterval time.Duration
+	plan         *updater.Plan // what the update checked, for its field report
 }
 
 func newUpdateCmd(ios *IOStreams) *cobra.Command {
@@ -75,13 +76,17 @@ func runUpdate(cmd *cobra.Command, ios *IOStreams, o *updateOptions) error {
 		return report(ios, p, outcome{Product: o.product}, err)
 	}
 	u.NoPatch = o.noPatch
+	fr := newFieldReporter(cmd, u)
 	res, err := doUpdate(cmd.Context(), ios, u, o, code)
 	err = explainNoConnection(cmd.Context(), ios.P, o.server, err)
 	out := resultOutcome(ios.P, res, o.product)
 	if err != nil {
 		out.State = leftState(ios.P, u, o.target, err)
 	}
-	return report(ios, p, out, err)
+	fr.update(res, o.plan, err)
+	err = report(ios, p, out, err)
+	fr.send(cmd.Context()) // after the result is printed
+	return err
 }
 
 // doUpdate runs the update flow with the prompts the options call for.
@@ -92,6 +97,7 @@ func doUpdate(ctx context.Context, ios *IOStreams, u *updater.Updater, o *update
 		File:         o.file,
 		InUse:        inUseWaiter(ios, o.target, o.wait),
 		Prepare: func(ctx context.Context, plan *updater.Plan) (err error) {
+			o.plan = plan
 			if key, err = credentialKind(ctx, plan, o.hwkey, code); err != nil {
 				return err
 			}
