@@ -206,7 +206,7 @@ func newReleaseCmd(e *env) *cobra.Command {
 	f.StringSliceVar(&o.p.DowngradeFrom, "downgrade-from", nil, "withdraw these newer versions: they are no longer offered, and their installations move back to this release free of charge (comma-separated)")
 	f.IntVar(&o.patchFrom, "patches", patches.DefaultFrom, "make a delta patch to this release from each of this many earlier releases (0: none); see aktuald release patches")
 	o.pf.add(f)
-	cmd.AddCommand(publish, newPatchesCmd(e))
+	cmd.AddCommand(publish, newPatchesCmd(e), newReleaseStatusCmd(e))
 	return cmd
 }
 
