@@ -87,9 +87,9 @@ func TestFieldReportsCountWhatHappened(t *testing.T) {
 		t.Fatalf("release status --json: %v\n%s", err, p)
 	}
 	type row = struct {
-		version                                                      string
+		version                                                       string
 		offered, started, succeeded, rolledBack, failed, installedNow int
-		failedBy                                                     map[string]int
+		failedBy                                                      map[string]int
 	}
 	var rows []row
 	for _, r := range got.Releases {
