@@ -18,6 +18,7 @@ func (s *Server) metrics() *metrics.Set {
 			InFlight: s.inFlight.Load,
 			Draining: s.draining.Load,
 			ErrorLog: s.logger(),
+			Field:    s.fieldCounts,
 		})
 	})
 	return s.met

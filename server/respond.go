@@ -46,12 +46,17 @@ func printer(r *http.Request) *i18n.Printer { return i18n.NewPrinter(requestLang
 // readJSON reads a bounded body and decodes it strictly. It writes the
 // error response itself and reports whether the caller may go on.
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, api.MaxRequestBody))
+	return readJSONUpTo(w, r, v, api.MaxRequestBody)
+}
+
+// readJSONUpTo is readJSON for a body of up to limit bytes.
+func readJSONUpTo(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeError(w, r, http.StatusRequestEntityTooLarge, api.CodeBadRequest,
-				i18n.M("request body is larger than %d bytes", api.MaxRequestBody))
+				i18n.M("request body is larger than %d bytes", limit))
 			return false
 		}
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("could not read the request body"))

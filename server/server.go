@@ -114,6 +114,7 @@ func (s *Server) Handler() http.Handler {
 		{"POST", "/v1/reservations/{id}/release", s.handleRelease},
 		{"POST", "/v1/reservations/settle", s.handleSettle},
 		{"POST", "/v1/install", s.handleInstall},
+		{"POST", "/v1/reports", s.handleReports},
 		{"POST", "/v1/entitlements/query", s.handleEntitlementQuery},
 		{"POST", "/v1/classic/challenges", s.handleChallenge},
 		{"POST", "/v1/classic/sessions", s.handleOpenSession},

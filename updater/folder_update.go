@@ -162,7 +162,7 @@ func (u *Updater) applyFolder(ctx context.Context, plan *Plan, j *Journal) (*Res
 		if uerr := w.Undo(sw); uerr != nil {
 			return nil, fail(nil, uerr, "%s %s failed its health check (%v), and the old version could not be put back yet (%v); run aktual recover: it checks the new version again and puts the old one back if it still fails", j.Product, j.To, err, uerr)
 		}
-		return nil, u.abandonFolder(ctx, j, fail(ErrApply, err, "%s %s failed its health check (%v); the old version was put back", j.Product, j.To, err))
+		return nil, u.abandonFolder(ctx, j, fail(ErrApply, rolledBack{err}, "%s %s failed its health check (%v); the old version was put back", j.Product, j.To, err))
 	}
 	j.State = StateApplied
 	if err := u.save(j); err != nil {

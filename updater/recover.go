@@ -40,6 +40,8 @@ type Recovered struct {
 	Product string
 	From    string
 	To      string
+	Server  string // the server the update was made with
+	Channel string // the channel it came from ("" stable)
 	Action  string
 	Result  *Result // set when Action is ActionReported or ActionInstalled
 	Err     error   // why Action is ActionPending
@@ -90,7 +92,7 @@ func (u *Updater) Recover(ctx context.Context, also ...string) ([]Recovered, err
 // longer be locked (removed, read-only) is reported all the same: that
 // needs nothing of the target.
 func (u *Updater) recoverLocked(ctx context.Context, path string, j *Journal) Recovered {
-	rec := Recovered{Target: j.Target, Product: j.Product, From: j.From, To: j.To}
+	rec := Recovered{Target: j.Target, Product: j.Product, From: j.From, To: j.To, Channel: j.Channel}
 	unlock, err := journal.Lock(j.Target)
 	switch {
 	case err != nil && !errors.Is(err, ErrBusy) && j.State == StateApplied:
@@ -157,9 +159,11 @@ func (u *Updater) recoverTarget(ctx context.Context, target string) (*Result, er
 	switch rec.Action {
 	case ActionReported:
 		u.notice("an earlier update of %s to %s had been applied; it is now reported", j.Product, j.To)
+		rec.Result.Recovered = true
 		return rec.Result, nil
 	case ActionInstalled:
 		u.notice("an earlier update of %s to %s had been applied", j.Product, j.To)
+		rec.Result.Recovered = true
 		return rec.Result, nil
 	case ActionPending:
 		if errors.Is(rec.Err, ErrNotReported) {
@@ -170,8 +174,21 @@ func (u *Updater) recoverTarget(ctx context.Context, target string) (*Result, er
 	return nil, nil
 }
 
+// recoverJournal finishes one journal, and tells Finished when it did.
 func (u *Updater) recoverJournal(ctx context.Context, j *Journal) Recovered {
-	rec := Recovered{Target: j.Target, Product: j.Product, From: j.From, To: j.To}
+	rec := u.finishJournal(ctx, j)
+	rec.Server = j.Server
+	switch rec.Action {
+	case ActionReported, ActionInstalled, ActionReleased:
+		if u.Finished != nil {
+			u.Finished(rec)
+		}
+	}
+	return rec
+}
+
+func (u *Updater) finishJournal(ctx context.Context, j *Journal) Recovered {
+	rec := Recovered{Target: j.Target, Product: j.Product, From: j.From, To: j.To, Channel: j.Channel}
 	if u.Server == "" {
 		// `aktual recover` without --server finishes each journal with
 		// the server it was made with.

@@ -59,6 +59,9 @@ type Result struct {
 	To          string
 	Remaining   *int64
 	Reservation string
+	// Recovered: the update was one an earlier run left unfinished, and
+	// this run's recovery finished it (Updater.Finished was told).
+	Recovered bool
 }
 
 // Update runs the whole flow: recover, check, download and verify, reserve,
@@ -302,7 +305,7 @@ func (u *Updater) acceptOrRollBack(ctx context.Context, j *Journal) error {
 				return fail(nil, rerr, "%s %s failed its health check (%v), and the old version could not be put back yet (%v); run aktual recover",
 					j.Product, j.To, err, rerr)
 			}
-			return u.abandon(ctx, j, fail(ErrApply, err, "%s %s failed its health check (%v); the old version was put back", j.Product, j.To, err))
+			return u.abandon(ctx, j, fail(ErrApply, rolledBack{err}, "%s %s failed its health check (%v); the old version was put back", j.Product, j.To, err))
 		}
 	}
 	swap.DropOld(j.Target)

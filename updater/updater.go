@@ -33,6 +33,10 @@ type Updater struct {
 	MachineID func() (string, error)
 	// Events receives progress; nil drops them.
 	Events func(Event)
+	// Finished, when set, is told of each unfinished update recovery
+	// finishes (reported, installed or given back), in any command: for
+	// the field reports (fieldreport.go).
+	Finished func(Recovered)
 	// OS and Arch select releases; default: this machine's.
 	OS, Arch string
 	// Version is this client's version, sent as User-Agent.

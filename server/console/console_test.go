@@ -206,7 +206,7 @@ func TestEveryPageInEveryLanguage(t *testing.T) {
 		for _, path := range []string{"/", "/?q=иванов", "/?all=1", "/customers/" + url.PathEscape("ЕТ Иванов"), "/activate",
 			fmt.Sprintf("/entitlements/%d/add", id), fmt.Sprintf("/entitlements/%d/suspend", id), fmt.Sprintf("/entitlements/%d/reissue", id),
 			fmt.Sprintf("/entitlements/%d/correct", id), fmt.Sprintf("/entitlements/%d/replace-key", s.ids["Варна ООД"]),
-			"/audit", "/audit?customer=x&from=2026-01-01&to=2026-12-31", "/releases", "/staff", "/account", "/nowhere"} {
+			"/audit", "/audit?customer=x&from=2026-01-01&to=2026-12-31", "/releases", "/releases?product=ledger", "/staff", "/account", "/nowhere"} {
 			p := b.do("GET", path, nil)
 			want := http.StatusOK
 			if path == "/nowhere" {

@@ -108,7 +108,16 @@ func (c *Console) releases(p *page) {
 		p.showError(c, err)
 		return
 	}
-	p.show(c, http.StatusOK, "releases", view{Title: "Releases", Data: page})
+	d := releasesData{ReleasePage: page, Products: pageProducts(page), Product: p.r.URL.Query().Get("product")}
+	if d.Product != "" {
+		rows, err := c.Admin.ReleaseStatus(p.r.Context(), p.caller, d.Product)
+		if err != nil {
+			p.showError(c, err)
+			return
+		}
+		d.Field = fieldRows(rows)
+	}
+	p.show(c, http.StatusOK, "releases", view{Title: "Releases", Data: d})
 }
 
 type staffData struct {

@@ -8,7 +8,7 @@ import "github.com/aktual/aktual/internal/i18n"
 // missing here shows as MISSING:…, which the page tests catch.
 func phrases(p *i18n.Printer) map[string]string {
 	m := map[string]string{}
-	for _, part := range []func(*i18n.Printer) map[string]string{codePhrases, accountPhrases, phrases0, phrases1, phrases2} {
+	for _, part := range []func(*i18n.Printer) map[string]string{codePhrases, accountPhrases, phrases0, phrases1, phrases2, fieldPhrases} {
 		for k, v := range part(p) {
 			m[k] = v
 		}

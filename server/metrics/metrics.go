@@ -34,6 +34,7 @@ const (
 	PatternRelease  = "POST /v1/reservations/{id}/release"
 	PatternSettle   = "POST /v1/reservations/settle"
 	PatternInstall  = "POST /v1/install"
+	PatternReports  = "POST /v1/reports"
 )
 
 // Kinds of credential, for aktuald_credential_failures_total.
@@ -83,6 +84,7 @@ type Set struct {
 	downloads          *prometheus.CounterVec
 	downloadBytes      prometheus.Counter
 	credentialFailures *prometheus.CounterVec
+	reportBatches      *prometheus.CounterVec // field.go
 }
 
 // Server is what the collectors read of the server they count.
@@ -91,6 +93,9 @@ type Server struct {
 	InFlight func() int64 // requests being served
 	Draining func() bool  // the server is shutting down
 	ErrorLog *slog.Logger // where the exposition reports its failures
+	// Field reads the field reports' counts of every product (field.go);
+	// nil: no field gauges.
+	Field func(context.Context) ([]FieldProduct, error)
 }
 
 // New returns the collectors of one server.
@@ -162,6 +167,7 @@ func New(s Server) *Set {
 		Help:        "Always 1; the version label says which aktuald this is.",
 		ConstLabels: prometheus.Labels{"version": s.Version},
 	}).Set(1)
+	m.registerField(f, reg, s)
 	m.startAtZero()
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(cmp.Or(s.ErrorLog, slog.New(slog.DiscardHandler)).Handler(), slog.LevelError),
@@ -259,6 +265,8 @@ func (m *Set) Observe(pattern, method string, rec *Recorder, info *RequestInfo, 
 		m.settlements.WithLabelValues(rec.outcome(info, status)).Inc()
 	case PatternInstall:
 		m.installs.WithLabelValues(rec.outcome(info, status)).Inc()
+	case PatternReports:
+		m.reportBatches.WithLabelValues(rec.outcome(info, status)).Inc()
 	}
 }
 

@@ -203,6 +203,8 @@ type Store interface {
 	Staff
 	// Controls is how each published version is offered (controls.go).
 	Controls
+	// Reports is what installers report of their attempts (reports.go).
+	Reports
 
 	// Activate adds paid updates (see ActivateParams) and records a new
 	// customer (under no distributor). It writes no audit event: staff

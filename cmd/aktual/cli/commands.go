@@ -57,6 +57,8 @@ func runCheck(cmd *cobra.Command, ios *IOStreams, o *checkOptions) error {
 	if err != nil {
 		return report(ios, p, outcome{Product: o.product}, err)
 	}
+	fr := newFieldReporter(cmd, u)
+	defer fr.send(cmd.Context()) // after the result is printed
 	// Every run first finishes what a crash left unfinished.
 	if recs, err := u.Recover(cmd.Context()); err == nil {
 		for _, r := range recs {
@@ -100,6 +102,7 @@ func runCheck(cmd *cobra.Command, ios *IOStreams, o *checkOptions) error {
 		}
 	}
 	if available {
+		fr.checked(plan)
 		out.ExitCode = ExitUpdateAvailable
 		p.result(out)
 		return &exitError{code: ExitUpdateAvailable}
@@ -298,6 +301,8 @@ update to use.`),
 			var recs []updater.Recovered
 			for _, dir := range states {
 				u := &updater.Updater{Server: server, StateDir: dir, Events: p.event, Version: version(), Lang: P.Lang().String()}
+				fr := newFieldReporter(cmd, u)
+				defer fr.send(cmd.Context()) // after the results are printed
 				rs, err := u.Recover(cmd.Context(), also...)
 				if errors.Is(err, fs.ErrPermission) && dir != state {
 					// Another user's business unless this one is an administrator.

@@ -112,7 +112,7 @@ func runDemo(ctx context.Context, ios *IOStreams, o *demoOptions) error {
 	if err != nil {
 		return fmt.Errorf("the reference server made an update code the installer cannot read (%q): %w", code, err)
 	}
-	res, err := doUpdate(ctx, ios, u, &updateOptions{product: demoProduct, target: target, yes: o.yes}, parsed, new(*updater.Plan))
+	res, err := doUpdate(ctx, ios, u, &updateOptions{product: demoProduct, target: target, yes: o.yes}, parsed)
 	if err := report(ios, p, resultOutcome(P, res, demoProduct), err); err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func runDemo(ctx context.Context, ios *IOStreams, o *demoOptions) error {
 		return err
 	}
 	say("7. The server's count for the code: purchased %d, remaining %d, consumed %d.", st.Purchased, st.Remaining, st.Consumed)
-	res, err = doUpdate(ctx, ios, u, &updateOptions{product: demoProduct, target: target, yes: true}, parsed, new(*updater.Plan))
+	res, err = doUpdate(ctx, ios, u, &updateOptions{product: demoProduct, target: target, yes: true}, parsed)
 	if err != nil {
 		return report(ios, p, resultOutcome(P, res, demoProduct), err)
 	}

@@ -149,6 +149,7 @@ e.g. AKTUAL_SERVER, AKTUAL_CODE, AKTUAL_STATE_DIR, AKTUAL_LANG.`),
 	pf.String("state-dir", "", P.Sprintf("folder for journals and install records (default: the per-user state folder)"))
 	pf.String("lang", "", P.Sprintf("language of messages: bg or en (default: from LC_ALL, LC_MESSAGES or LANG)"))
 	pf.BoolVarP(&ios.Quiet, "quiet", "q", false, P.Sprintf("print only errors and the result"))
+	pf.Bool("no-report", false, P.Sprintf("send the vendor no field report of this run (what was updated, from and to which version, how it ended; never who or where)"))
 	root.AddCommand(
 		newUpdateCmd(ios),
 		newInstallCmd(ios),

@@ -32,6 +32,7 @@ type updateOptions struct {
 
 	browser      Browser
 	pollInterval time.Duration
+	plan         *updater.Plan // what the update checked, for its field report
 }
 
 func newUpdateCmd(ios *IOStreams) *cobra.Command {
@@ -78,20 +79,23 @@ func runUpdate(cmd *cobra.Command, ios *IOStreams, o *updateOptions) error {
 		return report(ios, p, outcome{Product: o.product}, err)
 	}
 	u.NoPatch = o.noPatch
-	var plan *updater.Plan
-	res, err := doUpdate(cmd.Context(), ios, u, o, code, &plan)
+	fr := newFieldReporter(cmd, u)
+	res, err := doUpdate(cmd.Context(), ios, u, o, code)
 	err = explainNoConnection(cmd.Context(), ios.P, o.server, err)
 	out := resultOutcome(ios.P, res, o.product)
-	planDetails(&out, plan)
+	planDetails(&out, o.plan)
 	if err != nil {
 		out.State = leftState(ios.P, u, o.target, err)
 	}
-	return report(ios, p, out, err)
+	fr.update(res, o.plan, err)
+	err = report(ios, p, out, err)
+	fr.send(cmd.Context()) // after the result is printed
+	return err
 }
 
 // doUpdate runs the update flow with the prompts the options call for.
-// The plan is kept in *planned, for the result.
-func doUpdate(ctx context.Context, ios *IOStreams, u *updater.Updater, o *updateOptions, code api.UpdateCode, planned **updater.Plan) (*updater.Result, error) {
+// The plan is kept in o.plan, for the result and the field report.
+func doUpdate(ctx context.Context, ios *IOStreams, u *updater.Updater, o *updateOptions, code api.UpdateCode) (*updater.Result, error) {
 	var key hwkey.Key
 	req := updater.Request{
 		CheckRequest: updater.CheckRequest{Product: o.product, Target: o.target, FromVersion: o.fromVersion,
@@ -99,7 +103,7 @@ func doUpdate(ctx context.Context, ios *IOStreams, u *updater.Updater, o *update
 		File:  o.file,
 		InUse: inUseWaiter(ios, o.target, o.wait),
 		Prepare: func(ctx context.Context, plan *updater.Plan) (err error) {
-			*planned = plan
+			o.plan = plan
 			if key, err = credentialKind(ctx, plan, o.hwkey, code); err != nil {
 				return err
 			}

@@ -215,7 +215,7 @@ func newReleaseCmd(e *env) *cobra.Command {
 	f.IntVar(&o.patchFrom, "patches", patches.DefaultFrom, "make a delta patch to this release from each of this many earlier releases (0: none); see aktuald release patches")
 	o.pf.add(f)
 	o.cf.add(f)
-	cmd.AddCommand(publish, newPatchesCmd(e))
+	cmd.AddCommand(publish, newPatchesCmd(e), newReleaseStatusCmd(e))
 	cmd.AddCommand(newControlCmds(e)...)
 	return cmd
 }

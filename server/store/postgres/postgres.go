@@ -61,6 +61,8 @@ type Store struct {
 	// StaffStore is the staff tables' shared SQL (storesql), run on the
 	// pool and through write.
 	storesql.StaffStore
+	// ReportStore is the field reports' shared SQL, on the same.
+	storesql.ReportStore
 
 	pool *pgxpool.Pool
 	// secret is the URL's password, scrubbed from every error the store returns.
@@ -114,6 +116,7 @@ func openConfig(ctx context.Context, cfg *pgxpool.Config, secret string) (*Store
 		},
 		Clean: func(err error) error { return scrub(err, secret) },
 	}
+	s.ReportStore = storesql.ReportStore{SQL: s.StaffStore}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -40,6 +40,8 @@ type Store struct {
 	// StaffStore is the staff tables' shared SQL (storesql), run on db and
 	// through write.
 	storesql.StaffStore
+	// ReportStore is the field reports' shared SQL, on the same.
+	storesql.ReportStore
 
 	db *sql.DB
 	// writer holds one token: in-process writers take it in turn, and
@@ -94,6 +96,7 @@ func newStore(db *sql.DB) *Store {
 			return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return fn(ctx, shared{tx}) })
 		},
 	}
+	s.ReportStore = storesql.ReportStore{SQL: s.StaffStore}
 	return s
 }
 

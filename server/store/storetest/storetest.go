@@ -86,6 +86,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		// Release control (controls.go).
 		{"ReleaseControls", testReleaseControls},
 		{"ConsumedUpdates", testConsumedUpdates},
+		// What installers report of their attempts (reports.go).
+		{"FieldReports", testFieldReports},
+		{"FirstAttempts", testFirstAttempts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
