@@ -49,6 +49,9 @@ func (s *Server) handleReports(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, "recording field reports", err)
 		return
 	}
+	if added > 0 {
+		s.applyBrakes(r.Context(), batch.Reports)
+	}
 	metrics.NoteOutcome(r, metrics.OutcomeAnswered)
 	s.logger().Info("field reports", "received", len(batch.Reports), "new", added)
 	writeJSON(w, http.StatusAccepted, api.ReportsAccepted{Accepted: added, Duplicates: len(batch.Reports) - added})

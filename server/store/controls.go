@@ -184,3 +184,20 @@ func ControlDetail(old, c ReleaseControl) string {
 	}
 	return c.Product + " " + c.Version + ": " + strings.Join(parts, "; ")
 }
+
+// ActorBrake is the audit actor of the automatic brake.
+const ActorBrake = "brake"
+
+// Brakes reports whether the automatic brake halts the release, given
+// what its first BrakeAfter installations did, and says why. It halts as
+// soon as the failures and rollbacks are more than BrakeRate percent of
+// BrakeAfter — certain to pass the threshold, whatever the rest do — so a
+// bad release stops before all of the first installations try it.
+func (c ReleaseControl) Brakes(a AttemptCounts) (bool, string) {
+	bad := a.Failed + a.RolledBack
+	if c.BrakeAfter <= 0 || c.State != ControlLive || bad*100 <= c.BrakeRate*c.BrakeAfter {
+		return false, ""
+	}
+	return true, fmt.Sprintf("automatic brake: %d of the first %d installations that tried it failed (%d) or were rolled back (%d), over %d%%",
+		bad, c.BrakeAfter, a.Failed, a.RolledBack, c.BrakeRate)
+}
