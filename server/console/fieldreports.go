@@ -78,5 +78,9 @@ func fieldPhrases(p *i18n.Printer) map[string]string {
 		"Installed now":                         p.Sprintf("Installed now"),
 		"Failed by cause":                       p.Sprintf("Failed by cause"),
 		"No field reports of this product yet.": p.Sprintf("No field reports of this product yet."),
+		"Rollout":                               p.Sprintf("Rollout"),
+		"state:live":                            p.Sprintf("offered"),
+		"state:halted":                          p.Sprintf("halted"),
+		"state:yanked":                          p.Sprintf("withdrawn"),
 	}
 }

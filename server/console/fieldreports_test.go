@@ -24,10 +24,10 @@ func TestFieldReportsOnTheReleasesPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := s.signIn("help") // support may look
-	for lang, stable := range map[string]string{"en": "stable", "bg": "стабилен"} {
+	for lang, words := range map[string][2]string{"en": {"offered", "stable"}, "bg": {"предлага се", "стабилен"}} {
 		b.lang = lang
 		p := b.do("GET", "/releases?product=ledger", nil)
-		row := `<tr><th scope="row">2.0.0</th><td>` + stable + `</td><td>3</td><td>3</td>
+		row := `<tr><th scope="row">2.0.0</th><td>` + words[0] + `</td><td>100%</td><td>` + words[1] + `</td><td>3</td><td>3</td>
     <td>2</td><td>0</td><td>1</td><td>67%</td><td>2</td><td>credential_rejected 1</td></tr>`
 		if p.status != 200 || !strings.Contains(p.body, row) {
 			t.Errorf("%s: %d, want the row %s in:\n%.3000s", lang, p.status, row, p.body)

@@ -64,17 +64,29 @@ func releaseStatusText(product string, rows []admin.ReleaseStatus) string {
 	}
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tCHANNEL\tOFFERED\tSTARTED\tSUCCEEDED\tROLLED BACK\tFAILED\tSUCCESS\tINSTALLED NOW\tFAILED BY CAUSE")
+	fmt.Fprintln(tw, "VERSION\tSTATE\tROLLOUT\tCHANNEL\tOFFERED\tSTARTED\tSUCCEEDED\tROLLED BACK\tFAILED\tSUCCESS\tINSTALLED NOW\tFAILED BY CAUSE")
+	var notes, why []string
 	for _, r := range rows {
 		rate := "-"
 		if r.SuccessRate != nil {
 			rate = fmt.Sprintf("%.0f%%", *r.SuccessRate*100)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%s\n", r.Version, channelName(r.Channel), r.Offered, r.Started,
-			r.Succeeded, r.RolledBack, r.Failed, rate, r.Installed, causesText(r.FailedBy))
+		rollout := fmt.Sprintf("%d%%", r.Rollout)
+		if r.Critical {
+			rollout = "critical"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%s\n", r.Version, r.State, rollout, channelName(r.Channel),
+			r.Offered, r.Started, r.Succeeded, r.RolledBack, r.Failed, rate, r.Installed, causesText(r.FailedBy))
+		if r.State != "live" && r.Reason != "" && !slices.Contains(notes, r.Version) {
+			notes = append(notes, r.Version)
+			why = append(why, fmt.Sprintf("%s %s by %s: %s\n", r.Version, r.State, r.ChangedBy, r.Reason))
+		}
 	}
 	tw.Flush()
-	return b.String()
+	if !slices.ContainsFunc(rows, func(r admin.ReleaseStatus) bool { return r.Offered+r.Started+r.Installed > 0 }) {
+		why = append(why, fmt.Sprintf("No field reports of %s yet.\n", product))
+	}
+	return b.String() + strings.Join(why, "")
 }
 
 func channelName(c string) string {
