@@ -8,6 +8,7 @@ import (
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/server/metrics"
+	"github.com/aktual/aktual/server/store"
 )
 
 // handleReports records a batch of field reports (POST /v1/reports): what
@@ -172,8 +173,13 @@ func (s *Server) fieldCounts(ctx context.Context) ([]metrics.FieldProduct, error
 		if err != nil {
 			return nil, err
 		}
+		cs, err := s.Store.ReleaseControls(ctx, p)
+		if err != nil {
+			return nil, err
+		}
 		fp := metrics.FieldProduct{Product: p}
 		for _, st := range stats {
+			c := store.ControlOf(cs, p, st.Version)
 			if st.Offered == 0 {
 				// Only installed: a from_version, which no check bounds.
 				if _, known, err := s.publishedVersion(ctx, p, st.Version); err != nil || !known {
@@ -183,7 +189,7 @@ func (s *Server) fieldCounts(ctx context.Context) ([]metrics.FieldProduct, error
 			fp.Releases = append(fp.Releases, metrics.FieldRelease{
 				Version: st.Version, Channel: st.Channel, Offered: st.Offered, Started: st.Started,
 				Succeeded: st.Succeeded, RolledBack: st.RolledBack, Failed: st.Failed, FailedBy: st.FailedBy,
-				Installed: st.Installed,
+				Installed: st.Installed, State: c.State, Percent: c.Percent,
 			})
 		}
 		out = append(out, fp)

@@ -167,6 +167,7 @@ func TestReportsInMetrics(t *testing.T) {
 		`aktuald_field_failures{cause="other",channel="",product="ledger",version="2.0.0"} 1`,
 		`aktuald_field_installations{product="ledger",version="2.0.0"} 2`,
 		`aktuald_field_installations{product="ledger",version="1.0.0"} 2`,
+		`aktuald_release_rollout_percent{product="ledger",state="live",version="2.0.0"} 100`,
 		`aktuald_field_report_batches_total{outcome="answered"} 1`,
 	} {
 		if !strings.Contains(body, want) {

@@ -30,6 +30,10 @@ type FieldRelease struct {
 	Offered, Started, Succeeded, RolledBack, Failed int
 	FailedBy                                        map[string]int // cause → installations
 	Installed                                       int            // installations now on Version
+	// How the release is offered: State is live, halted or yanked;
+	// Percent is its staged rollout's reach.
+	State   string
+	Percent int
 }
 
 // FieldProduct is a product's counts, newest release first. The server
@@ -55,6 +59,7 @@ type fieldCollector struct {
 	installs *prometheus.Desc
 	failures *prometheus.Desc
 	now      *prometheus.Desc
+	control  *prometheus.Desc
 
 	mu     sync.Mutex
 	at     time.Time
@@ -83,6 +88,9 @@ func (m *Set) registerField(f promauto.Factory, reg *prometheus.Registry, s Serv
 		now: prometheus.NewDesc("aktuald_field_installations",
 			"Installations now on each version, as their latest reports say (the newest releases only).",
 			[]string{"product", "version"}, nil),
+		control: prometheus.NewDesc("aktuald_release_rollout_percent",
+			"How far each release is offered, by state (live, halted, yanked): its staged rollout's percent (the newest releases with field reports only). A halted release (by staff or the automatic brake) has state=\"halted\".",
+			[]string{"product", "version", "state"}, nil),
 	})
 }
 
@@ -90,15 +98,20 @@ func (c *fieldCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.installs
 	ch <- c.failures
 	ch <- c.now
+	ch <- c.control
 }
 
 func (c *fieldCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, p := range c.products() {
 		kept := newestVersions(p.Releases)
 		installed := map[string]int{}
+		control := map[string]FieldRelease{}
 		for _, r := range p.Releases {
 			if !kept[r.Version] {
 				continue
+			}
+			if r.State != "" {
+				control[r.Version] = r
 			}
 			if r.Offered > 0 {
 				c.release(ch, p.Product, r)
@@ -107,6 +120,9 @@ func (c *fieldCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		for v, n := range installed {
 			ch <- prometheus.MustNewConstMetric(c.now, prometheus.GaugeValue, float64(n), p.Product, v)
+		}
+		for v, r := range control {
+			ch <- prometheus.MustNewConstMetric(c.control, prometheus.GaugeValue, float64(r.Percent), p.Product, v, r.State)
 		}
 	}
 }
