@@ -69,6 +69,16 @@ func TestAutomaticBrake(t *testing.T) {
 	if events, _, _ := f.inst.Store.Events(t.Context(), store.AuditQuery{Actor: store.ActorBrake}); len(events) != 1 {
 		t.Errorf("%d brake events, want 1", len(events))
 	}
+	// Staff resume it: the brake is disarmed, so the next report does not
+	// pull it again.
+	ctl, err := f.admin.Resume(t.Context(), staffCaller, proApp, "2.0.0", "the failures were one office's printer")
+	if err != nil || ctl.BrakeAfter != 0 || ctl.State != store.ControlLive {
+		t.Fatalf("resumed: %+v %v", ctl, err)
+	}
+	send(failed(6, api.OutcomeFailed))
+	if s := state(); s != store.ControlLive {
+		t.Errorf("after staff resumed it: %s", s)
+	}
 }
 
 func TestBrakeRule(t *testing.T) {

@@ -151,10 +151,16 @@ func (a *Admin) Halt(ctx context.Context, c Caller, product, version, reason str
 }
 
 // Resume offers a halted version again, as far as its rollout reached.
+// A release the automatic brake halted has its brake disarmed: staff
+// looked and decided, and the same first installations would pull it
+// again at the next report.
 func (a *Admin) Resume(ctx context.Context, c Caller, product, version, reason string) (Control, error) {
 	return a.changeControl(ctx, c, product, version, "release.resume", reason, func(ctl *store.ReleaseControl) error {
 		if ctl.State == store.ControlYanked {
 			return invalid("%s %s was withdrawn for good and cannot be resumed; publish a new version instead", product, version)
+		}
+		if ctl.State == store.ControlHalted && ctl.ChangedBy == store.ActorBrake {
+			ctl.BrakeAfter = 0
 		}
 		ctl.State = store.ControlLive
 		return nil
