@@ -153,14 +153,7 @@ func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string, 
 		if err == nil && oq != nil {
 			st, err = s.statementFor(ctx, q, rd, oq)
 		}
-		if err != nil {
-			return nil, err
-		}
-		a, err := s.signLatest(st, q.Root, nonce, now)
-		if err != nil {
-			return nil, err
-		}
-		return a.body, nil
+		return s.signedBody(st, err, q.Root, nonce, now)
 	}
 	e := s.latest.entry(q)
 	snap, err := s.latestSnapshot(ctx, e, q, now)
@@ -170,21 +163,10 @@ func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string, 
 	if oq != nil {
 		// Chosen per installation (latest_offer.go), from the reading.
 		st, err := s.statementFor(ctx, q, snap.reading, oq)
-		if err != nil {
-			return nil, err
-		}
-		a, err := s.signLatest(st, q.Root, nonce, now)
-		if err != nil {
-			return nil, err
-		}
-		return a.body, nil
+		return s.signedBody(st, err, q.Root, nonce, now)
 	}
 	if nonce != "" {
-		a, err := s.signLatest(snap.st, q.Root, nonce, now)
-		if err != nil {
-			return nil, err
-		}
-		return a.body, nil
+		return s.signedBody(snap.st, nil, q.Root, nonce, now)
 	}
 	if a := snap.shared.Load(); a.usable(now) {
 		return a.body, nil
@@ -199,6 +181,19 @@ func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string, 
 		return nil, err
 	}
 	snap.shared.Store(a)
+	return a.body, nil
+}
+
+// signedBody signs st for one request (unless err, the failure to make
+// it, is set) and returns the encoded answer.
+func (s *Server) signedBody(st api.LatestStatement, err error, root int64, nonce string, now time.Time) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.signLatest(st, root, nonce, now)
+	if err != nil {
+		return nil, err
+	}
 	return a.body, nil
 }
 

@@ -334,6 +334,19 @@ func (p *Plan) journalKind(j *Journal) {
 	}
 }
 
+// newJournal is the journal of carrying out the plan, in state, made
+// now: what every update records, whether paid (with its key) or free.
+func (u *Updater) newJournal(p *Plan, state string) *Journal {
+	j := &Journal{
+		Target: p.Target, Product: p.Product, Server: u.Server,
+		From: p.From, To: p.Latest.Version,
+		OldSHA256: p.CurrentSHA256, NewSHA256: p.Latest.SHA256, HealthCheck: p.Latest.HealthCheck,
+		State: state, CreatedAt: u.Now.Now().UTC(), Channel: p.Channel,
+	}
+	p.journalKind(j)
+	return j
+}
+
 // keepDisplaced copies each of the customer's files that stands where the
 // new version adds a file to a name of its own beside it ("report.rpt"
 // → "report.aktual-saved.rpt"), before anything is reserved: the switch

@@ -19,13 +19,8 @@ func (u *Updater) downgrade(ctx context.Context, plan *Plan, verified string) (*
 	} else {
 		u.notice("%s %s continues the update you paid for (the vendor requires passing through %s): free of charge", plan.Product, plan.Latest.Version, plan.From)
 	}
-	j := &Journal{
-		Target: plan.Target, Product: plan.Product, Server: u.Server,
-		From: plan.From, To: plan.Latest.Version,
-		OldSHA256: plan.CurrentSHA256, NewSHA256: plan.Latest.SHA256, HealthCheck: plan.Latest.HealthCheck,
-		Free: true, State: StateReserved, CreatedAt: u.Now.Now().UTC(), Channel: plan.Channel,
-	}
-	plan.journalKind(j)
+	j := u.newJournal(plan, StateReserved)
+	j.Free = true
 	if err := u.save(j); err != nil {
 		return nil, err
 	}

@@ -185,13 +185,8 @@ func (u *Updater) reserveAndApply(ctx context.Context, plan *Plan, cred api.Cred
 	if err != nil {
 		return nil, err
 	}
-	j := &Journal{
-		Target: plan.Target, Product: plan.Product, Server: u.Server,
-		From: plan.From, To: plan.Latest.Version,
-		OldSHA256: plan.CurrentSHA256, NewSHA256: plan.Latest.SHA256, HealthCheck: plan.Latest.HealthCheck,
-		IdempotencyKey: key, State: StateIntent, CreatedAt: u.Now.Now().UTC(), Channel: plan.Channel,
-	}
-	plan.journalKind(j)
+	j := u.newJournal(plan, StateIntent)
+	j.IdempotencyKey = key
 	// The intent is on disk before the request leaves the machine.
 	if err := u.save(j); err != nil {
 		return nil, err
