@@ -87,7 +87,7 @@ func (s *Server) statementFor(ctx context.Context, q latestQuery, rd *latestRead
 		}
 		if oq.Machine != "" {
 			sel.Bucket = api.RolloutBucket(q.Product, oq.Machine)
-			sel.Paid = func() ([]store.Reservation, error) { return s.Store.ConsumedUpdates(ctx, q.Product, oq.Machine) }
+			sel.Paths = func() ([]string, error) { return s.Store.PaidPaths(ctx, q.Product, oq.Machine) }
 		}
 	}
 	offer, err := store.Select(rd.releases, rd.controls, sel)

@@ -155,10 +155,14 @@ type Controls interface {
 	// detail says what changed. The version need not be published yet:
 	// publishing records its control just before the release.
 	ChangeReleaseControl(ctx context.Context, product, version, action string, a Actor, change func(*ReleaseControl) error) (ReleaseControl, error)
-	// ConsumedUpdates lists the consumed reservations a machine made for
-	// product (oldest first, at most 100): whether it already paid for
-	// the first step of a path (see Requires).
-	ConsumedUpdates(ctx context.Context, product, machine string) ([]Reservation, error)
+	// RecordPathStep records that reservation (made by machine, for
+	// product) is the first step of a required path ending at pathTo.
+	// Recording it again is a no-op. ErrNotFound when there is no such
+	// reservation.
+	RecordPathStep(ctx context.Context, reservationID, product, machine, pathTo string) error
+	// PaidPaths lists the releases the required paths end at whose first
+	// step machine paid for (a consumed reservation) for product.
+	PaidPaths(ctx context.Context, product, machine string) ([]string, error)
 }
 
 // ControlDetail says what a change of a control (from old) changed, for

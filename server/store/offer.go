@@ -23,9 +23,10 @@ type OfferQuery struct {
 	// requires a newer one than From is not offered (the required one is).
 	// When it is unknown, requirements cannot be applied.
 	From string
-	// Paid lists the updates this machine paid for (store.Controls'
-	// ConsumedUpdates); asked only when a required path is in play.
-	Paid func() ([]Reservation, error)
+	// Paths lists the ends of the required paths whose first step this
+	// machine paid for (Controls' PaidPaths); asked only when a later
+	// step may be free.
+	Paths func() ([]string, error)
 }
 
 // Offer is the release an installation is offered, and why.
@@ -62,6 +63,7 @@ func Select(rs []Release, cs []ReleaseControl, q OfferQuery) (Offer, error) {
 	ordered := slices.Clone(rs)
 	slices.SortFunc(ordered, func(a, b Release) int { return api.CompareVersions(b.Version, a.Version) })
 	var out Offer
+	var pathTo, needs string // the newest release skipped for its requirement; the lowest requirement skipped
 	for i := range ordered {
 		r := &ordered[i]
 		c := ControlOf(cs, r.Product, r.Version)
@@ -75,9 +77,10 @@ func Select(rs []Release, cs []ReleaseControl, q OfferQuery) (Offer, error) {
 			continue
 		}
 		if c.Requires != "" && q.From != "" && api.CompareVersions(q.From, c.Requires) < 0 {
-			if out.Path == nil {
-				out.Path = &api.Path{To: r.Version}
+			if pathTo == "" {
+				pathTo = r.Version
 			}
+			needs = c.Requires
 			continue
 		}
 		out.Release, out.Control = r, c
@@ -86,19 +89,26 @@ func Select(rs []Release, cs []ReleaseControl, q OfferQuery) (Offer, error) {
 	if out.Release == nil {
 		return Offer{}, nil
 	}
+	// A path is promised only when the release offered meets the
+	// requirement of the next release skipped: otherwise the path is
+	// broken (the required version halted, staged away, on another
+	// channel) and this is an ordinary update.
+	if pathTo != "" && api.CompareVersions(out.Release.Version, needs) >= 0 {
+		out.Path = &api.Path{To: pathTo}
+	}
 	if out.Control.Staged() {
 		reached := out.Control.Reaches(q.Bucket)
 		out.Rollout = &api.Rollout{Version: out.Release.Version, Percent: out.Control.Percent,
 			Bucket: max(q.Bucket, 0), Reached: true, Forced: !reached}
 	}
 	out.Withheld = newerVersions(ordered, out.Release.Version)
-	free, err := freeStep(out.Release, out.Control, q)
+	end, err := freeStep(out.Release, q)
 	switch {
 	case err != nil:
 		return Offer{}, err
-	case free && out.Path == nil:
-		out.Path = &api.Path{To: out.Release.Version, Free: true}
-	case free:
+	case end != "" && out.Path == nil:
+		out.Path = &api.Path{To: end, Free: true}
+	case end != "":
 		out.Path.Free = true
 	}
 	return out, nil
@@ -117,28 +127,26 @@ func (c ReleaseControl) offeredIn(channel, version string) bool {
 	return !strings.Contains(version, "-") || (channel != ChannelStable && slices.Contains(c.Channels, channel))
 }
 
-// freeStep reports whether r, which requires a version the installation
-// has reached, continues a path whose first step this machine paid for:
-// an update it paid for at or after r was published, to a version no
-// newer than the installed one. (After r was published, an installation
-// older than r's required version was offered the required version, not
-// r: so any update paid for since, and not past what is installed, was a
-// step of this path.)
-func freeStep(r *Release, c ReleaseControl, q OfferQuery) (bool, error) {
-	if c.Requires == "" || q.From == "" || q.Paid == nil ||
-		api.CompareVersions(q.From, c.Requires) < 0 || api.CompareVersions(q.From, r.Version) >= 0 {
-		return false, nil
+// freeStep reports whether r continues a required path whose first step
+// this machine paid for, and returns where that path ends ("" when it does
+// not): a paid path that ends at or beyond r and that the installation
+// has not reached yet. The end is what the installer was offered with the
+// first step (recorded with its reservation: RecordPathStep), so an
+// ordinary purchase is never taken for a step.
+func freeStep(r *Release, q OfferQuery) (string, error) {
+	if q.From == "" || q.Paths == nil || api.CompareVersions(r.Version, q.From) <= 0 {
+		return "", nil
 	}
-	paid, err := q.Paid()
+	paths, err := q.Paths()
 	if err != nil {
-		return false, err
+		return "", err
 	}
-	for _, p := range paid {
-		if !p.CreatedAt.Before(r.PublishedAt) && api.CompareVersions(p.ToVersion, q.From) <= 0 {
-			return true, nil
+	for _, end := range paths {
+		if api.CompareVersions(q.From, end) < 0 && api.CompareVersions(r.Version, end) <= 0 {
+			return end, nil
 		}
 	}
-	return false, nil
+	return "", nil
 }
 
 // newerVersions lists the distinct versions of ordered (newest first)

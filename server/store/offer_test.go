@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/aktual/aktual/api"
 )
@@ -141,33 +140,35 @@ func TestSelectChannels(t *testing.T) {
 func TestSelectRequiresOnePaidUpdate(t *testing.T) {
 	rs := []Release{plain("1.0.0", 1), plain("2.0.0", 2), plain("3.0.0", 10)}
 	cs := []ReleaseControl{control("3.0.0", func(c *ReleaseControl) { c.Requires = "2.0.0" })}
-	at := func(h int) time.Time { return activated.Add(time.Duration(h) * time.Hour) }
-	paid := func(rs ...Reservation) func() ([]Reservation, error) {
-		return func() ([]Reservation, error) { return rs, nil }
+	paths := func(ends ...string) func() ([]string, error) {
+		return func() ([]string, error) { return ends, nil }
 	}
-	out, err := Select(rs, cs, OfferQuery{From: "1.0.0", Bucket: -1, Paid: paid()})
+	out, err := Select(rs, cs, OfferQuery{From: "1.0.0", Bucket: -1, Paths: paths()})
 	if err != nil || out.Release.Version != "2.0.0" || out.Path == nil || out.Path.To != "3.0.0" || out.Path.Free {
 		t.Fatalf("from 1.0.0: %+v path %+v %v", out.Release, out.Path, err)
 	}
-	// The step paid after 3.0.0 was published: the rest is free.
-	step := Reservation{FromVersion: "1.0.0", ToVersion: "2.0.0", CreatedAt: at(11)}
-	out, _ = Select(rs, cs, OfferQuery{From: "2.0.0", Bucket: -1, Paid: paid(step)})
-	if out.Release.Version != "3.0.0" || out.Path == nil || !out.Path.Free {
+	// The first step was paid with the path recorded: the rest is free.
+	out, _ = Select(rs, cs, OfferQuery{From: "2.0.0", Bucket: -1, Paths: paths("3.0.0")})
+	if out.Release.Version != "3.0.0" || out.Path == nil || !out.Path.Free || out.Path.To != "3.0.0" {
 		t.Errorf("from 2.0.0 after the paid step: %+v path %+v", out.Release, out.Path)
 	}
-	// 2.0.0 bought before 3.0.0 existed: 3.0.0 is an ordinary paid update.
-	before := Reservation{FromVersion: "1.0.0", ToVersion: "2.0.0", CreatedAt: at(5)}
-	out, _ = Select(rs, cs, OfferQuery{From: "2.0.0", Bucket: -1, Paid: paid(before)})
+	// 2.0.0 bought as an ordinary update (no path recorded): 3.0.0 is
+	// an ordinary paid update.
+	out, _ = Select(rs, cs, OfferQuery{From: "2.0.0", Bucket: -1, Paths: paths()})
 	if out.Release.Version != "3.0.0" || out.Path != nil {
 		t.Errorf("from 2.0.0 bought earlier: %+v path %+v", out.Release, out.Path)
+	}
+	// A path already travelled gives nothing more.
+	if out, _ := Select(append(rs, plain("4.0.0", 20)), cs, OfferQuery{From: "3.0.0", Bucket: -1, Paths: paths("3.0.0")}); out.Path != nil {
+		t.Errorf("from 3.0.0, the path to 3.0.0 done: %+v path %+v", out.Release, out.Path)
 	}
 	// Unknown installed version: the requirement cannot be applied.
 	if got := offeredVersion(t, rs, cs, OfferQuery{Bucket: -1}); got != "3.0.0" {
 		t.Errorf("unknown from: %s", got)
 	}
 	boom := errors.New("store down")
-	if _, err := Select(rs, cs, OfferQuery{From: "2.0.0", Bucket: -1, Paid: func() ([]Reservation, error) { return nil, boom }}); !errors.Is(err, boom) {
-		t.Errorf("a failed read of the paid updates: %v", err)
+	if _, err := Select(rs, cs, OfferQuery{From: "2.0.0", Bucket: -1, Paths: func() ([]string, error) { return nil, boom }}); !errors.Is(err, boom) {
+		t.Errorf("a failed read of the paid paths: %v", err)
 	}
 }
 
@@ -178,16 +179,57 @@ func TestSelectRequiresChain(t *testing.T) {
 		control("3.0.0", func(c *ReleaseControl) { c.Requires = "2.0.0" }),
 		control("4.0.0", func(c *ReleaseControl) { c.Requires = "3.0.0" }),
 	}
-	step := Reservation{FromVersion: "1.0.0", ToVersion: "2.0.0", CreatedAt: activated.Add(20 * time.Hour)}
-	paid := func() ([]Reservation, error) { return []Reservation{step}, nil }
+	var paid []string
+	paths := func() ([]string, error) { return paid, nil }
 	for _, tc := range []struct{ from, want string }{{"1.0.0", "2.0.0"}, {"2.0.0", "3.0.0"}, {"3.0.0", "4.0.0"}} {
-		out, err := Select(rs, cs, OfferQuery{From: tc.from, Bucket: -1, Paid: paid})
-		if err != nil || out.Release.Version != tc.want || out.Path == nil {
+		out, err := Select(rs, cs, OfferQuery{From: tc.from, Bucket: -1, Paths: paths})
+		if err != nil || out.Release.Version != tc.want || out.Path == nil || out.Path.To != "4.0.0" {
 			t.Fatalf("from %s: %+v path %+v %v", tc.from, out.Release, out.Path, err)
 		}
 		if free := tc.from != "1.0.0"; out.Path.Free != free {
 			t.Errorf("from %s: free %v, want %v", tc.from, out.Path.Free, free)
 		}
+		if !out.Path.Free {
+			paid = append(paid, out.Path.To) // the paid first step, recorded
+		}
+	}
+}
+
+// An ordinary purchase made while the release that requires a version
+// was not offered to the machine (staged away, halted, another channel's)
+// is not a step of its path: nothing later is free.
+func TestSelectPurchaseIsNotAStep(t *testing.T) {
+	rs := []Release{plain("1.0.0", 1), plain("2.0.0", 2), plain("2.1.0", 3), plain("3.0.0", 4)}
+	for name, hide := range map[string]func(*ReleaseControl){
+		"staged":  func(c *ReleaseControl) { c.Percent = 0 },
+		"halted":  func(c *ReleaseControl) { c.State = ControlHalted },
+		"channel": func(c *ReleaseControl) { c.Channels = []string{"beta"} },
+	} {
+		cs := []ReleaseControl{control("3.0.0", func(c *ReleaseControl) { c.Requires = "2.0.0"; hide(c) })}
+		out, _ := Select(rs, cs, OfferQuery{From: "1.0.0", Bucket: 5000})
+		if out.Release.Version != "2.1.0" || out.Path != nil {
+			t.Fatalf("%s: from 1.0.0 %+v path %+v, want 2.1.0 as an ordinary update", name, out.Release, out.Path)
+		}
+		// 3.0.0 offered later: the purchase recorded no path.
+		out, _ = Select(rs, []ReleaseControl{control("3.0.0", func(c *ReleaseControl) { c.Requires = "2.0.0" })},
+			OfferQuery{From: "2.1.0", Bucket: 5000, Paths: func() ([]string, error) { return nil, nil }})
+		if out.Release.Version != "3.0.0" || out.Path != nil {
+			t.Errorf("%s: from 2.1.0 %+v path %+v, want an ordinary paid update", name, out.Release, out.Path)
+		}
+	}
+}
+
+// A broken path (the required version halted) promises nothing: the
+// release offered is an ordinary update, paid as one.
+func TestSelectBrokenPathPromisesNothing(t *testing.T) {
+	rs := []Release{plain("1.0.0", 1), plain("1.5.0", 2), plain("2.0.0", 3), plain("3.0.0", 4)}
+	cs := []ReleaseControl{
+		control("2.0.0", func(c *ReleaseControl) { c.State = ControlHalted }),
+		control("3.0.0", func(c *ReleaseControl) { c.Requires = "2.0.0" }),
+	}
+	out, _ := Select(rs, cs, OfferQuery{From: "1.0.0", Bucket: -1})
+	if out.Release.Version != "1.5.0" || out.Path != nil {
+		t.Errorf("from 1.0.0: %+v path %+v, want 1.5.0 with no path", out.Release, out.Path)
 	}
 }
 

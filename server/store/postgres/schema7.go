@@ -5,7 +5,8 @@ package postgres
 // it, how far its staged rollout reaches, whether it is critical, halted
 // or withdrawn for good, the version older installations pass through
 // first, the automatic brake, and the release notes signed at publish
-// time. Times are Unix nanoseconds (bigint), as in the staff tables, so
+// time; and path_steps, the release a paid update's required path ends at
+// (its later steps are free). Times are Unix nanoseconds (bigint), as in the staff tables, so
 // that both stores run the same SQL.
 const schemaV7 = `
 CREATE TABLE release_controls (
@@ -25,5 +26,12 @@ CREATE TABLE release_controls (
 	PRIMARY KEY (product, version)
 );
 
-CREATE INDEX reservations_by_machine ON reservations (machine_id, product) WHERE state = 'consumed';
+CREATE TABLE path_steps (
+	reservation_id text NOT NULL PRIMARY KEY REFERENCES reservations (id),
+	product        text NOT NULL,
+	machine_id     text NOT NULL,
+	path_to        text NOT NULL CHECK (path_to <> '')
+);
+
+CREATE INDEX path_steps_by_machine ON path_steps (machine_id, product);
 `

@@ -6,8 +6,9 @@ package sqlite
 // version older installations pass through first, the automatic brake,
 // and the release notes signed at publish time. A version without a row
 // is live on the stable channel for everyone. Times are Unix
-// nanoseconds, as in the staff tables. The index finds the updates one
-// machine already paid for (the first step of a required path).
+// nanoseconds, as in the staff tables. path_steps records, for a paid
+// update that is the first step of a required path, the release the path
+// ends at: its later steps are free.
 const schemaV7 = `
 CREATE TABLE release_controls (
 	product     TEXT    NOT NULL CHECK (product <> ''),
@@ -26,5 +27,12 @@ CREATE TABLE release_controls (
 	PRIMARY KEY (product, version)
 ) STRICT;
 
-CREATE INDEX reservations_by_machine ON reservations (machine_id, product) WHERE state = 'consumed';
+CREATE TABLE path_steps (
+	reservation_id TEXT NOT NULL PRIMARY KEY REFERENCES reservations (id),
+	product        TEXT NOT NULL,
+	machine_id     TEXT NOT NULL,
+	path_to        TEXT NOT NULL CHECK (path_to <> '')
+) STRICT;
+
+CREATE INDEX path_steps_by_machine ON path_steps (machine_id, product);
 `

@@ -90,3 +90,43 @@ func (s StaffStore) ChangeReleaseControl(ctx context.Context, product, version, 
 	})
 	return c, s.clean(err)
 }
+
+// RecordPathStep records a reservation as the first step of a required
+// path (store.Controls).
+func (s StaffStore) RecordPathStep(ctx context.Context, reservationID, product, machine, pathTo string) error {
+	if !api.ValidVersion(pathTo) {
+		return fmt.Errorf("%w: a path ends at a version, not %q", store.ErrControl, pathTo)
+	}
+	err := s.Write(ctx, func(ctx context.Context, q Querier) error {
+		n, err := q.Exec(ctx, `INSERT INTO path_steps (reservation_id, product, machine_id, path_to)
+			SELECT id, $2, $3, $4 FROM reservations WHERE id = $1 AND product = $2 AND machine_id = $3
+			ON CONFLICT (reservation_id) DO NOTHING`, reservationID, product, machine, api.CanonicalVersion(pathTo))
+		if err != nil {
+			return fmt.Errorf("recording the path of reservation %s: %w", reservationID, err)
+		}
+		if n == 0 {
+			var found bool
+			if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM path_steps WHERE reservation_id = $1 AND product = $2 AND machine_id = $3)`,
+				reservationID, product, machine).Scan(&found); err != nil {
+				return fmt.Errorf("recording the path of reservation %s: %w", reservationID, err)
+			}
+			if !found {
+				return fmt.Errorf("reservation %s of %s by %s: %w", reservationID, product, machine, store.ErrNotFound)
+			}
+		}
+		return nil
+	})
+	return s.clean(err)
+}
+
+// PaidPaths lists the ends of the required paths whose first step machine
+// paid for (store.Controls).
+func (s StaffStore) PaidPaths(ctx context.Context, product, machine string) ([]string, error) {
+	rows, err := s.DB.Query(ctx, `SELECT DISTINCT p.path_to FROM path_steps p JOIN reservations r ON r.id = p.reservation_id
+		WHERE p.machine_id = $1 AND p.product = $2 AND r.state = 'consumed'`, machine, product)
+	out, err := collect(rows, err, "listing the paths a machine paid for", func(r Row) (string, error) {
+		var v string
+		return v, r.Scan(&v)
+	})
+	return out, s.clean(err)
+}

@@ -101,29 +101,40 @@ func wantControlEvents(t *testing.T, s store.Store) {
 	}
 }
 
-// The updates a machine paid for: consumed reservations only, that
-// machine's and that product's, oldest first.
-func testConsumedUpdates(t *testing.T, s store.Store) {
+// The paths a machine paid for: recorded with a reservation, counted only
+// once it is consumed, that machine's and that product's.
+func testPaidPaths(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	_, c := activatePro(t, s, "Acme", 5)
 	first, _ := mustReserve(t, s, reserveParams(c, "key-1"))
+	if err := s.RecordPathStep(ctx, first.ID, product, "m1", "3.0.0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordPathStep(ctx, first.ID, product, "m1", "3.0.0"); err != nil {
+		t.Errorf("recorded again: %v", err)
+	}
+	if got, err := s.PaidPaths(ctx, product, "m1"); err != nil || len(got) != 0 {
+		t.Errorf("a held reservation's path counted: %v %v", got, err)
+	}
 	if _, _, err := s.Complete(ctx, first.ID, t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	held := reserveParams(c, "key-2")
-	held.Now = t0.Add(time.Hour)
-	mustReserve(t, s, held)
-	other := reserveParams(c, "key-3")
-	other.MachineID, other.Now = "m2", t0.Add(2*time.Hour)
-	r3, _ := mustReserve(t, s, other)
-	if _, _, err := s.Complete(ctx, r3.ID, t0.Add(3*time.Hour)); err != nil {
-		t.Fatal(err)
+	if got, err := s.PaidPaths(ctx, product, "m1"); err != nil || !slices.Equal(got, []string{"3.0.0"}) {
+		t.Errorf("PaidPaths(m1) = %v, %v", got, err)
 	}
-	got, err := s.ConsumedUpdates(ctx, product, "m1")
-	if err != nil || len(got) != 1 || got[0].ID != first.ID || got[0].ToVersion != "2.0.0" || !got[0].CreatedAt.Equal(t0) {
-		t.Errorf("ConsumedUpdates(m1) = %+v, %v", got, err)
+	for _, tc := range []struct{ product, machine string }{{"other", "m1"}, {product, "m2"}} {
+		if got, err := s.PaidPaths(ctx, tc.product, tc.machine); err != nil || len(got) != 0 {
+			t.Errorf("PaidPaths(%s, %s) = %v, %v", tc.product, tc.machine, got, err)
+		}
 	}
-	if got, err := s.ConsumedUpdates(ctx, "other", "m1"); err != nil || len(got) != 0 {
-		t.Errorf("another product: %+v %v", got, err)
+	// Another machine's reservation, an unknown one, a bad version: refused.
+	if err := s.RecordPathStep(ctx, first.ID, product, "m2", "3.0.0"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another machine's reservation: %v", err)
+	}
+	if err := s.RecordPathStep(ctx, "r_none", product, "m1", "3.0.0"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an unknown reservation: %v", err)
+	}
+	if err := s.RecordPathStep(ctx, first.ID, product, "m1", "latest"); !errors.Is(err, store.ErrControl) {
+		t.Errorf("a path to %q: %v", "latest", err)
 	}
 }

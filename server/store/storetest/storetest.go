@@ -85,7 +85,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventsPageLimit", testEventsPageLimit},
 		// Release control (controls.go).
 		{"ReleaseControls", testReleaseControls},
-		{"ConsumedUpdates", testConsumedUpdates},
+		{"PaidPaths", testPaidPaths},
 		// What installers report of their attempts (reports.go).
 		{"FieldReports", testFieldReports},
 		{"FirstAttempts", testFirstAttempts},
