@@ -81,6 +81,11 @@ type ReserveRequest struct {
 	FromVersion    string     `json:"from_version"`
 	ToVersion      string     `json:"to_version"`
 	MachineID      string     `json:"machine_id"`
+	// PathTo, sent only when the latest answer offered ToVersion as the
+	// first step of a required path (api.Path; an older server never
+	// does), is the release the path ends at: the server records it, and
+	// the path's later steps are free.
+	PathTo string `json:"path_to,omitempty"`
 }
 
 // Reservation states.

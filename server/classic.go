@@ -102,7 +102,7 @@ func (s *Server) handleOpenSession(w http.ResponseWriter, r *http.Request) {
 	if !checkUpdateFields(w, r, req.Product, req.FromVersion, req.ToVersion, req.MachineID) {
 		return
 	}
-	if !s.checkTarget(w, r, req.Product, req.FromVersion, req.ToVersion) {
+	if !s.checkTarget(w, r, req.Product, req.FromVersion, req.ToVersion, "") {
 		return
 	}
 	now := s.Now.UTC()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/server/admin"
+	"github.com/aktual/aktual/server/store"
 )
 
 var staffCaller = admin.Local("ana")
@@ -117,5 +118,50 @@ func TestInstallSkipsHaltedRelease(t *testing.T) {
 	}
 	if v, newest := install(); v != "1.0.0" || newest != "1.0.0" {
 		t.Errorf("halted: installs %s (newest %s), want 1.0.0", v, newest)
+	}
+}
+
+// A reserve that names a required path is checked: only a release that
+// requires a version newer than the installed one ends a path. A repeat
+// of a reserve made before a halt is answered with its reservation, so
+// the installer can finish or give it back.
+func TestReservePathAndHaltedRepeat(t *testing.T) {
+	f := newFixture(t)
+	for _, v := range []string{"1.0.0", "2.0.0", "3.0.0"} {
+		f.publish(t, "app", api.SeriesPro, v, "linux", "amd64")
+	}
+	code := f.activate(t, "alice", 3)
+	req := reserveRequest(code, "app", "key-1")
+	req.PathTo = "3.0.0" // 3.0.0 requires nothing: no path
+	wantError(t, f.reserve(t, req), http.StatusBadRequest, api.CodeBadRequest)
+	if _, err := f.inst.Store.ChangeReleaseControl(t.Context(), "app", "3.0.0", "release.publish", store.Actor{Name: "local:ana"},
+		func(c *store.ReleaseControl) error { c.Requires = "2.0.0"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []func(r *api.ReserveRequest){
+		func(r *api.ReserveRequest) { r.PathTo = "2.0.0" },                         // not beyond the update
+		func(r *api.ReserveRequest) { r.FromVersion, r.PathTo = "2.0.0", "3.0.0" }, // already past the requirement
+		func(r *api.ReserveRequest) { r.PathTo = "latest" },
+	} {
+		r := reserveRequest(code, "app", "key-1")
+		bad(&r)
+		wantError(t, f.reserve(t, r), http.StatusBadRequest, api.CodeBadRequest)
+	}
+	first := decodeOK[api.ReservationResponse](t, f.reserve(t, req))
+	paths, err := f.inst.Store.PaidPaths(t.Context(), "app", req.MachineID)
+	if err != nil || len(paths) != 0 {
+		t.Fatalf("paths of a held step: %v %v", paths, err)
+	}
+	if _, err := f.admin.Halt(t.Context(), staffCaller, "app", "2.0.0", "crash reports"); err != nil {
+		t.Fatal(err)
+	}
+	again := decodeOK[api.ReservationResponse](t, f.reserve(t, req))
+	if again.Reservation.ID != first.Reservation.ID {
+		t.Errorf("the repeat after the halt made %s, want %s", again.Reservation.ID, first.Reservation.ID)
+	}
+	wantError(t, f.reserve(t, reserveRequest(code, "app", "key-2")), http.StatusConflict, api.CodeHalted)
+	f.complete(t, first.Reservation.ID)
+	if paths, err := f.inst.Store.PaidPaths(t.Context(), "app", req.MachineID); err != nil || len(paths) != 1 || paths[0] != "3.0.0" {
+		t.Errorf("paid paths %v %v, want [3.0.0]", paths, err)
 	}
 }

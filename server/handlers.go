@@ -194,7 +194,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 	if !checkUpdateFields(w, r, req.Product, req.FromVersion, req.ToVersion, req.MachineID) {
 		return
 	}
-	if !s.checkTarget(w, r, req.Product, req.FromVersion, req.ToVersion) {
+	if !s.checkTarget(w, r, req.Product, req.FromVersion, req.ToVersion, req.IdempotencyKey) || !s.checkPath(w, r, req) {
 		return
 	}
 	cred, session, ok := s.credential(w, r, req, at)
@@ -231,6 +231,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	at.succeed()
+	s.recordPath(r, req, res)
 	metrics.NoteOutcome(r, reserveOutcome(res, now))
 	fault.Hit(fault.ServerAfterReserveCommit)
 	s.logger().Info("reserved", "reservation", res.ID, "customer", ent.Customer, "product", res.Product,

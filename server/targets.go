@@ -36,7 +36,7 @@ type productTargets struct {
 
 // checkTarget answers a refusal and returns false unless to is an update
 // for from (see above).
-func (s *Server) checkTarget(w http.ResponseWriter, r *http.Request, product, from, to string) bool {
+func (s *Server) checkTarget(w http.ResponseWriter, r *http.Request, product, from, to, key string) bool {
 	if api.CompareVersions(to, from) == 0 {
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest,
 			i18n.M("to_version %s is the installed version: there is nothing to update", to))
@@ -52,7 +52,7 @@ func (s *Server) checkTarget(w http.ResponseWriter, r *http.Request, product, fr
 			i18n.M("version %s of %s is not published on this server; update to a published version (aktual check shows the newest)", to, product))
 		return false
 	}
-	if !s.checkLive(w, r, product, to) {
+	if !s.checkLive(w, r, product, to, key) {
 		return false
 	}
 	if api.CompareVersions(to, from) > 0 {
@@ -103,14 +103,23 @@ func (s *Server) publishedVersion(ctx context.Context, product, version string) 
 // checkLive answers a refusal and returns false when staff halted or
 // withdrew version of product. The store is read on every reserve, not
 // cached: a halt takes effect at once on every replica for paying, even
-// for an installer that was offered the release a moment before.
-func (s *Server) checkLive(w http.ResponseWriter, r *http.Request, product, version string) bool {
+// for an installer that was offered the release a moment before. A
+// repeat of a reserve made before the halt (its idempotency key) is let
+// through: the store answers it with the first reservation, which the
+// installer then finishes or gives back.
+func (s *Server) checkLive(w http.ResponseWriter, r *http.Request, product, version, key string) bool {
 	cs, err := s.Store.ReleaseControls(r.Context(), product)
 	if err != nil {
 		s.internalError(w, r, "reading release controls", err)
 		return false
 	}
-	switch store.ControlOf(cs, product, version).State {
+	state := store.ControlOf(cs, product, version).State
+	if state != store.ControlLive && key != "" {
+		if _, _, err := s.Store.ReservationByKey(r.Context(), key); err == nil {
+			return true
+		}
+	}
+	switch state {
 	case store.ControlHalted:
 		writeError(w, r, http.StatusConflict, api.CodeHalted,
 			i18n.M("the vendor halted %s %s while you were updating; nothing was reserved or installed; try again later", product, version))
@@ -121,4 +130,40 @@ func (s *Server) checkLive(w http.ResponseWriter, r *http.Request, product, vers
 		return false
 	}
 	return true
+}
+
+// checkPath answers a refusal and returns false when a reserve names a
+// required path (path_to) that is not one: the release it ends at must
+// require a version newer than the installed one, and be newer than the
+// update reserved.
+func (s *Server) checkPath(w http.ResponseWriter, r *http.Request, req api.ReserveRequest) bool {
+	if req.PathTo == "" {
+		return true
+	}
+	cs, err := s.Store.ReleaseControls(r.Context(), req.Product)
+	if err != nil {
+		s.internalError(w, r, "reading release controls", err)
+		return false
+	}
+	c := store.ControlOf(cs, req.Product, req.PathTo)
+	if !api.ValidVersion(req.PathTo) || c.Requires == "" || api.CompareVersions(req.FromVersion, c.Requires) >= 0 ||
+		api.CompareVersions(req.ToVersion, req.PathTo) >= 0 {
+		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest,
+			i18n.M("path_to %s is not a required path from %s: leave it out, or run aktual check again", req.PathTo, req.FromVersion))
+		return false
+	}
+	return true
+}
+
+// recordPath records a reserved first step of a required path. A failure
+// is logged: the update goes on, and only the path's later steps are
+// then paid as ordinary updates.
+func (s *Server) recordPath(r *http.Request, req api.ReserveRequest, res store.Reservation) {
+	if req.PathTo == "" {
+		return
+	}
+	if err := s.Store.RecordPathStep(r.Context(), res.ID, req.Product, req.MachineID, req.PathTo); err != nil {
+		s.logger().Error("the first step of a required path was not recorded; its later steps will be paid",
+			"reservation", res.ID, "path_to", req.PathTo, "err", err)
+	}
 }

@@ -344,6 +344,9 @@ func (u *Updater) newJournal(p *Plan, state string) *Journal {
 		State: state, CreatedAt: u.Now.Now().UTC(), Channel: p.Channel,
 	}
 	p.journalKind(j)
+	if p.Path != nil && !p.Path.Free && p.Path.To != p.Latest.Version {
+		j.PathTo = p.Path.To
+	}
 	return j
 }
 

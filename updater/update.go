@@ -310,7 +310,7 @@ func (u *Updater) acceptOrRollBack(ctx context.Context, j *Journal) error {
 func reserveRequest(j *Journal, cred api.Credential, machine string) api.ReserveRequest {
 	return api.ReserveRequest{
 		IdempotencyKey: j.IdempotencyKey, Credential: cred, Product: j.Product,
-		FromVersion: j.From, ToVersion: j.To, MachineID: machine,
+		FromVersion: j.From, ToVersion: j.To, MachineID: machine, PathTo: j.PathTo,
 	}
 }
 

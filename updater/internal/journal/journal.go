@@ -63,7 +63,10 @@ type Journal struct {
 	Main string `json:"main,omitempty"`
 	// Channel is the channel the update came from, for the install
 	// record ("" : the one the record has).
-	Channel   string    `json:"channel,omitempty"`
+	Channel string `json:"channel,omitempty"`
+	// PathTo is the release the required path this update is the first
+	// step of ends at (sent with the reserve); "" for none.
+	PathTo    string    `json:"path_to,omitempty"`
 	State     string    `json:"state"`
 	Remaining *int64    `json:"remaining,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
