@@ -165,3 +165,42 @@ func TestReservePathAndHaltedRepeat(t *testing.T) {
 		t.Errorf("paid paths %v %v, want [3.0.0]", paths, err)
 	}
 }
+
+// A first install, and the release that replaces a withdrawn one, are what
+// every stable installation is offered: never a staged or beta-only one.
+func TestEveryoneReleasesOnly(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, "app", api.SeriesPro, "1.0.0", "linux", "amd64")
+	zero := 0
+	for v, ctl := range map[string]admin.ControlParams{
+		"2.0.0": {Channels: []string{"beta"}},
+		"2.5.0": {Percent: &zero},
+	} {
+		if _, err := f.admin.Publish(t.Context(), admin.PublishParams{Product: "app", Series: api.SeriesPro, Version: v, OS: "linux", Arch: "amd64",
+			File: bytes.NewReader(artifactBytes("app", v, "linux", "amd64")), Control: ctl}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.publish(t, "app", api.SeriesPro, "3.0.0", "linux", "amd64")
+	if _, err := f.admin.Halt(t.Context(), staffCaller, "app", "3.0.0", "checking"); err != nil {
+		t.Fatal(err)
+	}
+	code := f.activate(t, "alice", 1)
+	body := mustJSON(t, api.InstallRequest{Credential: api.Credential{Code: code}, Product: "app", OS: "linux", Arch: "amd64"})
+	resp := decodeOK[api.InstallResponse](t, f.post(t, "/v1/install", body))
+	var rel api.ReleaseStatement
+	if err := resp.Release.VerifyInto(api.PayloadRelease, f.trust.ReleaseKeys, &rel); err != nil || rel.Version != "1.0.0" || resp.Newest != "1.0.0" {
+		t.Errorf("first install %s (newest %s) %v, want 1.0.0", rel.Version, resp.Newest, err)
+	}
+	if _, err := f.admin.Resume(t.Context(), staffCaller, "app", "3.0.0", "fine"); err != nil {
+		t.Fatal(err)
+	}
+	y, err := f.admin.Yank(t.Context(), staffCaller, "app", "3.0.0", "corrupts data")
+	if err != nil || len(y.Downgrades) != 1 || y.Downgrades[0].Version != "1.0.0" {
+		t.Fatalf("yank: %+v %v, want the downgrade to 1.0.0", y, err)
+	}
+	_, latest := f.latest(t, "app", "os=linux&arch=amd64&proto=2")
+	if latest.Version != "1.0.0" || !latest.Replaces("3.0.0") {
+		t.Errorf("after the yank: %s replaces 3.0.0: %v", latest.Version, latest.Replaces("3.0.0"))
+	}
+}

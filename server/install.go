@@ -53,13 +53,14 @@ func (s *Server) handleInstall(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, "listing consumed updates", err)
 		return
 	}
-	// A halted or withdrawn release is never a first install.
+	// A first install is given what every stable installation is
+	// offered: never a halted, withdrawn, staged or beta-only release.
 	cs, err := s.Store.ReleaseControls(r.Context(), req.Product)
 	if err != nil {
 		s.internalError(w, r, "reading release controls", err)
 		return
 	}
-	rs = store.Live(rs, cs)
+	rs = store.ForEveryone(rs, cs)
 	entitled, newest := store.InstallableRelease(rs, consumed, ent.CreatedAt), store.Newest(rs)
 	if entitled == nil || newest == nil {
 		writeError(w, r, http.StatusNotFound, api.CodeNotFound,

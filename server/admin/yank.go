@@ -49,18 +49,25 @@ func (a *Admin) Yank(ctx context.Context, c Caller, product, version, reason str
 		return Yanked{}, err
 	}
 	out := Yanked{Control: ctl, Downgrades: []YankDowngrade{}}
+	defer a.Changes.Changed() // the downgrades too are seen at once
 	for _, r := range rels {
 		v, err := a.downgradeFrom(ctx, r, cs)
 		if err != nil {
 			return out, fmt.Errorf("%s %s is withdrawn, but the downgrade for %s/%s could not be signed: %w; run the command again", product, version, r.OS, r.Arch, err)
 		}
 		out.Downgrades = append(out.Downgrades, YankDowngrade{OS: r.OS, Arch: r.Arch, Version: v})
+		if v != "" {
+			if err := a.Store.RecordEvent(ctx, store.AuditEvent{At: a.Now.UTC(), Actor: c.Actor, Address: c.Address, Action: "release.downgrade",
+				Detail: fmt.Sprintf("%s %s for %s/%s re-signed to replace the withdrawn %s", product, v, r.OS, r.Arch, version), Reason: reason}); err != nil {
+				return out, err
+			}
+		}
 	}
 	return out, nil
 }
 
-// downgradeFrom re-signs, on yanked's platform, the newest live stable
-// release older than it with yanked's version added to its DowngradeFrom,
+// downgradeFrom re-signs, on yanked's platform, the newest older release
+// every stable installation is offered (live, stable, not staged) with yanked's version added to its DowngradeFrom,
 // and returns its version ("" when there is none).
 func (a *Admin) downgradeFrom(ctx context.Context, yanked store.Release, cs []store.ReleaseControl) (string, error) {
 	rs, err := a.Store.Releases(ctx, yanked.Product, yanked.OS, yanked.Arch)
@@ -68,7 +75,7 @@ func (a *Admin) downgradeFrom(ctx context.Context, yanked store.Release, cs []st
 		return "", err
 	}
 	var best *store.Release
-	live := store.Live(rs, cs)
+	live := store.ForEveryone(rs, cs)
 	for i, r := range live {
 		older := api.CompareVersions(r.Version, yanked.Version) < 0 && !strings.Contains(r.Version, "-")
 		if older && (best == nil || api.CompareVersions(r.Version, best.Version) > 0) {

@@ -164,12 +164,15 @@ func newerVersions(ordered []Release, v string) []string {
 	return out
 }
 
-// Live keeps the releases of rs that are neither halted nor yanked under
-// cs: what a first install may be given.
-func Live(rs []Release, cs []ReleaseControl) []Release {
+// ForEveryone keeps the releases of rs that are offered to every
+// installation on the stable channel: live, published to stable, not
+// staged (or critical). What a first install may be given, and what
+// replaces a withdrawn version.
+func ForEveryone(rs []Release, cs []ReleaseControl) []Release {
 	var out []Release
 	for _, r := range rs {
-		if ControlOf(cs, r.Product, r.Version).State == ControlLive {
+		c := ControlOf(cs, r.Product, r.Version)
+		if c.offeredIn("", r.Version) && !c.Staged() {
 			out = append(out, r)
 		}
 	}
