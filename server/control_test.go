@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server"
 	"github.com/aktual/aktual/server/admin"
 	"github.com/aktual/aktual/server/store"
 )
@@ -202,5 +203,62 @@ func TestEveryoneReleasesOnly(t *testing.T) {
 	_, latest := f.latest(t, "app", "os=linux&arch=amd64&proto=2")
 	if latest.Version != "1.0.0" || !latest.Replaces("3.0.0") {
 		t.Errorf("after the yank: %s replaces 3.0.0: %v", latest.Version, latest.Replaces("3.0.0"))
+	}
+}
+
+// A platform whose only release is staged, or only on a channel, answers
+// the installers it is offered to, and 404 to the others.
+func TestLatestOnlyStagedOrChannelRelease(t *testing.T) {
+	for _, off := range []bool{false, true} {
+		f := newFixtureWith(t, func(s *server.Server) { server.SetLatestCacheOff(s, off) })
+		zero := 0
+		for v, ctl := range map[string]admin.ControlParams{
+			"1.0.0":        {Percent: &zero},
+			"1.1.0-beta.1": {Channels: []string{"beta"}},
+		} {
+			if _, err := f.admin.Publish(t.Context(), admin.PublishParams{Product: "app", Series: api.SeriesPro, Version: v, OS: "linux", Arch: "amd64",
+				File: bytes.NewReader(artifactBytes("app", v, "linux", "amd64")), Control: ctl}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wantError(t, f.get(t, "/v1/products/app/latest?os=linux&arch=amd64"), http.StatusNotFound, api.CodeNotFound)
+		wantError(t, f.get(t, "/v1/products/app/latest?os=linux&arch=amd64&proto=2&machine=m-1"), http.StatusNotFound, api.CodeNotFound)
+		if _, rel := f.latest(t, "app", "os=linux&arch=amd64&proto=2&machine=m-1&force=1"); rel.Version != "1.0.0" {
+			t.Errorf("cache off %v: forced %s", off, rel.Version)
+		}
+		if _, rel := f.latest(t, "app", "os=linux&arch=amd64&proto=2&channel=beta"); rel.Version != "1.1.0-beta.1" {
+			t.Errorf("cache off %v: beta %s", off, rel.Version)
+		}
+	}
+}
+
+// A publish that is refused changes nothing of how the release is
+// offered; a withdrawn version cannot be published again.
+func TestRefusedPublishKeepsControl(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, "app", api.SeriesPro, "1.0.0", "linux", "amd64")
+	f.publish(t, "app", api.SeriesPro, "2.0.0", "linux", "amd64")
+	zero := 0
+	_, err := f.admin.Publish(t.Context(), admin.PublishParams{Product: "app", Series: api.SeriesPro, Version: "2.0.0", OS: "linux", Arch: "amd64",
+		File: strings.NewReader("other contents"), Control: admin.ControlParams{Percent: &zero}})
+	if err == nil || !strings.Contains(err.Error(), "already published with other contents") {
+		t.Fatalf("publish: %v", err)
+	}
+	if _, rel := f.latest(t, "app", "os=linux&arch=amd64&proto=2&machine=m-1"); rel.Version != "2.0.0" {
+		t.Errorf("after a refused publish: offered %s", rel.Version)
+	}
+	long := strings.Repeat("<&>", api.MaxNotesSize/3)
+	_, err = f.admin.Publish(t.Context(), admin.PublishParams{Product: "app", Series: api.SeriesPro, Version: "2.1.0", OS: "linux", Arch: "amd64",
+		File: strings.NewReader("2.1"), Control: admin.ControlParams{Notes: map[string]string{"bg": long, "en": long}}})
+	if err == nil || !strings.Contains(err.Error(), "once signed and encoded") {
+		t.Errorf("notes that encode too long: %v", err)
+	}
+	if _, err := f.admin.Yank(t.Context(), staffCaller, "app", "2.0.0", "bad"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.admin.Publish(t.Context(), admin.PublishParams{Product: "app", Series: api.SeriesPro, Version: "2.0.0", OS: "windows", Arch: "amd64",
+		File: strings.NewReader("2.0 for windows")})
+	if err == nil || !strings.Contains(err.Error(), "withdrawn for good") {
+		t.Errorf("publishing a withdrawn version: %v", err)
 	}
 }

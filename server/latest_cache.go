@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -84,9 +85,13 @@ type latestEntry struct {
 type latestSnapshot struct {
 	reading *latestReading
 	st      api.LatestStatement // to an older installer: no nonce, no times
-	stable  []byte              // st encoded: a new reading is compared with it
-	checked time.Time           // when the store was read
-	changes uint64              // catalogChanges then
+	// none: no release is offered to an older installer (st is empty);
+	// one that asks with proto=2 may still be offered one (staged, on a
+	// channel), chosen from the reading.
+	none    bool
+	stable  []byte    // st encoded: a new reading is compared with it
+	checked time.Time // when the store was read
+	changes uint64    // catalogChanges then
 	keys    *keyring.Keys
 	shared  atomic.Pointer[signedLatest]
 }
@@ -150,7 +155,7 @@ func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string, 
 	now := s.Now.UTC()
 	if s.latest.off {
 		st, rd, err := s.latestStatement(ctx, q)
-		if err == nil && oq != nil {
+		if oq != nil && rd != nil {
 			st, err = s.statementFor(ctx, q, rd, oq)
 		}
 		return s.signedBody(st, err, q.Root, nonce, now)
@@ -164,6 +169,9 @@ func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string, 
 		// Chosen per installation (latest_offer.go), from the reading.
 		st, err := s.statementFor(ctx, q, snap.reading, oq)
 		return s.signedBody(st, err, q.Root, nonce, now)
+	}
+	if snap.none {
+		return nil, errNoRelease
 	}
 	if nonce != "" {
 		return s.signedBody(snap.st, nil, q.Root, nonce, now)
@@ -213,14 +221,15 @@ func (s *Server) latestSnapshot(ctx context.Context, e *latestEntry, q latestQue
 		return old, nil // read by the request this one waited for
 	}
 	st, rd, err := s.latestStatement(ctx, q)
-	if err != nil {
+	none := errors.Is(err, errNoRelease) && rd != nil
+	if err != nil && !none {
 		return nil, err
 	}
 	stable, err := json.Marshal(st)
 	if err != nil {
 		return nil, &latestError{"encoding latest answer", err}
 	}
-	p := &latestSnapshot{reading: rd, st: st, stable: stable, checked: now, changes: changes, keys: s.Keys}
+	p := &latestSnapshot{reading: rd, st: st, none: none, stable: stable, checked: now, changes: changes, keys: s.Keys}
 	if old != nil && old.keys == s.Keys && bytes.Equal(old.stable, stable) {
 		p.shared.Store(old.shared.Load())
 	}

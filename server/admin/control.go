@@ -62,7 +62,14 @@ func (a *Admin) checkControl(ctx context.Context, p PublishParams) error {
 			return fmt.Errorf("--requires %s: %s %s is not published for %s/%s; publish it first", *c.Requires, p.Product, *c.Requires, p.OS, p.Arch)
 		}
 	}
-	ctl := store.DefaultControl(p.Product, p.Version)
+	cs, err := a.Store.ReleaseControls(ctx, p.Product)
+	if err != nil {
+		return err
+	}
+	ctl := store.ControlOf(cs, p.Product, p.Version)
+	if ctl.State == store.ControlYanked {
+		return fmt.Errorf("%s %s was withdrawn for good (aktuald release yank); publish a new version", p.Product, p.Version)
+	}
 	return applyControl(&ctl, c, nil)
 }
 
@@ -95,9 +102,20 @@ func applyControl(c *store.ReleaseControl, p ControlParams, notes []byte) error 
 // recordControl stores how a version being published is offered, before
 // its release is stored: a staged release is never offered to everyone,
 // not even for a moment.
-func (a *Admin) recordControl(ctx context.Context, p PublishParams, published time.Time) error {
+func (a *Admin) recordControl(ctx context.Context, p PublishParams, sum string, published time.Time) error {
 	if p.Control.empty() {
 		return nil
+	}
+	// A publish that will be refused (other contents under this version)
+	// must not change how the published release is offered.
+	rs, err := a.Store.Releases(ctx, p.Product, p.OS, p.Arch)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if api.CompareVersions(r.Version, p.Version) == 0 && r.SHA256 != sum {
+			return fmt.Errorf("%s %s for %s/%s is already published with other contents; publish a new version instead", p.Product, p.Version, p.OS, p.Arch)
+		}
 	}
 	var notes []byte
 	if p.Control.Notes != nil {
@@ -109,12 +127,17 @@ func (a *Admin) recordControl(ctx context.Context, p PublishParams, published ti
 		if notes, err = json.Marshal(api.Sign(api.PayloadNotes, payload, a.Keys.Release)); err != nil {
 			return err
 		}
+		// The latest answer carries the notes inside its own signed
+		// payload: keep them to a third of what an answer may be.
+		if len(notes) > api.MaxEnvelopeSize/3 {
+			return fmt.Errorf("the release notes take %d bytes once signed and encoded, more than %d; shorten them (link to a longer page)", len(notes), api.MaxEnvelopeSize/3)
+		}
 	}
 	who := p.Control.Actor
 	if who.Name == "" {
 		who = a.by(Local("aktuald"), "")
 	}
-	_, err := a.Store.ChangeReleaseControl(ctx, p.Product, p.Version, "release.publish", who, func(c *store.ReleaseControl) error {
+	_, err = a.Store.ChangeReleaseControl(ctx, p.Product, p.Version, "release.publish", who, func(c *store.ReleaseControl) error {
 		return applyControl(c, p.Control, notes)
 	})
 	return err

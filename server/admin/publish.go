@@ -155,7 +155,7 @@ func (a *Admin) publishStored(ctx context.Context, p PublishParams, sum string, 
 	if err != nil {
 		return api.ReleaseStatement{}, err
 	}
-	if err := a.recordControl(ctx, p, st.PublishedAt); err != nil {
+	if err := a.recordControl(ctx, p, st.SHA256, st.PublishedAt); err != nil {
 		return api.ReleaseStatement{}, err
 	}
 	err = a.Store.PutRelease(ctx, store.Release{
