@@ -102,6 +102,9 @@ func TestFieldReportsCountWhatHappened(t *testing.T) {
 		// 7 installations offered 2.0.1: 6 attempted it, 4 have it (3,
 		// and the crashed one recovered), 1 rolled back, 1 refused.
 		{"2.0.1", 7, 6, 4, 1, 1, 4, map[string]int{"credential_rejected": 1}},
+		// 2.0.0, published and never tried (the status lists every
+		// published release).
+		{"2.0.0", 0, 0, 0, 0, 0, 0, map[string]int{}},
 		// The other 3 are still on 1.0.0.
 		{"1.0.0", 0, 0, 0, 0, 0, 3, map[string]int{}},
 	}
