@@ -31,6 +31,12 @@ type fixture struct {
 	v2     []byte
 }
 
+// releaseNotes are 2.0.0's notes, with markup that must stay text.
+var releaseNotes = map[string]string{
+	"bg": "# Какво ново\n\n- Складът се зарежда **двойно** по-бързо\n- <script>alert(1)</script> остава текст\n",
+	"en": "# What is new\n\n- The warehouse loads **twice** as fast\n- <script>alert(1)</script> stays text\n",
+}
+
 func newFixture(t *testing.T, updates int64) *fixture {
 	t.Helper()
 	inst, err := datadir.Open(datadir.DataDir(t.TempDir()), "")
@@ -41,8 +47,12 @@ func newFixture(t *testing.T, updates int64) *fixture {
 	f := &fixture{inst: inst, admin: admin.New(inst), v2: []byte("abacus 2.0.0\n")}
 	v1 := []byte("abacus 1.0.0\n")
 	for v, data := range map[string][]byte{"1.0.0": v1, "2.0.0": f.v2} {
-		if _, err := f.admin.Publish(t.Context(), admin.PublishParams{Product: "abacus", Series: api.SeriesClassic,
-			Version: v, OS: "linux", Arch: "amd64", File: bytes.NewReader(data)}); err != nil {
+		p := admin.PublishParams{Product: "abacus", Series: api.SeriesClassic,
+			Version: v, OS: "linux", Arch: "amd64", File: bytes.NewReader(data)}
+		if v == "2.0.0" {
+			p.Control.Notes = releaseNotes
+		}
+		if _, err := f.admin.Publish(t.Context(), p); err != nil {
 			t.Fatal(err)
 		}
 	}

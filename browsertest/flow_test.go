@@ -23,9 +23,9 @@ func TestPageShowsInternetCode(t *testing.T) {
 	}
 	want := api.DeriveInternetCode(f.inst.Keys.CodeSecret, sess.ID).String()
 
-	for _, tc := range []struct{ lang, heading, shot string }{
-		{"en-US", "Internet code for your update", "internet-code-page-en.png"},
-		{"bg", "Интернет код за вашето обновяване", "internet-code-page-bg.png"},
+	for _, tc := range []struct{ lang, heading, shot, notes, item string }{
+		{"en-US", "Internet code for your update", "internet-code-page-en.png", "What is new in this version", "• The warehouse loads twice as fast"},
+		{"bg", "Интернет код за вашето обновяване", "internet-code-page-bg.png", "Какво ново в тази версия", "• Складът се зарежда двойно по-бързо"},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			ctx := browser(t, tc.lang)
@@ -54,6 +54,18 @@ func TestPageShowsInternetCode(t *testing.T) {
 			}
 			if rem, _ := textOf(ctx, "#remaining"); rem != "3" {
 				t.Errorf("remaining = %q, want 3", rem)
+			}
+			// The release notes, below the code, in the page's language;
+			// their markup is text, never run.
+			if h, _ := textOf(ctx, "#notes-heading"); h != tc.notes {
+				t.Errorf("notes heading %q, want %q", h, tc.notes)
+			}
+			if item, _ := textOf(ctx, "#notes .item"); item != tc.item {
+				t.Errorf("first notes item %q, want %q", item, tc.item)
+			}
+			scripts, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#notes script').length`))
+			if notes, _ := textOf(ctx, "#notes"); scripts != 0 || !strings.Contains(notes, "<script>alert(1)</script>") {
+				t.Errorf("the notes' markup: %d script elements, text %q", scripts, notes)
 			}
 			checkScreenshot(t, shot)
 			saveArtifact(t, tc.shot, shot)
