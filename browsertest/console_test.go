@@ -111,6 +111,37 @@ func TestConsoleByKeyboardInBulgarian(t *testing.T) {
 	checkAccessible(t, ctx)
 }
 
+// TestHaltByKeyboard: an office halts a release from the Releases page
+// with the keyboard alone: the Halt link, the reason (the field has the
+// focus), the preview, Confirm.
+func TestHaltByKeyboard(t *testing.T) {
+	w := newConsoleWorld(t)
+	for _, v := range []string{"1.0.0", "2.0.0"} {
+		if _, err := w.adm.Publish(t.Context(), admin.PublishParams{Product: "ledger", Series: api.SeriesPro, Version: v,
+			OS: "linux", Arch: "amd64", File: strings.NewReader("ledger " + v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := browser(t, "bg")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 860), chromedp.Navigate(w.url+"/releases?product=ledger"), visible("#login"),
+		typeKeys("maria"), pressTab(), typeKeys(w.password), pressEnter(), visible("#field")); err != nil {
+		t.Fatal(err)
+	}
+	focusAndEnter(t, ctx, `a[href="/releases/ledger/2.0.0/halt"]`)
+	if err := chromedp.Do(ctx, visible("#reason"), typeKeys("сриви със стари принтери"), pressTab(), pressEnter(), visible("#change")); err != nil {
+		t.Fatal(err)
+	}
+	mustText(t, ctx, "#change", "Състояние предлага се спряна")
+	checkAccessible(t, ctx)
+	if err := chromedp.Do(ctx, pressEnter(), visible("#done")); err != nil { // Confirm has the focus
+		t.Fatal(err)
+	}
+	c, err := w.adm.ReleaseControl(t.Context(), admin.Local("test"), "ledger", "2.0.0")
+	if err != nil || c.State != "halted" || c.Reason != "сриви със стари принтери" || c.ChangedBy != "staff:maria" {
+		t.Fatalf("after the console's halt: %+v %v", c, err)
+	}
+}
+
 // focusAndEnter moves the keyboard focus to sel by pressing Tab, as a
 // keyboard user does, and presses Enter on it.
 func focusAndEnter(t *testing.T, ctx context.Context, sel string) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aktual/aktual/api"
+	"github.com/aktual/aktual/server/staff"
 	"github.com/aktual/aktual/server/store"
 )
 
@@ -66,13 +67,44 @@ func (a *Admin) Yank(ctx context.Context, c Caller, product, version, reason str
 	return out, nil
 }
 
-// downgradeFrom re-signs, on yanked's platform, the newest older release
-// every stable installation is offered (live, stable, not staged) with yanked's version added to its DowngradeFrom,
-// and returns its version ("" when there is none).
-func (a *Admin) downgradeFrom(ctx context.Context, yanked store.Release, cs []store.ReleaseControl) (string, error) {
+// YankPlan says, without changing anything, what Yank of product's
+// version would do on each platform: the release its installations
+// would move back to ("" when none). The console shows it before staff
+// confirm a withdrawal.
+func (a *Admin) YankPlan(ctx context.Context, c Caller, product, version string) ([]YankDowngrade, error) {
+	if err := c.allow(staff.ActControlReleases); err != nil {
+		return nil, err
+	}
+	rels, err := a.platforms(ctx, product, version)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := a.Store.ReleaseControls(ctx, product)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]YankDowngrade, 0, len(rels))
+	for _, r := range rels {
+		best, err := a.downgradeTarget(ctx, r, cs)
+		if err != nil {
+			return nil, err
+		}
+		d := YankDowngrade{OS: r.OS, Arch: r.Arch}
+		if best != nil {
+			d.Version = best.Version
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// downgradeTarget is, on yanked's platform, the newest older release
+// every stable installation is offered (live, stable, not staged, not a
+// pre-release); nil when there is none.
+func (a *Admin) downgradeTarget(ctx context.Context, yanked store.Release, cs []store.ReleaseControl) (*store.Release, error) {
 	rs, err := a.Store.Releases(ctx, yanked.Product, yanked.OS, yanked.Arch)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	var best *store.Release
 	live := store.ForEveryone(rs, cs)
@@ -82,8 +114,15 @@ func (a *Admin) downgradeFrom(ctx context.Context, yanked store.Release, cs []st
 			best = &live[i]
 		}
 	}
-	if best == nil {
-		return "", nil
+	return best, nil
+}
+
+// downgradeFrom re-signs downgradeTarget with yanked's version added to
+// its DowngradeFrom, and returns its version ("" when there is none).
+func (a *Admin) downgradeFrom(ctx context.Context, yanked store.Release, cs []store.ReleaseControl) (string, error) {
+	best, err := a.downgradeTarget(ctx, yanked, cs)
+	if err != nil || best == nil {
+		return "", err
 	}
 	var env api.Envelope
 	if err := json.Unmarshal(best.Envelope, &env); err != nil {

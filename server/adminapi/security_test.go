@@ -30,6 +30,8 @@ func validBody(rt adminapi.Route) any {
 		return map[string]any{"updates": 1}
 	case strings.HasSuffix(rt.Path, "/replace-key"):
 		return map[string]any{"hwkey": "HK-NEW", "reason": "lost"}
+	case strings.HasSuffix(rt.Path, "/rollout"):
+		return map[string]any{"percent": 50, "reason": "a test"}
 	case strings.HasSuffix(rt.Path, "/corrections"):
 		return map[string]any{"updates": 1, "reason": "goodwill"}
 	case rt.Path == "/admin/v1/distributors":
@@ -47,6 +49,7 @@ func (w *world) pathFor(rt adminapi.Route, customer string) string {
 	p := rt.Path
 	p = strings.ReplaceAll(p, "{name}", url.PathEscape(customer))
 	p = strings.ReplaceAll(p, "{login}", "help")
+	p = strings.NewReplacer("{product}", "ledger", "{version}", "2.0.0").Replace(p)
 	if strings.HasPrefix(p, "/admin/v1/tokens/") {
 		return strings.ReplaceAll(p, "{id}", "1")
 	}
@@ -91,7 +94,11 @@ func (w *world) snapshot() string {
 			revoked++
 		}
 	}
-	return fmt.Sprintf("%+v events=%d accounts=%d tokens=%d revoked=%d", all, len(events), len(accounts), len(tokens), revoked)
+	controls, err := w.admin.Store.ReleaseControls(ctx, "ledger")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return fmt.Sprintf("%+v events=%d accounts=%d tokens=%d revoked=%d controls=%+v", all, len(events), len(accounts), len(tokens), revoked, controls)
 }
 
 func TestSupportChangesNothing(t *testing.T) {

@@ -24,8 +24,8 @@ import (
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // world is a server with two replicas on one database, two distributors,
-// a customer of each and one of the vendor's own office, and a staff
-// account of each role with an API token.
+// a customer of each and one of the vendor's own office, a staff account
+// of each role with an API token, and ledger 1.0.0 and 2.0.0 published.
 type world struct {
 	t        testing.TB
 	replicas []*httptest.Server
@@ -106,6 +106,13 @@ func (w *world) populate() {
 		t.Fatal(err)
 	}
 	w.tokens["plovdiv-support"] = tok.Token
+	// Two releases, for release control: 2.0.0 is what the routes change.
+	for _, v := range []string{"1.0.0", "2.0.0"} {
+		if _, err := w.admin.Publish(ctx, admin.PublishParams{Product: "ledger", Series: api.SeriesPro, Version: v,
+			OS: "linux", Arch: "amd64", File: strings.NewReader("ledger " + v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // answer is one response: its status, headers and body.

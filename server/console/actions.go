@@ -22,7 +22,8 @@ import (
 // twice, or Back and Confirm again, adds the updates once.
 
 // fields are a change's form values; which are used depends on Action.
-var fields = []string{"action", "id", "customer", "series", "updates", "hwkey", "distributor", "vat", "reason", "invoice", "login", "role", "name"}
+var fields = []string{"action", "id", "customer", "series", "updates", "hwkey", "distributor", "vat", "reason", "invoice", "login", "role", "name",
+	"product", "version", "percent"}
 
 // row is one line of what will change.
 type row struct{ Label, Before, After string }
@@ -35,6 +36,7 @@ type change struct {
 	Warning  string
 	Hidden   url.Values
 	Customer string
+	Back     string // where Cancel goes when not to Customer
 }
 
 type formData struct {
@@ -44,6 +46,11 @@ type formData struct {
 	Distributor  string
 	VAT          string
 	Distributors []string
+	// A release change (releasecontrol.go): the release and how it is
+	// offered now.
+	Release          bool
+	Product, Version string
+	Control          admin.Control
 }
 
 // actions a form can be opened for on an entitlement, and what each needs.
@@ -171,6 +178,8 @@ func (c *Console) describe(p *page, v url.Values) (change, error) {
 		return c.describeActivation(p, v, ch)
 	case "customer":
 		return c.describeCustomer(p, v, ch)
+	case "release-rollout", "release-halt", "release-resume", "release-yank":
+		return c.describeRelease(p, v, ch)
 	case "staff-add", "staff-disable", "staff-enable", "staff-reset", "token-add", "token-revoke", "distributor-add":
 		if !staff.Can(who.Principal, staff.ActManageStaff) {
 			return ch, admin.Refuse(admin.ErrForbidden, i18n.Errorf("your role (%s) does not allow this", who.Role))

@@ -79,6 +79,7 @@ func (c *Console) Handler() http.Handler {
 	mux.Handle("POST /apply", c.signedIn(c.apply))
 	mux.Handle("GET /audit", c.signedIn(c.audit))
 	mux.Handle("GET /releases", c.signedIn(c.releases))
+	mux.Handle("GET /releases/{product}/{version}/{action}", c.signedIn(c.releaseForm))
 	mux.Handle("GET /staff", c.signedIn(c.staffPage))
 	mux.Handle("GET /account", c.signedIn(c.account))
 	mux.Handle("POST /account/password", c.signedIn(c.changePassword))

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aktual/aktual/api"
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/server/admin"
 )
@@ -29,12 +30,16 @@ type fieldRow struct {
 	admin.ReleaseStatus
 	Rate   string // "67%", or "—" when none started
 	Causes string // "apply_failed 1, credential_rejected 2", or "—"
+	// First: the version's first row (of one per channel), the one that
+	// carries the release's actions.
+	First bool
 }
 
 func fieldRows(rows []admin.ReleaseStatus) []fieldRow {
 	out := make([]fieldRow, 0, len(rows))
 	for _, r := range rows {
-		fr := fieldRow{ReleaseStatus: r, Rate: "—", Causes: "—"}
+		fr := fieldRow{ReleaseStatus: r, Rate: "—", Causes: "—",
+			First: len(out) == 0 || api.CompareVersions(out[len(out)-1].Version, r.Version) != 0}
 		if r.SuccessRate != nil {
 			fr.Rate = fmt.Sprintf("%.0f%%", *r.SuccessRate*100)
 		}

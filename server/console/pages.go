@@ -24,6 +24,7 @@ func permissions(c admin.Caller) map[string]bool {
 		"correct":      staff.Can(c.Principal, staff.ActCorrect),
 		"audit":        staff.Can(c.Principal, staff.ActViewAudit),
 		"releases":     staff.Can(c.Principal, staff.ActViewReleases),
+		"control":      staff.Can(c.Principal, staff.ActControlReleases),
 		"staff":        staff.Can(c.Principal, staff.ActManageStaff),
 		"distributors": staff.Can(c.Principal, staff.ActManageDistributors),
 	}

@@ -65,6 +65,9 @@ func (c *Console) perform(p *page, v url.Values) (result, error) {
 		e, _ := c.Admin.Entitlement(ctx, who, id)
 		return result{Notice: P.Sprintf("The new update code. Give it to the customer now: it cannot be shown again. The old code no longer works."), Secret: r.Code, Customer: e.Customer}, nil
 	}
+	if isReleaseAction(v.Get("action")) {
+		return c.performRelease(p, v)
+	}
 	return c.performStaff(p, v)
 }
 

@@ -8,7 +8,7 @@ import "github.com/aktual/aktual/internal/i18n"
 // missing here shows as MISSING:…, which the page tests catch.
 func phrases(p *i18n.Printer) map[string]string {
 	m := map[string]string{}
-	for _, part := range []func(*i18n.Printer) map[string]string{codePhrases, accountPhrases, phrases0, phrases1, phrases2, fieldPhrases} {
+	for _, part := range []func(*i18n.Printer) map[string]string{codePhrases, accountPhrases, phrases0, phrases1, phrases2, fieldPhrases, releasePhrases} {
 		for k, v := range part(p) {
 			m[k] = v
 		}
@@ -30,6 +30,10 @@ func phrases(p *i18n.Printer) map[string]string {
 		"action:token-revoke":    "Revoke an API token",
 		"action:customer":        "Change the customer's record",
 		"action:distributor-add": "Add a distributor",
+		"action:release-rollout": "Roll out a release",
+		"action:release-halt":    "Halt a release",
+		"action:release-resume":  "Resume a release",
+		"action:release-yank":    "Withdraw a release for good",
 		"field:login":            "Login",
 		"field:role":             "Role",
 		"field:distributor":      "Distributor",

@@ -224,7 +224,7 @@ does. It cannot be undone: publish a new version instead.`,
 					text += fmt.Sprintf("%s/%s: installations move back to %s free of charge\n", d.OS, d.Arch, d.Version)
 				}
 			}
-			e.print(y, text)
+			e.print(admin.ViewOfYank(y), text)
 			return nil
 		},
 	}
@@ -242,35 +242,8 @@ func runControl(ctx context.Context, e *env, do func(context.Context, *admin.Adm
 	if err != nil {
 		return staffError(err)
 	}
-	e.print(controlJSON(c), controlText(c))
+	e.print(admin.ViewOf(c), controlText(c))
 	return nil
-}
-
-// controlView is a control as --json shows it.
-type controlView struct {
-	Product   string   `json:"product"`
-	Version   string   `json:"version"`
-	State     string   `json:"state"`
-	Channels  []string `json:"channels"`
-	Percent   int      `json:"percent"`
-	Critical  bool     `json:"critical"`
-	Requires  string   `json:"requires,omitempty"`
-	BrakeAft  int      `json:"brake_after,omitempty"`
-	BrakeRate int      `json:"brake_rate,omitempty"`
-	Notes     bool     `json:"notes"`
-	Reason    string   `json:"reason,omitempty"`
-	ChangedBy string   `json:"changed_by,omitempty"`
-	ChangedAt string   `json:"changed_at,omitempty"`
-}
-
-func controlJSON(c admin.Control) controlView {
-	v := controlView{Product: c.Product, Version: c.Version, State: c.State, Channels: c.Channels, Percent: c.Percent,
-		Critical: c.Critical, Requires: c.Requires, BrakeAft: c.BrakeAfter, BrakeRate: c.BrakeRate, Notes: c.Notes != nil,
-		Reason: c.Reason, ChangedBy: c.ChangedBy}
-	if !c.ChangedAt.IsZero() {
-		v.ChangedAt = c.ChangedAt.Format("2006-01-02T15:04:05Z07:00")
-	}
-	return v
 }
 
 // controlText is one line on how a version is offered now.
