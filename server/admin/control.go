@@ -198,7 +198,7 @@ func (a *Admin) changeControl(ctx context.Context, c Caller, product, version, a
 		return Control{}, err
 	}
 	if strings.TrimSpace(reason) == "" {
-		return Control{}, invalid("say why (--reason): the audit log and the release's status show it")
+		return Control{}, invalid("a reason is required (--reason, or the form's reason field): the audit log and the release's status show it")
 	}
 	if _, err := a.platforms(ctx, product, version); err != nil {
 		return Control{}, err

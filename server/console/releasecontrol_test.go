@@ -139,6 +139,9 @@ func TestRolloutAndWithdrawalInTheConsole(t *testing.T) {
 		!strings.Contains(prev.body, `<th scope="row">Installations on linux/amd64</th><td>2.0.0</td><td><strong>1.0.0, free of charge</strong></td>`) {
 		t.Fatalf("yank preview: %d %s", prev.status, prev.body)
 	}
+	if strings.Contains(prev.body, `id="confirm" autofocus`) {
+		t.Error("Enter would confirm an irreversible withdrawal: the Confirm button has the focus")
+	}
 	if got := s.control("2.0.0"); got.State != store.ControlLive {
 		t.Fatalf("the yank's preview changed the state: %s", got.State)
 	}
