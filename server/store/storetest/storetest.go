@@ -17,86 +17,88 @@ import (
 // close it with t.Cleanup; the suite's own cleanup (the final audit) runs
 // before that, as cleanups run last-registered first.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s store.Store)
-	}{
-		{"ActivateProCreates", testActivateProCreates},
-		{"ActivateProAddsForSameCustomer", testActivateProAdds},
-		{"ActivateClassic", testActivateClassic},
-		{"ActivateRejectsBadInput", testActivateRejectsBadInput},
-		{"EntitlementLookup", testEntitlementLookup},
-		{"Entitlements", testEntitlements},
-		{"PutRelease", testPutRelease},
-		{"ReleaseQueries", testReleaseQueries},
-		{"ResignRelease", testResignRelease},
-		{"ArtifactOrigin", testArtifactOrigin},
-		{"FolderFiles", testFolderFiles},
-		{"ReservationByKey", testReservationByKey},
-		{"Installable", testInstallable},
-		{"Patches", testPatches},
-		{"PatchReplaced", testPatchReplaced},
-		{"PatchRefused", testPatchRefused},
-		{"ReserveHappyPath", testReserveHappyPath},
-		{"ReserveErrors", testReserveErrors},
-		{"ReserveIdempotent", testReserveIdempotent},
-		{"ReserveIdempotencyMismatch", testReserveIdempotencyMismatch},
-		{"Complete", testComplete},
-		{"Release", testRelease},
-		{"ReleaseAfterComplete", testReleaseAfterComplete},
-		{"UnknownReservation", testUnknownReservation},
-		{"ExpireSweep", testExpireSweep},
-		{"CompleteAfterExpiryRetakes", testCompleteAfterExpiryRetakes},
-		{"CompleteAfterReleaseRefused", testCompleteAfterReleaseRefused},
-		{"CompleteAfterExpiryOverdraft", testCompleteAfterExpiryOverdraft},
-		{"LedgerRecordsEveryChange", testLedger},
-		{"TimesAreUTC", testTimesAreUTC},
-		{"ConcurrentReserveNeverOversells", testConcurrentReserve},
-		{"ConcurrentReserveSameKey", testConcurrentReserveSameKey},
-		{"ConcurrentComplete", testConcurrentComplete},
-		{"SweepRacesCompletion", testSweepRacesCompletion},
-		{"SessionLifecycle", testSessionLifecycle},
-		{"SessionYieldsOneReservation", testSessionYieldsOneReservation},
-		{"SessionAttemptsLock", testSessionAttemptsLock},
-		{"SessionChallengeSingleUse", testSessionChallengeSingleUse},
-		// What staff do and who they are (staff_*.go).
-		{"ActivateStaff", testActivateStaff},
-		{"ActivateStaffIdempotent", testActivateStaffIdempotent},
-		{"ActivateStaffConcurrentSameKey", testActivateStaffConcurrentSameKey},
-		{"LedgerActors", testLedgerActors},
-		{"Customers", testCustomers},
-		{"Distributors", testDistributors},
-		{"CustomerSearch", testCustomerSearch},
-		{"CustomerPagination", testCustomerPagination},
-		{"CustomerPageLimit", testCustomerPageLimit},
-		{"SetActive", testSetActive},
-		{"ReplaceKey", testReplaceKey},
-		{"ReissueCode", testReissueCode},
-		{"Correct", testCorrect},
-		{"StaffAccounts", testStaffAccounts},
-		{"TOTPStepUsedOnce", testTOTPStepUsedOnce},
-		{"ChangeStaff", testChangeStaff},
-		{"DisablingEndsSessions", testDisablingEndsSessions},
-		{"StaffSessions", testStaffSessions},
-		{"Tokens", testTokens},
-		{"Throttle", testThrottle},
-		{"ThrottleConcurrent", testThrottleConcurrent},
-		{"Events", testEvents},
-		{"EventsPageLimit", testEventsPageLimit},
-		// Release control (controls.go).
-		{"ReleaseControls", testReleaseControls},
-		{"PaidPaths", testPaidPaths},
-		// What installers report of their attempts (reports.go).
-		{"FieldReports", testFieldReports},
-		{"FirstAttempts", testFirstAttempts},
-	}
-	for _, tc := range tests {
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
 			t.Cleanup(func() { RequireClean(t, s) })
 			tc.fn(t, s)
 		})
 	}
+}
+
+// cases are the suite's tests, by name.
+var cases = []struct {
+	name string
+	fn   func(t *testing.T, s store.Store)
+}{
+	{"ActivateProCreates", testActivateProCreates},
+	{"ActivateProAddsForSameCustomer", testActivateProAdds},
+	{"ActivateClassic", testActivateClassic},
+	{"ActivateRejectsBadInput", testActivateRejectsBadInput},
+	{"EntitlementLookup", testEntitlementLookup},
+	{"Entitlements", testEntitlements},
+	{"PutRelease", testPutRelease},
+	{"ReleaseQueries", testReleaseQueries},
+	{"ResignRelease", testResignRelease},
+	{"ArtifactOrigin", testArtifactOrigin},
+	{"FolderFiles", testFolderFiles},
+	{"ReservationByKey", testReservationByKey},
+	{"Installable", testInstallable},
+	{"Patches", testPatches},
+	{"PatchReplaced", testPatchReplaced},
+	{"PatchRefused", testPatchRefused},
+	{"ReserveHappyPath", testReserveHappyPath},
+	{"ReserveErrors", testReserveErrors},
+	{"ReserveIdempotent", testReserveIdempotent},
+	{"ReserveIdempotencyMismatch", testReserveIdempotencyMismatch},
+	{"Complete", testComplete},
+	{"Release", testRelease},
+	{"ReleaseAfterComplete", testReleaseAfterComplete},
+	{"UnknownReservation", testUnknownReservation},
+	{"ExpireSweep", testExpireSweep},
+	{"CompleteAfterExpiryRetakes", testCompleteAfterExpiryRetakes},
+	{"CompleteAfterReleaseRefused", testCompleteAfterReleaseRefused},
+	{"CompleteAfterExpiryOverdraft", testCompleteAfterExpiryOverdraft},
+	{"LedgerRecordsEveryChange", testLedger},
+	{"TimesAreUTC", testTimesAreUTC},
+	{"ConcurrentReserveNeverOversells", testConcurrentReserve},
+	{"ConcurrentReserveSameKey", testConcurrentReserveSameKey},
+	{"ConcurrentComplete", testConcurrentComplete},
+	{"SweepRacesCompletion", testSweepRacesCompletion},
+	{"SessionLifecycle", testSessionLifecycle},
+	{"SessionYieldsOneReservation", testSessionYieldsOneReservation},
+	{"SessionAttemptsLock", testSessionAttemptsLock},
+	{"SessionChallengeSingleUse", testSessionChallengeSingleUse},
+	// What staff do and who they are (staff_*.go).
+	{"ActivateStaff", testActivateStaff},
+	{"ActivateStaffIdempotent", testActivateStaffIdempotent},
+	{"ActivateStaffConcurrentSameKey", testActivateStaffConcurrentSameKey},
+	{"LedgerActors", testLedgerActors},
+	{"Customers", testCustomers},
+	{"Distributors", testDistributors},
+	{"CustomerSearch", testCustomerSearch},
+	{"CustomerPagination", testCustomerPagination},
+	{"CustomerPageLimit", testCustomerPageLimit},
+	{"SetActive", testSetActive},
+	{"ReplaceKey", testReplaceKey},
+	{"ReissueCode", testReissueCode},
+	{"Correct", testCorrect},
+	{"StaffAccounts", testStaffAccounts},
+	{"TOTPStepUsedOnce", testTOTPStepUsedOnce},
+	{"ChangeStaff", testChangeStaff},
+	{"DisablingEndsSessions", testDisablingEndsSessions},
+	{"StaffSessions", testStaffSessions},
+	{"Tokens", testTokens},
+	{"Throttle", testThrottle},
+	{"ThrottleConcurrent", testThrottleConcurrent},
+	{"Events", testEvents},
+	{"EventsPageLimit", testEventsPageLimit},
+	// Release control (controls.go).
+	{"ReleaseControls", testReleaseControls},
+	{"PaidPaths", testPaidPaths},
+	// What installers report of their attempts (reports.go).
+	{"FieldReports", testFieldReports},
+	{"FirstAttempts", testFirstAttempts},
 }
 
 // RequireClean fails the test for every violation Audit reports.
