@@ -14,8 +14,10 @@ import (
 // TestFieldReportsCountWhatHappened runs, through the real binaries,
 // three updates that succeed, one whose health check fails (rolled back),
 // one with a code the server does not know (exit 4), one killed after the
-// swap and finished later by aktual recover, and one check that is offered
-// the update; aktuald release status then shows exactly those counts.
+// swap and finished later by aktual recover, one killed after the swap
+// whose health check then fails in recovery (rolled back), and one check
+// that is offered the update; aktuald release status then shows exactly
+// those counts.
 func TestFieldReportsCountWhatHappened(t *testing.T) {
 	f := newFixture(t, 10)
 	// 2.0.0's health check fails where it is installed in a folder named
@@ -64,6 +66,19 @@ func TestFieldReportsCountWhatHappened(t *testing.T) {
 		t.Fatalf("want the update killed at %s; got %s", fault.AfterSwap, p)
 	}
 	wantExit("recover", f.recover(f.state), 0)
+	// Killed after the swap where the health check fails: recovery runs
+	// the check again, puts 1.0.0 back, and reports a rollback.
+	broken2 := filepath.Join(f.dir, "broken", "second", product)
+	if err := os.MkdirAll(filepath.Dir(broken2), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(broken2, f.v1, targetMode); err != nil {
+		t.Fatal(err)
+	}
+	if p := f.update(broken2, f.state, fault.AfterSwap); !p.killed {
+		t.Fatalf("want the update killed at %s; got %s", fault.AfterSwap, p)
+	}
+	wantExit("recover after a failing health check", f.recover(f.state), 0)
 
 	wantExit("check", run(f.ctx, "", aktualBin, "check", "--server", f.url, "--trust", f.trust,
 		"--product", product, "--target", f.newTarget(t), "--state-dir", f.state), 10)
@@ -99,14 +114,15 @@ func TestFieldReportsCountWhatHappened(t *testing.T) {
 		rows = append(rows, row{r.Version, r.Offered, r.Started, r.Succeeded, r.RolledBack, r.Failed, r.Installed, r.FailedBy})
 	}
 	want := []row{
-		// 7 installations offered 2.0.1: 6 attempted it, 4 have it (3,
-		// and the crashed one recovered), 1 rolled back, 1 refused.
-		{"2.0.1", 7, 6, 4, 1, 1, 4, map[string]int{"credential_rejected": 1}},
+		// 8 installations offered 2.0.1: 7 attempted it, 4 have it (3,
+		// and the crashed one recovered), 2 rolled back (one by the
+		// update, one by the recovery of a crash), 1 refused.
+		{"2.0.1", 8, 7, 4, 2, 1, 4, map[string]int{"credential_rejected": 1}},
 		// 2.0.0, published and never tried (the status lists every
 		// published release).
 		{"2.0.0", 0, 0, 0, 0, 0, 0, map[string]int{}},
-		// The other 3 are still on 1.0.0.
-		{"1.0.0", 0, 0, 0, 0, 0, 3, map[string]int{}},
+		// The other 4 are still on 1.0.0.
+		{"1.0.0", 0, 0, 0, 0, 0, 4, map[string]int{}},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("release status:\n got %+v\nwant %+v\n%s", rows, want, p.stdout)

@@ -282,49 +282,49 @@ func (u *Updater) recordFolder(j *Journal) {
 // switch goes forward (the update is reserved and every file verified)
 // and the health check runs again; if either fails, the old version is
 // put back. At "reserved" nothing was switched: the stage is cleared.
-func (u *Updater) settleFolder(ctx context.Context, j *Journal) (applied bool, err error) {
+func (u *Updater) settleFolder(ctx context.Context, j *Journal) (applied, rolledBack bool, err error) {
 	w := folder.For(j.Target)
 	switch j.State {
 	case StateApplied:
 		if sw, _ := w.LoadSwitch(); sw != nil {
 			if err := w.Apply(sw); err != nil {
-				return false, err
+				return false, false, err
 			}
 		}
-		return true, nil // reportRecovered cleans the work folder
+		return true, false, nil // reportRecovered cleans the work folder
 	case StateReserved:
 		w.CleanStage()
-		return false, nil
+		return false, false, nil
 	}
 	sw, err := w.LoadSwitch()
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if sw == nil {
 		// No plan beside a "staged" journal: it was removed (by hand, or
 		// a cleaning cut short). The folder tells: the new version whole
 		// in it is applied; anything else was never switched.
 		m, err := u.state().LoadManifest(j.NewSHA256)
-		return err == nil && m != nil && holds(w.Path, m, map[string]string{}), nil
+		return err == nil && m != nil && holds(w.Path, m, map[string]string{}), false, nil
 	}
 	if err := w.Apply(sw); err != nil {
 		if uerr := w.Undo(sw); uerr != nil {
-			return false, uerr
+			return false, false, uerr
 		}
 		w.CleanStage()
-		return false, nil
+		return false, false, nil
 	}
 	if err := u.folderHealth(ctx, j, w); err != nil {
 		if uerr := w.Undo(sw); uerr != nil {
-			return false, uerr
+			return false, false, uerr
 		}
 		w.CleanStage()
-		return false, nil
+		return false, true, nil
 	}
 	// Applied: the work folder goes once the journal says so
 	// (reportRecovered), never before: a kill in between must find the
 	// plan again.
-	return true, nil
+	return true, false, nil
 }
 
 // journalKind marks a folder update's journal.

@@ -109,7 +109,7 @@ func TestRecoveryRerunsHealthCheck(t *testing.T) {
 			h := healthHarness(t, script("3.0.0", tc.status, ""))
 			crashedDuringHealthCheck(t, h)
 			recs, err := h.u.Recover(t.Context())
-			if err != nil || len(recs) != 1 || recs[0].Action != tc.action {
+			if err != nil || len(recs) != 1 || recs[0].Action != tc.action || recs[0].RolledBack != (tc.status != 0) {
 				t.Fatalf("recover = %+v, %v", recs, err)
 			}
 			want := map[bool][]byte{true: h.v2, false: h.v1}[tc.status == 0]

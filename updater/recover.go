@@ -42,7 +42,11 @@ type Recovered struct {
 	To      string
 	Server  string // the server the update was made with
 	Channel string // the channel it came from ("" stable)
-	Action  string
+	// RolledBack: recovery ran the new version's health check again, it
+	// failed, and the old version was put back (Action is then
+	// ActionReleased, or ActionDropped for a free update).
+	RolledBack bool
+	Action     string
 	Result  *Result // set when Action is ActionReported or ActionInstalled
 	Err     error   // why Action is ActionPending
 	// Scratch, when set, makes this the outcome for patch work files
@@ -225,7 +229,8 @@ func (u *Updater) finishJournal(ctx context.Context, j *Journal) Recovered {
 		rec.Action, rec.Err = ActionPending, i18n.Errorf("journal of %s has unknown state %q", j.Target, j.State)
 		return rec
 	}
-	applied, err := u.settleSwap(ctx, j)
+	applied, rolledBack, err := u.settleSwap(ctx, j)
+	rec.RolledBack = rolledBack
 	switch {
 	case err != nil:
 		rec.Action, rec.Err = ActionPending, err
@@ -242,7 +247,7 @@ func (u *Updater) finishJournal(ctx context.Context, j *Journal) Recovered {
 // finishing or undoing a swap that was cut in two, checking the health
 // again where the crash came before the check ended, and cleaning what
 // an applied update leaves. An error leaves the journal for later.
-func (u *Updater) settleSwap(ctx context.Context, j *Journal) (applied bool, err error) {
+func (u *Updater) settleSwap(ctx context.Context, j *Journal) (applied, rolledBack bool, err error) {
 	// A swap only ever follows a journal saved at "staged": a target that
 	// holds the new version under a "reserved" journal was updated by
 	// someone else, and this reservation is given back.
@@ -253,16 +258,16 @@ func (u *Updater) settleSwap(ctx context.Context, j *Journal) (applied bool, err
 		applied, err = swap.Finish(j.Target, j.NewSHA256, j.StagedID)
 	}
 	if err != nil && j.State != StateApplied {
-		return false, err
+		return false, false, err
 	}
 	if applied && j.State != StateApplied && len(j.HealthCheck) > 0 && fileExists(swap.OldPath(j.Target)) {
 		// A crash came between the swap and the end of the health check:
 		// check again, and put the old version back if it fails.
 		if err := swap.HealthCheck(ctx, j.Target, j.HealthCheck, u.HealthTimeout); err != nil {
 			if rerr := swap.Rollback(j.Target); rerr != nil {
-				return false, i18n.Errorf("putting back the old version of %s: %w", j.Target, rerr)
+				return false, false, i18n.Errorf("putting back the old version of %s: %w", j.Target, rerr)
 			}
-			applied = false
+			applied, rolledBack = false, true
 		}
 	}
 	if applied {
@@ -272,7 +277,7 @@ func (u *Updater) settleSwap(ctx context.Context, j *Journal) (applied bool, err
 		// A kill after the swap left the verified download behind.
 		cleanStaging(j.Target)
 	}
-	return applied, nil
+	return applied, rolledBack, nil
 }
 
 // reportRecovered reports an update recovery found applied.

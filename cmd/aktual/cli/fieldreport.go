@@ -88,7 +88,11 @@ func (fr *fieldReporter) add(server string, a attempt) {
 // recovery finished it: applied, or given back (the run was cut short).
 func (fr *fieldReporter) recovered(r updater.Recovered) {
 	a := attempt{product: r.Product, target: r.Target, from: r.From, to: r.To, channel: r.Channel, recovered: true, outcome: api.OutcomeApplied}
-	if r.Action == updater.ActionReleased {
+	switch {
+	case r.RolledBack:
+		// Recovery ran the health check again, and it failed.
+		a.outcome, a.cause, a.exitCode = api.OutcomeRolledBack, "apply_failed", ExitApply
+	case r.Action == updater.ActionReleased:
 		a.outcome, a.cause, a.exitCode = api.OutcomeFailed, "interrupted", ExitInterrupted
 	}
 	fr.add(r.Server, a)
