@@ -47,8 +47,8 @@ type Recovered struct {
 	// ActionReleased, or ActionDropped for a free update).
 	RolledBack bool
 	Action     string
-	Result  *Result // set when Action is ActionReported or ActionInstalled
-	Err     error   // why Action is ActionPending
+	Result     *Result // set when Action is ActionReported or ActionInstalled
+	Err        error   // why Action is ActionPending
 	// Scratch, when set, makes this the outcome for patch work files
 	// beside Target rather than for a journal: the files removed
 	// (ActionCleaned), or those still there (ActionPending, with Err).
