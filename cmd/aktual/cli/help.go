@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -16,7 +18,14 @@ import (
 func localizeHelp(root *cobra.Command, P *i18n.Printer) {
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
-	cobra.AddTemplateFunc("flagUsages", func(fs *pflag.FlagSet) string { return flagUsages(P, fs) })
+	registerFlagUsages.Do(func() {
+		// cobra's template functions are global: one a language, added
+		// once (tests build root commands in parallel, in both languages).
+		for _, tag := range i18n.Supported {
+			tp := i18n.NewPrinter(tag)
+			cobra.AddTemplateFunc(flagUsagesFunc(tp), func(fs *pflag.FlagSet) string { return flagUsages(tp, fs) })
+		}
+	})
 	root.SetUsageTemplate(usageTemplate(P))
 	for _, c := range root.Commands() {
 		switch c.Name() {
@@ -116,6 +125,19 @@ func valueName(P *i18n.Printer, f *pflag.Flag) string {
 	return P.Sprintf("VALUE")
 }
 
+// registerFlagUsages adds the flag layout's template functions once.
+var registerFlagUsages sync.Once
+
+// flagUsagesFunc is the name of the template function that lays flags out
+// in p's language.
+func flagUsagesFunc(p *i18n.Printer) string {
+	tag := p.Lang()
+	if !slices.Contains(i18n.Supported, tag) {
+		tag = i18n.English
+	}
+	return "flagUsages_" + strings.ReplaceAll(tag.String(), "-", "_")
+}
+
 // flagUsages lays flags out as pflag does — a column of names, then what
 // each does — but names each value in the reader's language (--target
 // PATH), not by its Go type (--target string).
@@ -168,10 +190,10 @@ func usageTemplate(P *i18n.Printer) string {
   {{rpad .Name .NamePadding }}  {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
 
 ` + P.Sprintf("Flags:") + `
-{{flagUsages .LocalFlags}}{{end}}{{if .HasAvailableInheritedFlags}}
+{{` + flagUsagesFunc(P) + ` .LocalFlags}}{{end}}{{if .HasAvailableInheritedFlags}}
 
 ` + P.Sprintf("Global flags:") + `
-{{flagUsages .InheritedFlags}}{{end}}{{if .HasAvailableSubCommands}}
+{{` + flagUsagesFunc(P) + ` .InheritedFlags}}{{end}}{{if .HasAvailableSubCommands}}
 
 ` + P.Sprintf("Use \"%s [command] --help\" for more information about a command.", "{{.CommandPath}}") + `{{end}}
 `
