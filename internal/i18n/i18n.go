@@ -117,6 +117,13 @@ func (p *Printer) Sprintf(format string, args ...any) string {
 	if p == nil {
 		p = english
 	}
+	if p.tag == English && plainEnglish(format, args) {
+		// English text whose only verbs are %s of strings is its own key
+		// and formats as fmt does: the help of every command is built this
+		// way at start-up, without building the catalog (English's holds
+		// only plural forms, which select on a number).
+		return fmt.Sprintf(format, args...)
+	}
 	return p.printer().Sprintf(noWrap(format), p.localArgs(args)...)
 }
 
@@ -177,6 +184,34 @@ func (p *Printer) errorText(err error) string {
 		return p.Sprint(m)
 	}
 	return err.Error()
+}
+
+// plainEnglish says whether format's verbs are all %s, %[n]s or %%, and
+// args all strings: what fmt and x/text's printer format alike.
+func plainEnglish(format string, args []any) bool {
+	for _, a := range args {
+		if _, ok := a.(string); !ok {
+			return false
+		}
+	}
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		i++
+		if i < len(format) && format[i] == '[' {
+			for i++; i < len(format) && format[i] >= '0' && format[i] <= '9'; i++ {
+			}
+			if i >= len(format) || format[i] != ']' {
+				return false
+			}
+			i++
+		}
+		if i >= len(format) || (format[i] != 's' && format[i] != '%') {
+			return false
+		}
+	}
+	return true
 }
 
 // noWrap turns fmt.Errorf's %w into %v: the printer formats like fmt's

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -118,5 +119,43 @@ func TestErrorfWrapsLikeFmt(t *testing.T) {
 	}
 	if got := NewPrinter(Bulgarian).Sprint(Errorf("%w: the licence is too large", Errorf("hardware-key licence is malformed"))); got != "лицензът на хардуерния ключ е повреден: лицензът е твърде голям" {
 		t.Errorf("bg %%w = %q", got)
+	}
+}
+
+// TestEnglishShortcutSaysWhatTheCatalogSays holds Sprintf's shortcut for
+// English text with nothing to format to what x/text's printer says for
+// the same key: every key of every catalog, English's plural forms too.
+func TestEnglishShortcutSaysWhatTheCatalogSays(t *testing.T) {
+	cats, err := readCatalogs(locales)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := NewPrinter(English)
+	n := 0
+	for _, entries := range cats {
+		for key := range entries {
+			var args []any
+			for i := range strings.Count(key, "%s") {
+				args = append(args, fmt.Sprintf("a%d-%%", i))
+			}
+			if !plainEnglish(key, args) {
+				continue
+			}
+			if got, want := en.Sprintf(key, args...), en.printer().Sprintf(noWrap(key), args...); got != want {
+				t.Errorf("%q: the shortcut says %q, the catalog %q", key, got, want)
+			}
+			n++
+		}
+	}
+	for _, f := range []string{"%d", "%v", "%5s", "100%", "%[x]s", "%[1]d"} {
+		if plainEnglish(f, []any{"x"}) {
+			t.Errorf("%q taken for plain", f)
+		}
+	}
+	if plainEnglish("%s", []any{7}) {
+		t.Error("a number taken for plain")
+	}
+	if n < 100 {
+		t.Fatalf("only %d keys read: the test checks nothing", n)
 	}
 }

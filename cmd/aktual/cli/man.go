@@ -5,7 +5,6 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/cobra/doc"
 
 	"github.com/aktual/aktual/internal/i18n"
 	"github.com/aktual/aktual/updater"
@@ -30,11 +29,9 @@ func newManCmd(ios *IOStreams) *cobra.Command {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return &updater.Error{Kind: updater.ErrUsage, Err: err, Msg: i18n.M("cannot create %s (%v); pass a writable --dir", dir, err)}
 			}
-			root := cmd.Root()
-			root.DisableAutoGenTag = true // reproducible pages: no generation date
-			// No Title: each page is titled by its command (AKTUAL-UPDATE).
-			header := &doc.GenManHeader{Section: "1", Source: "aktual " + version(), Manual: P.Sprintf("aktual manual")}
-			if err := doc.GenManTree(root, header, dir); err != nil {
+			// Each page is titled by its command (AKTUAL-UPDATE).
+			header := manHeader{Section: "1", Source: "aktual " + version(), Manual: P.Sprintf("aktual manual")}
+			if err := writeManTree(cmd.Root(), header, dir); err != nil {
 				return &updater.Error{Kind: updater.ErrUsage, Err: err, Msg: i18n.M("writing the manual pages into %s failed (%v)", dir, err)}
 			}
 			if !ios.Quiet {
