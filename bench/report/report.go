@@ -117,7 +117,6 @@ const (
 	targetRSSMiB       = 32.0 // peak RSS for a 1 GiB artifact
 	targetLatestRatio  = 0.7  // ≥ 0.7× nginx's requests/s
 	targetReserveRatio = 0.5  // ≥ 0.5× pgbench -N tps
-	targetStartupMs    = 10.0 // aktual version
 	targetPatchShare   = 0.15 // patch ≤ 15% of the full artifact
 )
 
@@ -146,7 +145,7 @@ func Rows(r Results) []Row {
 	rows = append(rows, updateRows(r, "1b", "large")...)
 	rows = append(rows, latestRows(r)...)
 	rows = append(rows, reserveRows(r)...)
-	rows = append(rows, startupRow(r))
+	rows = append(rows, installerRows(r)...)
 	rows = append(rows, patchRows(r)...)
 	rows = append(rows, folderRows(r)...)
 	return rows
@@ -287,30 +286,6 @@ func reserveRows(r Results) []Row {
 		rows = append(rows, row)
 	}
 	return rows
-}
-
-func startupRow(r Results) Row {
-	row := Row{ID: "4", Measure: "`aktual version` start-up, mean (min)", Reference: "—", Ratio: "—",
-		Target: fmt.Sprintf("≤ %.0f ms", targetStartupMs)}
-	if how := r.Note("startup.how.note"); how != "" {
-		row.Measure += ", " + how
-	}
-	mean, ok := r.Median("startup.mean_ms")
-	if !ok {
-		notMeasured(&row)
-		return row
-	}
-	row.Ours = millis(mean)
-	if m, ok := r.Median("startup.min_ms"); ok {
-		row.Ours += " (" + millis(m) + ")"
-	}
-	// The floor: a Go program that only prints, on the same machine.
-	if ref, ok := r.Median("startup.ref.mean_ms"); ok && ref > 0 {
-		row.Reference = millis(ref) + " (a Go program printing one line)"
-		row.Ratio = fmt.Sprintf("%.1f×", mean/ref)
-	}
-	row.Result = verdict(mean <= targetStartupMs)
-	return row
 }
 
 func patchRows(r Results) []Row {

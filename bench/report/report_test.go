@@ -29,6 +29,8 @@ pgbench.tps 2000
 startup.mean_ms 4.5
 startup.min_ms 3.9
 startup.ref.mean_ms 1.5
+size.bytes 11886754
+size.ref.bytes 1500000
 patch.bytes 102400
 patch.full_bytes 20971520
 patch_code.bytes 4194304
@@ -57,7 +59,8 @@ func TestRows(t *testing.T) {
 		{"3a", "400/s", "0.20×", Missed},
 		{"3b", "1200/s (p99 80.0 ms)", "0.60×", Met},
 		{"3c", "n/a", "—", NotMeasured},
-		{"4", "4.50 ms (3.90 ms)", "3.0×", Met},
+		{"4", "4.50 ms (3.90 ms)", "3.0×", Missed},
+		{"4b", "11.89 MB", "7.9×", Met},
 		{"5a", "100.0 KiB", "0.49%", Met},
 		{"5b", "4096.0 KiB", "20.0%", Info}, // no target: not judged
 	} {
