@@ -29,10 +29,13 @@ type Envelope struct {
 	Signatures  []Signature `json:"signatures"`
 }
 
-// Signature is one Ed25519 signature over the envelope's PAE.
+// Signature is one Ed25519 signature over the envelope's PAE, or, with
+// Tree, over the root of a tree of payloads that holds this one (tree.go:
+// latest answers to installers that ask for it).
 type Signature struct {
-	KeyID string `json:"keyid"`
-	Sig   []byte `json:"sig"`
+	KeyID string     `json:"keyid"`
+	Sig   []byte     `json:"sig"`
+	Tree  *TreeProof `json:"tree,omitempty"`
 }
 
 // PublicKey is a trusted Ed25519 public key and its ID.
@@ -93,7 +96,14 @@ func (e *Envelope) Verify(payloadType string, keys []PublicKey) ([]byte, error) 
 			if k.ID != s.KeyID || len(k.Ed25519) != ed25519.PublicKeySize {
 				continue
 			}
-			if ed25519.Verify(ed25519.PublicKey(k.Ed25519), msg, s.Sig) {
+			m := msg
+			if s.Tree != nil {
+				var ok bool
+				if m, ok = treeSignedMessage(e.PayloadType, e.Payload, s.Tree); !ok {
+					continue
+				}
+			}
+			if ed25519.Verify(ed25519.PublicKey(k.Ed25519), m, s.Sig) {
 				return e.Payload, nil
 			}
 		}

@@ -262,3 +262,31 @@ func TestRefusedPublishKeepsControl(t *testing.T) {
 		t.Errorf("publishing a withdrawn version: %v", err)
 	}
 }
+
+// A published requirement is part of the promise to installations on
+// the way through it: publishing the version again (for another
+// platform) may repeat it, never change or drop it.
+func TestPublishedRequirementDoesNotChange(t *testing.T) {
+	f := newFixture(t)
+	for _, v := range []string{"1.0.0", "2.0.0"} {
+		for _, goos := range []string{"linux", "windows"} {
+			f.publish(t, "app", api.SeriesPro, v, goos, "amd64")
+		}
+	}
+	publish := func(goos, requires string) error {
+		_, err := f.admin.Publish(t.Context(), admin.PublishParams{Product: "app", Series: api.SeriesPro, Version: "3.0.0", OS: goos, Arch: "amd64",
+			File: strings.NewReader("3.0 for " + goos), Control: admin.ControlParams{Requires: &requires}})
+		return err
+	}
+	if err := publish("linux", "2.0.0"); err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range []string{"1.0.0", ""} {
+		if err := publish("windows", other); err == nil || !strings.Contains(err.Error(), "cannot change") {
+			t.Errorf("requires %q after 2.0.0: %v", other, err)
+		}
+	}
+	if err := publish("windows", "2.0.0"); err != nil {
+		t.Errorf("the same requirement again: %v", err)
+	}
+}

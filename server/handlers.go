@@ -66,6 +66,9 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 	case nonce != "" && !validNonce(nonce):
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("nonce must be 16 to 64 letters, digits, '_' or '-'"))
 		return
+	case q.Get("sig") != "" && q.Get("sig") != api.SigTree:
+		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("sig must be tree when given"))
+		return
 	}
 	oq, ok := offerQueryOf(w, r)
 	if !ok {
@@ -76,7 +79,7 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 	if lq.Root, ok = s.askedRoot(w, r); !ok {
 		return
 	}
-	body, err := s.latestAnswer(r.Context(), lq, nonce, oq)
+	body, err := s.latestAnswer(r.Context(), lq, answerFor{nonce: nonce, tree: q.Get("sig") == api.SigTree}, oq)
 	var le *latestError
 	switch {
 	case errors.Is(err, errNoRelease):

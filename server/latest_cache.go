@@ -68,8 +68,9 @@ type latestCache struct {
 	entries map[latestQuery]*latestEntry
 	// off serves every answer uncached: for benchmarks and tests that
 	// compare with the cache.
-	off  bool
-	keys atomic.Pointer[keysEncoding]
+	off   bool
+	keys  atomic.Pointer[keysEncoding]
+	trees treeSigner // signs answers for sig=tree
 }
 
 type latestEntry struct {
@@ -148,17 +149,24 @@ func (c *latestCache) entry(q latestQuery) *latestEntry {
 	return e
 }
 
-// latestAnswer is the encoded, signed answer to q with nonce ("" for
-// none), for an installer that asked for the release control fields with
+// answerFor is who a latest answer is signed for: the installer's nonce
+// ("" for none: the shared answer), and whether it accepts a signature
+// over a tree of answers (sig=tree: treesign.go).
+type answerFor struct {
+	nonce string
+	tree  bool
+}
+
+// latestAnswer is the encoded, signed answer to q for ask, for an installer that asked for the release control fields with
 // oq (nil for none): errNoRelease, a *latestError, or the body.
-func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string, oq *offerQuery) ([]byte, error) {
+func (s *Server) latestAnswer(ctx context.Context, q latestQuery, ask answerFor, oq *offerQuery) ([]byte, error) {
 	now := s.Now.UTC()
 	if s.latest.off {
 		st, rd, err := s.latestStatement(ctx, q)
 		if oq != nil && rd != nil {
 			st, err = s.statementFor(ctx, q, rd, oq)
 		}
-		return s.signedBody(st, err, q.Root, nonce, now)
+		return s.signedBody(st, err, q.Root, ask, now)
 	}
 	e := s.latest.entry(q)
 	snap, err := s.latestSnapshot(ctx, e, q, now)
@@ -168,13 +176,13 @@ func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string, 
 	if oq != nil {
 		// Chosen per installation (latest_offer.go), from the reading.
 		st, err := s.statementFor(ctx, q, snap.reading, oq)
-		return s.signedBody(st, err, q.Root, nonce, now)
+		return s.signedBody(st, err, q.Root, ask, now)
 	}
 	if snap.none {
 		return nil, errNoRelease
 	}
-	if nonce != "" {
-		return s.signedBody(snap.st, nil, q.Root, nonce, now)
+	if ask.nonce != "" {
+		return s.signedBody(snap.st, nil, q.Root, ask, now)
 	}
 	if a := snap.shared.Load(); a.usable(now) {
 		return a.body, nil
@@ -184,7 +192,7 @@ func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string, 
 	if a := snap.shared.Load(); a.usable(now) {
 		return a.body, nil // signed by the request this one waited for
 	}
-	a, err := s.signLatest(snap.st, q.Root, "", now)
+	a, err := s.signLatest(snap.st, q.Root, answerFor{}, now)
 	if err != nil {
 		return nil, err
 	}
@@ -194,11 +202,11 @@ func (s *Server) latestAnswer(ctx context.Context, q latestQuery, nonce string, 
 
 // signedBody signs st for one request (unless err, the failure to make
 // it, is set) and returns the encoded answer.
-func (s *Server) signedBody(st api.LatestStatement, err error, root int64, nonce string, now time.Time) ([]byte, error) {
+func (s *Server) signedBody(st api.LatestStatement, err error, root int64, ask answerFor, now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.signLatest(st, root, nonce, now)
+	a, err := s.signLatest(st, root, ask, now)
 	if err != nil {
 		return nil, err
 	}
@@ -238,16 +246,24 @@ func (s *Server) latestSnapshot(ctx context.Context, e *latestEntry, q latestQue
 }
 
 // signLatest dates st at now, adds the nonce, signs it with the online key
-// and encodes the whole answer, with the links of the chain of root keys
-// after root (none for 0).
-func (s *Server) signLatest(st api.LatestStatement, root int64, nonce string, now time.Time) (*signedLatest, error) {
+// (alone, or in a tree with the answers made at the same moment, for an
+// installer that accepts that) and encodes the whole answer, with the
+// links of the chain of root keys after root (none for 0).
+func (s *Server) signLatest(st api.LatestStatement, root int64, ask answerFor, now time.Time) (*signedLatest, error) {
 	ttl := s.latestTTL()
-	st.Nonce, st.IssuedAt, st.ExpiresAt = nonce, now, now.Add(ttl)
+	st.Nonce, st.IssuedAt, st.ExpiresAt = ask.nonce, now, now.Add(ttl)
 	payload, err := json.Marshal(st)
 	if err != nil {
 		return nil, &latestError{"encoding latest answer", err}
 	}
-	body, err := s.latest.encode(s.Keys, root, api.Sign(api.PayloadLatest, payload, s.Keys.Online))
+	keys := s.Keys
+	var env api.Envelope
+	if ask.tree && ask.nonce != "" {
+		env = s.latest.trees.sign(payload, keys.Online)
+	} else {
+		env = api.Sign(api.PayloadLatest, payload, keys.Online)
+	}
+	body, err := s.latest.encode(keys, root, env)
 	if err != nil {
 		return nil, &latestError{"encoding latest answer", err}
 	}
@@ -278,17 +294,19 @@ func (c *latestCache) encode(keys *keyring.Keys, root int64, answer api.Envelope
 		}
 		c.keys.Store(k)
 	}
-	a, err := json.MarshalIndent(answer, "  ", "  ")
-	if err != nil {
-		return nil, err
-	}
 	var roots []byte
 	if root >= 1 && int(root) <= len(k.roots) {
 		roots = k.roots[root-1]
 	}
 	const head, mid, more, tail = "{\n  \"keys\": ", ",\n  \"answer\": ", ",\n  \"roots\": ", "\n}\n"
-	body := make([]byte, 0, len(head)+len(k.json)+len(mid)+len(a)+len(more)+len(roots)+len(tail))
-	body = append(append(append(append(body, head...), k.json...), mid...), a...)
+	size := len(head) + len(k.json) + len(mid) + 4*len(answer.Payload)/3 + 512 + len(more) + len(roots) + len(tail)
+	for _, s := range answer.Signatures {
+		if s.Tree != nil {
+			size += 64 * len(s.Tree.Path)
+		}
+	}
+	body := make([]byte, 0, size)
+	body = appendAnswer(append(append(append(body, head...), k.json...), mid...), answer)
 	if roots != nil {
 		body = append(append(body, more...), roots...)
 	}

@@ -46,7 +46,7 @@ func TestLatestCacheFollowsTheKeys(t *testing.T) {
 	s := New(inst, "test", nil)
 	s.Now = func() time.Time { return now }
 	q := latestQuery{Product: "app", OS: "linux", Arch: "amd64"}
-	first, err := s.latestAnswer(t.Context(), q, "", nil)
+	first, err := s.latestAnswer(t.Context(), q, answerFor{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestLatestCacheFollowsTheKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Keys = keys
-	second, err := s.latestAnswer(t.Context(), q, "", nil)
+	second, err := s.latestAnswer(t.Context(), q, answerFor{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,19 +77,34 @@ func TestLatestEncodingIsWriteJSONs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer inst.Close()
-	answer := api.Sign(api.PayloadLatest, []byte(`{"product":"app","note":"<&>"}`), inst.Keys.Online)
+	payload := []byte(`{"product":"app","note":"<&>"}`)
+	answers := []api.Envelope{api.Sign(api.PayloadLatest, payload, inst.Keys.Online)}
+	// Answers signed in trees of 1, 2 and 5 (paths of 0, 1 and 3 hashes),
+	// and envelopes no server makes but the encoder must still get right.
+	for _, n := range []int{1, 2, 5} {
+		ps := make([][]byte, n)
+		for i := range ps {
+			ps[i] = payload
+		}
+		answers = append(answers, api.SignTree(api.PayloadLatest, ps, inst.Keys.Online)[n-1])
+	}
+	odd := api.Sign("a\"<type>\u00e9", nil, inst.Keys.Online)
+	odd.Signatures = append(odd.Signatures, api.Signature{KeyID: "k&\n", Tree: &api.TreeProof{Index: 7}})
+	answers = append(answers, odd, api.Envelope{}, api.Envelope{Signatures: []api.Signature{}})
 	check := func(keys *keyring.Keys, root int64) {
 		t.Helper()
 		var c latestCache
-		for range 2 { // encoding the key set, then reusing it
-			got, err := c.encode(keys, root, answer)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w := httptest.NewRecorder()
-			writeJSON(w, 200, api.LatestResponse{Keys: keys.KeySetEnvelope, Answer: answer, Roots: keys.RootsAfter(root)})
-			if !bytes.Equal(got, w.Body.Bytes()) {
-				t.Fatalf("root %d: encode:\n%s\nwriteJSON:\n%s", root, got, w.Body.Bytes())
+		for _, answer := range answers {
+			for range 2 { // encoding the key set, then reusing it
+				got, err := c.encode(keys, root, answer)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w := httptest.NewRecorder()
+				writeJSON(w, 200, api.LatestResponse{Keys: keys.KeySetEnvelope, Answer: answer, Roots: keys.RootsAfter(root)})
+				if !bytes.Equal(got, w.Body.Bytes()) {
+					t.Fatalf("root %d: encode:\n%s\nwriteJSON:\n%s", root, got, w.Body.Bytes())
+				}
 			}
 		}
 	}

@@ -29,8 +29,7 @@ type offerQuery struct {
 
 // latestReading is one reading of the store for a latest question.
 type latestReading struct {
-	releases  []store.Release
-	controls  []store.ReleaseControl
+	catalog   *store.Catalog          // the releases and their controls, prepared for Select
 	envelopes map[string]api.Envelope // by release version (canonical)
 	installed *api.Envelope           // the release whose hash is the question's current one
 	from      string                  // its version
@@ -50,8 +49,8 @@ func (s *Server) readLatest(ctx context.Context, q latestQuery) (*latestReading,
 	if err != nil {
 		return nil, &latestError{"listing release controls", err}
 	}
-	rd := &latestReading{releases: releases, controls: controls, envelopes: map[string]api.Envelope{},
-		patches: map[string]*api.PatchOffer{}}
+	rd := &latestReading{catalog: store.NewCatalog(releases, controls),
+		envelopes: map[string]api.Envelope{}, patches: map[string]*api.PatchOffer{}}
 	for _, r := range releases {
 		var env api.Envelope
 		if err := json.Unmarshal(r.Envelope, &env); err != nil {
@@ -90,7 +89,7 @@ func (s *Server) statementFor(ctx context.Context, q latestQuery, rd *latestRead
 			sel.Paths = func() ([]string, error) { return s.Store.PaidPaths(ctx, q.Product, oq.Machine) }
 		}
 	}
-	offer, err := store.Select(rd.releases, rd.controls, sel)
+	offer, err := rd.catalog.Select(sel)
 	if err != nil {
 		return api.LatestStatement{}, &latestError{"listing the updates a machine paid for", err}
 	}

@@ -191,7 +191,10 @@ func (u *Updater) latest(ctx context.Context, product, goos, arch, current strin
 	if err != nil {
 		return nil, nil, err
 	}
-	q := url.Values{"os": {goos}, "arch": {arch}, "current_sha256": {current}, "nonce": {nonce}}
+	// sig=tree: the answer may be signed in a tree with others made at the
+	// same moment (api/tree.go); a server that does not know it signs the
+	// answer alone, which verifies as well.
+	q := url.Values{"os": {goos}, "arch": {arch}, "current_sha256": {current}, "nonce": {nonce}, "sig": {api.SigTree}}
 	if !u.NoPatch {
 		q.Set("patch", api.PatchBSDiff) // delta.go
 	}

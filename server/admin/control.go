@@ -70,6 +70,11 @@ func (a *Admin) checkControl(ctx context.Context, p PublishParams) error {
 	if ctl.State == store.ControlYanked {
 		return fmt.Errorf("%s %s was withdrawn for good (aktuald release yank); publish a new version", p.Product, p.Version)
 	}
+	// Installations may have paid for a path through it already: the
+	// offer finds their free steps by the requirements (store.Catalog).
+	if ctl.Requires != "" && c.Requires != nil && api.CompareVersions(*c.Requires, ctl.Requires) != 0 {
+		return fmt.Errorf("%s %s requires %s, and a published requirement cannot change (installations may be on the way through it); publish a new version", p.Product, p.Version, ctl.Requires)
+	}
 	return applyControl(&ctl, c, nil)
 }
 

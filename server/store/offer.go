@@ -48,8 +48,47 @@ type Offer struct {
 // MaxWithheld bounds Offer.Withheld.
 const MaxWithheld = 32
 
+// Catalog is a product's releases for one platform and their controls,
+// prepared once for many Selects: ordered newest first, each with its
+// control, and the versions withdrawn by a downgrade. The latest answers
+// keep one per reading of the store; choosing for an installation is then
+// a walk down the list (decoding every release's statement to find the
+// withdrawn ones was most of the cost of an answer).
+type Catalog struct {
+	ordered  []Release
+	controls []ReleaseControl // controls[i] is ordered[i]'s
+	gone     map[string]bool  // canonical versions withdrawn
+	// required lists the versions that require another: the only ends a
+	// required path can have (a published requirement never changes:
+	// admin's checkControl), so the machine's paid paths are asked only
+	// when one of them could make the release offered a free step.
+	required []string
+}
+
+// NewCatalog prepares rs and cs for Select.
+func NewCatalog(rs []Release, cs []ReleaseControl) *Catalog {
+	c := &Catalog{ordered: slices.Clone(rs), gone: withdrawn(rs)}
+	slices.SortFunc(c.ordered, func(a, b Release) int { return api.CompareVersions(b.Version, a.Version) })
+	c.controls = make([]ReleaseControl, len(c.ordered))
+	for i, r := range c.ordered {
+		c.controls[i] = ControlOf(cs, r.Product, r.Version)
+	}
+	for _, ctl := range cs {
+		if ctl.Requires != "" {
+			c.required = append(c.required, ctl.Version)
+		}
+	}
+	return c
+}
+
 // Select picks the release offered to an installation among a product's
-// releases rs for one platform and their controls cs: the newest release
+// releases rs for one platform and their controls cs: NewCatalog(rs,
+// cs).Select(q).
+func Select(rs []Release, cs []ReleaseControl, q OfferQuery) (Offer, error) {
+	return NewCatalog(rs, cs).Select(q)
+}
+
+// Select picks the release offered to an installation: the newest release
 // that is live (neither halted nor yanked), in the installation's channel
 // (stable releases are in every channel; a pre-release only in a channel
 // it was published to by name), not withdrawn by a downgrade, reaching it
@@ -57,16 +96,14 @@ const MaxWithheld = 32
 // requiring a version newer than the installed one. The version required
 // is offered instead, as the first step of the path; a later step of a
 // path whose first step this machine paid for after the path's end was
-// published is free.
-func Select(rs []Release, cs []ReleaseControl, q OfferQuery) (Offer, error) {
-	gone := withdrawn(rs)
-	ordered := slices.Clone(rs)
-	slices.SortFunc(ordered, func(a, b Release) int { return api.CompareVersions(b.Version, a.Version) })
+// published is free. The Offer's Release points into the catalog: do not
+// change it.
+func (cat *Catalog) Select(q OfferQuery) (Offer, error) {
+	ordered, gone := cat.ordered, cat.gone
 	var out Offer
 	var pathTo, needs string // the newest release skipped for its requirement; the lowest requirement skipped
 	for i := range ordered {
-		r := &ordered[i]
-		c := ControlOf(cs, r.Product, r.Version)
+		r, c := &ordered[i], cat.controls[i]
 		if !c.offeredIn(q.Channel, r.Version) || gone[api.CanonicalVersion(r.Version)] {
 			continue
 		}
@@ -102,7 +139,7 @@ func Select(rs []Release, cs []ReleaseControl, q OfferQuery) (Offer, error) {
 			Bucket: max(q.Bucket, 0), Reached: true, Forced: !reached}
 	}
 	out.Withheld = newerVersions(ordered, out.Release.Version)
-	end, err := freeStep(out.Release, q)
+	end, err := freeStep(out.Release, q, cat.required)
 	switch {
 	case err != nil:
 		return Offer{}, err
@@ -133,20 +170,29 @@ func (c ReleaseControl) offeredIn(channel, version string) bool {
 // has not reached yet. The end is what the installer was offered with the
 // first step (recorded with its reservation: RecordPathStep), so an
 // ordinary purchase is never taken for a step.
-func freeStep(r *Release, q OfferQuery) (string, error) {
+func freeStep(r *Release, q OfferQuery, ends []string) (string, error) {
 	if q.From == "" || q.Paths == nil || api.CompareVersions(r.Version, q.From) <= 0 {
 		return "", nil
+	}
+	if !slices.ContainsFunc(ends, func(end string) bool { return pathCovers(end, q.From, r.Version) }) {
+		return "", nil // no path could: the machine's are not asked
 	}
 	paths, err := q.Paths()
 	if err != nil {
 		return "", err
 	}
 	for _, end := range paths {
-		if api.CompareVersions(q.From, end) < 0 && api.CompareVersions(r.Version, end) <= 0 {
+		if pathCovers(end, q.From, r.Version) {
 			return end, nil
 		}
 	}
 	return "", nil
+}
+
+// pathCovers reports whether a path ending at end covers a step from
+// version from to version to.
+func pathCovers(end, from, to string) bool {
+	return api.CompareVersions(from, end) < 0 && api.CompareVersions(to, end) <= 0
 }
 
 // newerVersions lists the distinct versions of ordered (newest first)

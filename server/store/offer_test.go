@@ -256,3 +256,33 @@ func TestControlValidate(t *testing.T) {
 		t.Errorf("ParseChannels: %v", got)
 	}
 }
+
+// The machine's paid paths are read only when a required version could
+// make the release offered a free step: never for a product without
+// requirements (the latest answer to most installers), never for a step
+// beyond every required version.
+func TestSelectAsksPaidPathsOnlyWhenAPathCouldCover(t *testing.T) {
+	rs := []Release{plain("1.0.0", 1), plain("2.0.0", 2), plain("3.0.0", 10), plain("4.0.0", 20)}
+	asked := 0
+	q := func(from string) OfferQuery {
+		return OfferQuery{From: from, Bucket: -1, Paths: func() ([]string, error) { asked++; return nil, nil }}
+	}
+	if _, err := NewCatalog(rs, nil).Select(q("1.0.0")); err != nil || asked != 0 {
+		t.Errorf("no requirements: paths asked %d times (%v)", asked, err)
+	}
+	cs := []ReleaseControl{control("3.0.0", func(c *ReleaseControl) { c.Requires = "2.0.0" })}
+	cat := NewCatalog(rs, cs)
+	if _, err := cat.Select(q("3.0.0")); err != nil || asked != 0 {
+		t.Errorf("from 3.0.0 to 4.0.0, beyond every path's end: paths asked %d times (%v)", asked, err)
+	}
+	if _, err := cat.Select(q("1.0.0")); err != nil || asked != 0 {
+		t.Errorf("from 1.0.0, offered 4.0.0, which needs no path: paths asked %d times (%v)", asked, err)
+	}
+	cat = NewCatalog(rs[:3], cs)
+	if _, err := cat.Select(q("1.0.0")); err != nil || asked != 1 {
+		t.Errorf("from 1.0.0 to 2.0.0, a step a path to 3.0.0 covers: paths asked %d times (%v)", asked, err)
+	}
+	if _, err := cat.Select(q("2.0.0")); err != nil || asked != 2 {
+		t.Errorf("from 2.0.0 to 3.0.0, the path's end: paths asked %d times (%v)", asked, err)
+	}
+}

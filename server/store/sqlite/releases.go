@@ -188,3 +188,12 @@ func scanRelease(sc scanner) (store.Release, error) {
 	}
 	return r, nil
 }
+
+// PaidPaths is storesql's (store.Controls), through a prepared statement:
+// every latest answer to an installer that needs an update asks it, and
+// parsing its SQL afresh was a quarter of such an answer's cost.
+func (s *Store) PaidPaths(ctx context.Context, product, machine string) ([]string, error) {
+	st := s.StaffStore
+	st.DB = shared{s.prepared(nil)}
+	return st.PaidPaths(ctx, product, machine)
+}

@@ -79,6 +79,16 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
+	// Readers run side by side (WAL). database/sql keeps 2 idle
+	// connections by default and closes the rest when a burst of reads
+	// ends, so under load most reads opened a connection and set its
+	// pragmas first: a fresh "latest" answer to an installer spent a
+	// third of its time so (docs/benchmarks.md, "Issue 21"). The pool is
+	// bounded instead, and its connections stay open for a minute of
+	// idleness; a read beyond the bound waits for a connection.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	db.SetConnMaxIdleTime(time.Minute)
 	s := newStore(db)
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
@@ -86,6 +96,11 @@ func Open(path string) (*Store, error) {
 	}
 	return s, nil
 }
+
+// maxConns bounds the pool: far more readers than cores at once, and
+// room for the one writer and the statements it prepares on a connection
+// of its own while it holds another (prepared.go).
+const maxConns = 64
 
 // newStore is a Store on db.
 func newStore(db *sql.DB) *Store {
