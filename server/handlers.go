@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -70,13 +71,13 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("sig must be tree when given"))
 		return
 	}
-	oq, ok := offerQueryOf(w, r)
+	oq, ok := offerQueryOf(w, r, q)
 	if !ok {
 		return
 	}
 	// Cached per question; signed afresh for each nonce (latest_cache.go).
 	lq := latestQuery{Product: product, OS: goos, Arch: arch, Current: current, Patch: current != "" && patches.Wanted(q.Get("patch"))}
-	if lq.Root, ok = s.askedRoot(w, r); !ok {
+	if lq.Root, ok = s.askedRoot(w, r, q); !ok {
 		return
 	}
 	body, err := s.latestAnswer(r.Context(), lq, answerFor{nonce: nonce, tree: q.Get("sig") == api.SigTree}, oq)
@@ -97,8 +98,7 @@ func (s *Server) handleLatest(w http.ResponseWriter, r *http.Request) {
 // offerQueryOf reads the release control part of a latest question
 // (proto=2: channel, machine, from, force), answering a refusal itself;
 // nil for an installer that did not ask for it.
-func offerQueryOf(w http.ResponseWriter, r *http.Request) (*offerQuery, bool) {
-	q := r.URL.Query()
+func offerQueryOf(w http.ResponseWriter, r *http.Request, q url.Values) (*offerQuery, bool) {
 	if q.Get("proto") != api.LatestProto {
 		return nil, true
 	}

@@ -22,7 +22,7 @@ func (s *Server) handleInstall(w http.ResponseWriter, r *http.Request) {
 	if !at.admitAddr(w, r) {
 		return
 	}
-	root, ok := s.askedRoot(w, r)
+	root, ok := s.askedRoot(w, r, r.URL.Query())
 	if !ok {
 		return
 	}

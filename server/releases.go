@@ -26,7 +26,7 @@ func (s *Server) handleReleases(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusBadRequest, api.CodeBadRequest, i18n.M("os and arch query parameters are required (e.g. ?os=linux&arch=amd64)"))
 		return
 	}
-	root, ok := s.askedRoot(w, r)
+	root, ok := s.askedRoot(w, r, q)
 	if !ok {
 		return
 	}

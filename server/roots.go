@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/aktual/aktual/api"
@@ -15,8 +16,7 @@ import (
 // links: so the "latest" cache keeps one entry per question for every
 // client at the newest root, asked or not. A malformed N is answered 400
 // (false).
-func (s *Server) askedRoot(w http.ResponseWriter, r *http.Request) (int64, bool) {
-	q := r.URL.Query()
+func (s *Server) askedRoot(w http.ResponseWriter, r *http.Request, q url.Values) (int64, bool) {
 	if !q.Has(api.QueryRoot) {
 		return 0, true
 	}
