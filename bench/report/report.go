@@ -233,22 +233,7 @@ func latestRows(r Results) []Row {
 		notMeasured(&p99)
 	}
 
-	nonce := Row{ID: "2c", Measure: "\"latest\" with a fresh nonce each request, as installers ask: requests/s (p99)", Target: "— (not in the issue)"}
-	ours, ok1 = r.Median("latest_nonce.aktuald.rps")
-	p, okp := r.Median("latest_nonce.aktuald.p99_ms")
-	ref, ok2 = r.Median("latest.nginx.rps")
-	if ok1 && ok2 && ref > 0 {
-		nonce.Ours = perSecond(ours)
-		if okp {
-			nonce.Ours += " (p99 " + millis(p) + ")"
-		}
-		nonce.Reference = perSecond(ref) + " (nginx)"
-		nonce.Ratio = fmt.Sprintf("%.2f×", ours/ref)
-		nonce.Result = Info
-	} else {
-		notMeasured(&nonce)
-	}
-	return []Row{rps, p99, nonce}
+	return append([]Row{rps, p99}, nonceRows(r)...)
 }
 
 func reserveRows(r Results) []Row {

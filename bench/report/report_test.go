@@ -20,6 +20,8 @@ latest.aktuald.rps 80000
 latest.nginx.rps 100000
 latest.aktuald.p99_ms 3
 latest.nginx.p99_ms 1.5
+latest_nonce.aktuald.rps 60000
+latest_nonce.aktuald.p99_ms 2.8
 rc.clients 32
 rc.duration_s 10
 rc.sqlite.tps 400
@@ -55,7 +57,8 @@ func TestRows(t *testing.T) {
 		{"1b'", "40.0 MiB", "—", Missed}, // no reference RSS: no ratio, still judged
 		{"2a", "80000/s", "0.80×", Met},
 		{"2b", "3.00 ms", "2.00×", Info},
-		{"2c", "n/a", "—", NotMeasured},
+		{"2c", "60000/s (p99 2.80 ms)", "0.60× (p99 1.9×)", Missed},
+		{"2d", "n/a", "—", NotMeasured},
 		{"3a", "400/s", "0.20×", Missed},
 		{"3b", "1200/s (p99 80.0 ms)", "0.60×", Met},
 		{"3c", "n/a", "—", NotMeasured},
