@@ -136,6 +136,9 @@ const mib = 1 << 20
 // FolderRows are figure 6's rows alone (bench/run --only folder).
 func FolderRows(r Results) []Row { return folderRows(r) }
 
+// ReserveRows are rows 3a–3c alone (bench/run --only pg).
+func ReserveRows(r Results) []Row { return reserveRows(r) }
+
 // Rows computes the table from the raw figures. A figure that is missing
 // leaves its row "not measured" rather than dropping it, so a broken step
 // shows.

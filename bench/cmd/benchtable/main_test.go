@@ -42,3 +42,24 @@ func TestRunRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestRunOnlyPG: --only pg prints rows 3a–3c and nothing else.
+func TestRunOnlyPG(t *testing.T) {
+	raw := filepath.Join(t.TempDir(), "raw.txt")
+	figures := "rc.clients 32\nrc.duration_s 10\nrc.sqlite.tps 3000\nrc.postgres.tps 2000\nrc.postgres_hot.tps 1000\npgbench.tps 8000\nstartup.mean_ms 12\n"
+	if err := os.WriteFile(raw, []byte(figures), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut strings.Builder
+	if code := run([]string{"--only", "pg", raw}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"| 3a |", "| 3b |", "| 3c |", "0.25×"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in the table:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "start-up") {
+		t.Errorf("rows other than 3a–3c:\n%s", out.String())
+	}
+}

@@ -21,10 +21,11 @@
 //
 // Round trips. Each costs CPU in pgx and in a backend, and CPU is what
 // limits the server (docs/benchmarks.md), so the busiest operations spend
-// few: a reserve sends its BEGIN with its lookups and its COMMIT with one
-// statement that does all its writes (pipelined, reserveSQL), and the
-// completion of a held reservation is one statement (finishSQL).
-// TestRoundTrips keeps count.
+// few: the common reserve is one statement committed on its own
+// (reserveAtOnceSQL), any other sends its BEGIN with its lookups and its
+// COMMIT with one statement that does all its writes (pipelined,
+// reserveSQL), and the completion of a held reservation is one statement
+// (finishSQL). TestRoundTrips keeps count.
 //
 // Times. PostgreSQL's timestamptz keeps microseconds, Go's time.Time
 // nanoseconds. Every time is stored as a timestamptz truncated to the

@@ -14,8 +14,10 @@ import (
 	"github.com/aktual/aktual/server/store/storesql"
 )
 
-// Reserve moves one unit remaining → held (see store.ReserveParams), in
-// two round trips: the lookups, then one statement that writes everything
+// Reserve moves one unit remaining → held (see store.ReserveParams). The
+// common case, a new key on an update code that can pay, is one statement
+// and one round trip (reserveAtOnce). Any other is decided here in two
+// round trips: the lookups, then one statement that writes everything
 // (reserveSQL) sent with the COMMIT (which, with a classic session, waits
 // for the statement's answer: three).
 //
@@ -32,6 +34,12 @@ import (
 func (s *Store) Reserve(ctx context.Context, p store.ReserveParams) (store.Reservation, store.Entitlement, error) {
 	if err := p.Validate(); err != nil {
 		return store.Reservation{}, store.Entitlement{}, err
+	}
+	if r, e, done, err := s.reserveAtOnce(ctx, p); done || err != nil {
+		if err != nil {
+			return store.Reservation{}, store.Entitlement{}, fmt.Errorf("reserving %s %s→%s (key %s): %w", p.Product, p.FromVersion, p.ToVersion, p.IdempotencyKey, err)
+		}
+		return r, e, nil
 	}
 	now := store.OrNow(p.Now)
 	var (
