@@ -158,24 +158,13 @@ release-check: release-config
 	AKTUAL_RELEASE_DIST="$$tmp/dist" $(GO) test -count=1 -v -run '^TestReleaseDistIsSigned$$' ./release/ && \
 	echo "release-check: $$bins binaries, $$archives archives, checksums; aktual $$version at $$commit; the Windows binaries signed"
 
-## fuzz: each fuzz target for FUZZTIME (go test -fuzz takes one target per run).
-## On a loaded machine go's fuzzer sometimes ends a clean run with "context
-## deadline exceeded" and no failing input (its own time limit racing a
-## worker): that run is repeated once; a real finding fails at once.
+## fuzz: each fuzz target for FUZZTIME (go test -fuzz takes one target per
+## run), two at a time with one worker each (.ci/fuzz). On a loaded machine
+## go's fuzzer sometimes ends a clean run with "context deadline exceeded"
+## and no failing input (its own time limit racing a worker): that run is
+## repeated once; a real finding fails at once.
 fuzz:
-	@for pkgtarget in $$(grep -rl --include='*_test.go' '^func Fuzz' . | while read f; do \
-			d=$$(dirname $$f); for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do echo "$$d:$$t"; done; done); do \
-		echo "fuzz $$pkgtarget"; \
-		log=$$(mktemp); \
-		$(GO) test -run='^$$' -fuzz="^$${pkgtarget#*:}$$" -fuzztime=$(FUZZTIME) $${pkgtarget%:*} >"$$log" 2>&1; rc=$$?; cat "$$log"; \
-		if [ $$rc -ne 0 ]; then \
-			if grep -q 'context deadline exceeded' "$$log" && ! grep -q 'Failing input written' "$$log"; then \
-				echo "fuzz $$pkgtarget: the fuzzer tripped over its own deadline, no failing input; once more"; \
-				$(GO) test -run='^$$' -fuzz="^$${pkgtarget#*:}$$" -fuzztime=$(FUZZTIME) $${pkgtarget%:*} || { rm -f "$$log"; exit 1; }; \
-			else rm -f "$$log"; exit 1; fi; \
-		fi; \
-		rm -f "$$log"; \
-	done
+	GO='$(GO)' bash .ci/fuzz $(FUZZTIME)
 
 demo:
 	$(GO) run ./cmd/aktual demo
