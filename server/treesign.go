@@ -2,8 +2,8 @@ package server
 
 import (
 	"crypto/ed25519"
+	"runtime"
 	"sync"
-	"time"
 
 	"github.com/aktual/aktual/api"
 )
@@ -26,12 +26,7 @@ type treeSigner struct {
 	last    int // the size of the last batch signed
 }
 
-// treeGather is how long a leader waits for more answers to sign with its
-// own when the last batch held more than one (the server is busy): on two
-// cores a signature lasts about as long as the rest of an answer, so
-// without it the batches stay at two or three and signing keeps a third
-// of the CPU. An idle server never waits.
-const treeGather = 200 * time.Microsecond
+
 
 // treeRequest is one answer waiting for its signature.
 type treeRequest struct {
@@ -69,10 +64,18 @@ func (t *treeSigner) sign(payload []byte, key ed25519.PrivateKey) api.Envelope {
 // the batch it is in, so none waits behind a stream of others.
 func (t *treeSigner) lead() {
 	t.mu.Lock()
-	if t.last > 1 && len(t.pending) < maxTreeBatch {
-		t.mu.Unlock()
-		time.Sleep(treeGather)
-		t.mu.Lock()
+	if t.last > 1 {
+		// Busy: let the goroutines that are running reach the queue
+		// before signing, while it grows (no timer: a sleep's wake-up
+		// costs more than the signature it saves).
+		for n := len(t.pending); n < maxTreeBatch; n = len(t.pending) {
+			t.mu.Unlock()
+			runtime.Gosched()
+			t.mu.Lock()
+			if len(t.pending) == n {
+				break
+			}
+		}
 	}
 	n := min(len(t.pending), maxTreeBatch)
 	t.last = n

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -96,6 +97,7 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 	}
 	logger, flushLog := o.logger(e.errOut)
 	defer flushLog()
+	serverGC()
 	// Held until the database is closed: admin restore refuses meanwhile.
 	release, err := e.holdDatabase()
 	if err != nil {
@@ -349,5 +351,21 @@ func newInitCmd(e *env) *cobra.Command {
 				fmt.Sprintf("Data folder ready: %s\nGive clients the trust file: %s\n", inst.Dir, trust))
 			return nil
 		},
+	}
+}
+
+// serverGCPercent is the garbage collector's target a server runs with
+// unless GOGC says otherwise: its live heap is small (tens of MiB) and
+// every fresh latest answer allocates its body, so at Go's default of 100
+// the collector ran most of the time under load, and a seventh of an
+// answer's CPU went to it (docs/benchmarks.md, "Issue 21"). At 400 the
+// heap may grow to five times what is live, still a few hundred MiB at
+// most.
+const serverGCPercent = 400
+
+// serverGC sets serverGCPercent, unless the operator set GOGC.
+func serverGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(serverGCPercent)
 	}
 }
