@@ -2,16 +2,21 @@ package i18n
 
 import (
 	"strings"
+	"sync"
 
 	"golang.org/x/text/language"
 )
 
-var matcher = language.NewMatcher(Supported)
+// matcher is built on first use, not at start-up (docs/benchmarks.md).
+var matcher = sync.OnceValue(func() language.Matcher { return language.NewMatcher(Supported) })
 
 // Match returns the supported language closest to tag; English when none
 // is close.
 func Match(tag language.Tag) language.Tag {
-	_, i, conf := matcher.Match(tag)
+	if tag == English || tag == Bulgarian {
+		return tag // the common cases, without the matcher
+	}
+	_, i, conf := matcher().Match(tag)
 	if conf == language.No {
 		return English
 	}
@@ -74,7 +79,7 @@ func AcceptLanguage(header string) language.Tag {
 	if err != nil || len(tags) == 0 {
 		return English
 	}
-	if _, i, conf := matcher.Match(tags...); conf != language.No {
+	if _, i, conf := matcher().Match(tags...); conf != language.No {
 		return Supported[i]
 	}
 	return English
@@ -84,7 +89,7 @@ func AcceptLanguage(header string) language.Tag {
 // names a language the messages are not translated into (it is then not
 // taken for English).
 func Supports(tag language.Tag) (language.Tag, bool) {
-	if _, i, conf := matcher.Match(tag); conf != language.No {
+	if _, i, conf := matcher().Match(tag); conf != language.No {
 		return Supported[i], true
 	}
 	return English, false
