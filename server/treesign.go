@@ -2,8 +2,8 @@ package server
 
 import (
 	"crypto/ed25519"
-	"runtime"
 	"sync"
+	"time"
 
 	"github.com/aktual/aktual/api"
 )
@@ -25,6 +25,16 @@ type treeSigner struct {
 	pending []*treeRequest
 	last    int // the size of the last batch signed
 }
+
+// treeGather is how long a leader waits for more answers to sign with its
+// own when the last tree held more than one (the server is busy). Under
+// wrk's 64 connections on two cores, without it a tree held about three
+// answers and the signature still cost 10 µs of each answer's 55; with a
+// millisecond it holds most of the answers in flight, and each answer
+// costs 44 µs, with a lower p99 (the answers are no longer queued behind
+// one signature after another). An idle server never waits: a request
+// that finds no signing under way signs at once.
+const treeGather = time.Millisecond
 
 
 
@@ -64,18 +74,11 @@ func (t *treeSigner) sign(payload []byte, key ed25519.PrivateKey) api.Envelope {
 // the batch it is in, so none waits behind a stream of others.
 func (t *treeSigner) lead() {
 	t.mu.Lock()
-	if t.last > 1 {
-		// Busy: let the goroutines that are running reach the queue
-		// before signing, while it grows (no timer: a sleep's wake-up
-		// costs more than the signature it saves).
-		for n := len(t.pending); n < maxTreeBatch; n = len(t.pending) {
-			t.mu.Unlock()
-			runtime.Gosched()
-			t.mu.Lock()
-			if len(t.pending) == n {
-				break
-			}
-		}
+	if t.last > 1 && len(t.pending) < maxTreeBatch {
+		// Busy: wait for the answers being made meanwhile.
+		t.mu.Unlock()
+		time.Sleep(treeGather)
+		t.mu.Lock()
 	}
 	n := min(len(t.pending), maxTreeBatch)
 	t.last = n
