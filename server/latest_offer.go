@@ -37,6 +37,7 @@ type latestReading struct {
 	// offered (its sha256): a reading is shared by many requests.
 	mu      sync.Mutex
 	patches map[string]*api.PatchOffer
+	notes   map[string]*api.Envelope // decoded release notes, by version (canonical)
 }
 
 // readLatest reads what answers to q are made of.
@@ -108,13 +109,33 @@ func (s *Server) statementFor(ctx context.Context, q latestQuery, rd *latestRead
 	st.Channel, st.Machine = oq.Channel, oq.Machine
 	st.Rollout, st.Critical, st.Withheld, st.Path = offer.Rollout, offer.Control.Critical, offer.Withheld, offer.Path
 	if len(offer.Control.Notes) > 0 {
-		var notes api.Envelope
-		if err := json.Unmarshal(offer.Control.Notes, &notes); err != nil {
+		notes, err := rd.notesOf(offer.Control)
+		if err != nil {
 			return api.LatestStatement{}, &latestError{"decoding stored release notes", err}
 		}
-		st.Notes = &notes
+		st.Notes = notes
 	}
 	return st, nil
+}
+
+// notesOf is c's signed notes, decoded once per reading: every answer that
+// offers the release carries them.
+func (rd *latestReading) notesOf(c store.ReleaseControl) (*api.Envelope, error) {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	key := api.CanonicalVersion(c.Version)
+	if n, ok := rd.notes[key]; ok {
+		return n, nil
+	}
+	var notes api.Envelope
+	if err := json.Unmarshal(c.Notes, &notes); err != nil {
+		return nil, err
+	}
+	if rd.notes == nil {
+		rd.notes = map[string]*api.Envelope{}
+	}
+	rd.notes[key] = &notes
+	return &notes, nil
 }
 
 // patchOffer is the patch from the question's current file to the
