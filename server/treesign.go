@@ -36,8 +36,6 @@ type treeSigner struct {
 // that finds no signing under way signs at once.
 const treeGather = time.Millisecond
 
-
-
 // treeRequest is one answer waiting for its signature.
 type treeRequest struct {
 	payload []byte
