@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aktual/aktual/api"
 )
@@ -42,5 +43,46 @@ func TestTreeSignerKeysAndPayloads(t *testing.T) {
 	wg.Wait()
 	if ts.busy || len(ts.pending) != 0 {
 		t.Errorf("after all: busy %v, %d pending", ts.busy, len(ts.pending))
+	}
+}
+
+// A leader that finds no signing under way signs at once, even right after
+// a busy spell; one handed the lead with answers waiting, after a tree of
+// more than one, waits for the answers in flight.
+func TestTreeSignerWaitsOnlyWhenBusy(t *testing.T) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waits int
+	ts := treeSigner{last: 50, sleep: func(time.Duration) { waits++ }}
+	ts.sign([]byte(`{"n":1}`), key)
+	if waits != 0 {
+		t.Fatalf("an idle server's request waited %d times", waits)
+	}
+	// Busy: a leader is signing; two requests queue behind it.
+	ts.mu.Lock()
+	ts.busy, ts.last = true, 2
+	ts.mu.Unlock()
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() { ts.sign(fmt.Appendf(nil, `{"n":%d}`, i+2), key) })
+	}
+	for {
+		ts.mu.Lock()
+		n := len(ts.pending)
+		ts.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ts.mu.Lock()
+	ts.pending[0].lead = true // what the busy leader does when it ends
+	close(ts.pending[0].done)
+	ts.mu.Unlock()
+	wg.Wait()
+	if waits != 1 {
+		t.Errorf("the handed leader of a busy server waited %d times, want 1", waits)
 	}
 }
