@@ -1,0 +1,155 @@
+package bsdiff
+
+import (
+	"cmp"
+	"encoding/binary"
+	"math/bits"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+)
+
+// The diff's index of the old file: a sparse suffix array. bsdiff's own
+// (qsufsort) holds two machine words per byte of the old file, 16 times
+// its size; this one holds a 4-byte position for every indexStep-th byte,
+// once the old file's size. A match that starts between two indexed
+// positions is found a few bytes later, at the next one, and the diff's
+// backward extension takes back the bytes before it: on executables the
+// patches are within a percent of the full index's (docs/benchmarks.md,
+// issue 21).
+const (
+	indexStep = 4
+	// sortDepth bounds how far two suffixes are compared: past it they
+	// count as equal, so a long run of one byte sorts in n log n
+	// comparisons of sortDepth bytes, not of the run's length. Entries
+	// that tie all match at least this long, a match the diff takes
+	// whichever it finds.
+	sortDepth = 256
+	// maxOldSize: positions are 32-bit.
+	maxOldSize = 1<<32 - 1
+)
+
+// sparseIndex holds the positions of old that are multiples of
+// indexStep, ordered by the suffix of old that starts there (its first
+// sortDepth bytes; ties by position).
+type sparseIndex struct {
+	old []byte
+	pos []uint32
+}
+
+// newSparseIndex sorts old's indexed suffixes: a counting sort on their
+// first two bytes, then each bucket sorted apart, on all cores.
+func newSparseIndex(old []byte) *sparseIndex {
+	n := (len(old) + indexStep - 1) / indexStep
+	pos := make([]uint32, n)
+	start := make([]int, 1<<16+1)
+	for i := 0; i < len(old); i += indexStep {
+		start[bucketOf(old, i)+1]++
+	}
+	for b := 1; b < len(start); b++ {
+		start[b] += start[b-1]
+	}
+	next := slices.Clone(start[:1<<16])
+	for i := 0; i < len(old); i += indexStep {
+		b := bucketOf(old, i)
+		pos[next[b]] = uint32(i)
+		next[b]++
+	}
+	sortBuckets(old, pos, start)
+	return &sparseIndex{old: old, pos: pos}
+}
+
+// bucketOf is the first two bytes of old[i:], a suffix of one byte
+// before all longer ones that start with that byte.
+func bucketOf(old []byte, i int) int {
+	if i+1 < len(old) {
+		return int(old[i])<<8 | int(old[i+1])
+	}
+	return int(old[i]) << 8
+}
+
+// sortBuckets sorts each bucket of pos (bounded by start) by suffix.
+func sortBuckets(old []byte, pos []uint32, start []int) {
+	var wg sync.WaitGroup
+	work := make(chan [2]int, 64)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for r := range work {
+				b := pos[r[0]:r[1]]
+				slices.SortFunc(b, func(x, y uint32) int {
+					if c := comparePrefix(old[x:], old[y:], sortDepth); c != 0 {
+						return c
+					}
+					return cmp.Compare(x, y)
+				})
+			}
+		})
+	}
+	for b := range len(start) - 1 {
+		if start[b+1]-start[b] > 1 {
+			work <- [2]int{start[b], start[b+1]}
+		}
+	}
+	close(work)
+	wg.Wait()
+}
+
+// search finds a longest match of nb's start among the indexed suffixes:
+// the old file's position and the match's length (0, 0 when none).
+func (x *sparseIndex) search(nb []byte) (pos, n int) {
+	if len(x.pos) == 0 {
+		return 0, 0
+	}
+	i := sort.Search(len(x.pos), func(i int) bool {
+		return comparePrefix(x.old[x.pos[i]:], nb, sortDepth) >= 0
+	})
+	// The longest match is next to where nb would sort: just before or
+	// at it.
+	for _, j := range [2]int{i - 1, i} {
+		if j < 0 || j >= len(x.pos) {
+			continue
+		}
+		p := int(x.pos[j])
+		if m := matchLen(x.old[p:], nb); m > n {
+			pos, n = p, m
+		}
+	}
+	return pos, n
+}
+
+// comparePrefix compares a and b as bytes.Compare does, but over their
+// first depth bytes only.
+func comparePrefix(a, b []byte, depth int) int {
+	n := min(len(a), len(b), depth)
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		x, y := binary.BigEndian.Uint64(a[i:]), binary.BigEndian.Uint64(b[i:])
+		if x != y {
+			return cmp.Compare(x, y)
+		}
+	}
+	for ; i < n; i++ {
+		if a[i] != b[i] {
+			return cmp.Compare(a[i], b[i])
+		}
+	}
+	if n == depth {
+		return 0
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// matchLen is the length of a's and b's common prefix.
+func matchLen(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
+			return i + bits.TrailingZeros64(x)/8
+		}
+	}
+	for ; i < n && a[i] == b[i]; i++ {
+	}
+	return i
+}
