@@ -36,6 +36,10 @@ const (
 type sparseIndex struct {
 	old []byte
 	pos []uint32
+	// bucket[b] is where the suffixes starting with the two bytes b
+	// begin in pos: a search starts there, and in unmatched data (where
+	// bsdiff searches at every byte) does a few steps, not 23.
+	bucket []int32
 }
 
 // newSparseIndex sorts old's indexed suffixes: a counting sort on their
@@ -57,7 +61,11 @@ func newSparseIndex(old []byte) *sparseIndex {
 		next[b]++
 	}
 	sortBuckets(old, pos, start)
-	return &sparseIndex{old: old, pos: pos}
+	bucket := make([]int32, len(start))
+	for b, v := range start {
+		bucket[b] = int32(v) // the file is at most 4 GiB: 1 Gi entries
+	}
+	return &sparseIndex{old: old, pos: pos, bucket: bucket}
 }
 
 // bucketOf is the first two bytes of old[i:], a suffix of one byte
@@ -98,16 +106,25 @@ func sortBuckets(old []byte, pos []uint32, start []int) {
 // search finds a longest match of nb's start among the indexed suffixes:
 // the old file's position and the match's length (0, 0 when none).
 func (x *sparseIndex) search(nb []byte) (pos, n int) {
-	if len(x.pos) == 0 {
+	lo, hi := 0, len(x.pos)
+	if len(nb) >= 2 {
+		// A match of two bytes or more is in nb's bucket; when the
+		// bucket is empty, the whole index holds the best of one byte.
+		b := int(nb[0])<<8 | int(nb[1])
+		if l, h := int(x.bucket[b]), int(x.bucket[b+1]); l < h {
+			lo, hi = l, h
+		}
+	}
+	if lo == hi {
 		return 0, 0
 	}
-	i := sort.Search(len(x.pos), func(i int) bool {
-		return comparePrefix(x.old[x.pos[i]:], nb, sortDepth) >= 0
+	i := lo + sort.Search(hi-lo, func(i int) bool {
+		return comparePrefix(x.old[x.pos[lo+i]:], nb, sortDepth) >= 0
 	})
 	// The longest match is next to where nb would sort: just before or
 	// at it.
 	for _, j := range [2]int{i - 1, i} {
-		if j < 0 || j >= len(x.pos) {
+		if j < lo || j >= hi {
 			continue
 		}
 		p := int(x.pos[j])
