@@ -24,8 +24,9 @@ func Diff(old, new io.Reader, patch io.Writer) error {
 // DiffBytes writes to patch a bsdiff 4 patch that turns old into new,
 // the patch bsdiff 4.3 would make but for where a match may start (see
 // sparseIndex). Besides the two files it holds about the old file's size
-// (the index) and the compressed patch; it runs the bzip2 program, which
-// must be on PATH, three times at once to compress the patch's streams.
+// (the index); it runs the bzip2 program, which must be on PATH, three
+// times at once to compress the patch's streams into temporary files,
+// then copies them to patch.
 func DiffBytes(ctx context.Context, old, new []byte, patch io.Writer) error {
 	if len(old) > maxOldSize {
 		return fmt.Errorf("the old file is larger than %d bytes, the most a patch is made from", int64(maxOldSize))
@@ -34,22 +35,21 @@ func DiffBytes(ctx context.Context, old, new []byte, patch io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer s.remove()
 	err = scan(ctx, newSparseIndex(old), new, s)
-	ctrl, diff, extra, cerr := s.close()
-	if err = errors.Join(err, cerr); err != nil {
+	lens, ferr := s.finish()
+	if err = errors.Join(err, ferr); err != nil {
 		return err
 	}
 	var hdr [bsdiffHeaderSize]byte
 	copy(hdr[:], bsdiffMagic)
-	offtout(int64(len(ctrl)), hdr[8:16])
-	offtout(int64(len(diff)), hdr[16:24])
+	offtout(lens[0], hdr[8:16])
+	offtout(lens[1], hdr[16:24])
 	offtout(int64(len(new)), hdr[24:32])
-	for _, b := range [][]byte{hdr[:], ctrl, diff, extra} {
-		if _, err := patch.Write(b); err != nil {
-			return err
-		}
+	if _, err := patch.Write(hdr[:]); err != nil {
+		return err
 	}
-	return nil
+	return s.writeTo(patch)
 }
 
 // offtout encodes bsdiff's 8-byte sign-magnitude little-endian integer.

@@ -7,25 +7,26 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 )
 
 // streams compresses a patch's three streams as the diff makes them, each
-// through a bzip2 process of its own: nothing of the diff or extra bytes
-// is held but a buffer's worth, only the compressed streams, which are
-// the patch.
+// through a bzip2 process of its own into a temporary file: nothing of the
+// patch is held in memory but a buffer's worth, however large it grows
+// (on unrelated files, about the new file's size).
 type streams struct {
 	ctrl, diffs, extras *bzip2Stream
 	scratch             []byte
 }
 
 // bzip2Stream is one bzip2 process: written through a buffer, its output
-// gathered in out.
+// in a temporary file.
 type bzip2Stream struct {
 	cmd *exec.Cmd
 	in  io.WriteCloser
 	buf *bufio.Writer
-	out bytes.Buffer
+	out *os.File
 	err bytes.Buffer
 }
 
@@ -34,7 +35,8 @@ func startStreams(ctx context.Context) (*streams, error) {
 	for _, p := range []**bzip2Stream{&s.ctrl, &s.diffs, &s.extras} {
 		b, err := startBzip2(ctx)
 		if err != nil {
-			s.close()
+			s.finish()
+			s.remove()
 			return nil, err
 		}
 		*p = b
@@ -43,40 +45,76 @@ func startStreams(ctx context.Context) (*streams, error) {
 }
 
 func startBzip2(ctx context.Context) (*bzip2Stream, error) {
-	b := &bzip2Stream{cmd: exec.CommandContext(ctx, "bzip2", "-c")}
-	b.cmd.Stdout, b.cmd.Stderr = &b.out, &b.err
-	in, err := b.cmd.StdinPipe()
+	out, err := os.CreateTemp("", "aktual-bsdiff-*")
 	if err != nil {
 		return nil, err
 	}
+	b := &bzip2Stream{cmd: exec.CommandContext(ctx, "bzip2", "-c"), out: out}
+	b.cmd.Stdout, b.cmd.Stderr = out, &b.err
+	in, err := b.cmd.StdinPipe()
+	if err != nil {
+		b.remove()
+		return nil, err
+	}
 	if err := b.cmd.Start(); err != nil {
+		b.remove()
 		return nil, fmt.Errorf("compressing the patch needs the bzip2 program: %w", err)
 	}
 	b.in, b.buf = in, bufio.NewWriterSize(in, 64<<10)
 	return b, nil
 }
 
-// finish ends the input and waits for the compressed stream.
-func (b *bzip2Stream) finish() ([]byte, error) {
+// finish ends the input, waits for the compressed stream and returns its
+// length.
+func (b *bzip2Stream) finish() (int64, error) {
 	if b == nil {
-		return nil, nil
+		return 0, nil
 	}
 	err := b.buf.Flush()
 	err = errors.Join(err, b.in.Close())
 	if werr := b.cmd.Wait(); werr != nil {
-		err = fmt.Errorf("bzip2: %w %s", werr, bytes.TrimSpace(b.err.Bytes()))
+		err = errors.Join(err, fmt.Errorf("bzip2: %w %s", werr, bytes.TrimSpace(b.err.Bytes())))
 	}
-	return b.out.Bytes(), err
+	n, serr := b.out.Seek(0, io.SeekCurrent)
+	return n, errors.Join(err, serr)
 }
 
-// close finishes all three streams (also after a failure: no process is
-// left behind) and returns the compressed control, diff and extra
-// streams.
-func (s *streams) close() (ctrl, diff, extra []byte, err error) {
-	ctrl, e1 := s.ctrl.finish()
-	diff, e2 := s.diffs.finish()
-	extra, e3 := s.extras.finish()
-	return ctrl, diff, extra, errors.Join(e1, e2, e3)
+func (b *bzip2Stream) remove() {
+	if b != nil {
+		b.out.Close()
+		os.Remove(b.out.Name())
+	}
+}
+
+// finish finishes all three streams (also after a failure: no process is
+// left behind) and returns the lengths of the compressed control, diff and
+// extra streams.
+func (s *streams) finish() (lens [3]int64, err error) {
+	var errs [3]error
+	for i, b := range []*bzip2Stream{s.ctrl, s.diffs, s.extras} {
+		lens[i], errs[i] = b.finish()
+	}
+	return lens, errors.Join(errs[:]...)
+}
+
+// remove deletes the temporary files.
+func (s *streams) remove() {
+	for _, b := range []*bzip2Stream{s.ctrl, s.diffs, s.extras} {
+		b.remove()
+	}
+}
+
+// writeTo writes the three compressed streams, in order, to w.
+func (s *streams) writeTo(w io.Writer) error {
+	for _, b := range []*bzip2Stream{s.ctrl, s.diffs, s.extras} {
+		if _, err := b.out.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := io.Copy(w, b.out); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // control writes one control entry: add, copy, seek.
