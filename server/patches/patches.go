@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -53,7 +54,7 @@ type Policy struct {
 	// 0 means DefaultMinSize.
 	MinSize int64
 	// MaxSize: files larger than this are not diffed, as a diff holds
-	// about 3.5 times the file's size in memory (see docs/delta.md).
+	// about 3 times the file's size in memory (see docs/delta.md).
 	// 0 means DefaultMaxSize.
 	MaxSize int64
 }
@@ -166,12 +167,11 @@ func (m *Maker) patchesTo(ctx context.Context, to store.Release, rs []store.Rele
 		if ctx.Err() != nil {
 			break
 		}
+		// A diff's peak is the two files and its index, about 3 times
+		// the file's size: garbage left by the publish or by the diff
+		// before is returned first, so as not to add to it.
+		debug.FreeOSMemory()
 		res := m.makePatch(ctx, from, to)
-		if res.Seconds > 0 {
-			// A diff leaves some 3 times the file's size as garbage:
-			// returned now, the next diff's peak is one diff's, not two.
-			debug.FreeOSMemory()
-		}
 		if onPatch != nil {
 			onPatch(res)
 		}
@@ -220,7 +220,7 @@ func (m *Maker) makePatch(ctx context.Context, from, to store.Release) Result {
 		res.Skipped = fmt.Sprintf("the release is smaller than %d bytes: a whole download costs about what a patch does", pol.minSize())
 		return res
 	case from.Size > pol.maxSize() || to.Size > pol.maxSize():
-		res.Skipped = fmt.Sprintf("a file is larger than the patch limit of %g MiB (a diff needs about 3.5 times the size in memory)", float64(pol.maxSize())/(1<<20))
+		res.Skipped = fmt.Sprintf("a file is larger than the patch limit of %g MiB (a diff needs about 3 times the size in memory)", float64(pol.maxSize())/(1<<20))
 		return res
 	}
 	if _, err := exec.LookPath("bzip2"); err != nil {
@@ -260,17 +260,9 @@ func (m *Maker) makePatch(ctx context.Context, from, to store.Release) Result {
 // both against their releases' sha256 and size, and proves the patch by
 // applying it with the code the installer runs (bsdiff.Apply). Each file
 // is read into a buffer of exactly its release's size: with the diff's
-// index, about 3.5 times the file's size at the peak.
+// index, about 3 times the file's size at the peak.
 func (m *Maker) diff(ctx context.Context, from, to store.Release) ([]byte, error) {
-	var old, new []byte
-	err := m.readBlobs(ctx, []store.Release{from, to}, func(r []io.Reader) error {
-		var err error
-		if old, err = readSized(r[0], from.Size); err != nil {
-			return err
-		}
-		new, err = readSized(r[1], to.Size)
-		return err
-	})
+	old, new, err := m.readPair(ctx, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("computing the patch from %s to %s: %w", from.Version, to.Version, err)
 	}
@@ -278,6 +270,10 @@ func (m *Maker) diff(ctx context.Context, from, to store.Release) ([]byte, error
 	if err := bsdiff.DiffBytes(ctx, old, new, &patch); err != nil {
 		return nil, fmt.Errorf("computing the patch from %s to %s: %w", from.Version, to.Version, err)
 	}
+	// The new file and the diff's index are garbage now: collected before
+	// the proof's bzip2 readers (some 11 MB) are made, they are not added
+	// to the peak.
+	runtime.GC()
 	h := sha256.New()
 	var n int64
 	err = bsdiff.Apply(ctx, bytes.NewReader(old), int64(len(old)), bytes.NewReader(patch.Bytes()), int64(patch.Len()),
@@ -289,6 +285,19 @@ func (m *Maker) diff(ctx context.Context, from, to store.Release) ([]byte, error
 		return nil, fmt.Errorf("the patch from %s to %s does not make %s's bytes; not stored", from.Version, to.Version, to.Version)
 	}
 	return patch.Bytes(), nil
+}
+
+// readPair reads both releases' bytes, checked.
+func (m *Maker) readPair(ctx context.Context, from, to store.Release) (old, new []byte, err error) {
+	err = m.readBlobs(ctx, []store.Release{from, to}, func(r []io.Reader) error {
+		var err error
+		if old, err = readSized(r[0], from.Size); err != nil {
+			return err
+		}
+		new, err = readSized(r[1], to.Size)
+		return err
+	})
+	return old, new, err
 }
 
 // readSized reads r whole into a buffer of size bytes, allocated once (a
