@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 )
 
 // Diff writes to patch a bsdiff 4 patch that turns old into new: it reads
@@ -46,6 +47,10 @@ func DiffBytes(ctx context.Context, old, new []byte, patch io.Writer) error {
 	offtout(lens[0], hdr[8:16])
 	offtout(lens[1], hdr[16:24])
 	offtout(int64(len(new)), hdr[24:32])
+	// The index is garbage now: collected, its memory takes the patch as
+	// the caller buffers it (a large one, as with compressed debug
+	// information, would otherwise add to the peak).
+	runtime.GC()
 	if _, err := patch.Write(hdr[:]); err != nil {
 		return err
 	}
