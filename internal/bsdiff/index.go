@@ -18,8 +18,8 @@ import (
 // backward extension takes back the bytes before it: on executables the
 // patches are within 2% of bsdiff's (docs/benchmarks.md, issue 21). 5, not
 // 4: as large as 4's on aktual's builds, 5 MB less for 23.5 MB, and an odd
-// step meets every alignment of 4- and 8-byte fields; 8 made patches 3%
-// larger.
+// step meets every alignment of 4- and 8-byte fields; 8 made aktual's
+// patch 3% larger.
 const (
 	indexStep = 5
 	// sortDepth bounds how far two suffixes are compared: past it they
