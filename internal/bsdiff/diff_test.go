@@ -94,7 +94,7 @@ func TestDiffRoundTrip(t *testing.T) {
 func TestDiffSmallChangeSmallPatch(t *testing.T) {
 	needBzip2(t)
 	r := rand.New(rand.NewPCG(4, 21))
-	old := program(r, 64<<10)
+	old := program(r, 32<<10)
 	for _, c := range []struct {
 		name string
 		new  []byte
@@ -140,7 +140,7 @@ func TestDiffCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	r := rand.New(rand.NewPCG(1, 2))
-	old := program(r, 64<<10)
+	old := program(r, 16<<10)
 	var p bytes.Buffer
 	if err := DiffBytes(ctx, old, mutate(r, old), &p); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled diff: %v", err)
