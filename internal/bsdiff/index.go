@@ -1,6 +1,7 @@
 package bsdiff
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"math/bits"
@@ -79,30 +80,43 @@ func bucketOf(old []byte, i int) int {
 	return int(old[i]) << 8
 }
 
-// sortBuckets sorts each bucket of pos (bounded by start) by suffix.
+// sortBuckets sorts each bucket of pos (bounded by start) by suffix, on
+// all cores, handing out runs of buckets of some thousands of entries
+// (most buckets of an executable hold a handful).
 func sortBuckets(old []byte, pos []uint32, start []int) {
 	var wg sync.WaitGroup
 	work := make(chan [2]int, 64)
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for r := range work {
-				b := pos[r[0]:r[1]]
-				slices.SortFunc(b, func(x, y uint32) int {
-					if c := comparePrefix(old[x:], old[y:], sortDepth); c != 0 {
-						return c
-					}
-					return cmp.Compare(x, y)
-				})
+				for b := r[0]; b < r[1]; b++ {
+					sortBucket(old, pos[start[b]:start[b+1]])
+				}
 			}
 		})
 	}
+	const run = 1 << 12
+	from := 0
 	for b := range len(start) - 1 {
-		if start[b+1]-start[b] > 1 {
-			work <- [2]int{start[b], start[b+1]}
+		if start[b+1]-start[from] >= run || b == len(start)-2 {
+			work <- [2]int{from, b + 1}
+			from = b + 1
 		}
 	}
 	close(work)
 	wg.Wait()
+}
+
+func sortBucket(old []byte, b []uint32) {
+	if len(b) < 2 {
+		return
+	}
+	slices.SortFunc(b, func(x, y uint32) int {
+		if c := comparePrefix(old[x:], old[y:], sortDepth); c != 0 {
+			return c
+		}
+		return cmp.Compare(x, y)
+	})
 }
 
 // search finds a longest match of nb's start among the indexed suffixes:
@@ -141,20 +155,8 @@ func (x *sparseIndex) search(nb []byte) (pos, n int) {
 // first depth bytes only.
 func comparePrefix(a, b []byte, depth int) int {
 	n := min(len(a), len(b), depth)
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		x, y := binary.BigEndian.Uint64(a[i:]), binary.BigEndian.Uint64(b[i:])
-		if x != y {
-			return cmp.Compare(x, y)
-		}
-	}
-	for ; i < n; i++ {
-		if a[i] != b[i] {
-			return cmp.Compare(a[i], b[i])
-		}
-	}
-	if n == depth {
-		return 0
+	if c := bytes.Compare(a[:n], b[:n]); c != 0 || n == depth {
+		return c
 	}
 	return cmp.Compare(len(a), len(b))
 }
