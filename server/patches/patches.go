@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aktual/aktual/api"
@@ -65,6 +66,11 @@ const (
 	DefaultMinSize = 1 << 20
 	DefaultMaxSize = 64 << 20
 )
+
+// diffing lets one diff run at a time in the process, whatever Maker
+// asks: two publishes at once (admin API) would otherwise hold two diffs'
+// memory, and the bound of about 3 times the file is per process.
+var diffing sync.Mutex
 
 // maxPatchShare is the largest patch kept, in percent of the whole file: a
 // patch must save at least a fifth of the download to be worth its risk of
@@ -227,9 +233,11 @@ func (m *Maker) makePatch(ctx context.Context, from, to store.Release) Result {
 		res.Error = "computing a patch needs the bzip2 program on PATH (bsdiff compresses with it): install it (Debian: apt-get install bzip2), or publish with --patches 0"
 		return res
 	}
+	diffing.Lock()
 	start := time.Now()
 	patch, err := m.diff(ctx, from, to)
 	res.Seconds = time.Since(start).Seconds()
+	diffing.Unlock()
 	if err != nil {
 		res.Error = err.Error()
 		return res
