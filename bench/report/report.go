@@ -286,6 +286,8 @@ func patchRows(r Results) []Row {
 		patchRow(r, "patch", Row{ID: "5a", Target: fmt.Sprintf("≤ %.0f%%", targetPatchShare*100),
 			Measure: "delta patch size / full size: aktual 1.0.0 → 1.0.1 (only -X Version differs)"}),
 		code,
+		patchMemoryRow(r), // patch.go
+		patchZstdRow(r),
 	}
 }
 

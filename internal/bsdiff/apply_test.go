@@ -167,20 +167,6 @@ func TestApplyStopsWhenCancelled(t *testing.T) {
 	}
 }
 
-// offtout encodes bsdiff's sign-magnitude integer (the inverse of offtin).
-func offtout(v int64, b []byte) {
-	neg := v < 0
-	if neg {
-		v = -v
-	}
-	for i := range 8 {
-		b[i] = byte(v >> (8 * i))
-	}
-	if neg {
-		b[7] |= 0x80
-	}
-}
-
 func FuzzParseHeader(f *testing.F) {
 	hdr := func(ctrl, diff, size int64) []byte {
 		b := append([]byte(bsdiffMagic), make([]byte, 24)...)

@@ -13,9 +13,11 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aktual/aktual/api"
@@ -52,8 +54,8 @@ type Policy struct {
 	// download of it costs about what a patch's extra request does.
 	// 0 means DefaultMinSize.
 	MinSize int64
-	// MaxSize: files larger than this are not diffed, as bsdiff holds
-	// about 21 times the file's size in memory (see docs/delta.md).
+	// MaxSize: files larger than this are not diffed, as a diff holds
+	// about 3 times the file's size in memory (see docs/delta.md).
 	// 0 means DefaultMaxSize.
 	MaxSize int64
 }
@@ -64,6 +66,11 @@ const (
 	DefaultMinSize = 1 << 20
 	DefaultMaxSize = 64 << 20
 )
+
+// diffing lets one diff run at a time in the process, whatever Maker
+// asks: two publishes at once (admin API) would otherwise hold two diffs'
+// memory, and the bound of about 3 times the file is per process.
+var diffing sync.Mutex
 
 // maxPatchShare is the largest patch kept, in percent of the whole file: a
 // patch must save at least a fifth of the download to be worth its risk of
@@ -166,12 +173,11 @@ func (m *Maker) patchesTo(ctx context.Context, to store.Release, rs []store.Rele
 		if ctx.Err() != nil {
 			break
 		}
+		// A diff's peak is the two files and its index, about 3 times
+		// the file's size: garbage left by the publish or by the diff
+		// before is returned first, so as not to add to it.
+		debug.FreeOSMemory()
 		res := m.makePatch(ctx, from, to)
-		if res.Seconds > 0 {
-			// A diff leaves some 20 times the file's size as garbage:
-			// returned now, the next diff's peak is one diff's, not two.
-			debug.FreeOSMemory()
-		}
 		if onPatch != nil {
 			onPatch(res)
 		}
@@ -220,16 +226,18 @@ func (m *Maker) makePatch(ctx context.Context, from, to store.Release) Result {
 		res.Skipped = fmt.Sprintf("the release is smaller than %d bytes: a whole download costs about what a patch does", pol.minSize())
 		return res
 	case from.Size > pol.maxSize() || to.Size > pol.maxSize():
-		res.Skipped = fmt.Sprintf("a file is larger than the patch limit of %g MiB (bsdiff needs about 21 times the size in memory)", float64(pol.maxSize())/(1<<20))
+		res.Skipped = fmt.Sprintf("a file is larger than the patch limit of %g MiB (a diff needs about 3 times the size in memory)", float64(pol.maxSize())/(1<<20))
 		return res
 	}
 	if _, err := exec.LookPath("bzip2"); err != nil {
 		res.Error = "computing a patch needs the bzip2 program on PATH (bsdiff compresses with it): install it (Debian: apt-get install bzip2), or publish with --patches 0"
 		return res
 	}
+	diffing.Lock()
 	start := time.Now()
 	patch, err := m.diff(ctx, from, to)
 	res.Seconds = time.Since(start).Seconds()
+	diffing.Unlock()
 	if err != nil {
 		res.Error = err.Error()
 		return res
@@ -258,20 +266,25 @@ func (m *Maker) makePatch(ctx context.Context, from, to store.Release) Result {
 
 // diff computes the bsdiff patch between two releases' bytes, checking
 // both against their releases' sha256 and size, and proves the patch by
-// applying it with the code the installer runs (bsdiff.Apply).
+// applying it with the code the installer runs (bsdiff.Apply). Each file
+// is read into a buffer of exactly its release's size: with the diff's
+// index, about 3 times the file's size at the peak.
 func (m *Maker) diff(ctx context.Context, from, to store.Release) ([]byte, error) {
-	var patch, old bytes.Buffer
-	err := m.readBlobs(ctx, []store.Release{from, to}, func(r []io.Reader) error {
-		// The old file is kept as it is read, for the proof: bsdiff
-		// holds far more than it in memory already.
-		return bsdiff.Diff(io.TeeReader(r[0], &old), r[1], &patch)
-	})
+	old, new, err := m.readPair(ctx, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("computing the patch from %s to %s: %w", from.Version, to.Version, err)
 	}
+	var patch bytes.Buffer
+	if err := bsdiff.DiffBytes(ctx, old, new, &patch); err != nil {
+		return nil, fmt.Errorf("computing the patch from %s to %s: %w", from.Version, to.Version, err)
+	}
+	// The new file and the diff's index are garbage now: collected before
+	// the proof's bzip2 readers (some 11 MB) are made, they are not added
+	// to the peak.
+	runtime.GC()
 	h := sha256.New()
 	var n int64
-	err = bsdiff.Apply(ctx, bytes.NewReader(old.Bytes()), int64(old.Len()), bytes.NewReader(patch.Bytes()), int64(patch.Len()),
+	err = bsdiff.Apply(ctx, bytes.NewReader(old), int64(len(old)), bytes.NewReader(patch.Bytes()), int64(patch.Len()),
 		io.MultiWriter(h, countWriter{&n}), to.Size)
 	switch {
 	case err != nil:
@@ -280,6 +293,35 @@ func (m *Maker) diff(ctx context.Context, from, to store.Release) ([]byte, error
 		return nil, fmt.Errorf("the patch from %s to %s does not make %s's bytes; not stored", from.Version, to.Version, to.Version)
 	}
 	return patch.Bytes(), nil
+}
+
+// readPair reads both releases' bytes, checked.
+func (m *Maker) readPair(ctx context.Context, from, to store.Release) (old, new []byte, err error) {
+	err = m.readBlobs(ctx, []store.Release{from, to}, func(r []io.Reader) error {
+		var err error
+		if old, err = readSized(r[0], from.Size); err != nil {
+			return err
+		}
+		new, err = readSized(r[1], to.Size)
+		return err
+	})
+	return old, new, err
+}
+
+// readSized reads r whole into a buffer of size bytes, allocated once (a
+// growing buffer would hold up to twice that). Bytes past size are read
+// and dropped, so that readBlobs's check sees the file's true length.
+func readSized(r io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, size)
+	n, err := io.ReadFull(r, b)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return b[:n], nil // shorter than published: readBlobs says so
+	case err != nil:
+		return nil, err
+	}
+	_, err = io.Copy(io.Discard, r)
+	return b, err
 }
 
 // readBlobs runs fn on readers of the releases' bytes — from the blob

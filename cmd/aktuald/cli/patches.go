@@ -17,7 +17,7 @@ type patchFlags struct {
 
 func (f *patchFlags) add(fs *pflag.FlagSet) {
 	fs.Int64Var(&f.minKiB, "patch-min-kib", patches.DefaultMinSize>>10, "make no patch to a release smaller than this (KiB): a whole download costs about what a patch does")
-	fs.Int64Var(&f.maxMiB, "patch-max-mib", patches.DefaultMaxSize>>20, "diff no file larger than this (MiB): bsdiff needs about 21 times the file's size in memory")
+	fs.Int64Var(&f.maxMiB, "patch-max-mib", patches.DefaultMaxSize>>20, "diff no file larger than this (MiB): a diff needs about 3 times the file's size in memory")
 }
 
 func (f *patchFlags) policy(from int) (patches.Policy, error) {
