@@ -370,9 +370,10 @@ func reportRecovered(P *i18n.Printer, p printer, recs []updater.Recovered) int {
 func newVersionCmd(ios *IOStreams) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "version",
-		Short: ios.P.Sprintf("Print aktual's version"),
-		Args:  cobra.NoArgs,
+		Use:         "version",
+		Short:       ios.P.Sprintf("Print aktual's version"),
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{annotationOnlyPrints: "yes"},
 		Run: func(*cobra.Command, []string) {
 			info := buildinfo.Read(Version)
 			if asJSON {

@@ -35,6 +35,9 @@ type IOStreams struct {
 
 	lines   *bufio.Reader
 	pending chan lineResult // a read still in flight from an interrupted prompt
+	// watchSignals starts turning Ctrl-C into a clean stop (Main); nil
+	// when the caller cancels the context itself (tests).
+	watchSignals func()
 }
 
 type lineResult struct {

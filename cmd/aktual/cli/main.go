@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/aktual/aktual/internal/buildinfo"
@@ -42,21 +43,36 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ios := NewIOStreams(stdin, stdout, stderr)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		if _, ok := <-sigs; !ok {
-			return
-		}
-		cancel()
-		if _, ok := <-sigs; ok {
-			fmt.Fprintln(ios.ErrOut, "\n"+ios.P.Sprintf("aktual: stopped at once. Anything unfinished is finished by the next run, or by aktual recover."))
-			os.Exit(ExitInterrupted)
+	// Watched from the moment a command that does work starts
+	// (PersistentPreRunE): one that only prints (aktual version) is
+	// stopped by Ctrl-C as any program is, and starts without the
+	// signal-handling thread (docs/benchmarks.md, "Issue 21").
+	var sigs chan os.Signal
+	ios.watchSignals = sync.OnceFunc(func() {
+		sigs = make(chan os.Signal, 2)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			if _, ok := <-sigs; !ok {
+				return
+			}
+			cancel()
+			if _, ok := <-sigs; ok {
+				fmt.Fprintln(ios.ErrOut, "\n"+ios.P.Sprintf("aktual: stopped at once. Anything unfinished is finished by the next run, or by aktual recover."))
+				os.Exit(ExitInterrupted)
+			}
+		}()
+	})
+	defer func() {
+		if sigs != nil {
+			signal.Stop(sigs)
 		}
 	}()
 	return run(ctx, ios, args)
 }
+
+// annotationOnlyPrints marks a command that only prints what it knows:
+// it runs without watching for Ctrl-C.
+const annotationOnlyPrints = "aktual.only-prints"
 
 func run(ctx context.Context, ios *IOStreams, args []string) int {
 	if err := setLanguage(ios, args); err != nil {
@@ -139,6 +155,9 @@ e.g. AKTUAL_SERVER, AKTUAL_CODE, AKTUAL_STATE_DIR, AKTUAL_LANG.`),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if ios.watchSignals != nil && cmd.Annotations[annotationOnlyPrints] == "" {
+				ios.watchSignals()
+			}
 			return flagsFromEnv(cmd.Flags())
 		},
 	}
