@@ -12,15 +12,14 @@ import (
 
 // Audit checks every entitlement (see store.CheckEntitlement) over one
 // snapshot, so a reservation made during the audit cannot look like a
-// violation.
+// violation. It streams (storesql.Audit): memory stays flat however many
+// entitlements and ledger rows there are.
 func (s *Store) Audit(ctx context.Context) ([]store.Violation, error) {
 	var out []store.Violation
 	err := s.read(ctx, func(tx pgx.Tx) error {
-		all, err := allEntitlements(ctx, tx)
-		if err != nil {
-			return err
-		}
-		out, err = storesql.Audit(ctx, shared{tx}, all, true)
+		var err error
+		out, err = storesql.Audit(ctx, shared{tx}, entitlementColumns,
+			func(r storesql.Row) (store.Entitlement, error) { return scanEntitlement(r) }, true)
 		return err
 	})
 	if err != nil {

@@ -11,20 +11,19 @@ import (
 
 // Audit checks every entitlement (see store.CheckEntitlement) over one
 // snapshot, so a reservation made during the audit cannot look like a
-// violation.
+// violation. It streams (storesql.Audit): memory stays flat however many
+// entitlements and ledger rows there are.
 func (s *Store) Audit(ctx context.Context) ([]store.Violation, error) {
 	var out []store.Violation
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		all, err := allEntitlements(ctx, tx)
-		if err != nil {
-			return err
-		}
 		// A backup made before schema version 6 has no ledger actors.
 		var v int
 		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 			return fmt.Errorf("reading schema version: %w", err)
 		}
-		out, err = storesql.Audit(ctx, shared{tx}, all, v >= 6)
+		var err error
+		out, err = storesql.Audit(ctx, shared{tx}, entitlementColumns,
+			func(r storesql.Row) (store.Entitlement, error) { return scanEntitlement(r) }, v >= 6)
 		return err
 	})
 	if err != nil {
