@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The history as SQL over bigdb_plan (see copyPeople). Reservation i of an
+// entitlement with n is made at created + (end - created)·i/(n+1); its
+// first Updates reservations are consumed, the rest held (expiring a week
+// from now). The rows go in "round" order, reservation 1 of every
+// entitlement, then 2, …: each entitlement's rows are spread over the
+// table, as years of updates spread them, and no sort is needed.
+const (
+	purchasesSQL = `
+		INSERT INTO ledger (entitlement_id, kind, d_purchased, d_remaining, d_held, d_consumed, d_overdraft, at, at_ns, actor, reason)
+		SELECT id, 'purchase', updates + held + remaining, updates + held + remaining, 0, 0, 0, created, 0, 'local:', ''
+		FROM bigdb_plan ORDER BY id`
+
+	roundsSQL = `
+		FROM generate_series(1, (SELECT max(n) FROM bigdb_plan)) AS g(i)
+		CROSS JOIN LATERAL (SELECT id, updates, n, created FROM bigdb_plan p WHERE p.n >= g.i) p
+		CROSS JOIN LATERAL (SELECT p.created + ($1::timestamptz - p.created) * g.i / (p.n + 1) AS t) t`
+
+	reservationsSQL = `
+		INSERT INTO reservations (id, idempotency_key, entitlement_id, product, from_version, to_version, machine_id,
+		                          state, created_at, created_at_ns, updated_at, updated_at_ns, expires_at, expires_at_ns)
+		SELECT 'bigdb-' || p.id || '-' || g.i, 'bigdb-' || p.id || '-' || g.i, p.id, 'ledger', '1.0.0', '2.0.0',
+		       'machine-' || p.id, CASE WHEN g.i <= p.updates THEN 'consumed' ELSE 'held' END,
+		       t.t, 0, t.t, 0, CASE WHEN g.i <= p.updates THEN t.t ELSE now() END + interval '7 days', 0` + roundsSQL
+
+	// A consumed reservation's reserve and complete rows are adjacent (a
+	// set-returning function in the select list keeps them so).
+	movesSQL = `
+		INSERT INTO ledger (entitlement_id, reservation_id, kind, d_purchased, d_remaining, d_held, d_consumed, d_overdraft,
+		                    at, at_ns, actor, reason)
+		SELECT id, rid, kind, 0, CASE kind WHEN 'reserve' THEN -1 ELSE 0 END, CASE kind WHEN 'reserve' THEN 1 ELSE -1 END,
+		       CASE kind WHEN 'reserve' THEN 0 ELSE 1 END, 0, t, 0, 'installer', ''
+		FROM (SELECT p.id, 'bigdb-' || p.id || '-' || g.i AS rid, t.t,
+		             unnest(CASE WHEN g.i <= p.updates THEN ARRAY['reserve', 'complete'] ELSE ARRAY['reserve'] END) AS kind` +
+		roundsSQL + `) moves`
+)
+
+// insertHistory makes the reservations and the ledger from the plans.
+func insertHistory(ctx context.Context, conn *pgx.Conn, g *gen) error {
+	if _, err := conn.Exec(ctx, purchasesSQL); err != nil {
+		return err
+	}
+	for _, s := range []string{reservationsSQL, movesSQL} {
+		if _, err := conn.Exec(ctx, s, g.now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
