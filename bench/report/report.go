@@ -149,6 +149,7 @@ func Rows(r Results) []Row {
 	rows = append(rows, startupRow(r))
 	rows = append(rows, patchRows(r)...)
 	rows = append(rows, folderRows(r)...)
+	rows = append(rows, BigDBRows(r)...)
 	return rows
 }
 

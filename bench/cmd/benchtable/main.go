@@ -2,9 +2,10 @@
 // "key value…" lines, see package report) and prints the results table in
 // Markdown on stdout.
 //
-//	benchtable [--only folder] RAWFILE
+//	benchtable [--only folder|bigdb] RAWFILE
 //
-// --only folder prints figure 6's rows alone (bench/run --only folder).
+// --only folder prints figure 6's rows alone (bench/run --only folder),
+// --only bigdb figures 7 and 8 (bench/run --only bigdb).
 package main
 
 import (
@@ -19,11 +20,16 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
 	rows := report.Rows
-	if len(args) == 3 && args[0] == "--only" && args[1] == "folder" {
-		rows, args = report.FolderRows, args[2:]
+	if len(args) == 3 && args[0] == "--only" {
+		switch args[1] {
+		case "folder":
+			rows, args = report.FolderRows, args[2:]
+		case "bigdb":
+			rows, args = report.BigDBRows, args[2:]
+		}
 	}
 	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: benchtable [--only folder] RAWFILE")
+		fmt.Fprintln(stderr, "usage: benchtable [--only folder|bigdb] RAWFILE")
 		return 2
 	}
 	f, err := os.Open(args[0])

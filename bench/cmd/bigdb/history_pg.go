@@ -11,7 +11,9 @@ import (
 // first Updates reservations are consumed, the rest held (expiring a week
 // from now). The rows go in "round" order, reservation 1 of every
 // entitlement, then 2, …: each entitlement's rows are spread over the
-// table, as years of updates spread them, and no sort is needed.
+// table, as years of updates spread them, and no sort is needed. A
+// reservation's ID puts the round first, so that the IDs come in their
+// index's order: each is added at the index's end, not at a random page.
 const (
 	purchasesSQL = `
 		INSERT INTO ledger (entitlement_id, kind, d_purchased, d_remaining, d_held, d_consumed, d_overdraft, at, at_ns, actor, reason)
@@ -26,7 +28,7 @@ const (
 	reservationsSQL = `
 		INSERT INTO reservations (id, idempotency_key, entitlement_id, product, from_version, to_version, machine_id,
 		                          state, created_at, created_at_ns, updated_at, updated_at_ns, expires_at, expires_at_ns)
-		SELECT 'bigdb-' || p.id || '-' || g.i, 'bigdb-' || p.id || '-' || g.i, p.id, 'ledger', '1.0.0', '2.0.0',
+		SELECT 'bigdb-' || lpad(g.i::text, 6, '0') || '-' || lpad(p.id::text, 8, '0'), 'bigdb-' || lpad(g.i::text, 6, '0') || '-' || lpad(p.id::text, 8, '0'), p.id, 'ledger', '1.0.0', '2.0.0',
 		       'machine-' || p.id, CASE WHEN g.i <= p.updates THEN 'consumed' ELSE 'held' END,
 		       t.t, 0, t.t, 0, CASE WHEN g.i <= p.updates THEN t.t ELSE now() END + interval '7 days', 0` + roundsSQL
 
@@ -37,7 +39,7 @@ const (
 		                    at, at_ns, actor, reason)
 		SELECT id, rid, kind, 0, CASE kind WHEN 'reserve' THEN -1 ELSE 0 END, CASE kind WHEN 'reserve' THEN 1 ELSE -1 END,
 		       CASE kind WHEN 'reserve' THEN 0 ELSE 1 END, 0, t, 0, 'installer', ''
-		FROM (SELECT p.id, 'bigdb-' || p.id || '-' || g.i AS rid, t.t,
+		FROM (SELECT p.id, 'bigdb-' || lpad(g.i::text, 6, '0') || '-' || lpad(p.id::text, 8, '0') AS rid, t.t,
 		             unnest(CASE WHEN g.i <= p.updates THEN ARRAY['reserve', 'complete'] ELSE ARRAY['reserve'] END) AS kind` +
 		roundsSQL + `) moves`
 )

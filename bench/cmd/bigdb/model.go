@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"time"
 
@@ -156,7 +155,8 @@ func plans(seed uint64, n, ledger int) []Plan {
 }
 
 // idText is how generated reservations are named: a prefix no real
-// reservation ID has.
+// reservation ID has, then the round (see history_pg.go) and the
+// entitlement, so that IDs come in their order.
 func idText(entitlement int64, i int) string {
-	return "bigdb-" + strconv.FormatInt(entitlement, 10) + "-" + strconv.Itoa(i)
+	return fmt.Sprintf("bigdb-%06d-%08d", i, entitlement)
 }

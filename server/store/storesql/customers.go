@@ -78,6 +78,28 @@ func contains(text string) string { return "%" + likeEscaper.Replace(text) + "%"
 // Customers searches customers (see store.CustomerQuery) and returns a
 // page, and the name to pass as After for the next ("" after the last).
 func (s StaffStore) Customers(ctx context.Context, cq store.CustomerQuery) ([]store.Customer, string, error) {
+	query, args := s.SearchQuery(cq)
+	db := s.DB
+	if s.Search != nil {
+		db = s.Search
+	}
+	rows, err := db.Query(ctx, query, args...)
+	page, err := collect(rows, err, "searching customers", scanCustomer)
+	if err != nil {
+		return nil, "", s.clean(err)
+	}
+	next := ""
+	if n := cq.PageSize(); len(page) > n {
+		page = page[:n]
+		next = page[n-1].Name
+	}
+	return page, next, nil
+}
+
+// SearchQuery is the query Customers runs for cq, and its arguments: one
+// row more than a page, which says there is a next page. The plan tests
+// EXPLAIN it.
+func (s StaffStore) SearchQuery(cq store.CustomerQuery) (string, []any) {
 	var w filter
 	if cq.After != "" {
 		w.and("sort_key > " + w.arg(SortKey(cq.After)))
@@ -95,29 +117,8 @@ func (s StaffStore) Customers(ctx context.Context, cq store.CustomerQuery) ([]st
 	if len(cq.CodeHash) != 0 {
 		w.and(s.inCustomers("SELECT customer FROM entitlements WHERE code_hash = " + w.arg(cq.CodeHash)))
 	}
-	n := cq.PageSize()
-	limit := w.arg(int64(n + 1))
-	db := s.DB
-	if s.Search != nil {
-		db = s.Search
-	}
-	rows, err := db.Query(ctx, SearchSQL(w.where(), limit), w.args...)
-	page, err := collect(rows, err, "searching customers", scanCustomer)
-	if err != nil {
-		return nil, "", s.clean(err)
-	}
-	next := ""
-	if len(page) > n {
-		page = page[:n]
-		next = page[n-1].Name
-	}
-	return page, next, nil
-}
-
-// SearchSQL is the search's query for a WHERE clause and a LIMIT
-// placeholder (the plan tests EXPLAIN it).
-func SearchSQL(where, limit string) string {
-	return `SELECT ` + customerColumns + ` FROM customers` + where + ` ORDER BY sort_key LIMIT ` + limit
+	limit := w.arg(int64(cq.PageSize() + 1))
+	return `SELECT ` + customerColumns + ` FROM customers` + w.where() + ` ORDER BY sort_key LIMIT ` + limit, w.args
 }
 
 // inCustomers is the condition "the customer is one of those sub
