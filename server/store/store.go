@@ -304,6 +304,9 @@ type Store interface {
 	// counts, held = number of held reservations, and that the ledger
 	// replays to the current counts, for every entitlement.
 	Audit(ctx context.Context) ([]Violation, error)
+	// AuditCounted is Audit that also says how many entitlements it
+	// checked, in the same snapshot.
+	AuditCounted(ctx context.Context) (checked int, v []Violation, err error)
 	// Ping checks the store answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-
-	"github.com/jackc/pgx/v5"
+	"fmt"
+	"strings"
 )
 
 // The history as SQL over bigdb_plan (see copyPeople). Reservation i of an
@@ -44,13 +44,47 @@ const (
 		roundsSQL + `) moves`
 )
 
-// insertHistory makes the reservations and the ledger from the plans.
-func insertHistory(ctx context.Context, conn *pgx.Conn, g *gen) error {
-	if _, err := conn.Exec(ctx, purchasesSQL); err != nil {
+// historySessions is how many sessions insert the history side by side,
+// each its share of the entitlements (by ID modulo): one a core of the
+// machines the benchmark runs on.
+const historySessions = 2
+
+// insertHistory makes the reservations and the ledger from the plans: the
+// purchases, then each session its share of the reservations and moves.
+func insertHistory(ctx context.Context, url string, g *gen) error {
+	conn, err := connect(ctx, url)
+	if err != nil {
 		return err
 	}
+	_, err = conn.Exec(ctx, purchasesSQL)
+	_ = conn.Close(ctx) // nothing left uncommitted
+	if err != nil {
+		return err
+	}
+	errs := make(chan error, historySessions)
+	for k := range historySessions {
+		go func() { errs <- historyShare(ctx, url, g, k) }()
+	}
+	for range historySessions {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// historyShare inserts the reservations and moves of the entitlements
+// whose ID modulo historySessions is k.
+func historyShare(ctx context.Context, url string, g *gen, k int) error {
+	conn, err := connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background()) //nolint:errcheck // each statement commits on its own
+	share := fmt.Sprintf(" AND p.id %% %d = %d", historySessions, k)
 	for _, s := range []string{reservationsSQL, movesSQL} {
-		if _, err := conn.Exec(ctx, s, g.now); err != nil {
+		q := strings.Replace(s, "WHERE p.n >= g.i", "WHERE p.n >= g.i"+share, 1)
+		if _, err := conn.Exec(ctx, q, g.now); err != nil {
 			return err
 		}
 	}

@@ -21,13 +21,11 @@ var bulkTables = []string{"customers", "entitlements", "reservations", "ledger"}
 // through COPY and INSERT … SELECT generate_series: the customers and
 // entitlements are made in Go (names, codes and their keyed hashes), the
 // reservations and ledger rows by the database from each entitlement's
-// plan. Foreign keys are not checked row by row while it loads
-// (session_replication_role = replica, which needs a superuser); the
-// audit checks the result.
+// plan (see connect for how the sessions load).
 func fillPostgres(ctx context.Context, g *gen, url string) error {
-	conn, err := pgx.Connect(ctx, url)
+	conn, err := connect(ctx, url)
 	if err != nil {
-		return fmt.Errorf("connecting: %w", err)
+		return err
 	}
 	defer conn.Close(context.Background()) //nolint:errcheck // closing after the work is committed
 	var n int64
@@ -37,31 +35,28 @@ func fillPostgres(ctx context.Context, g *gen, url string) error {
 	if n != 0 {
 		return fmt.Errorf("the database has %d entitlements already: bigdb fills an empty one", n)
 	}
-	for _, s := range []string{`SET session_replication_role = replica`, `SET synchronous_commit = off`,
-		`SET maintenance_work_mem = '512MB'`, `SET work_mem = '64MB'`} {
-		if _, err := conn.Exec(ctx, s); err != nil {
-			return fmt.Errorf("%s: %w", s, err)
+	// Autovacuum would read the tables while they are written; they are
+	// vacuumed once at the end.
+	for _, t := range bulkTables {
+		if _, err := conn.Exec(ctx, `ALTER TABLE `+t+` SET (autovacuum_enabled = false)`); err != nil {
+			return err
 		}
 	}
 	indexes, err := dropIndexes(ctx, conn)
 	if err != nil {
 		return err
 	}
-	steps := []struct {
-		what string
-		fn   func(context.Context, *pgx.Conn, *gen) error
-	}{
-		{"customers and entitlements (COPY)", copyPeople},
-		{"reservations and ledger (INSERT … SELECT)", insertHistory},
-	}
-	for _, s := range steps {
-		t0 := time.Now()
-		if err := s.fn(ctx, conn, g); err != nil {
-			return fmt.Errorf("%s: %w", s.what, err)
-		}
-		g.logf("%s: %.1f s", s.what, time.Since(t0).Seconds())
-	}
 	t0 := time.Now()
+	if err := copyPeople(ctx, conn, g); err != nil {
+		return fmt.Errorf("customers and entitlements: %w", err)
+	}
+	g.logf("customers and entitlements (COPY): %.1f s", time.Since(t0).Seconds())
+	t0 = time.Now()
+	if err := insertHistory(ctx, url, g); err != nil {
+		return fmt.Errorf("reservations and ledger: %w", err)
+	}
+	g.logf("reservations and ledger (INSERT … SELECT, %d sessions): %.1f s", historySessions, time.Since(t0).Seconds())
+	t0 = time.Now()
 	for _, def := range indexes {
 		if _, err := conn.Exec(ctx, def); err != nil {
 			return fmt.Errorf("making an index again (%s): %w", def, err)
@@ -69,6 +64,14 @@ func fillPostgres(ctx context.Context, g *gen, url string) error {
 	}
 	g.logf("%d indexes made again: %.1f s", len(indexes), time.Since(t0).Seconds())
 	t0 = time.Now()
+	if _, err := conn.Exec(ctx, `DROP TABLE bigdb_plan`); err != nil {
+		return err
+	}
+	for _, t := range bulkTables {
+		if _, err := conn.Exec(ctx, `ALTER TABLE `+t+` RESET (autovacuum_enabled)`); err != nil {
+			return err
+		}
+	}
 	if _, err := conn.Exec(ctx, `VACUUM (ANALYZE) customers, entitlements, reservations, ledger`); err != nil {
 		return fmt.Errorf("vacuum analyze: %w", err)
 	}
@@ -106,7 +109,7 @@ func dropIndexes(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 }
 
 // copyPeople copies the distributors, customers, entitlements and the
-// entitlements' plans (a temporary table insertHistory reads).
+// entitlements' plans (a table insertHistory reads, dropped at the end).
 func copyPeople(ctx context.Context, conn *pgx.Conn, g *gen) error {
 	now := store.OrNow(time.Time{}).UnixNano()
 	for _, d := range distributors {
@@ -114,7 +117,8 @@ func copyPeople(ctx context.Context, conn *pgx.Conn, g *gen) error {
 			return err
 		}
 	}
-	if _, err := conn.Exec(ctx, `CREATE TEMP TABLE bigdb_plan (id bigint, updates int, held int, remaining int, n int, created timestamptz)`); err != nil {
+	// Unlogged, not temporary: the history's sessions all read it.
+	if _, err := conn.Exec(ctx, `CREATE UNLOGGED TABLE bigdb_plan (id bigint, updates int, held int, remaining int, n int, created timestamptz)`); err != nil {
 		return err
 	}
 	cust := g.sizes.Customers
@@ -177,4 +181,22 @@ func nullable(s string) any {
 		return nil
 	}
 	return s
+}
+
+// connect opens a session for the load: foreign keys not checked row by
+// row (session_replication_role = replica, which needs a superuser; the
+// audit checks the result), commits not waited for, room to sort.
+func connect(ctx context.Context, url string) (*pgx.Conn, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("connecting: %w", err)
+	}
+	for _, s := range []string{`SET session_replication_role = replica`, `SET synchronous_commit = off`,
+		`SET maintenance_work_mem = '512MB'`, `SET work_mem = '64MB'`} {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			_ = conn.Close(ctx) // the SET's error is the one to report
+			return nil, fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	return conn, nil
 }

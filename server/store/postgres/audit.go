@@ -15,15 +15,24 @@ import (
 // violation. It streams (storesql.Audit): memory stays flat however many
 // entitlements and ledger rows there are.
 func (s *Store) Audit(ctx context.Context) ([]store.Violation, error) {
-	var out []store.Violation
+	_, v, err := s.AuditCounted(ctx)
+	return v, err
+}
+
+// AuditCounted is Audit, and how many entitlements it checked.
+func (s *Store) AuditCounted(ctx context.Context) (int, []store.Violation, error) {
+	var (
+		out     []store.Violation
+		checked int
+	)
 	err := s.read(ctx, func(tx pgx.Tx) error {
 		var err error
-		out, err = storesql.Audit(ctx, shared{tx}, entitlementColumns,
+		checked, out, err = storesql.Audit(ctx, shared{tx}, entitlementColumns,
 			func(r storesql.Row) (store.Entitlement, error) { return scanEntitlement(r) }, true)
 		return err
 	})
 	if err != nil {
-		return nil, scrub(fmt.Errorf("auditing: %w", err), s.secret)
+		return 0, nil, scrub(fmt.Errorf("auditing: %w", err), s.secret)
 	}
-	return out, nil
+	return checked, out, nil
 }

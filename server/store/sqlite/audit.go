@@ -14,7 +14,16 @@ import (
 // violation. It streams (storesql.Audit): memory stays flat however many
 // entitlements and ledger rows there are.
 func (s *Store) Audit(ctx context.Context) ([]store.Violation, error) {
-	var out []store.Violation
+	_, v, err := s.AuditCounted(ctx)
+	return v, err
+}
+
+// AuditCounted is Audit, and how many entitlements it checked.
+func (s *Store) AuditCounted(ctx context.Context) (int, []store.Violation, error) {
+	var (
+		out     []store.Violation
+		checked int
+	)
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		// A backup made before schema version 6 has no ledger actors.
 		var v int
@@ -22,12 +31,12 @@ func (s *Store) Audit(ctx context.Context) ([]store.Violation, error) {
 			return fmt.Errorf("reading schema version: %w", err)
 		}
 		var err error
-		out, err = storesql.Audit(ctx, shared{tx}, entitlementColumns,
+		checked, out, err = storesql.Audit(ctx, shared{tx}, entitlementColumns,
 			func(r storesql.Row) (store.Entitlement, error) { return scanEntitlement(r) }, v >= 6)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("auditing: %w", err)
+		return 0, nil, fmt.Errorf("auditing: %w", err)
 	}
-	return out, nil
+	return checked, out, nil
 }

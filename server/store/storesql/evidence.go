@@ -39,33 +39,35 @@ func AuditSQL(columns string, actors bool) string {
 // Audit checks every entitlement against the evidence (see
 // store.CheckEntitlement and AuditSQL), streaming: one entitlement is in
 // memory at a time, whatever the database's size, and only violations
-// are kept. scan reads the store's entitlement columns from a row. Run it
+// are kept; it returns how many it checked. scan reads the store's entitlement columns from a row. Run it
 // in one snapshot, so a reservation made during the audit cannot look
 // like a violation.
-func Audit(ctx context.Context, q Querier, columns string, scan func(Row) (store.Entitlement, error), actors bool) ([]store.Violation, error) {
+func Audit(ctx context.Context, q Querier, columns string, scan func(Row) (store.Entitlement, error), actors bool) (int, []store.Violation, error) {
 	rows, err := q.Query(ctx, AuditSQL(columns, actors))
 	if err != nil {
-		return nil, fmt.Errorf("replaying the ledger: %w", err)
+		return 0, nil, fmt.Errorf("replaying the ledger: %w", err)
 	}
 	defer rows.Close()
 	var (
-		out []store.Violation
-		ev  store.Evidence
-		l   = &ev.Ledger
+		out     []store.Violation
+		ev      store.Evidence
+		l       = &ev.Ledger
+		checked int
 	)
 	evidence := []any{&ev.HeldReservations, &ev.ConsumedReservations,
 		&l.Purchased, &l.Remaining, &l.Held, &l.Consumed, &l.Overdraft, &ev.LedgerWithoutActor}
 	for rows.Next() {
 		e, err := scan(withMore{rows, evidence})
 		if err != nil {
-			return nil, fmt.Errorf("replaying the ledger: %w", err)
+			return 0, nil, fmt.Errorf("replaying the ledger: %w", err)
 		}
 		out = append(out, store.CheckEntitlement(e, ev)...)
+		checked++
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("replaying the ledger: %w", err)
+		return 0, nil, fmt.Errorf("replaying the ledger: %w", err)
 	}
-	return out, nil
+	return checked, out, nil
 }
 
 // withMore is a row whose Scan fills more destinations after the caller's:
