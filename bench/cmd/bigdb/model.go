@@ -16,21 +16,28 @@ type Sizes struct {
 
 // The names: Bulgarian sole traders (ЕТ „Име Фамилия“), companies made of
 // a stem and an ending (Агроинвест ООД), and a few in Latin letters, each
-// with a number that keeps a million of them apart.
+// with a number that keeps a million of them apart. Surnames and stems
+// are made of syllables, so that there are thousands of them, as in life:
+// with a few dozen, every fragment of a name would match tens of
+// thousands of customers, which no real customer list does. A few endings
+// (инвест, строй, трейд) stay common, as they are.
 var (
 	firstNames = strings.Fields(`Иван Георги Димитър Петър Николай Христо Стефан Васил Тодор Йордан
 		Мария Елена Десислава Ивана Гергана Надежда Радослава Цветелина Милена Теодора Калин Борислав
 		Веселин Пламен Румен Светослав Мартин Александър Виктория Яна`)
-	surnames = strings.Fields(`Иванов Георгиев Димитров Петров Николов Христов Стефанов Василев Тодоров
-		Йорданов Попов Ангелов Маринов Колев Стоянов Илиев Генчев Кирилов Симеонов Пеев Бонев Златев
-		Цветков Милчев Радев Лазаров Костадинов Енчев Дончев Жеков`)
-	stems = strings.Fields(`Агро Строй Тех Мед Транс Енерго Софт Електро Буд Хидро Еко Фарм Булмар
-		Виа Нео Дунав Пирин Родопа Витоша Странджа Балкан Марица Янтра Искър Черноморие Тракия`)
-	endings = strings.Fields(`инвест комерс сервиз консулт трейд строй логистик проект инженеринг
+	onsets = strings.Fields(`Бо Ра Ми Ле Дра Сто Вла Кра Ни Го Пе Сла Ве Да Ту Ча Ше Жи Цо Хри Зла Бла
+		Мла Ру Ко Ла Ма На Ва Гео Ди Ан Ил Ки Си Бе Тра Про Пла Кру`)
+	codas = strings.Fields(`дан мир слав чо ко нчо тко лин рин сен ков ло нев дор гал тан зар бел вен мар`)
+	surnameEnds = strings.Fields(`ов ев ски`)
+	endings     = strings.Fields(`инвест комерс сервиз консулт трейд строй логистик проект инженеринг
 		систем дизайн маркет холдинг`)
 	forms = []string{"ООД", "ЕООД", "АД", "ЕАД", "СД"}
-	latin = strings.Fields(`Orbit Nova Delta Atlas Vector Helix Quantum Sigma Pixel Nimbus`)
+	latin = strings.Fields(`Orbit Nova Delta Atlas Vector Helix Quantum Sigma Pixel Nimbus Lumen Astra
+		Terra Vita Nexus Apex Cobalt Ember Fjord Gamma Indigo Juno Kappa Lotus Magma Onyx Polar Rhino`)
 )
+
+// syllables is a made-up root: an onset and a coda.
+func syllables(r *rand.Rand) string { return pick(r, onsets) + pick(r, codas) }
 
 // Customer is one generated customer and its credentials.
 type Customer struct {
@@ -56,9 +63,9 @@ func customerAt(seed uint64, i int) Customer {
 	var name string
 	switch k := r.IntN(10); {
 	case k < 4:
-		name = fmt.Sprintf("ЕТ „%s %s“ %d", pick(r, firstNames), pick(r, surnames), i+1)
+		name = fmt.Sprintf("ЕТ „%s %s%s“ %d", pick(r, firstNames), syllables(r), pick(r, surnameEnds), i+1)
 	case k < 9:
-		name = fmt.Sprintf("%s%s-%d %s", pick(r, stems), pick(r, endings), i+1, pick(r, forms))
+		name = fmt.Sprintf("%s%s-%d %s", syllables(r), pick(r, endings), i+1, pick(r, forms))
 	default:
 		name = fmt.Sprintf("%s %s %d Ltd", pick(r, latin), pick(r, latin), i+1)
 	}

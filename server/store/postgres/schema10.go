@@ -3,24 +3,28 @@ package postgres
 import (
 	"context"
 	"fmt"
+
+	"github.com/aktual/aktual/server/store/storesql"
 )
 
 // schemaV10 makes the staff search and the customer page fast with a
 // million customers (issue 21). The last group of a code (code_hint) is
 // matched whole: a btree index. A fragment of a name, VAT number or
 // hardware-key serial is found through trigram indexes (searchIndexes).
-const schemaV10 = `
+var schemaV10 = `
 CREATE INDEX entitlements_by_code_hint ON entitlements (code_hint);
 ` + searchIndexes
 
 // searchIndexes makes the trigram indexes (pg_trgm's GIN operator class
-// serves LIKE '%…%'). The extension is trusted, so a database's owner may
-// create it; where even that is refused (or the contrib package is not
-// installed), the schema goes on without those indexes: the search still
-// answers, by scanning, PostgreSQL's log carries the warning below, and
-// Store.Notices says so. Each start runs it again while the indexes are
-// missing, so they appear once a superuser has created the extension.
-const searchIndexes = `
+// serves LIKE '%…%') on storesql.TrigramKey of the folded name, the folded
+// VAT number and the lower-case serial. The extension is trusted, so a
+// database's owner may create it; where even that is refused (or the
+// contrib package is not installed), the schema goes on without those
+// indexes: the search still answers, by scanning, PostgreSQL's log carries
+// the warning below, and Store.Notices says so. Each start runs it again
+// while the indexes are missing, so they appear once a superuser has
+// created the extension.
+var searchIndexes = `
 DO $$
 BEGIN
 	BEGIN
@@ -29,9 +33,9 @@ BEGIN
 		RAISE WARNING 'aktual: the pg_trgm extension could not be created (%): ` + trigramMissing + `', SQLERRM;
 	END;
 	IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
-		EXECUTE 'CREATE INDEX IF NOT EXISTS customers_name_trgm ON customers USING gin (name_fold gin_trgm_ops)';
-		EXECUTE 'CREATE INDEX IF NOT EXISTS customers_vat_trgm ON customers USING gin (vat_fold gin_trgm_ops)';
-		EXECUTE 'CREATE INDEX IF NOT EXISTS entitlements_serial_trgm ON entitlements USING gin (lower(hwkey_serial) gin_trgm_ops)';
+		EXECUTE $i$CREATE INDEX IF NOT EXISTS customers_name_trgm ON customers USING gin ((` + storesql.TrigramKey("name_fold") + `) gin_trgm_ops)$i$;
+		EXECUTE $i$CREATE INDEX IF NOT EXISTS customers_vat_trgm ON customers USING gin ((` + storesql.TrigramKey("vat_fold") + `) gin_trgm_ops)$i$;
+		EXECUTE $i$CREATE INDEX IF NOT EXISTS entitlements_serial_trgm ON entitlements USING gin ((` + storesql.TrigramKey("lower(hwkey_serial)") + `) gin_trgm_ops)$i$;
 	END IF;
 END
 $$;
