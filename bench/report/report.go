@@ -151,6 +151,7 @@ func Rows(r Results) []Row {
 	rows = append(rows, installerRows(r)...)
 	rows = append(rows, patchRows(r)...)
 	rows = append(rows, folderRows(r)...)
+	rows = append(rows, BigDBRows(r)...)
 	return rows
 }
 

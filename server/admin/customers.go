@@ -117,23 +117,47 @@ type HistoryEntry struct {
 }
 
 // CustomerDetail is the customer page: the customer, what they hold, and
-// the newest of the history of their counts (all of it up to
-// maxHistory rows; the audit log has the rest).
+// one page of the history of their counts, newest first (maxHistory rows
+// unless asked for fewer). HistoryNext, when not 0, is the Before of the
+// next, older page.
 type CustomerDetail struct {
 	CustomerSummary
-	CreatedAt time.Time      `json:"created_at"`
-	History   []HistoryEntry `json:"history"`
+	CreatedAt   time.Time      `json:"created_at"`
+	History     []HistoryEntry `json:"history"`
+	HistoryNext int64          `json:"history_next,omitempty"`
 }
 
-// maxHistory bounds the history on a customer page: a busy customer's
-// ledger grows by a few rows per update, for years.
+// maxHistory bounds a page of history on a customer page: a busy
+// customer's ledger grows by a few rows per update, for years.
 const maxHistory = 200
 
+// HistoryPage picks a page of a customer's history: the rows older than
+// Before (0: the newest), at most Limit (0: maxHistory).
+type HistoryPage struct {
+	Before int64
+	Limit  int
+}
+
 // Customer returns a customer c may see, with their credentials and the
-// history of their counts, newest first.
+// newest page of the history of their counts.
 func (a *Admin) Customer(ctx context.Context, c Caller, name string) (CustomerDetail, error) {
+	return a.CustomerPage(ctx, c, name, HistoryPage{})
+}
+
+// CustomerPage returns a customer c may see, with their credentials and
+// the page p of the history of their counts, newest first. Each
+// credential's ledger is read from Before down, by its index, and only as
+// far as the page needs (keyset pagination, never OFFSET).
+func (a *Admin) CustomerPage(ctx context.Context, c Caller, name string, p HistoryPage) (CustomerDetail, error) {
 	if err := c.allow(staff.ActView); err != nil {
 		return CustomerDetail{}, err
+	}
+	if p.Limit < 0 || p.Limit > maxHistory || p.Before < 0 {
+		return CustomerDetail{}, invalid("history_limit must be between 1 and %d", maxHistory)
+	}
+	n := p.Limit
+	if n == 0 {
+		n = maxHistory
 	}
 	cu, err := a.customerFor(ctx, c, name)
 	if err != nil {
@@ -145,7 +169,7 @@ func (a *Admin) Customer(ctx context.Context, c Caller, name string) (CustomerDe
 	}
 	d := CustomerDetail{CustomerSummary: s, CreatedAt: cu.CreatedAt, History: []HistoryEntry{}}
 	for _, cr := range s.Credentials {
-		rows, err := a.Store.Ledger(ctx, cr.ID)
+		rows, err := a.Store.LedgerPage(ctx, cr.ID, p.Before, n+1)
 		if err != nil {
 			return CustomerDetail{}, fmt.Errorf("reading the ledger of entitlement %d: %w", cr.ID, err)
 		}
@@ -158,8 +182,9 @@ func (a *Admin) Customer(ctx context.Context, c Caller, name string) (CustomerDe
 		}
 	}
 	sortHistory(d.History)
-	if len(d.History) > maxHistory {
-		d.History = d.History[:maxHistory]
+	if len(d.History) > n {
+		d.History = d.History[:n]
+		d.HistoryNext = d.History[n-1].ID
 	}
 	return d, nil
 }

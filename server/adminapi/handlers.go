@@ -64,7 +64,15 @@ func (a *API) searchCustomers(r *request) (int, any, error) {
 }
 
 func (a *API) customer(r *request) (int, any, error) {
-	d, err := a.Admin.Customer(r.Context(), r.caller, r.PathValue("name"))
+	before, err := queryInt(r, "before")
+	if err != nil {
+		return 0, nil, err
+	}
+	limit, err := queryInt(r, "history_limit")
+	if err != nil {
+		return 0, nil, err
+	}
+	d, err := a.Admin.CustomerPage(r.Context(), r.caller, r.PathValue("name"), admin.HistoryPage{Before: before, Limit: int(min(limit, 1000))})
 	return http.StatusOK, d, err
 }
 

@@ -57,7 +57,9 @@ func (c *Console) search(p *page) {
 }
 
 func (c *Console) customer(p *page) {
-	d, err := c.Admin.Customer(p.r.Context(), p.caller, p.r.PathValue("name"))
+	// A before that is not a number shows the newest page.
+	before, _ := strconv.ParseInt(p.r.URL.Query().Get("before"), 10, 64)
+	d, err := c.Admin.CustomerPage(p.r.Context(), p.caller, p.r.PathValue("name"), admin.HistoryPage{Before: max(before, 0)})
 	if err != nil {
 		p.showError(c, err)
 		return

@@ -295,10 +295,18 @@ type Store interface {
 
 	// Ledger lists an entitlement's ledger, oldest first.
 	Ledger(ctx context.Context, entitlementID int64) ([]LedgerEntry, error)
+	// LedgerPage lists at most limit rows of an entitlement's ledger,
+	// newest first, those with an ID below before (0: from the newest):
+	// keyset pagination, which reads only the rows it returns (the index
+	// on entitlement and ID) however long the ledger.
+	LedgerPage(ctx context.Context, entitlementID, before int64, limit int) ([]LedgerEntry, error)
 	// Audit checks purchased = remaining + held + consumed, non-negative
 	// counts, held = number of held reservations, and that the ledger
 	// replays to the current counts, for every entitlement.
 	Audit(ctx context.Context) ([]Violation, error)
+	// AuditCounted is Audit that also says how many entitlements it
+	// checked, in the same snapshot.
+	AuditCounted(ctx context.Context) (checked int, v []Violation, err error)
 	// Ping checks the store answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -2,10 +2,11 @@
 // "key value…" lines, see package report) and prints the results table in
 // Markdown on stdout.
 //
-//	benchtable [--only folder|pg] RAWFILE
+//	benchtable [--only folder|pg|bigdb] RAWFILE
 //
 // --only folder prints figure 6's rows alone (bench/run --only folder),
-// --only pg rows 3a–3c (bench/run --only pg).
+// --only pg rows 3a–3c (bench/run --only pg), --only bigdb figures 7 and
+// 8 (bench/run --only bigdb).
 package main
 
 import (
@@ -26,10 +27,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			rows, args = report.FolderRows, args[2:]
 		case "pg":
 			rows, args = report.ReserveRows, args[2:]
+		case "bigdb":
+			rows, args = report.BigDBRows, args[2:]
 		}
 	}
 	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: benchtable [--only folder|pg] RAWFILE")
+		fmt.Fprintln(stderr, "usage: benchtable [--only folder|pg|bigdb] RAWFILE")
 		return 2
 	}
 	f, err := os.Open(args[0])

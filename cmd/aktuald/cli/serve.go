@@ -142,6 +142,7 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 	go sweep(ctx, inst, e.now, logger)
 	go func() { errc <- serve() }()
 	logger.Info("serving", "url", url, "data", string(inst.Dir), "trust", inst.Dir.Path(datadir.TrustFile))
+	logNotices(logger, inst.Store)
 	if o.readyFile != "" {
 		if err := os.WriteFile(o.readyFile, []byte(url+"\n"), 0o644); err != nil {
 			return fmt.Errorf("writing --ready-file: %w", err)
@@ -159,6 +160,16 @@ func runServe(ctx context.Context, e *env, o serveOptions) error {
 }
 
 // serveMetrics starts the metrics listener when --metrics-addr is given.
+// logNotices logs what the store knows an operator should hear
+// (PostgreSQL without pg_trgm: a slow staff search).
+func logNotices(logger *slog.Logger, st any) {
+	if n, ok := st.(interface{ Notices() []string }); ok {
+		for _, msg := range n.Notices() {
+			logger.Warn(msg)
+		}
+	}
+}
+
 func (o serveOptions) serveMetrics(service *server.Server, errLog *log.Logger, logger *slog.Logger, errc chan<- error) (*http.Server, error) {
 	if o.metricsAddr == "" {
 		return nil, nil

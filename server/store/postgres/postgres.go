@@ -68,6 +68,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	// secret is the URL's password, scrubbed from every error the store returns.
 	secret string
+	// notices: see Notices.
+	notices []string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -111,7 +113,9 @@ func openConfig(ctx context.Context, cfg *pgxpool.Config, secret string) (*Store
 	}
 	s := &Store{pool: pool, secret: secret}
 	s.StaffStore = storesql.StaffStore{
-		DB: shared{pool},
+		DB:       shared{pool},
+		Search:   planned{pool},
+		Postgres: true,
 		Write: func(ctx context.Context, fn func(context.Context, storesql.Querier) error) error {
 			return s.write(ctx, func(tx pgx.Tx) error { return fn(ctx, shared{tx}) })
 		},
@@ -121,6 +125,10 @@ func openConfig(ctx context.Context, cfg *pgxpool.Config, secret string) (*Store
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
+	}
+	if err := s.ensureSearchIndexes(ctx); err != nil {
+		pool.Close()
+		return nil, scrub(err, secret)
 	}
 	return s, nil
 }

@@ -14,7 +14,7 @@ import (
 // The versions mean what the SQLite store's do (v2 adds classic sessions,
 // v3 a release's url, v4 patches, v5 folder releases' files, v6 staff and
 // the ledger's actors), so "schema version 3" names one schema everywhere.
-var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, schemaV8, schemaV9}
+var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, schemaV8, schemaV9, schemaV10}
 
 // afterMigration[v] is Go run in the transaction right after the migration
 // to version v: what SQL cannot do (fold text as Go does).

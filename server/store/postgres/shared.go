@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/aktual/aktual/server/store/storesql"
 )
 
@@ -28,4 +30,22 @@ func (s shared) Exec(ctx context.Context, query string, args ...any) (int64, err
 		return 0, err
 	}
 	return tag.RowsAffected(), nil
+}
+
+// planned is shared, but each query is planned for its arguments (pgx's
+// exec mode: an unnamed statement, bound and planned at once): the staff
+// search's best plan depends on how common the typed fragment is, and a
+// cached generic plan would pick one for every fragment.
+type planned struct{ q querier }
+
+func (p planned) Query(ctx context.Context, query string, args ...any) (storesql.Rows, error) {
+	return shared(p).Query(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...)
+}
+
+func (p planned) QueryRow(ctx context.Context, query string, args ...any) storesql.Row {
+	return shared(p).QueryRow(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...)
+}
+
+func (p planned) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	return shared(p).Exec(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...)
 }

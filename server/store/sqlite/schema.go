@@ -10,7 +10,7 @@ import (
 
 // migrations[i] takes the schema from version i to i+1 (PRAGMA
 // user_version). Append only: a shipped migration is never edited.
-var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, schemaV8, schemaV9}
+var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4, schemaV5, schemaV6, schemaV7, schemaV8, schemaV9, schemaV10}
 
 // afterMigration[v] is Go run in the transaction right after the migration
 // to version v: what SQL cannot do (fold text as Go does).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aktual/aktual/server/store"
 )
@@ -78,6 +79,28 @@ func contains(text string) string { return "%" + likeEscaper.Replace(text) + "%"
 // Customers searches customers (see store.CustomerQuery) and returns a
 // page, and the name to pass as After for the next ("" after the last).
 func (s StaffStore) Customers(ctx context.Context, cq store.CustomerQuery) ([]store.Customer, string, error) {
+	query, args := s.SearchQuery(cq)
+	db := s.DB
+	if s.Search != nil {
+		db = s.Search
+	}
+	rows, err := db.Query(ctx, query, args...)
+	page, err := collect(rows, err, "searching customers", scanCustomer)
+	if err != nil {
+		return nil, "", s.clean(err)
+	}
+	next := ""
+	if n := cq.PageSize(); len(page) > n {
+		page = page[:n]
+		next = page[n-1].Name
+	}
+	return page, next, nil
+}
+
+// SearchQuery is the query Customers runs for cq, and its arguments: one
+// row more than a page, which says there is a next page. The plan tests
+// EXPLAIN it.
+func (s StaffStore) SearchQuery(cq store.CustomerQuery) (string, []any) {
 	var w filter
 	if cq.After != "" {
 		w.and("sort_key > " + w.arg(SortKey(cq.After)))
@@ -87,27 +110,77 @@ func (s StaffStore) Customers(ctx context.Context, cq store.CustomerQuery) ([]st
 	}
 	if text := strings.TrimSpace(cq.Text); text != "" {
 		// Serials are ASCII: the databases' lower() folds them.
-		like, exact := w.arg(contains(store.Fold(text))), w.arg(text)
-		w.and(`(name_fold LIKE ` + like + ` ESCAPE '\' OR vat_fold LIKE ` + like + ` ESCAPE '\'
-			OR name IN (SELECT customer FROM entitlements
-			            WHERE code_hint = ` + exact + ` OR lower(hwkey_serial) LIKE ` + like + ` ESCAPE '\'))`)
+		like, exact, folded := w.arg(contains(store.Fold(text))), w.arg(text), ""
+		if s.Postgres {
+			folded = w.arg(store.Fold(text))
+		}
+		w.and(`(` + s.contains("name_fold", like, folded) + ` OR ` + s.contains("vat_fold", like, folded) + `
+			OR ` + s.inCustomers(`SELECT customer FROM entitlements WHERE code_hint = `+exact+`
+			UNION ALL SELECT customer FROM entitlements WHERE `+s.contains("lower(hwkey_serial)", like, folded)) + `)`)
 	}
 	if len(cq.CodeHash) != 0 {
-		w.and("name IN (SELECT customer FROM entitlements WHERE code_hash = " + w.arg(cq.CodeHash) + ")")
+		w.and(s.inCustomers("SELECT customer FROM entitlements WHERE code_hash = " + w.arg(cq.CodeHash)))
 	}
-	n := cq.PageSize()
-	limit := w.arg(int64(n + 1))
-	rows, err := s.DB.Query(ctx, `SELECT `+customerColumns+` FROM customers`+w.where()+` ORDER BY sort_key LIMIT `+limit, w.args...)
-	page, err := collect(rows, err, "searching customers", scanCustomer)
-	if err != nil {
-		return nil, "", s.clean(err)
+	limit := w.arg(int64(cq.PageSize() + 1))
+	if s.Postgres && utf8.RuneCountInString(strings.TrimSpace(cq.Text)) >= 3 {
+		// Every match through the trigram indexes, then the page of them:
+		// the work grows with the matches. Left to itself the planner
+		// walks the names in order when it expects many matches, which
+		// is quick when they are spread over the alphabet and reads half
+		// the table when they are not (every ЕТ „…“ sorts together).
+		// Shorter text makes no trigram: there, walking is the best plan.
+		return `WITH found AS MATERIALIZED (SELECT name, vat, coalesce(distributor, '') AS distributor, created_at, sort_key
+			FROM customers` + w.where() + `)
+			SELECT name, vat, distributor, created_at FROM found ORDER BY sort_key LIMIT ` + limit, w.args
 	}
-	next := ""
-	if len(page) > n {
-		page = page[:n]
-		next = page[n-1].Name
+	return `SELECT ` + customerColumns + ` FROM customers` + w.where() + ` ORDER BY sort_key LIMIT ` + limit, w.args
+}
+
+// contains is the condition "column holds text", given as like (the LIKE
+// pattern of it anywhere) and text itself. On PostgreSQL the LIKE is on
+// TrigramKey, which the trigram indexes are made on: the index finds the
+// candidates, and strpos keeps the right ones. strpos(…) <> 0 rather than
+// a second LIKE because the planner takes it to keep nearly every row, so
+// the number of matches it expects is the trigram LIKE's alone; with two
+// LIKEs it multiplies their selectivities, expects a common fragment to be
+// rare, and reads the table where walking the names in order would stop
+// after a page.
+func (s StaffStore) contains(column, like, text string) string {
+	if !s.Postgres {
+		return column + ` LIKE ` + like + ` ESCAPE '\'`
 	}
-	return page, next, nil
+	return `(` + TrigramKey(column) + ` LIKE ` + TrigramKey(like) + ` ESCAPE '\' AND strpos(` + column + `, ` + text + `) <> 0)`
+}
+
+// TrigramKey is the expression PostgreSQL's trigram indexes of the search
+// are made on (schema version 10): the column with each Cyrillic letter
+// written as one Latin letter. pg_trgm makes trigrams of the letters and
+// digits of the database's character type, and under the C locale (a
+// common choice, and .ci/postgres.sh's) Cyrillic letters are neither: a
+// Bulgarian name would give no trigram at all, and every fragment of it
+// would read the whole index. The mapping is letter for letter, so a
+// fragment of a name maps to a fragment of the mapped name; where two
+// letters map to one, the plain LIKE beside it drops what the index let
+// through. Never change it: the indexes would no longer serve the search.
+func TrigramKey(column string) string {
+	return `translate(` + column + `, '` + cyrillic + `', '` + latin + `')`
+}
+
+// The letters TrigramKey maps, in order, and what to.
+const (
+	cyrillic = "абвгдежзийклмнопрстуфхцчшщъьюяѝё"
+	latin    = "abvgdejziyklmnoprstufhcqwxayuaie"
+)
+
+// inCustomers is the condition "the customer is one of those sub
+// selects": on PostgreSQL an array computed once (an InitPlan), which the
+// planner can look up in the primary key and OR with other indexes in one
+// bitmap, where name IN (subquery) would make it read every customer.
+func (s StaffStore) inCustomers(sub string) string {
+	if s.Postgres {
+		return "name = ANY(ARRAY(" + sub + "))"
+	}
+	return "name IN (" + sub + ")"
 }
 
 // UpdateCustomer sets a customer's VAT number and distributor (one that

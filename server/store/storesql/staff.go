@@ -26,6 +26,13 @@ import (
 type StaffStore struct {
 	// DB runs reads, outside any transaction.
 	DB Querier
+	// Search, if set, runs the customer search instead of DB
+	// (PostgreSQL's plans each search for its arguments).
+	Search Querier
+	// Postgres says the database is PostgreSQL: the search matches the
+	// entitlements' customers as an array, which a bitmap scan of the
+	// customers' primary key can OR with the trigram indexes.
+	Postgres bool
 	// Write runs fn in one write transaction of the store: fn's error
 	// returned unchanged, or the one that kept the transaction from
 	// committing. fn must use the context it is given (SQLite's group
