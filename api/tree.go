@@ -2,7 +2,9 @@ package api
 
 import (
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
+	"fmt"
 )
 
 // Signatures over a tree of answers (latest answers only).
@@ -21,11 +23,11 @@ import (
 //
 // The hashes are domain-separated, as in RFC 6962: a leaf is
 // SHA-256(0x00 || PAE(type, payload)), a node SHA-256(0x01 || left ||
-// right), and a tree is filled up to a power of two with SHA-256(0x02), a
-// leaf no payload hashes to. The signed message is the PAE of
-// PayloadTree over the depth (one byte) and the root, so a tree signature
-// can never be presented as any other signed statement, nor one the
-// other way round.
+// right), and a tree is filled up to a power of two with SHA-256(0x02 ||
+// 32 random bytes), new for each tree, a leaf no payload hashes to. The
+// signed message is the PAE of PayloadTree over the depth (one byte) and
+// the root, so a tree signature can never be presented as any other
+// signed statement, nor one the other way round.
 const (
 	// PayloadTree is the type of the message a tree signature signs.
 	PayloadTree = "aktual.tree.v1"
@@ -63,7 +65,15 @@ func treeNode(left, right [32]byte) [32]byte {
 	return sha256.Sum256(b[:])
 }
 
-var treeFill = sha256.Sum256([]byte{2})
+// treeFill is a leaf that fills a tree up to a power of two: SHA-256 of
+// 0x02 and 32 random bytes, new for each tree, so that no payload hashes
+// to it and a path does not tell how many answers share the tree.
+func treeFill() [32]byte {
+	var b [33]byte
+	b[0] = 2
+	rand.Read(b[1:]) // never fails (crypto/rand)
+	return sha256.Sum256(b[:])
+}
 
 // treeMessage is what a tree signature signs: the root and its depth.
 func treeMessage(depth int, root [32]byte) []byte {
@@ -72,17 +82,22 @@ func treeMessage(depth int, root [32]byte) []byte {
 
 // SignTree signs payloads, all of payloadType, with one signature over
 // the root of their tree, and returns an envelope for each, in order.
+// It panics unless there are 1 to 2^MaxTreeDepth payloads.
 func SignTree(payloadType string, payloads [][]byte, key ed25519.PrivateKey) []Envelope {
+	if len(payloads) == 0 || len(payloads) > 1<<MaxTreeDepth {
+		panic(fmt.Sprintf("api.SignTree: %d payloads; a tree holds 1 to %d", len(payloads), 1<<MaxTreeDepth))
+	}
 	depth := 0
 	for 1<<depth < len(payloads) {
 		depth++
 	}
 	level := make([][32]byte, 1<<depth)
+	fill := treeFill()
 	for i := range level {
 		if i < len(payloads) {
 			level[i] = treeLeaf(payloadType, payloads[i])
 		} else {
-			level[i] = treeFill
+			level[i] = fill
 		}
 	}
 	// levels[d] are the hashes d levels above the leaves.

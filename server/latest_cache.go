@@ -259,7 +259,9 @@ func (s *Server) signLatest(st api.LatestStatement, root int64, ask answerFor, n
 	keys := s.Keys
 	var env api.Envelope
 	if ask.tree && ask.nonce != "" {
-		env = s.latest.trees.sign(payload, keys.Online)
+		if env, err = s.latest.trees.sign(payload, keys.Online); err != nil {
+			return nil, &latestError{"signing latest answer", err}
+		}
 	} else {
 		env = api.Sign(api.PayloadLatest, payload, keys.Online)
 	}

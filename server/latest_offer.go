@@ -37,6 +37,7 @@ type latestReading struct {
 	// offered (its sha256): a reading is shared by many requests.
 	mu      sync.Mutex
 	patches map[string]*api.PatchOffer
+	notesMu sync.Mutex               // notes has its own: mu is held across a patch lookup
 	notes   map[string]*api.Envelope // decoded release notes, by version (canonical)
 }
 
@@ -121,8 +122,8 @@ func (s *Server) statementFor(ctx context.Context, q latestQuery, rd *latestRead
 // notesOf is c's signed notes, decoded once per reading: every answer that
 // offers the release carries them.
 func (rd *latestReading) notesOf(c store.ReleaseControl) (*api.Envelope, error) {
-	rd.mu.Lock()
-	defer rd.mu.Unlock()
+	rd.notesMu.Lock()
+	defer rd.notesMu.Unlock()
 	key := api.CanonicalVersion(c.Version)
 	if n, ok := rd.notes[key]; ok {
 		return n, nil

@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/ed25519"
+	"fmt"
 	"sync"
 	"time"
 
@@ -9,7 +10,8 @@ import (
 )
 
 // maxTreeBatch bounds the answers one tree signature covers: the path in
-// each answer is at most log2 of it (8 hashes, 256 bytes of base64 more).
+// each answer is at most log2 of it (8 hashes, about 480 bytes of
+// indented JSON more).
 const maxTreeBatch = 256
 
 // treeSigner signs latest answers for installers that accept a signature
@@ -44,13 +46,14 @@ type treeRequest struct {
 	payload []byte
 	key     ed25519.PrivateKey
 	env     api.Envelope
+	err     error // the signing failed (it panicked): no envelope
 	lead    bool          // set before done closes: sign the next batch
 	done    chan struct{} // closed when env is set, or lead
 }
 
 // sign returns payload's envelope, signed by key in a tree with the
 // answers made at the same moment.
-func (t *treeSigner) sign(payload []byte, key ed25519.PrivateKey) api.Envelope {
+func (t *treeSigner) sign(payload []byte, key ed25519.PrivateKey) (api.Envelope, error) {
 	r := &treeRequest{payload: payload, key: key, done: make(chan struct{})}
 	t.mu.Lock()
 	t.pending = append(t.pending, r)
@@ -58,17 +61,17 @@ func (t *treeSigner) sign(payload []byte, key ed25519.PrivateKey) api.Envelope {
 		t.mu.Unlock()
 		<-r.done
 		if !r.lead {
-			return r.env
+			return r.env, r.err
 		}
 		// Handed the lead by the signer before: sign the next batch,
 		// which holds this request.
 		t.lead(true)
-		return r.env
+		return r.env, r.err
 	}
 	t.busy = true
 	t.mu.Unlock()
 	t.lead(false)
-	return r.env
+	return r.env, r.err
 }
 
 // lead signs one batch of the pending requests, then hands the lead to
@@ -96,7 +99,7 @@ func (t *treeSigner) lead(handed bool) {
 	t.pending = t.pending[n:]
 	t.mu.Unlock()
 
-	signBatch(batch)
+	signBatchSafely(batch)
 
 	t.mu.Lock()
 	var next *treeRequest
@@ -116,6 +119,24 @@ func (t *treeSigner) lead(handed bool) {
 	if next != nil {
 		close(next.done)
 	}
+}
+
+// signBatchSafely is signBatch, with a panic (a malformed key) turned into
+// each unsigned request's error: the lead is handed on and the requests
+// waiting are answered whatever happens here, so one failure can never
+// leave every later answer waiting for a leader that is gone.
+func signBatchSafely(batch []*treeRequest) {
+	defer func() {
+		if p := recover(); p != nil {
+			err := fmt.Errorf("signing a tree of latest answers: %v", p)
+			for _, r := range batch {
+				if len(r.env.Signatures) == 0 {
+					r.err = err
+				}
+			}
+		}
+	}()
+	signBatch(batch)
 }
 
 // signBatch signs each key's requests of batch in one tree (one key,

@@ -30,7 +30,11 @@ func TestTreeSignerKeysAndPayloads(t *testing.T) {
 	for i := range 500 {
 		wg.Go(func() {
 			payload := fmt.Appendf(nil, `{"n":%d}`, i)
-			env := ts.sign(payload, keys[i%2])
+			env, err := ts.sign(payload, keys[i%2])
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+				return
+			}
 			got, err := env.Verify(api.PayloadLatest, []api.PublicKey{pubs[i%2]})
 			if err != nil || !bytes.Equal(got, payload) {
 				t.Errorf("request %d: %q, %v", i, got, err)
@@ -56,7 +60,9 @@ func TestTreeSignerWaitsOnlyWhenBusy(t *testing.T) {
 	}
 	var waits int
 	ts := treeSigner{last: 50, sleep: func(time.Duration) { waits++ }}
-	ts.sign([]byte(`{"n":1}`), key)
+	if _, err := ts.sign([]byte(`{"n":1}`), key); err != nil {
+		t.Fatal(err)
+	}
 	if waits != 0 {
 		t.Fatalf("an idle server's request waited %d times", waits)
 	}
@@ -66,7 +72,11 @@ func TestTreeSignerWaitsOnlyWhenBusy(t *testing.T) {
 	ts.mu.Unlock()
 	var wg sync.WaitGroup
 	for i := range 2 {
-		wg.Go(func() { ts.sign(fmt.Appendf(nil, `{"n":%d}`, i+2), key) })
+		wg.Go(func() {
+			if _, err := ts.sign(fmt.Appendf(nil, `{"n":%d}`, i+2), key); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 	for {
 		ts.mu.Lock()
@@ -84,5 +94,32 @@ func TestTreeSignerWaitsOnlyWhenBusy(t *testing.T) {
 	wg.Wait()
 	if waits != 1 {
 		t.Errorf("the handed leader of a busy server waited %d times, want 1", waits)
+	}
+}
+
+// A signature that fails (a malformed key panics in ed25519.Sign) fails
+// the answers of its tree, and the signer serves the next ones: no
+// request waits for a leader that is gone.
+func TestTreeSignerSurvivesAFailedSignature(t *testing.T) {
+	_, good, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts treeSigner
+	if _, err := ts.sign([]byte(`{}`), ed25519.PrivateKey("short")); err == nil {
+		t.Fatal("a malformed key signed")
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := ts.sign([]byte(`{}`), good)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("after a failed tree: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the signer hangs after a failed tree")
 	}
 }

@@ -187,19 +187,23 @@ func (p *Printer) errorText(err error) string {
 }
 
 // plainEnglish says whether format's verbs are all %s, %[n]s or %%, and
-// args all strings: what fmt and x/text's printer format alike.
+// args all strings: what fmt and x/text's printer format alike. Without
+// an explicit index the verbs must take exactly the arguments given: fmt
+// reports an argument left over (%!(EXTRA …)), where x/text drops it.
 func plainEnglish(format string, args []any) bool {
 	for _, a := range args {
 		if _, ok := a.(string); !ok {
 			return false
 		}
 	}
+	verbs, indexed := 0, false
 	for i := 0; i < len(format); i++ {
 		if format[i] != '%' {
 			continue
 		}
 		i++
 		if i < len(format) && format[i] == '[' {
+			indexed = true
 			for i++; i < len(format) && format[i] >= '0' && format[i] <= '9'; i++ {
 			}
 			if i >= len(format) || format[i] != ']' {
@@ -207,11 +211,16 @@ func plainEnglish(format string, args []any) bool {
 			}
 			i++
 		}
-		if i >= len(format) || (format[i] != 's' && format[i] != '%') {
+		switch {
+		case i >= len(format):
+			return false
+		case format[i] == 's':
+			verbs++
+		case format[i] != '%':
 			return false
 		}
 	}
-	return true
+	return indexed || verbs == len(args)
 }
 
 // noWrap turns fmt.Errorf's %w into %v: the printer formats like fmt's

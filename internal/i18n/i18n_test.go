@@ -155,6 +155,15 @@ func TestEnglishShortcutSaysWhatTheCatalogSays(t *testing.T) {
 	if plainEnglish("%s", []any{7}) {
 		t.Error("a number taken for plain")
 	}
+	// An argument left over: fmt says so, x/text does not.
+	for _, f := range []string{"no verbs", "100%%", "%s"} {
+		if plainEnglish(f, []any{"x", "y"}) {
+			t.Errorf("%q with an argument left over taken for plain", f)
+		}
+		if got, want := en.Sprintf(f, "x", "y"), en.printer().Sprintf(f, "x", "y"); got != want {
+			t.Errorf("%q, x, y: %q, the catalog %q", f, got, want)
+		}
+	}
 	if n < 100 {
 		t.Fatalf("only %d keys read: the test checks nothing", n)
 	}

@@ -70,12 +70,23 @@ func (a *Admin) checkControl(ctx context.Context, p PublishParams) error {
 	if ctl.State == store.ControlYanked {
 		return fmt.Errorf("%s %s was withdrawn for good (aktuald release yank); publish a new version", p.Product, p.Version)
 	}
-	// Installations may have paid for a path through it already: the
-	// offer finds their free steps by the requirements (store.Catalog).
-	if ctl.Requires != "" && c.Requires != nil && api.CompareVersions(*c.Requires, ctl.Requires) != 0 {
-		return fmt.Errorf("%s %s requires %s, and a published requirement cannot change (installations may be on the way through it); publish a new version", p.Product, p.Version, ctl.Requires)
+	if err := keepsRequirement(ctl, p); err != nil {
+		return err
 	}
 	return applyControl(&ctl, c, nil)
+}
+
+// keepsRequirement refuses a publish that would change or drop the
+// requirement stored in ctl. Installations may have paid for a path
+// through it already, and the offer finds their free steps by the
+// requirements (store.Catalog). Checked before anything is stored, and
+// again under the control's lock when it is written (recordControl), so
+// that two publishes at once cannot both pass.
+func keepsRequirement(ctl store.ReleaseControl, p PublishParams) error {
+	if r := p.Control.Requires; ctl.Requires != "" && r != nil && api.CompareVersions(*r, ctl.Requires) != 0 {
+		return fmt.Errorf("%s %s requires %s, and a published requirement cannot change (installations may be on the way through it); publish a new version", p.Product, p.Version, ctl.Requires)
+	}
+	return nil
 }
 
 // applyControl sets the fields p gives on c, with notes the signed
@@ -143,6 +154,9 @@ func (a *Admin) recordControl(ctx context.Context, p PublishParams, sum string, 
 		who = a.by(Local("aktuald"), "")
 	}
 	_, err = a.Store.ChangeReleaseControl(ctx, p.Product, p.Version, "release.publish", who, func(c *store.ReleaseControl) error {
+		if err := keepsRequirement(*c, p); err != nil {
+			return err
+		}
 		return applyControl(c, p.Control, notes)
 	})
 	return err

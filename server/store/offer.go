@@ -60,8 +60,11 @@ type Catalog struct {
 	gone     map[string]bool  // canonical versions withdrawn
 	// required lists the versions that require another: the only ends a
 	// required path can have (a published requirement never changes:
-	// admin's checkControl), so the machine's paid paths are asked only
-	// when one of them could make the release offered a free step.
+	// admin's keepsRequirement), so the machine's paid paths are asked
+	// only when one of them could make the release offered a free step.
+	// A requirement added to a published version reaches a reading made
+	// before it within latestRecheck (5 s) on another replica: in that
+	// window a path through it, just paid elsewhere, is not yet free here.
 	required []string
 }
 

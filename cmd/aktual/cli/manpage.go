@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -103,18 +104,24 @@ func writeManFlags(w io.Writer, title string, flags *pflag.FlagSet) {
 			fmt.Fprintf(w, ` \fI%s\fP`, roffText(varname))
 		}
 		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" && f.DefValue != "[]" {
-			usage += fmt.Sprintf(" (default %s)", f.DefValue)
+			def := f.DefValue
+			if f.Value.Type() == "string" {
+				def = strconv.Quote(def) // as --help shows it
+			}
+			usage += " (default " + def + ")"
 		}
 		fmt.Fprintf(w, "\n%s\n", roffText(usage))
 	})
 }
 
 // roffText escapes s for a line of roff text: backslashes, hyphens (a
-// plain "-" may print as a typographic hyphen), and a leading dot or quote,
-// which would make the line a request.
+// plain "-" may print as a typographic hyphen), line breaks (it is one
+// line: they become spaces), and a leading dot or quote, which would make
+// the line a request.
 func roffText(s string) string {
 	s = strings.ReplaceAll(s, `\`, `\e`)
 	s = strings.ReplaceAll(s, "-", `\-`)
+	s = strings.ReplaceAll(s, "\n", " ")
 	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
 		s = `\&` + s
 	}

@@ -14,7 +14,7 @@ func TestManPageEscapes(t *testing.T) {
 	root := &cobra.Command{Use: "aktual", Short: "root"}
 	sub := &cobra.Command{
 		Use:     "update",
-		Short:   "a -b",
+		Short:   "a -b\n.SH not a section",
 		Long:    "first\n.TH injected\n\n'quoted \\fBbold",
 		Example: "  aktual update --x",
 		Run:     func(*cobra.Command, []string) {},
@@ -29,11 +29,11 @@ func TestManPageEscapes(t *testing.T) {
 	page := b.String()
 	for _, want := range []string{
 		`.TH "AKTUAL-UPDATE" "1" "" "aktual 1.0" "aktual manual"`,
-		"aktual\\-update \\- a \\-b\n",
+		"aktual\\-update \\- a \\-b .SH not a section\n",
 		"\\&.TH injected\n.PP\n\\&'quoted \\efBbold\n",
 		`\fB\-c\fP, \fB\-\-code\fP \fICODE\fP` + "\nthe CODE to use\n",
 		"\\fB\\-\\-yes\\fP\ndo not ask\n",
-		".SH OPTIONS INHERITED FROM PARENT COMMANDS\n.TP\n\\fB\\-\\-lang\\fP \\fIstring\\fP\nlanguage (default en)\n",
+		".SH OPTIONS INHERITED FROM PARENT COMMANDS\n.TP\n\\fB\\-\\-lang\\fP \\fIstring\\fP\nlanguage (default \"en\")\n",
 		".SH EXAMPLE\n.EX\n  aktual update \\-\\-x\n.EE\n",
 		".SH SEE ALSO\n\\fBaktual(1)\\fP\n",
 	} {

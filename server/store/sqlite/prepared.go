@@ -33,7 +33,8 @@ func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) *sql.Stmt
 	}
 	// Prepared without the lock, on a connection of its own: inside a
 	// transaction, which holds one, the pool must be able to open another
-	// (it has no limit; under SetMaxOpenConns(1) this would wait until ctx ends).
+	// (maxConns leaves room: only the one writer prepares inside a
+	// transaction; under SetMaxOpenConns(1) this would wait until ctx ends).
 	st, err := db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil
