@@ -46,7 +46,7 @@ type treeRequest struct {
 	payload []byte
 	key     ed25519.PrivateKey
 	env     api.Envelope
-	err     error // the signing failed (it panicked): no envelope
+	err     error         // the signing failed (it panicked): no envelope
 	lead    bool          // set before done closes: sign the next batch
 	done    chan struct{} // closed when env is set, or lead
 }
