@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/aktual/aktual/api"
 )
@@ -25,21 +24,14 @@ type treeSigner struct {
 	mu      sync.Mutex
 	busy    bool // a leader is signing
 	pending []*treeRequest
-	last    int // the size of the last batch signed
-	// sleep is time.Sleep (nil), or a test's record of the waits.
-	sleep func(time.Duration)
 }
 
-// treeGather is how long a leader waits for more answers to sign with its
-// own when the server is busy: the lead was handed to it with answers
-// waiting, and the last tree held more than one. Under
-// wrk's 64 connections on two cores, without it a tree held about three
-// answers and the signature still cost 10 µs of each answer's 55; with a
-// millisecond it holds most of the answers in flight, and each answer
-// costs 44 µs, with a lower p99 (the answers are no longer queued behind
-// one signature after another). An idle server never waits: a request
-// that finds no signing under way signs at once.
-const treeGather = time.Millisecond
+// A leader does not wait for more answers than have queued: measured with
+// wrk's 64 connections (closed loop), a leader that waited 1 ms for the
+// answers in flight made trees of most of them and saved CPU on two
+// loaded cores, but on a faster machine capped the answers at 64 a
+// millisecond and more (24k/s, where signing each alone gave 35k/s):
+// every answer waited the millisecond (docs/benchmarks.md, "Issue 21").
 
 // treeRequest is one answer waiting for its signature.
 type treeRequest struct {
@@ -65,36 +57,21 @@ func (t *treeSigner) sign(payload []byte, key ed25519.PrivateKey) (api.Envelope,
 		}
 		// Handed the lead by the signer before: sign the next batch,
 		// which holds this request.
-		t.lead(true)
+		t.lead()
 		return r.env, r.err
 	}
 	t.busy = true
 	t.mu.Unlock()
-	t.lead(false)
+	t.lead()
 	return r.env, r.err
 }
 
 // lead signs one batch of the pending requests, then hands the lead to
 // the first request still waiting, or ends it: no request signs more than
-// the batch it is in, so none waits behind a stream of others. handed says
-// the lead was handed on by a leader that found requests waiting: the
-// server is busy, and when the last tree held more than one answer, the
-// new leader waits treeGather first. A leader that found no signing under
-// way never waits.
-func (t *treeSigner) lead(handed bool) {
+// the batch it is in, so none waits behind a stream of others.
+func (t *treeSigner) lead() {
 	t.mu.Lock()
-	if handed && t.last > 1 && len(t.pending) < maxTreeBatch {
-		// Busy: wait for the answers being made meanwhile.
-		t.mu.Unlock()
-		if t.sleep != nil {
-			t.sleep(treeGather)
-		} else {
-			time.Sleep(treeGather)
-		}
-		t.mu.Lock()
-	}
 	n := min(len(t.pending), maxTreeBatch)
-	t.last = n
 	batch := t.pending[:n:n]
 	t.pending = t.pending[n:]
 	t.mu.Unlock()

@@ -50,53 +50,6 @@ func TestTreeSignerKeysAndPayloads(t *testing.T) {
 	}
 }
 
-// A leader that finds no signing under way signs at once, even right after
-// a busy spell; one handed the lead with answers waiting, after a tree of
-// more than one, waits for the answers in flight.
-func TestTreeSignerWaitsOnlyWhenBusy(t *testing.T) {
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var waits int
-	ts := treeSigner{last: 50, sleep: func(time.Duration) { waits++ }}
-	if _, err := ts.sign([]byte(`{"n":1}`), key); err != nil {
-		t.Fatal(err)
-	}
-	if waits != 0 {
-		t.Fatalf("an idle server's request waited %d times", waits)
-	}
-	// Busy: a leader is signing; two requests queue behind it.
-	ts.mu.Lock()
-	ts.busy, ts.last = true, 2
-	ts.mu.Unlock()
-	var wg sync.WaitGroup
-	for i := range 2 {
-		wg.Go(func() {
-			if _, err := ts.sign(fmt.Appendf(nil, `{"n":%d}`, i+2), key); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	for {
-		ts.mu.Lock()
-		n := len(ts.pending)
-		ts.mu.Unlock()
-		if n == 2 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	ts.mu.Lock()
-	ts.pending[0].lead = true // what the busy leader does when it ends
-	close(ts.pending[0].done)
-	ts.mu.Unlock()
-	wg.Wait()
-	if waits != 1 {
-		t.Errorf("the handed leader of a busy server waited %d times, want 1", waits)
-	}
-}
-
 // A signature that fails (a malformed key panics in ed25519.Sign) fails
 // the answers of its tree, and the signer serves the next ones: no
 // request waits for a leader that is gone.
