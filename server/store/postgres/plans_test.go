@@ -57,13 +57,6 @@ func TestSearchPlans(t *testing.T) {
 			checkPlan(t, s, query, args, c.want)
 		})
 	}
-	t.Run("name fragment, walked in name order", func(t *testing.T) {
-		query, args, ok := s.WalkQuery(store.CustomerQuery{Text: "ент 4711"})
-		if !ok {
-			t.Fatal("a name fragment is not walked first")
-		}
-		checkPlan(t, s, query, args, []string{"customers_sort_key_key"})
-	})
 	t.Run("customer page", func(t *testing.T) {
 		checkPlan(t, s, LedgerPageSQL, []any{int64(77), int64(1 << 40), 201}, []string{"ledger_by_entitlement"})
 	})
@@ -108,47 +101,5 @@ func checkPlan(t *testing.T, s *Store, query string, args []any, want []string) 
 	}
 	if t.Failed() || testing.Verbose() {
 		t.Logf("%s\n%s", query, plan)
-	}
-}
-
-// The walk in name order and the search through the trigram indexes find
-// the same pages: for text common enough that the walk fills a page, and
-// for text so rare that it does not and the search is asked.
-func TestSearchWalkFindsWhatTheIndexFinds(t *testing.T) {
-	s := openTemp(t)
-	if _, err := s.pool.Exec(t.Context(), planRows); err != nil {
-		t.Fatal(err)
-	}
-	for _, text := range []string{"ент 1", "ЕНТ 19", "bg1000", "ент 4711", "hk-00012", "няма такъв"} {
-		for _, after := range []string{"", "Клиент 150"} {
-			cq := store.CustomerQuery{Text: text, After: after}
-			got, next, err := s.Customers(t.Context(), cq)
-			if err != nil {
-				t.Fatal(err)
-			}
-			query, args := s.SearchQuery(cq)
-			rows, err := s.pool.Query(t.Context(), query, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
-				var name, vat, distributor string
-				var created int64
-				return name, r.Scan(&name, &vat, &distributor, &created)
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(want) > cq.PageSize() {
-				want = want[:cq.PageSize()]
-			}
-			names := make([]string, len(got))
-			for i, c := range got {
-				names[i] = c.Name
-			}
-			if strings.Join(names, "|") != strings.Join(want, "|") {
-				t.Errorf("%q after %q: walked %v (next %q), indexed %v", text, after, names, next, want)
-			}
-		}
 	}
 }

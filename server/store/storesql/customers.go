@@ -79,23 +79,15 @@ func contains(text string) string { return "%" + likeEscaper.Replace(text) + "%"
 // Customers searches customers (see store.CustomerQuery) and returns a
 // page, and the name to pass as After for the next ("" after the last).
 func (s StaffStore) Customers(ctx context.Context, cq store.CustomerQuery) ([]store.Customer, string, error) {
+	query, args := s.SearchQuery(cq)
 	db := s.DB
 	if s.Search != nil {
 		db = s.Search
 	}
-	var page []store.Customer
-	if query, args, ok := s.WalkQuery(cq); ok {
-		rows, err := db.Query(ctx, query, args...)
-		if page, err = collect(rows, err, "searching customers", scanCustomer); err != nil {
-			return nil, "", s.clean(err)
-		}
-	}
-	if len(page) <= cq.PageSize() { // not walked, or the walk found less than a page and one
-		query, args := s.SearchQuery(cq)
-		rows, err := db.Query(ctx, query, args...)
-		if page, err = collect(rows, err, "searching customers", scanCustomer); err != nil {
-			return nil, "", s.clean(err)
-		}
+	rows, err := db.Query(ctx, query, args...)
+	page, err := collect(rows, err, "searching customers", scanCustomer)
+	if err != nil {
+		return nil, "", s.clean(err)
 	}
 	next := ""
 	if n := cq.PageSize(); len(page) > n {
