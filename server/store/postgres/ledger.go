@@ -117,6 +117,11 @@ func ledger(ctx context.Context, q querier, entitlementID int64) ([]store.Ledger
 		SELECT id, entitlement_id, coalesce(reservation_id, ''), kind,
 		       d_purchased, d_remaining, d_held, d_consumed, d_overdraft, at, at_ns, actor, reason
 		FROM ledger WHERE entitlement_id = $1 ORDER BY id`, entitlementID)
+	return ledgerRows(rows, err, entitlementID)
+}
+
+// ledgerRows reads the ledger rows of a query of ledger's columns.
+func ledgerRows(rows pgx.Rows, err error, entitlementID int64) ([]store.LedgerEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing ledger of entitlement %d: %w", entitlementID, err)
 	}

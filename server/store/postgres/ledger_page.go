@@ -2,9 +2,7 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"time"
 
 	"github.com/aktual/aktual/server/store"
 )
@@ -16,28 +14,8 @@ func (s *Store) LedgerPage(ctx context.Context, entitlementID, before int64, lim
 		before = math.MaxInt64
 	}
 	rows, err := s.pool.Query(ctx, LedgerPageSQL, entitlementID, before, limit)
-	if err != nil {
-		return nil, scrub(fmt.Errorf("listing ledger of entitlement %d: %w", entitlementID, err), s.secret)
-	}
-	defer rows.Close()
-	var out []store.LedgerEntry
-	for rows.Next() {
-		var (
-			l  store.LedgerEntry
-			at time.Time
-			ns int16
-		)
-		if err := rows.Scan(&l.ID, &l.EntitlementID, &l.ReservationID, &l.Kind,
-			&l.DeltaPurchased, &l.DeltaRemaining, &l.DeltaHeld, &l.DeltaConsumed, &l.DeltaOverdraft, &at, &ns, &l.Actor, &l.Reason); err != nil {
-			return nil, fmt.Errorf("reading ledger of entitlement %d: %w", entitlementID, err)
-		}
-		l.At = loadedTime(at, ns)
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, scrub(fmt.Errorf("listing ledger of entitlement %d: %w", entitlementID, err), s.secret)
-	}
-	return out, nil
+	out, err := ledgerRows(rows, err, entitlementID)
+	return out, scrub(err, s.secret)
 }
 
 // LedgerPageSQL is LedgerPage's query (the plan tests EXPLAIN it): a

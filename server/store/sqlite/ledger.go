@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -74,6 +75,11 @@ func (s *Store) Ledger(ctx context.Context, entitlementID int64) ([]store.Ledger
 		SELECT id, entitlement_id, coalesce(reservation_id, ''), kind,
 		       d_purchased, d_remaining, d_held, d_consumed, d_overdraft, at, actor, reason
 		FROM ledger WHERE entitlement_id = ? ORDER BY id`, entitlementID)
+	return ledgerRows(rows, err, entitlementID)
+}
+
+// ledgerRows reads the ledger rows of a query of Ledger's columns.
+func ledgerRows(rows *sql.Rows, err error, entitlementID int64) ([]store.LedgerEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing ledger of entitlement %d: %w", entitlementID, err)
 	}

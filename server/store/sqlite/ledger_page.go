@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
 	"math"
 
 	"github.com/aktual/aktual/server/store"
@@ -15,27 +14,7 @@ func (s *Store) LedgerPage(ctx context.Context, entitlementID, before int64, lim
 		before = math.MaxInt64
 	}
 	rows, err := s.db.QueryContext(ctx, LedgerPageSQL, entitlementID, before, limit)
-	if err != nil {
-		return nil, fmt.Errorf("listing ledger of entitlement %d: %w", entitlementID, err)
-	}
-	defer rows.Close()
-	var out []store.LedgerEntry
-	for rows.Next() {
-		var l store.LedgerEntry
-		var at string
-		if err := rows.Scan(&l.ID, &l.EntitlementID, &l.ReservationID, &l.Kind,
-			&l.DeltaPurchased, &l.DeltaRemaining, &l.DeltaHeld, &l.DeltaConsumed, &l.DeltaOverdraft, &at, &l.Actor, &l.Reason); err != nil {
-			return nil, fmt.Errorf("reading ledger of entitlement %d: %w", entitlementID, err)
-		}
-		if l.At, err = parseTime(at); err != nil {
-			return nil, fmt.Errorf("reading ledger row %d: %w", l.ID, err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing ledger of entitlement %d: %w", entitlementID, err)
-	}
-	return out, nil
+	return ledgerRows(rows, err, entitlementID)
 }
 
 // LedgerPageSQL is LedgerPage's query (the plan tests EXPLAIN it): a
